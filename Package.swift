@@ -1,0 +1,162 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "wsbridge",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "wsbridge", targets: ["wsbridge"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-atomics.git", from: "1.3.0"),
+    ],
+    targets: [
+        // System libraries: a module map and a shim header, nothing else.
+        .systemLibrary(
+            name: "CHiredis",
+            pkgConfig: "hiredis",
+            providers: [.apt(["libhiredis-dev"])]
+        ),
+
+        // Config file format, validation, defaults. No networking.
+        .target(name: "WSBridgeConfig"),
+
+        // JWT verification (HS256, RS256). No networking.
+        .target(
+            name: "WSBridgeAuth",
+            dependencies: [
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+            ]
+        ),
+
+        // Envelopes, sessions, the per-event-loop registry and fan-out. No sockets.
+        .target(
+            name: "WSBridgeCore",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Atomics", package: "swift-atomics"),
+            ]
+        ),
+
+        // The broker interface, the embedded in-process broker and the Redis broker
+        // (the only importer of CHiredis).
+        .target(
+            name: "WSBridgeBroker",
+            dependencies: [
+                "CHiredis",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Atomics", package: "swift-atomics"),
+            ]
+        ),
+
+        // The WebSocket listener: HTTP, upgrade, auth, origin, one handler per connection.
+        .target(
+            name: "WSBridgeEdge",
+            dependencies: [
+                "WSBridgeCore",
+                "WSBridgeAuth",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Atomics", package: "swift-atomics"),
+            ]
+        ),
+
+        // Composition root: config -> services, in dependency order.
+        .target(
+            name: "WSBridgeDaemon",
+            dependencies: [
+                "WSBridgeConfig",
+                "WSBridgeAuth",
+                "WSBridgeCore",
+                "WSBridgeBroker",
+                "WSBridgeEdge",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
+        // @main: subcommands and argument validation, nothing else.
+        .executableTarget(
+            name: "wsbridge",
+            dependencies: [
+                "WSBridgeConfig",
+                "WSBridgeCore",
+                "WSBridgeBroker",
+                "WSBridgeDaemon",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
+        // Test support: a redis-server launcher and a small NIO WebSocket client.
+        .target(
+            name: "WSBridgeTestSupport",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+            ],
+            path: "Tests/WSBridgeTestSupport"
+        ),
+
+        .testTarget(name: "WSBridgeConfigTests", dependencies: ["WSBridgeConfig"]),
+        .testTarget(name: "WSBridgeAuthTests", dependencies: ["WSBridgeAuth"]),
+        .testTarget(
+            name: "WSBridgeCoreTests",
+            dependencies: [
+                "WSBridgeCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
+            name: "WSBridgeBrokerTests",
+            dependencies: [
+                "WSBridgeBroker",
+                "WSBridgeTestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
+            name: "WSBridgeEdgeTests",
+            dependencies: [
+                "WSBridgeEdge",
+                "WSBridgeCore",
+                "WSBridgeAuth",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
+            name: "WSBridgeDaemonTests",
+            dependencies: [
+                "WSBridgeDaemon",
+                "WSBridgeConfig",
+                "WSBridgeCore",
+                "WSBridgeBroker",
+                "WSBridgeTestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
+    ]
+)

@@ -1,0 +1,2 @@
+import XCTest
+final class AuthPlaceholderTests: XCTestCase { func testNothingYet() {} }

@@ -1,0 +1,2 @@
+import XCTest
+final class BrokerPlaceholderTests: XCTestCase { func testNothingYet() {} }
