@@ -1,0 +1,133 @@
+import Atomics
+import Logging
+import NIOCore
+
+/// Turns broker messages into deliveries and hands them to every shard.
+///
+/// Each message is parsed once and its frame encoded once, on the thread that received it; then each
+/// shard gets the whole batch in one hop to its event loop (or none, when the batch already runs on that
+/// loop). Thread safe: `route` may be called from any thread.
+public final class Router: Sendable {
+    private let shards: [NIOLoopBound<Shard>]
+    private let parser: EnvelopeParser
+    private let logger: Logger
+    private let invalidLog: RateLimitedLog
+    private let invalidMessages = ManagedAtomic<Int>(0)
+    private let routedMessages = ManagedAtomic<Int>(0)
+
+    /// One shard per event loop of `eventLoops`.
+    public init(eventLoops: [EventLoop], parser: EnvelopeParser, logger: Logger) {
+        self.shards = eventLoops.enumerated().map { index, loop in
+            NIOLoopBound(Shard(eventLoop: loop, index: index), eventLoop: loop)
+        }
+        self.parser = parser
+        self.logger = logger
+        self.invalidLog = RateLimitedLog(interval: .seconds(10))
+    }
+
+    /// The shard of `eventLoop`. Must be called on that loop.
+    public func shard(for eventLoop: EventLoop) -> Shard {
+        for shard in self.shards where shard.eventLoop === eventLoop {
+            return shard.value
+        }
+        preconditionFailure("no shard for event loop \(eventLoop)")
+    }
+
+    /// The event loops that hold shards.
+    public var eventLoops: [EventLoop] { self.shards.map(\.eventLoop) }
+
+    /// Parses and delivers messages that arrived from a broker, in order.
+    public func route(_ messages: [ByteBuffer], source: DeliverySource, allocator: ByteBufferAllocator = .init()) {
+        let now = NIODeadline.now()
+        var batch: [Delivery] = []
+        batch.reserveCapacity(messages.count)
+        for message in messages {
+            switch self.parser.parse(message) {
+            case .success(let envelope):
+                batch.append(Delivery(envelope: envelope, source: source, arrivedAt: now, allocator: allocator))
+            case .failure(let error):
+                self.countInvalid(error, message: message)
+            }
+        }
+        self.dispatch(batch)
+    }
+
+    /// Hands already-built deliveries to every shard.
+    public func dispatch(_ batch: [Delivery]) {
+        guard !batch.isEmpty else { return }
+        self.routedMessages.wrappingIncrement(by: batch.count, ordering: .relaxed)
+        for shard in self.shards {
+            if shard.eventLoop.inEventLoop {
+                shard.value.deliver(batch)
+            } else {
+                shard.eventLoop.execute {
+                    shard.value.deliver(batch)
+                }
+            }
+        }
+    }
+
+    private func countInvalid(_ error: EnvelopeError, message: ByteBuffer) {
+        let total = self.invalidMessages.wrappingIncrementThenLoad(ordering: .relaxed)
+        if let suppressed = self.invalidLog.shouldLog(now: .now()) {
+            self.logger.warning(
+                "invalid message on the channel",
+                metadata: [
+                    "wsb.code": "\(error.code.rawValue)",
+                    "wsb.error": "\(error.detail)",
+                    "wsb.bytes": "\(message.readableBytes)",
+                    "wsb.invalid_total": "\(total)",
+                    "wsb.suppressed": "\(suppressed)",
+                ]
+            )
+        }
+    }
+
+    /// Messages on the channel that could not be parsed, since start.
+    public var invalidMessageCount: Int { self.invalidMessages.load(ordering: .relaxed) }
+    /// Messages routed to the shards, since start.
+    public var routedMessageCount: Int { self.routedMessages.load(ordering: .relaxed) }
+
+    /// Runs `body` on every shard's loop and collects the results.
+    public func collect<T: Sendable>(_ body: @escaping @Sendable (Shard) -> T) -> EventLoopFuture<[T]> {
+        let futures = self.shards.map { shard in
+            shard.eventLoop.submit { body(shard.value) }
+        }
+        guard let first = futures.first else {
+            preconditionFailure("a router has at least one shard")
+        }
+        return EventLoopFuture.whenAllSucceed(futures, on: first.eventLoop)
+    }
+
+    /// A consistent-enough view of all shards for status and tests.
+    public func snapshot() -> EventLoopFuture<RegistrySnapshot> {
+        self.collect { shard in
+            ShardSnapshot(sessions: shard.sessionCount, users: shard.userCount, counters: shard.counters)
+        }.map { shards in
+            RegistrySnapshot(shards: shards, invalidMessages: self.invalidMessageCount)
+        }
+    }
+}
+
+/// One shard's counts at a moment.
+public struct ShardSnapshot: Sendable {
+    public var sessions: Int
+    public var users: Int
+    public var counters: ShardCounters
+}
+
+/// All shards' counts at (about) one moment.
+public struct RegistrySnapshot: Sendable {
+    public var shards: [ShardSnapshot]
+    public var invalidMessages: Int
+
+    public var sessions: Int { self.shards.reduce(0) { $0 + $1.sessions } }
+    /// Users summed over shards: a user with sessions on two loops counts twice.
+    public var usersAcrossShards: Int { self.shards.reduce(0) { $0 + $1.users } }
+    public func deliveries(from source: DeliverySource) -> Int {
+        self.shards.reduce(0) { $0 + ($1.counters.deliveries[source] ?? 0) }
+    }
+    public func limitHits(_ limit: LimitKind) -> Int {
+        self.shards.reduce(0) { $0 + ($1.counters.limitHits[limit] ?? 0) }
+    }
+}

@@ -1,0 +1,32 @@
+import NIOCore
+
+/// A local recipient of deliveries for one user: a WebSocket connection, or a session an app registered.
+///
+/// Sessions are confined to the event loop of the ``Shard`` that holds them; every method is called on
+/// that loop. Subclasses write in ``deliver(_:)`` and flush in ``flush()``; the shard calls `flush()` once
+/// per batch for every session it wrote to.
+open class Session {
+    /// The user this session belongs to.
+    public let user: String
+
+    /// Position in the shard's session list; maintained by the shard.
+    var slot: Int = -1
+    /// Whether the session has been written to in the current batch and awaits its flush.
+    var awaitsFlush = false
+
+    public init(user: String) {
+        self.user = user
+    }
+
+    /// Writes one delivery without flushing.
+    open func deliver(_ delivery: Delivery) {}
+
+    /// Flushes what `deliver` wrote.
+    open func flush() {}
+
+    /// Called periodically by the shard with the current time: pings, idle timeouts.
+    open func heartbeat(now: NIODeadline) {}
+
+    /// Whether the shard currently holds this session.
+    public var isRegistered: Bool { self.slot >= 0 }
+}

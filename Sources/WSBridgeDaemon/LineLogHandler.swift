@@ -1,0 +1,142 @@
+import Foundation
+import Logging
+import NIOConcurrencyHelpers
+
+/// A swift-log backend that writes one line per event to stderr, in logfmt or JSON, so journald keeps
+/// each event as one entry. Fixed messages; variable data travels in metadata (`wsb.*` keys).
+public struct LineLogHandler: LogHandler {
+    public enum Format: String, Sendable {
+        case logfmt
+        case json
+    }
+
+    public var logLevel: Logger.Level
+    public var metadata: Logger.Metadata = [:]
+    public var metadataProvider: Logger.MetadataProvider?
+    private let label: String
+    private let format: Format
+    private let output: LineOutput
+
+    public init(label: String, level: Logger.Level, format: Format, output: LineOutput = .standardError) {
+        self.label = label
+        self.logLevel = level
+        self.format = format
+        self.output = output
+    }
+
+    public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { self.metadata[key] }
+        set { self.metadata[key] = newValue }
+    }
+
+    public func log(event: LogEvent) {
+        var merged = self.metadata
+        if let provided = self.metadataProvider?.get() {
+            merged.merge(provided) { _, new in new }
+        }
+        if let extra = event.metadata {
+            merged.merge(extra) { _, new in new }
+        }
+        let line = LineFormatter.format(
+            format: self.format, time: Date(), level: event.level, message: "\(event.message)", metadata: merged
+        )
+        self.output.write(line)
+    }
+}
+
+/// Where log lines go: stderr, or a buffer in tests. Thread safe: one line is written whole.
+public final class LineOutput: Sendable {
+    private let sink: @Sendable (String) -> Void
+    private let lock = NIOLock()
+
+    public init(_ sink: @escaping @Sendable (String) -> Void) {
+        self.sink = sink
+    }
+
+    public static let standardError = LineOutput { line in
+        var line = line
+        line.append("\n")
+        line.withUTF8 { bytes in
+            var offset = 0
+            while offset < bytes.count {
+                let written = Foundation.write(2, bytes.baseAddress! + offset, bytes.count - offset)
+                if written <= 0 { break }
+                offset += written
+            }
+        }
+    }
+
+    func write(_ line: String) {
+        self.lock.withLock { self.sink(line) }
+    }
+}
+
+/// Renders one log event as a logfmt or JSON line.
+public enum LineFormatter {
+    public static func format(
+        format: LineLogHandler.Format, time: Date, level: Logger.Level, message: String, metadata: Logger.Metadata
+    ) -> String {
+        let timestamp = self.timestamp(time)
+        let keys = metadata.keys.sorted()
+        switch format {
+        case .logfmt:
+            var line = "ts=\(timestamp) level=\(level.rawValue) msg=\(self.logfmtValue(message))"
+            for key in keys {
+                line += " \(key)=\(self.logfmtValue("\(metadata[key]!)"))"
+            }
+            return line
+        case .json:
+            var line = "{\"ts\":\(self.jsonString(timestamp)),\"level\":\(self.jsonString(level.rawValue)),\"msg\":\(self.jsonString(message))"
+            for key in keys {
+                line += ",\(self.jsonString(key)):\(self.jsonString("\(metadata[key]!)"))"
+            }
+            return line + "}"
+        }
+    }
+
+    static func logfmtValue(_ value: String) -> String {
+        let needsQuotes = value.isEmpty || value.contains { $0 == " " || $0 == "=" || $0 == "\"" || $0.isNewline || $0 == "\\" }
+        guard needsQuotes else { return value }
+        var quoted = "\""
+        for scalar in value.unicodeScalars {
+            switch scalar {
+            case "\"": quoted += "\\\""
+            case "\\": quoted += "\\\\"
+            case "\n": quoted += "\\n"
+            case "\r": quoted += "\\r"
+            case "\t": quoted += "\\t"
+            default: quoted.unicodeScalars.append(scalar)
+            }
+        }
+        return quoted + "\""
+    }
+
+    static func jsonString(_ value: String) -> String {
+        var quoted = "\""
+        for scalar in value.unicodeScalars {
+            switch scalar {
+            case "\"": quoted += "\\\""
+            case "\\": quoted += "\\\\"
+            case "\n": quoted += "\\n"
+            case "\r": quoted += "\\r"
+            case "\t": quoted += "\\t"
+            case _ where scalar.value < 0x20:
+                quoted += "\\u" + String(repeating: "0", count: 4 - String(scalar.value, radix: 16).count) + String(scalar.value, radix: 16)
+            default: quoted.unicodeScalars.append(scalar)
+            }
+        }
+        return quoted + "\""
+    }
+
+    private static func timestamp(_ date: Date) -> String {
+        var seconds = time_t(date.timeIntervalSince1970)
+        let millis = Int((date.timeIntervalSince1970 - Double(seconds)) * 1000)
+        var parts = tm()
+        gmtime_r(&seconds, &parts)
+        return String(
+            format: "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
+            Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1, Int(parts.tm_mday),
+            Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec), millis
+        )
+    }
+}

@@ -1,0 +1,74 @@
+import Atomics
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import WSBridgeCore
+
+/// What every connection of the edge shares: settings, router, auth, sinks and counters. Thread safe.
+///
+/// Settings and the authenticator can be replaced while running (config reload); a connection reads
+/// them when it needs them.
+public final class EdgeContext: Sendable {
+    public let router: Router
+    public let logger: Logger
+    public let connectionIDs = ConnectionIDGenerator()
+    public let counters = EdgeCounters()
+    private let live: NIOLockedValueBox<Live>
+    private let healthCheck: @Sendable () -> Bool
+
+    struct Live {
+        var settings: EdgeSettings
+        var authenticator: any HandshakeAuthenticator
+        var sink: any ClientEventSink
+    }
+
+    public init(
+        settings: EdgeSettings,
+        router: Router,
+        authenticator: any HandshakeAuthenticator,
+        sink: any ClientEventSink = DiscardingClientEventSink(),
+        logger: Logger,
+        isHealthy: @escaping @Sendable () -> Bool
+    ) {
+        self.router = router
+        self.logger = logger
+        self.live = NIOLockedValueBox(Live(settings: settings, authenticator: authenticator, sink: sink))
+        self.healthCheck = isHealthy
+    }
+
+    public var settings: EdgeSettings {
+        get { self.live.withLockedValue { $0.settings } }
+        set { self.live.withLockedValue { $0.settings = newValue } }
+    }
+
+    public var authenticator: any HandshakeAuthenticator {
+        get { self.live.withLockedValue { $0.authenticator } }
+        set { self.live.withLockedValue { $0.authenticator = newValue } }
+    }
+
+    public var sink: any ClientEventSink {
+        get { self.live.withLockedValue { $0.sink } }
+        set { self.live.withLockedValue { $0.sink = newValue } }
+    }
+
+    /// Whether `/healthz` answers 200.
+    public var isHealthy: Bool { self.healthCheck() }
+}
+
+/// Edge counters that are not per shard. Thread safe.
+public final class EdgeCounters: Sendable {
+    /// Open TCP connections (in handshake or upgraded).
+    public let openConnections = ManagedAtomic<Int>(0)
+    /// Upgraded WebSocket connections.
+    public let openWebSockets = ManagedAtomic<Int>(0)
+    public let upgrades = ManagedAtomic<Int>(0)
+    public let authRefusals = ManagedAtomic<Int>(0)
+    public let handshakeTimeouts = ManagedAtomic<Int>(0)
+    public let connectionLimitRefusals = ManagedAtomic<Int>(0)
+    public let clientMessages = ManagedAtomic<Int>(0)
+    public let slowConsumerCloses = ManagedAtomic<Int>(0)
+    public let oversizedMessageCloses = ManagedAtomic<Int>(0)
+    public let idleTimeoutCloses = ManagedAtomic<Int>(0)
+    public let protocolErrorCloses = ManagedAtomic<Int>(0)
+    public init() {}
+}

@@ -1,0 +1,54 @@
+import NIOCore
+
+/// The WebSocket edge's limits and behaviour. Every limit has a config key (see docs/configuration.md).
+public struct EdgeSettings: Sendable {
+    /// The path WebSocket clients connect to (`ws_path`).
+    public var path: String = "/ws"
+    /// Largest client message after reassembly of fragments; bigger gets close 1009 (`max_message_bytes`).
+    public var maxMessageBytes: Int = 64 * 1024
+    /// Bytes a connection may have queued for sending before it is closed as a slow consumer with 1008
+    /// (`max_queue_bytes`).
+    public var maxQueueBytes: Int = 1024 * 1024
+    /// Open connections (upgraded or in handshake) beyond which new ones get HTTP 503 (`max_connections`).
+    public var maxConnections: Int = 100_000
+    /// Time from accept to a completed handshake (`handshake_timeout`).
+    public var handshakeTimeout: TimeAmount = .seconds(10)
+    /// A ping is sent when the client was silent this long; nil disables pings (`ping_interval`).
+    public var pingInterval: TimeAmount? = .seconds(25)
+    /// A client silent this long is closed with 1001; nil disables the timeout (`idle_timeout`).
+    public var idleTimeout: TimeAmount? = .seconds(60)
+    /// How long a closing connection waits for the client's close frame before the socket is closed
+    /// (`close_timeout`).
+    public var closeTimeout: TimeAmount = .seconds(3)
+    /// Which `Origin` headers may connect (`allowed_origins`).
+    public var origins: OriginPolicy = .any
+
+    public init() {}
+
+    /// How often each shard checks its connections for pings and idle timeouts.
+    public var heartbeatInterval: TimeAmount {
+        let candidates = [self.pingInterval, self.idleTimeout].compactMap { $0 }
+        guard let shortest = candidates.min() else { return .seconds(5) }
+        return .nanoseconds(max(100_000_000, min(5_000_000_000, shortest.nanoseconds / 5)))
+    }
+}
+
+/// Which browser origins may open WebSocket connections.
+///
+/// A request without an `Origin` header (a non-browser client) is always allowed: the header only
+/// protects browsers' users from other sites.
+public enum OriginPolicy: Sendable, Equatable {
+    case any
+    /// Lowercased `scheme://host[:port]` entries.
+    case only(Set<String>)
+
+    public func allows(_ origin: String?) -> Bool {
+        switch self {
+        case .any:
+            return true
+        case .only(let allowed):
+            guard let origin else { return true }
+            return allowed.contains(origin.lowercased())
+        }
+    }
+}

@@ -1,0 +1,233 @@
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOWebSocket
+import WSBridgeCore
+
+/// Serves the HTTP side of the public listener until a WebSocket upgrade: `GET /healthz`, the opening
+/// handshake on the WebSocket path (header checks, origin, auth, then 101), and proper statuses for
+/// everything else. Refusals are real HTTP responses sent before any upgrade, then the connection closes.
+///
+/// On upgrade it swaps the HTTP handlers for the frame decoder and a ``WebSocketConnection``.
+final class HTTPGatewayHandler: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    private enum State {
+        case awaitingRequest
+        case receiving(HTTPRequestHead)
+        /// The request is complete and an authenticator is deciding.
+        case deciding
+        case done
+    }
+
+    private let edge: EdgeContext
+    private let settings: EdgeSettings
+    private let httpDecoder: RemovableChannelHandler
+    private let httpEncoder: RemovableChannelHandler
+    /// Over `max_connections`: answer every request with 503.
+    private let refuse: Bool
+    private var state = State.awaitingRequest
+    private var timeout: Scheduled<Void>?
+
+    init(edge: EdgeContext, settings: EdgeSettings, httpDecoder: RemovableChannelHandler, httpEncoder: RemovableChannelHandler, refuse: Bool) {
+        self.edge = edge
+        self.settings = settings
+        self.httpDecoder = httpDecoder
+        self.httpEncoder = httpEncoder
+        self.refuse = refuse
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        self.timeout = context.eventLoop.scheduleTask(in: self.settings.handshakeTimeout) {
+            let (handler, context) = loopBound.value
+            handler.handshakeTimedOut(context: context)
+        }
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.timeout?.cancel()
+        self.timeout = nil
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch (self.unwrapInboundIn(data), self.state) {
+        case (.head(let head), .awaitingRequest):
+            self.state = .receiving(head)
+        case (.body, .receiving):
+            break  // No route here takes a body; it is read and ignored.
+        case (.end, .receiving(let head)):
+            self.state = .deciding
+            self.handle(head, context: context)
+        default:
+            break  // Anything after the first request (pipelining) is ignored: we close after answering.
+        }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        if error is HTTPParserError, case .awaitingRequest = self.state {
+            self.respond(context: context, status: .badRequest, body: "malformed HTTP request\n")
+            return
+        }
+        if error is HTTPParserError, case .receiving = self.state {
+            self.respond(context: context, status: .badRequest, body: "malformed HTTP request\n")
+            return
+        }
+        context.close(promise: nil)
+    }
+
+    // MARK: Routing
+
+    private func handle(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
+        let (path, rawQuery) = QueryString.split(uri: head.uri)
+        if self.refuse {
+            self.edge.counters.connectionLimitRefusals.wrappingIncrement(ordering: .relaxed)
+            self.respond(context: context, status: .serviceUnavailable, body: "too many connections\n")
+            return
+        }
+        switch path {
+        case self.settings.path:
+            self.handleWebSocket(head, path: path, rawQuery: rawQuery, context: context)
+        case "/healthz":
+            guard head.method == .GET || head.method == .HEAD else {
+                self.respond(context: context, status: .methodNotAllowed, body: "use GET\n", headers: [("Allow", "GET, HEAD")])
+                return
+            }
+            if self.edge.isHealthy {
+                self.respond(context: context, status: .ok, body: "ok\n", includeBody: head.method == .GET)
+            } else {
+                self.respond(context: context, status: .serviceUnavailable, body: "broker link down\n", includeBody: head.method == .GET)
+            }
+        default:
+            self.respond(context: context, status: .notFound, body: "not found\n")
+        }
+    }
+
+    private func handleWebSocket(_ head: HTTPRequestHead, path: String, rawQuery: String, context: ChannelHandlerContext) {
+        guard head.method == .GET else {
+            self.respond(context: context, status: .methodNotAllowed, body: "WebSocket handshakes use GET\n", headers: [("Allow", "GET")])
+            return
+        }
+        let accept: String
+        switch WebSocketHandshake.acceptValue(for: head.headers) {
+        case .success(let value):
+            accept = value
+        case .failure(.notAnUpgrade):
+            self.respond(
+                context: context, status: .upgradeRequired, body: "this path speaks WebSocket only\n",
+                headers: [("Upgrade", "websocket"), ("Sec-WebSocket-Version", "13")]
+            )
+            return
+        case .failure(.unsupportedVersion):
+            self.respond(
+                context: context, status: .upgradeRequired, body: "unsupported WebSocket version\n",
+                headers: [("Sec-WebSocket-Version", "13")]
+            )
+            return
+        case .failure(.badKey):
+            self.respond(context: context, status: .badRequest, body: "missing or malformed Sec-WebSocket-Key\n")
+            return
+        }
+        let origin = head.headers.first(name: "origin")
+        guard self.settings.origins.allows(origin) else {
+            self.refused(context: context, status: .forbidden, reason: "origin not allowed")
+            return
+        }
+        let request = HandshakeRequest(path: path, rawQuery: rawQuery, headers: head.headers, remoteAddress: context.channel.remoteAddress)
+        let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        self.edge.authenticator.authenticate(request, on: context.eventLoop).hop(to: context.eventLoop).whenComplete { result in
+            let (handler, context) = loopBound.value
+            guard case .deciding = handler.state, context.channel.isActive else { return }
+            switch result {
+            case .success(.accept(let user)):
+                handler.upgrade(context: context, accept: accept, user: user, path: path)
+            case .success(.reject(let status, let reason)):
+                handler.refused(context: context, status: status, reason: reason)
+            case .failure(let error):
+                handler.edge.logger.error("authenticator failed", metadata: ["wsb.error": "\(error)"])
+                handler.respond(context: context, status: .internalServerError, body: "authentication failed\n")
+            }
+        }
+    }
+
+    private func refused(context: ChannelHandlerContext, status: HTTPResponseStatus, reason: String) {
+        self.edge.counters.authRefusals.wrappingIncrement(ordering: .relaxed)
+        self.edge.logger.debug(
+            "websocket handshake refused",
+            metadata: ["wsb.status": "\(status.code)", "wsb.reason": "\(reason)", "wsb.remote": "\(context.channel.remoteAddress.map { "\($0)" } ?? "?")"]
+        )
+        var headers: [(String, String)] = []
+        if status == .unauthorized {
+            headers.append(("WWW-Authenticate", "Bearer"))
+        }
+        self.respond(context: context, status: status, body: reason + "\n", headers: headers)
+    }
+
+    // MARK: Upgrade
+
+    private func upgrade(context: ChannelHandlerContext, accept: String, user: String, path: String) {
+        self.state = .done
+        self.timeout?.cancel()
+        self.timeout = nil
+        let pipeline = context.pipeline.syncOperations
+        let connection = WebSocketConnection(
+            id: self.edge.connectionIDs.make(), user: user, path: path, edge: self.edge, settings: self.settings
+        )
+        do {
+            // The encoder goes first so the raw 101 bytes pass straight to the socket.
+            pipeline.removeHandler(self.httpEncoder, promise: nil)
+            context.writeAndFlush(
+                NIOAny(WebSocketHandshake.switchingProtocolsResponse(accept: accept, allocator: context.channel.allocator)),
+                promise: nil
+            )
+            try pipeline.addHandler(ByteToMessageHandler(WebSocketFrameDecoder(maxFrameSize: self.settings.maxMessageBytes)))
+            try pipeline.addHandler(connection)
+            pipeline.removeHandler(context: context, promise: nil)
+            // Last: bytes the HTTP decoder read past the request flow on to the frame decoder.
+            pipeline.removeHandler(self.httpDecoder, promise: nil)
+        } catch {
+            self.edge.logger.error("websocket upgrade failed", metadata: ["wsb.error": "\(error)"])
+            context.close(promise: nil)
+        }
+    }
+
+    // MARK: Responses
+
+    private func handshakeTimedOut(context: ChannelHandlerContext) {
+        self.timeout = nil
+        self.edge.counters.handshakeTimeouts.wrappingIncrement(ordering: .relaxed)
+        switch self.state {
+        case .deciding:
+            self.respond(context: context, status: .serviceUnavailable, body: "handshake timed out\n")
+        case .awaitingRequest, .receiving:
+            self.state = .done
+            context.close(promise: nil)
+        case .done:
+            break
+        }
+    }
+
+    private func respond(
+        context: ChannelHandlerContext, status: HTTPResponseStatus, body: String,
+        headers extra: [(String, String)] = [], includeBody: Bool = true
+    ) {
+        self.state = .done
+        self.timeout?.cancel()
+        self.timeout = nil
+        var headers = HTTPHeaders([
+            ("Content-Type", "text/plain; charset=utf-8"),
+            ("Content-Length", "\(body.utf8.count)"),
+            ("Connection", "close"),
+        ])
+        headers.add(contentsOf: extra)
+        context.write(self.wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers))), promise: nil)
+        if includeBody {
+            context.write(self.wrapOutboundOut(.body(.byteBuffer(ByteBuffer(string: body)))), promise: nil)
+        }
+        let channel = context.channel
+        context.writeAndFlush(self.wrapOutboundOut(.end(nil))).whenComplete { _ in
+            channel.close(promise: nil)
+        }
+    }
+}

@@ -1,0 +1,79 @@
+import NIOCore
+import NIOHTTP1
+
+/// What an authenticator sees of an upgrade request.
+public struct HandshakeRequest: Sendable {
+    public var path: String
+    /// Decoded query parameters, in order; a name may repeat.
+    public var query: [(name: String, value: String)]
+    /// The raw query string (after `?`), as sent.
+    public var rawQuery: String
+    public var headers: HTTPHeaders
+    public var remoteAddress: SocketAddress?
+
+    public func queryValue(_ name: String) -> String? {
+        self.query.first(where: { $0.name == name })?.value
+    }
+
+    public init(path: String, rawQuery: String, headers: HTTPHeaders, remoteAddress: SocketAddress?) {
+        self.path = path
+        self.rawQuery = rawQuery
+        self.query = QueryString.parse(rawQuery)
+        self.headers = headers
+        self.remoteAddress = remoteAddress
+    }
+}
+
+/// The verdict on an upgrade request, given before the upgrade completes.
+public enum HandshakeDecision: Sendable, Equatable {
+    /// Upgrade; the connection belongs to `user`.
+    case accept(user: String)
+    /// Answer with a real HTTP status (401, 403, 503...) and a short reason, and close.
+    case reject(status: HTTPResponseStatus, reason: String)
+}
+
+/// Decides who a connection belongs to. One implementation per `auth` mode: `insecure-query`, `jwt`,
+/// and `app` (attached apps decide).
+public protocol HandshakeAuthenticator: Sendable {
+    /// The mode name for logs (`jwt`, `insecure-query`, `app`).
+    var mode: String { get }
+    /// Called on the connection's event loop; the future may complete later (an app answering).
+    func authenticate(_ request: HandshakeRequest, on eventLoop: EventLoop) -> EventLoopFuture<HandshakeDecision>
+}
+
+/// `insecure-query`: trusts `?user=ID`. For local development and benchmarks only.
+public struct InsecureQueryAuthenticator: HandshakeAuthenticator {
+    public let maxUserIDBytes: Int
+    public init(maxUserIDBytes: Int = 256) { self.maxUserIDBytes = maxUserIDBytes }
+
+    public var mode: String { "insecure-query" }
+
+    public func authenticate(_ request: HandshakeRequest, on eventLoop: EventLoop) -> EventLoopFuture<HandshakeDecision> {
+        eventLoop.makeSucceededFuture(self.decide(request))
+    }
+
+    func decide(_ request: HandshakeRequest) -> HandshakeDecision {
+        guard let user = request.queryValue("user"), !user.isEmpty else {
+            return .reject(status: .unauthorized, reason: "missing ?user= (auth mode insecure-query)")
+        }
+        guard user.utf8.count <= self.maxUserIDBytes else {
+            return .reject(status: .forbidden, reason: "user id longer than \(self.maxUserIDBytes) bytes")
+        }
+        return .accept(user: user)
+    }
+}
+
+/// Refuses every connection with a fixed status: used for `auth = app` while no app serves the path.
+public struct RefusingAuthenticator: HandshakeAuthenticator {
+    public let status: HTTPResponseStatus
+    public let reason: String
+    public let mode: String
+    public init(mode: String, status: HTTPResponseStatus, reason: String) {
+        self.mode = mode
+        self.status = status
+        self.reason = reason
+    }
+    public func authenticate(_ request: HandshakeRequest, on eventLoop: EventLoop) -> EventLoopFuture<HandshakeDecision> {
+        eventLoop.makeSucceededFuture(.reject(status: self.status, reason: self.reason))
+    }
+}

@@ -1,0 +1,218 @@
+import Logging
+import NIOCore
+import NIOWebSocket
+import WSBridgeCore
+
+/// One upgraded WebSocket connection: a ``Session`` of its user in the shard of its event loop, and the
+/// channel handler that speaks RFC 6455 to the client.
+///
+/// Outbound, deliveries are written as pre-encoded frames (no encoder in the pipeline). The channel's
+/// write-buffer high-water mark is `max_queue_bytes`: when a client falls that far behind, the channel
+/// turns unwritable and the connection is closed with 1008 ("slow consumer") without slowing anyone else.
+/// This handler is the one place where protocol errors become close frames.
+public final class WebSocketConnection: Session, ChannelInboundHandler {
+    public typealias InboundIn = WebSocketFrame
+    public typealias OutboundOut = ByteBuffer
+
+    private enum State {
+        case open
+        /// We sent a close frame and wait for the client's (or the timeout).
+        case closing(Scheduled<Void>?)
+        case closed
+    }
+
+    public let id: ConnectionID
+    public let path: String
+    private let edge: EdgeContext
+    private let settings: EdgeSettings
+    private var assembler: MessageAssembler
+    private var state = State.open
+    private var context: ChannelHandlerContext?
+    private var shard: Shard?
+    private var lastHeard: NIODeadline
+    private var lastPing: NIODeadline
+    private var closeCode: CloseCode?
+    private var closeReason = ""
+
+    init(id: ConnectionID, user: String, path: String, edge: EdgeContext, settings: EdgeSettings) {
+        self.id = id
+        self.path = path
+        self.edge = edge
+        self.settings = settings
+        self.assembler = MessageAssembler(maxMessageBytes: settings.maxMessageBytes)
+        let now = NIODeadline.now()
+        self.lastHeard = now
+        self.lastPing = now
+        super.init(user: user)
+    }
+
+    // MARK: Channel events
+
+    public func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        let shard = self.edge.router.shard(for: context.eventLoop)
+        self.shard = shard
+        shard.add(self)
+        self.edge.counters.openWebSockets.wrappingIncrement(ordering: .relaxed)
+        self.edge.counters.upgrades.wrappingIncrement(ordering: .relaxed)
+        self.edge.sink.connectionOpened(self.id, user: self.user, path: self.path, eventLoop: context.eventLoop)
+    }
+
+    public func handlerRemoved(context: ChannelHandlerContext) {
+        self.finish()
+        self.context = nil
+    }
+
+    public func channelInactive(context: ChannelHandlerContext) {
+        self.finish()
+        context.fireChannelInactive()
+    }
+
+    public func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let frame = self.unwrapInboundIn(data)
+        self.lastHeard = .now()
+        switch self.assembler.receive(frame) {
+        case .none, .pongReceived:
+            break
+        case .message(let payload, let isBinary):
+            guard case .open = self.state else { return }
+            self.edge.counters.clientMessages.wrappingIncrement(ordering: .relaxed)
+            self.edge.sink.messageReceived(self.id, user: self.user, payload: payload, isBinary: isBinary)
+        case .pong(let payload):
+            guard case .open = self.state else { return }
+            context.writeAndFlush(
+                self.wrapOutboundOut(ServerFrame.encode(.pong, payload: payload, allocator: context.channel.allocator)),
+                promise: nil
+            )
+        case .closeReceived(let code, let reason):
+            self.closeReceived(context: context, code: code, reason: reason)
+        case .fail(let code, let reason):
+            if code == .messageTooBig {
+                self.edge.counters.oversizedMessageCloses.wrappingIncrement(ordering: .relaxed)
+                self.shard?.countLimitHit(.messageTooBig)
+            } else {
+                self.edge.counters.protocolErrorCloses.wrappingIncrement(ordering: .relaxed)
+            }
+            self.close(code, reason: reason)
+        }
+    }
+
+    public func errorCaught(context: ChannelHandlerContext, error: Error) {
+        switch error {
+        case NIOWebSocketError.invalidFrameLength:
+            self.edge.counters.oversizedMessageCloses.wrappingIncrement(ordering: .relaxed)
+            self.shard?.countLimitHit(.messageTooBig)
+            self.close(.messageTooBig, reason: "frame exceeds \(self.settings.maxMessageBytes) bytes")
+        case is NIOWebSocketError:
+            self.edge.counters.protocolErrorCloses.wrappingIncrement(ordering: .relaxed)
+            self.close(.protocolError, reason: "protocol error")
+        default:
+            // I/O errors (a reset connection): nothing to tell the client.
+            self.edge.logger.debug(
+                "websocket connection error",
+                metadata: ["wsb.conn": "\(self.id)", "wsb.error": "\(error)"]
+            )
+            context.close(promise: nil)
+        }
+    }
+
+    public func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if !context.channel.isWritable, case .open = self.state {
+            self.edge.counters.slowConsumerCloses.wrappingIncrement(ordering: .relaxed)
+            self.shard?.countLimitHit(.slowConsumer)
+            self.edge.logger.info(
+                "closing slow consumer",
+                metadata: [
+                    "wsb.conn": "\(self.id)", "wsb.user": "\(self.user)",
+                    "wsb.limit_bytes": "\(self.settings.maxQueueBytes)",
+                ]
+            )
+            self.close(.policyViolation, reason: "slow consumer")
+        }
+        context.fireChannelWritabilityChanged()
+    }
+
+    // MARK: Session
+
+    public override func deliver(_ delivery: Delivery) {
+        guard case .open = self.state, let context = self.context else { return }
+        context.write(self.wrapOutboundOut(delivery.frame), promise: nil)
+    }
+
+    public override func flush() {
+        self.context?.flush()
+    }
+
+    public override func heartbeat(now: NIODeadline) {
+        guard case .open = self.state, let context = self.context else { return }
+        let silence = now - self.lastHeard
+        if let idle = self.settings.idleTimeout, silence >= idle {
+            self.edge.counters.idleTimeoutCloses.wrappingIncrement(ordering: .relaxed)
+            self.shard?.countLimitHit(.idleTimeout)
+            self.close(.goingAway, reason: "idle timeout")
+            return
+        }
+        if let interval = self.settings.pingInterval, silence >= interval, now - self.lastPing >= interval {
+            self.lastPing = now
+            let ping = ServerFrame.encode(.ping, payload: ByteBuffer(), allocator: context.channel.allocator)
+            context.writeAndFlush(self.wrapOutboundOut(ping), promise: nil)
+        }
+    }
+
+    // MARK: Closing
+
+    /// Starts the close handshake: sends a close frame, stops deliveries, and closes the socket when the
+    /// client answers or after `close_timeout`.
+    public func close(_ code: CloseCode, reason: String) {
+        guard case .open = self.state, let context = self.context else { return }
+        self.closeCode = code
+        self.closeReason = reason
+        let frame = ServerFrame.close(code, reason: reason, allocator: context.channel.allocator)
+        context.writeAndFlush(self.wrapOutboundOut(frame), promise: nil)
+        let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
+        let timeout = context.eventLoop.scheduleTask(in: self.settings.closeTimeout) {
+            if let context = loopBound.value.context {
+                context.close(promise: nil)
+            }
+        }
+        self.state = .closing(timeout)
+        self.removeFromShard()
+    }
+
+    private func closeReceived(context: ChannelHandlerContext, code: CloseCode?, reason: String) {
+        switch self.state {
+        case .open:
+            // Echo the client's code (RFC 6455 §5.5.1), then close the TCP connection: the server closes first.
+            self.closeCode = code
+            self.closeReason = reason
+            var payload = context.channel.allocator.buffer(capacity: 2)
+            if let code { payload.writeInteger(code.rawValue) }
+            let frame = ServerFrame.encode(.close, payload: payload, allocator: context.channel.allocator)
+            self.state = .closing(nil)
+            self.removeFromShard()
+            let channel = context.channel
+            context.writeAndFlush(self.wrapOutboundOut(frame)).whenComplete { _ in
+                channel.close(promise: nil)
+            }
+        case .closing:
+            context.close(promise: nil)
+        case .closed:
+            break
+        }
+    }
+
+    private func removeFromShard() {
+        self.shard?.remove(self)
+    }
+
+    private func finish() {
+        if case .closing(let timeout) = self.state {
+            timeout?.cancel()
+        }
+        if case .closed = self.state { return }
+        self.state = .closed
+        self.removeFromShard()
+        self.edge.counters.openWebSockets.wrappingDecrement(ordering: .relaxed)
+        self.edge.sink.connectionClosed(self.id, user: self.user, code: self.closeCode, reason: self.closeReason)
+    }
+}

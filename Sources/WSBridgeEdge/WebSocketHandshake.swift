@@ -1,0 +1,53 @@
+import Crypto
+import Foundation
+import NIOCore
+import NIOHTTP1
+
+/// Validates an RFC 6455 opening handshake and builds the 101 response.
+enum WebSocketHandshake {
+    private static let magicGUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+
+    enum Failure: Error, Equatable {
+        case notAnUpgrade
+        case unsupportedVersion
+        case badKey
+    }
+
+    /// Whether the headers ask for a WebSocket upgrade (RFC 6455 §4.2.1).
+    static func isUpgradeRequest(_ headers: HTTPHeaders) -> Bool {
+        let upgrade = headers[canonicalForm: "upgrade"].contains { $0.lowercased() == "websocket" }
+        let connection = headers[canonicalForm: "connection"].contains { $0.lowercased() == "upgrade" }
+        return upgrade && connection
+    }
+
+    /// Checks the WebSocket headers and returns the `Sec-WebSocket-Accept` value.
+    static func acceptValue(for headers: HTTPHeaders) -> Result<String, Failure> {
+        guard self.isUpgradeRequest(headers) else { return .failure(.notAnUpgrade) }
+        guard headers["sec-websocket-version"].first?.trimmingCharacters(in: .whitespaces) == "13" else {
+            return .failure(.unsupportedVersion)
+        }
+        let keys = headers["sec-websocket-key"]
+        guard keys.count == 1, let key = keys.first?.trimmingCharacters(in: .whitespaces),
+            let decoded = Data(base64Encoded: key), decoded.count == 16
+        else {
+            return .failure(.badKey)
+        }
+        return .success(self.accept(key: key))
+    }
+
+    static func accept(key: String) -> String {
+        let digest = Insecure.SHA1.hash(data: Data((key + self.magicGUID).utf8))
+        return Data(digest).base64EncodedString()
+    }
+
+    /// The raw bytes of the 101 response.
+    static func switchingProtocolsResponse(accept: String, allocator: ByteBufferAllocator) -> ByteBuffer {
+        var buffer = allocator.buffer(capacity: 160)
+        buffer.writeString(
+            "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: "
+        )
+        buffer.writeString(accept)
+        buffer.writeString("\r\n\r\n")
+        return buffer
+    }
+}

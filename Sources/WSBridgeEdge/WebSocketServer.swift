@@ -1,0 +1,80 @@
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import WSBridgeCore
+
+/// The public listener: HTTP/1.1 with WebSocket upgrade, one child channel per client on the event loops
+/// of the router's shards.
+public final class WebSocketServer: Sendable {
+    private let edge: EdgeContext
+    private let group: EventLoopGroup
+    private let serverChannel: NIOLockedValueBox<Channel?> = NIOLockedValueBox(nil)
+
+    public init(edge: EdgeContext, group: EventLoopGroup) {
+        self.edge = edge
+        self.group = group
+    }
+
+    /// Binds `host:port` (port 0 picks a free one) and returns the address actually bound.
+    public func bind(host: String, port: Int) -> EventLoopFuture<SocketAddress?> {
+        self.bootstrap().bind(host: host, port: port).map { channel in
+            self.serverChannel.withLockedValue { $0 = channel }
+            return channel.localAddress
+        }
+    }
+
+    /// Adopts an already-bound, listening socket (systemd socket activation).
+    public func adopt(descriptor: CInt) -> EventLoopFuture<SocketAddress?> {
+        self.bootstrap().withBoundSocket(descriptor).map { channel in
+            self.serverChannel.withLockedValue { $0 = channel }
+            return channel.localAddress
+        }
+    }
+
+    /// Stops accepting; open connections are left alone.
+    public func stopAccepting() -> EventLoopFuture<Void> {
+        guard let channel = self.serverChannel.withLockedValue({ $0 }) else {
+            return self.group.any().makeSucceededVoidFuture()
+        }
+        return channel.close().recover { _ in }
+    }
+
+    private func bootstrap() -> ServerBootstrap {
+        let edge = self.edge
+        return ServerBootstrap(group: self.group)
+            .serverChannelOption(.backlog, value: 4096)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try Self.initialize(channel, edge: edge)
+                }
+            }
+    }
+
+    private static func initialize(_ channel: Channel, edge: EdgeContext) throws {
+        let settings = edge.settings
+        let open = edge.counters.openConnections.wrappingIncrementThenLoad(ordering: .relaxed)
+        channel.closeFuture.whenComplete { _ in
+            edge.counters.openConnections.wrappingDecrement(ordering: .relaxed)
+        }
+        let refuse = open > settings.maxConnections
+        if refuse {
+            edge.router.shard(for: channel.eventLoop).countLimitHit(.maxConnections)
+        }
+        try channel.syncOptions?.setOption(
+            .writeBufferWaterMark,
+            value: .init(low: settings.maxQueueBytes / 2, high: settings.maxQueueBytes)
+        )
+        let decoder = ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .forwardBytes))
+        let encoder = HTTPResponseEncoder()
+        let sync = channel.pipeline.syncOperations
+        try sync.addHandler(decoder)
+        try sync.addHandler(encoder)
+        try sync.addHandler(
+            HTTPGatewayHandler(edge: edge, settings: settings, httpDecoder: decoder, httpEncoder: encoder, refuse: refuse)
+        )
+    }
+}
