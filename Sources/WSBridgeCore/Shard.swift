@@ -122,7 +122,7 @@ public final class Shard {
     }
 
     private func beat() {
-        let now = NIODeadline.now()
+        let now = self.eventLoop.now
         // Heartbeats may close sessions, which removes them: iterate over a copy.
         for session in self.sessions {
             session.heartbeat(now: now)

@@ -40,9 +40,8 @@ public final class WebSocketConnection: Session, ChannelInboundHandler {
         self.edge = edge
         self.settings = settings
         self.assembler = MessageAssembler(maxMessageBytes: settings.maxMessageBytes)
-        let now = NIODeadline.now()
-        self.lastHeard = now
-        self.lastPing = now
+        self.lastHeard = .uptimeNanoseconds(0)
+        self.lastPing = .uptimeNanoseconds(0)
         super.init(user: user)
     }
 
@@ -50,6 +49,8 @@ public final class WebSocketConnection: Session, ChannelInboundHandler {
 
     public func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
+        self.lastHeard = context.eventLoop.now
+        self.lastPing = self.lastHeard
         let shard = self.edge.router.shard(for: context.eventLoop)
         self.shard = shard
         shard.add(self)
@@ -70,7 +71,7 @@ public final class WebSocketConnection: Session, ChannelInboundHandler {
 
     public func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let frame = self.unwrapInboundIn(data)
-        self.lastHeard = .now()
+        self.lastHeard = context.eventLoop.now
         switch self.assembler.receive(frame) {
         case .none, .pongReceived:
             break

@@ -54,7 +54,7 @@ public final class WebSocketServer: Sendable {
             }
     }
 
-    private static func initialize(_ channel: Channel, edge: EdgeContext) throws {
+    static func initialize(_ channel: Channel, edge: EdgeContext) throws {
         let settings = edge.settings
         let open = edge.counters.openConnections.wrappingIncrementThenLoad(ordering: .relaxed)
         channel.closeFuture.whenComplete { _ in

@@ -1,0 +1,136 @@
+import Logging
+import NIOCore
+import NIOEmbedded
+import NIOHTTP1
+import NIOWebSocket
+import XCTest
+import WSBridgeCore
+@testable import WSBridgeEdge
+
+/// An EmbeddedChannel wired exactly as the server wires a child channel, plus helpers to speak raw
+/// HTTP and masked WebSocket frames into it.
+final class EdgeHarness {
+    let channel: EmbeddedChannel
+    let edge: EdgeContext
+    let router: Router
+    let events: RecordingSink
+
+    init(
+        settings: EdgeSettings = EdgeSettings(),
+        authenticator: any HandshakeAuthenticator = InsecureQueryAuthenticator(),
+        healthy: Bool = true
+    ) throws {
+        self.channel = EmbeddedChannel()
+        self.router = Router(eventLoops: [self.channel.embeddedEventLoop], parser: EnvelopeParser(), logger: Logger(label: "test"))
+        self.events = RecordingSink()
+        self.edge = EdgeContext(
+            settings: settings, router: self.router, authenticator: authenticator, sink: self.events,
+            logger: Logger(label: "test"), isHealthy: { healthy }
+        )
+        try WebSocketServer.initialize(self.channel, edge: self.edge)
+        try self.channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 40000)).wait()
+    }
+
+    func send(_ text: String) throws {
+        try self.channel.writeInbound(ByteBuffer(string: text))
+    }
+
+    /// Everything the server wrote so far, concatenated.
+    func readOutbound() throws -> ByteBuffer {
+        var all = ByteBuffer()
+        while var part = try self.channel.readOutbound(as: ByteBuffer.self) {
+            all.writeBuffer(&part)
+        }
+        return all
+    }
+
+    func readOutboundString() throws -> String {
+        String(buffer: try self.readOutbound())
+    }
+
+    static let key = "dGhlIHNhbXBsZSBub25jZQ=="
+
+    func handshake(path: String = "/ws?user=alice", extraHeaders: String = "") throws -> String {
+        try self.send(
+            "GET \(path) HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                + "Sec-WebSocket-Key: \(Self.key)\r\nSec-WebSocket-Version: 13\r\n\(extraHeaders)\r\n"
+        )
+        // The HTTP decoder leaves the pipeline in a task on the event loop.
+        self.channel.embeddedEventLoop.run()
+        return try self.readOutboundString()
+    }
+
+    /// A client frame: masked as RFC 6455 requires (unless `masked` is false).
+    static func clientFrame(opcode: UInt8, payload: [UInt8], fin: Bool = true, masked: Bool = true, rsv1: Bool = false) -> ByteBuffer {
+        var buffer = ByteBuffer()
+        buffer.writeInteger((fin ? 0x80 : 0) | (rsv1 ? 0x40 : 0) | opcode)
+        let maskBit: UInt8 = masked ? 0x80 : 0
+        if payload.count < 126 {
+            buffer.writeInteger(maskBit | UInt8(payload.count))
+        } else if payload.count < 65536 {
+            buffer.writeInteger(maskBit | 126)
+            buffer.writeInteger(UInt16(payload.count))
+        } else {
+            buffer.writeInteger(maskBit | 127)
+            buffer.writeInteger(UInt64(payload.count))
+        }
+        if masked {
+            let mask: [UInt8] = [0x12, 0x34, 0x56, 0x78]
+            buffer.writeBytes(mask)
+            buffer.writeBytes(payload.enumerated().map { $0.element ^ mask[$0.offset % 4] })
+        } else {
+            buffer.writeBytes(payload)
+        }
+        return buffer
+    }
+
+    func sendFrame(opcode: UInt8, payload: [UInt8], fin: Bool = true, masked: Bool = true, rsv1: Bool = false) throws {
+        try self.channel.writeInbound(Self.clientFrame(opcode: opcode, payload: payload, fin: fin, masked: masked, rsv1: rsv1))
+    }
+
+    /// Decodes the server frames written so far (server frames are never masked).
+    func readFrames() throws -> [(opcode: UInt8, payload: ByteBuffer)] {
+        var buffer = try self.readOutbound()
+        var frames: [(UInt8, ByteBuffer)] = []
+        while let first = buffer.readInteger(as: UInt8.self), let second = buffer.readInteger(as: UInt8.self) {
+            XCTAssertEqual(first & 0x80, 0x80, "server frames are final")
+            XCTAssertEqual(second & 0x80, 0, "server frames are unmasked")
+            var length = Int(second & 0x7F)
+            if length == 126 { length = Int(buffer.readInteger(as: UInt16.self) ?? 0) }
+            if length == 127 { length = Int(buffer.readInteger(as: UInt64.self) ?? 0) }
+            guard let payload = buffer.readSlice(length: length) else {
+                XCTFail("truncated server frame")
+                break
+            }
+            frames.append((first & 0x0F, payload))
+        }
+        return frames
+    }
+
+    /// The close code of the single close frame among the frames written so far.
+    func readCloseCode() throws -> UInt16? {
+        for frame in try self.readFrames() where frame.opcode == 0x8 {
+            var payload = frame.payload
+            return payload.readInteger(as: UInt16.self)
+        }
+        return nil
+    }
+}
+
+/// Records what the edge reports to the app side.
+final class RecordingSink: ClientEventSink, @unchecked Sendable {
+    // Only touched from the EmbeddedEventLoop's thread (the test's).
+    var opened: [(ConnectionID, String)] = []
+    var messages: [(String, Bool)] = []
+    var closed: [(String, CloseCode?)] = []
+
+    func connectionOpened(_ connection: ConnectionID, user: String, path: String, eventLoop: EventLoop) {
+        self.opened.append((connection, user))
+    }
+    func messageReceived(_ connection: ConnectionID, user: String, payload: ByteBuffer, isBinary: Bool) {
+        self.messages.append((String(buffer: payload), isBinary))
+    }
+    func connectionClosed(_ connection: ConnectionID, user: String, code: CloseCode?, reason: String) {
+        self.closed.append((user, code))
+    }
+}

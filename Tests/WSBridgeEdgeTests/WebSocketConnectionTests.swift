@@ -1,0 +1,183 @@
+import NIOCore
+import NIOEmbedded
+import XCTest
+import WSBridgeCore
+@testable import WSBridgeEdge
+
+final class WebSocketConnectionTests: XCTestCase {
+    private func upgraded(_ settings: EdgeSettings = EdgeSettings(), user: String = "alice") throws -> EdgeHarness {
+        let harness = try EdgeHarness(settings: settings)
+        let response = try harness.handshake(path: "/ws?user=\(user)")
+        XCTAssertTrue(response.hasPrefix("HTTP/1.1 101"), response)
+        return harness
+    }
+
+    private func delivery(_ text: String, to target: DeliveryTarget) -> Delivery {
+        Delivery(
+            envelope: Envelope(target: target, payload: ByteBuffer(string: text), isBinary: false),
+            source: .embedded, arrivedAt: .now(), allocator: ByteBufferAllocator()
+        )
+    }
+
+    func testATextMessageReachesTheSink() throws {
+        let harness = try self.upgraded()
+        try harness.sendFrame(opcode: 0x1, payload: Array("hello".utf8))
+        XCTAssertEqual(harness.events.messages.map(\.0), ["hello"])
+        XCTAssertEqual(harness.events.messages.map(\.1), [false])
+        XCTAssertNoThrow(try harness.channel.finish(acceptAlreadyClosed: true))
+    }
+
+    func testFragmentsAreReassembledAcrossAnInterleavedPing() throws {
+        let harness = try self.upgraded()
+        try harness.sendFrame(opcode: 0x2, payload: [1, 2], fin: false)
+        try harness.sendFrame(opcode: 0x9, payload: Array("p".utf8))
+        try harness.sendFrame(opcode: 0x0, payload: [3], fin: false)
+        try harness.sendFrame(opcode: 0x0, payload: [4], fin: true)
+        XCTAssertEqual(harness.events.messages.count, 1)
+        XCTAssertEqual(harness.events.messages.first?.1, true)
+        let frames = try harness.readFrames()
+        XCTAssertEqual(frames.map(\.opcode), [0xA], "the ping is answered with a pong")
+        XCTAssertEqual(frames.first.map { String(buffer: $0.payload) }, "p")
+    }
+
+    func testAPingIsAnsweredWithItsPayload() throws {
+        let harness = try self.upgraded()
+        try harness.sendFrame(opcode: 0x9, payload: Array("abc".utf8))
+        let frames = try harness.readFrames()
+        XCTAssertEqual(frames.count, 1)
+        XCTAssertEqual(frames.first?.opcode, 0xA)
+        XCTAssertEqual(frames.first.map { String(buffer: $0.payload) }, "abc")
+    }
+
+    func testACloseFrameIsEchoedAndTheConnectionClosed() throws {
+        let harness = try self.upgraded()
+        try harness.sendFrame(opcode: 0x8, payload: [0x03, 0xE8] + Array("bye".utf8))
+        XCTAssertEqual(try harness.readCloseCode(), 1000)
+        XCTAssertFalse(harness.channel.isActive)
+        XCTAssertEqual(harness.events.closed.first?.1, .normal)
+    }
+
+    func testAnUnmaskedFrameIsAProtocolError() throws {
+        let harness = try self.upgraded()
+        try harness.sendFrame(opcode: 0x1, payload: Array("x".utf8), masked: false)
+        XCTAssertEqual(try harness.readCloseCode(), 1002)
+        XCTAssertTrue(harness.events.messages.isEmpty)
+    }
+
+    func testReservedBitsAreAProtocolError() throws {
+        let harness = try self.upgraded()
+        try harness.sendFrame(opcode: 0x1, payload: Array("x".utf8), rsv1: true)
+        XCTAssertEqual(try harness.readCloseCode(), 1002)
+    }
+
+    func testAContinuationWithoutAMessageIsAProtocolError() throws {
+        let harness = try self.upgraded()
+        try harness.sendFrame(opcode: 0x0, payload: [1])
+        XCTAssertEqual(try harness.readCloseCode(), 1002)
+    }
+
+    func testInvalidUTF8TextIsClosedWith1007() throws {
+        let harness = try self.upgraded()
+        try harness.sendFrame(opcode: 0x1, payload: [0x68, 0xC3, 0x28])
+        XCTAssertEqual(try harness.readCloseCode(), 1007)
+        XCTAssertTrue(harness.events.messages.isEmpty)
+    }
+
+    func testAnOversizedFrameIsClosedWith1009() throws {
+        var settings = EdgeSettings()
+        settings.maxMessageBytes = 1000
+        let harness = try self.upgraded(settings)
+        try? harness.sendFrame(opcode: 0x2, payload: [UInt8](repeating: 7, count: 1001))
+        XCTAssertEqual(try harness.readCloseCode(), 1009)
+        XCTAssertEqual(harness.edge.counters.oversizedMessageCloses.load(ordering: .relaxed), 1)
+    }
+
+    func testAnOversizedFragmentedMessageIsClosedWith1009() throws {
+        var settings = EdgeSettings()
+        settings.maxMessageBytes = 1000
+        let harness = try self.upgraded(settings)
+        try harness.sendFrame(opcode: 0x2, payload: [UInt8](repeating: 7, count: 600), fin: false)
+        try harness.sendFrame(opcode: 0x0, payload: [UInt8](repeating: 7, count: 600), fin: true)
+        XCTAssertEqual(try harness.readCloseCode(), 1009)
+        XCTAssertTrue(harness.events.messages.isEmpty)
+    }
+
+    func testDeliveriesForTheUserAreWrittenAndOthersAreNot() throws {
+        let harness = try self.upgraded(user: "alice")
+        harness.router.dispatch([
+            self.delivery("for alice", to: .user("alice")),
+            self.delivery("for bob", to: .user("bob")),
+            self.delivery("for both", to: .users(["bob", "alice"])),
+            self.delivery("for all", to: .all),
+        ])
+        let frames = try harness.readFrames()
+        XCTAssertEqual(frames.map { String(buffer: $0.payload) }, ["for alice", "for both", "for all"])
+        XCTAssertEqual(frames.map(\.opcode), [0x1, 0x1, 0x1])
+    }
+
+    func testASlowConsumerIsClosedWith1008AndGetsNothingMore() throws {
+        let harness = try self.upgraded()
+        harness.channel.isWritable = false
+        harness.channel.pipeline.fireChannelWritabilityChanged()
+        XCTAssertEqual(try harness.readCloseCode(), 1008)
+        harness.router.dispatch([self.delivery("late", to: .all)])
+        XCTAssertTrue(try harness.readFrames().isEmpty, "no deliveries after the close frame")
+        XCTAssertEqual(harness.edge.counters.slowConsumerCloses.load(ordering: .relaxed), 1)
+        XCTAssertEqual(harness.router.shard(for: harness.channel.eventLoop).sessionCount, 0)
+    }
+
+    func testAClosingConnectionIsDroppedAfterTheCloseTimeout() throws {
+        var settings = EdgeSettings()
+        settings.closeTimeout = .seconds(1)
+        let harness = try self.upgraded(settings)
+        harness.channel.isWritable = false
+        harness.channel.pipeline.fireChannelWritabilityChanged()
+        XCTAssertTrue(harness.channel.isActive)
+        harness.channel.embeddedEventLoop.advanceTime(by: .seconds(2))
+        XCTAssertFalse(harness.channel.isActive)
+        XCTAssertEqual(harness.events.closed.first?.1, .policyViolation)
+    }
+
+    func testASilentClientIsPingedThenClosedForIdleness() throws {
+        var settings = EdgeSettings()
+        settings.pingInterval = .seconds(10)
+        settings.idleTimeout = .seconds(30)
+        let harness = try self.upgraded(settings)
+        let shard = harness.router.shard(for: harness.channel.eventLoop)
+        shard.startHeartbeat(interval: .seconds(1))
+        harness.channel.embeddedEventLoop.advanceTime(by: .seconds(11))
+        XCTAssertEqual(try harness.readFrames().map(\.opcode), [0x9], "one ping after 10 s of silence")
+        harness.channel.embeddedEventLoop.advanceTime(by: .seconds(20))
+        XCTAssertEqual(try harness.readCloseCode(), 1001)
+        XCTAssertEqual(harness.edge.counters.idleTimeoutCloses.load(ordering: .relaxed), 1)
+        shard.stopHeartbeat()
+    }
+
+    func testAClientThatAnswersIsNotClosedForIdleness() throws {
+        var settings = EdgeSettings()
+        settings.pingInterval = .seconds(10)
+        settings.idleTimeout = .seconds(30)
+        let harness = try self.upgraded(settings)
+        let shard = harness.router.shard(for: harness.channel.eventLoop)
+        shard.startHeartbeat(interval: .seconds(1))
+        for _ in 0..<6 {
+            harness.channel.embeddedEventLoop.advanceTime(by: .seconds(10))
+            try harness.sendFrame(opcode: 0xA, payload: [])
+        }
+        XCTAssertTrue(harness.channel.isActive)
+        XCTAssertFalse(try harness.readFrames().contains { $0.opcode == 0x8 })
+        shard.stopHeartbeat()
+    }
+
+    func testTheConnectionLeavesTheRegistryWhenTheSocketDrops() throws {
+        let harness = try self.upgraded()
+        let shard = harness.router.shard(for: harness.channel.eventLoop)
+        XCTAssertEqual(shard.sessionCount, 1)
+        XCTAssertTrue(shard.holds(user: "alice"))
+        try harness.channel.close().wait()
+        XCTAssertEqual(shard.sessionCount, 0)
+        XCTAssertFalse(shard.holds(user: "alice"))
+        XCTAssertEqual(harness.events.closed.count, 1)
+        XCTAssertNil(harness.events.closed.first?.1)
+    }
+}
