@@ -8,7 +8,7 @@ import NIOCore
 /// shard gets the whole batch in one hop to its event loop (or none, when the batch already runs on that
 /// loop). Thread safe: `route` may be called from any thread.
 public final class Router: Sendable {
-    private let shards: [NIOLoopBound<Shard>]
+    private let shards: [ShardHandle]
     private let parser: EnvelopeParser
     private let logger: Logger
     private let invalidLog: RateLimitedLog
@@ -18,7 +18,7 @@ public final class Router: Sendable {
     /// One shard per event loop of `eventLoops`.
     public init(eventLoops: [EventLoop], parser: EnvelopeParser, logger: Logger) {
         self.shards = eventLoops.enumerated().map { index, loop in
-            NIOLoopBound(Shard(eventLoop: loop, index: index), eventLoop: loop)
+            ShardHandle(Shard(eventLoop: loop, index: index))
         }
         self.parser = parser
         self.logger = logger
@@ -129,5 +129,25 @@ public struct RegistrySnapshot: Sendable {
     }
     public func limitHits(_ limit: LimitKind) -> Int {
         self.shards.reduce(0) { $0 + ($1.counters.limitHits[limit] ?? 0) }
+    }
+}
+
+/// A shard that may be passed between threads but is only ever touched on its own event loop.
+///
+/// `@unchecked Sendable` is sound because `value` checks that the caller runs on the shard's loop
+/// (`preconditionInEventLoop`), so the non-Sendable shard is never used concurrently. Unlike
+/// `NIOLoopBound`, it can be created off the loop (the router is built before the loops run anything).
+struct ShardHandle: @unchecked Sendable {
+    let eventLoop: EventLoop
+    private let shard: Shard
+
+    init(_ shard: Shard) {
+        self.eventLoop = shard.eventLoop
+        self.shard = shard
+    }
+
+    var value: Shard {
+        self.eventLoop.preconditionInEventLoop()
+        return self.shard
     }
 }

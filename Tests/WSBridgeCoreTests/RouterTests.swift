@@ -1,0 +1,56 @@
+import Logging
+import NIOCore
+import NIOPosix
+import XCTest
+@testable import WSBridgeCore
+
+final class RouterTests: XCTestCase {
+    func testABatchReachesSessionsOnEveryEventLoop() throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
+        defer { try? group.syncShutdownGracefully() }
+        let loops = Array(group.makeIterator())
+        let router = Router(eventLoops: loops, parser: EnvelopeParser(), logger: Logger(label: "test"))
+        // User A on both loops, user B on the second only.
+        let sessions = try loops.map { loop in
+            try loop.submit { () -> [String] in
+                let shard = router.shard(for: loop)
+                shard.add(RecordingSession(user: "A"))
+                if loop === loops[1] { shard.add(RecordingSession(user: "B")) }
+                return []
+            }.wait()
+        }
+        XCTAssertEqual(sessions.count, 2)
+
+        router.dispatch([makeDelivery("to A", to: .user("A")), makeDelivery("to all", to: .all)])
+
+        let received = try router.collect { shard in
+            shard.allSessions.map { ($0.user, ($0 as! RecordingSession).received) }
+        }.wait()
+        let flat = received.flatMap { $0 }.sorted { $0.0 < $1.0 }
+        XCTAssertEqual(flat.map(\.0), ["A", "A", "B"])
+        XCTAssertEqual(flat[0].1, ["to A", "to all"])
+        XCTAssertEqual(flat[1].1, ["to A", "to all"])
+        XCTAssertEqual(flat[2].1, ["to all"])
+
+        let snapshot = try router.snapshot().wait()
+        XCTAssertEqual(snapshot.sessions, 3)
+        XCTAssertEqual(snapshot.deliveries(from: .redis), 5)
+    }
+
+    func testInvalidMessagesAreCountedAndHarmNothing() throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        defer { try? group.syncShutdownGracefully() }
+        let loop = group.next()
+        let router = Router(eventLoops: [loop], parser: EnvelopeParser(), logger: Logger(label: "test"))
+        let session = RecordingSession(user: "A")
+        try loop.submit { router.shard(for: loop).add(session) }.wait()
+
+        router.route(
+            [ByteBuffer(string: "not json"), ByteBuffer(string: #"{"user":"A","data":"ok"}"#), ByteBuffer(string: "[1]")],
+            source: .redis
+        )
+        let received = try loop.submit { session.received }.wait()
+        XCTAssertEqual(received, ["ok"])
+        XCTAssertEqual(router.invalidMessageCount, 2)
+    }
+}
