@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import NIOConcurrencyHelpers
+import WSBridgeCore
 
 /// A swift-log backend that writes one line per event to stderr, in logfmt or JSON, so journald keeps
 /// each event as one entry. Fixed messages; variable data travels in metadata (`wsb.*` keys).
@@ -57,9 +58,10 @@ public final class LineOutput: Sendable {
         var line = line
         line.append("\n")
         line.withUTF8 { bytes in
+            guard let base = bytes.baseAddress else { return }
             var offset = 0
             while offset < bytes.count {
-                let written = Foundation.write(2, bytes.baseAddress! + offset, bytes.count - offset)
+                let written = Foundation.write(2, base + offset, bytes.count - offset)
                 if written <= 0 { break }
                 offset += written
             }
@@ -112,20 +114,7 @@ public enum LineFormatter {
     }
 
     static func jsonString(_ value: String) -> String {
-        var quoted = "\""
-        for scalar in value.unicodeScalars {
-            switch scalar {
-            case "\"": quoted += "\\\""
-            case "\\": quoted += "\\\\"
-            case "\n": quoted += "\\n"
-            case "\r": quoted += "\\r"
-            case "\t": quoted += "\\t"
-            case _ where scalar.value < 0x20:
-                quoted += "\\u" + String(repeating: "0", count: 4 - String(scalar.value, radix: 16).count) + String(scalar.value, radix: 16)
-            default: quoted.unicodeScalars.append(scalar)
-            }
-        }
-        return quoted + "\""
+        JSONText.quoted(value)
     }
 
     private static func timestamp(_ date: Date) -> String {

@@ -1,0 +1,82 @@
+import ArgumentParser
+import WSBridgeConfig
+
+/// One flag per config key; a flag given on the command line wins over the config file.
+struct ServeOptions: ParsableArguments {
+    @Option(name: .long, help: "Config file (key = value lines; see wsbridge.conf(5)).")
+    var config: String?
+
+    @Option(name: .long, help: "WebSocket/HTTP listener, HOST:PORT (default 127.0.0.1:8080; port 0 picks one).")
+    var listen: String?
+    @Option(name: .long, help: "WebSocket path (default /ws).")
+    var wsPath: String?
+    @Option(name: .long, help: "Unix socket for local apps (default wsbridge-app.sock).")
+    var appSocket: String?
+    @Option(name: .long, help: "Redis URL, redis://[user:password@]host:port[/db] or unix:///path; none = embedded broker.")
+    var redis: String?
+    @Option(name: .long, help: "Redis pub/sub channel (default websocket:sendMsgTopic).")
+    var channel: String?
+    @Option(name: .long, help: "Deliver messages with this field (e.g. userId) whole to that user (seed compatibility).")
+    var compatUserField: String?
+    @Option(name: .long, help: "This node's id (default: the host name).")
+    var nodeId: String?
+    @Option(name: .long, help: "Auth mode: app, jwt or insecure-query (default app).")
+    var auth: String?
+    @Option(name: .long, help: "HS256 secret for auth jwt (prefer --jwt-secret-file).")
+    var jwtSecret: String?
+    @Option(name: .long, help: "File holding the HS256 secret.")
+    var jwtSecretFile: String?
+    @Option(name: .long, help: "RS256 public key (PEM) file.")
+    var jwtPublicKeyFile: String?
+    @Option(name: .long, help: "Clock skew allowed on exp/nbf (default 30s).")
+    var jwtLeeway: String?
+    @Option(name: .long, help: "Comma-separated Origin allowlist, or * (default *).")
+    var allowedOrigins: String?
+    @Option(name: .long, help: "Largest client message (default 64KiB).")
+    var maxMessageBytes: String?
+    @Option(name: .long, help: "Per-connection outbound queue before a slow client is closed (default 1MiB).")
+    var maxQueueBytes: String?
+    @Option(name: .long, help: "Open connections before new ones get 503 (default 100000).")
+    var maxConnections: String?
+    @Option(name: .long, help: "Time allowed for the HTTP upgrade (default 10s).")
+    var handshakeTimeout: String?
+    @Option(name: .long, help: "Ping a silent client this often; 0 = never (default 25s).")
+    var pingInterval: String?
+    @Option(name: .long, help: "Close a client silent this long; 0 = never (default 60s).")
+    var idleTimeout: String?
+    @Option(name: .long, help: "Wait this long for the client's close frame (default 3s).")
+    var closeTimeout: String?
+    @Option(name: .long, help: "Event loop threads; 0 = one per usable CPU (default 0).")
+    var eventLoops: String?
+    @Option(name: .long, help: "Cap of the broker reconnect backoff (default 5s).")
+    var brokerReconnectMax: String?
+    @Option(name: .long, help: "trace, debug, info, notice, warning, error or critical (default info).")
+    var logLevel: String?
+    @Option(name: .long, help: "logfmt or json (default logfmt).")
+    var logFormat: String?
+
+    /// The flags given, as config overrides.
+    var overrides: [ConfigLoader.Override] {
+        let pairs: [(ConfigKey, String?)] = [
+            (.listen, self.listen), (.wsPath, self.wsPath), (.appSocket, self.appSocket), (.redis, self.redis),
+            (.channel, self.channel), (.compatUserField, self.compatUserField), (.nodeID, self.nodeId),
+            (.auth, self.auth), (.jwtSecret, self.jwtSecret), (.jwtSecretFile, self.jwtSecretFile),
+            (.jwtPublicKeyFile, self.jwtPublicKeyFile), (.jwtLeeway, self.jwtLeeway),
+            (.allowedOrigins, self.allowedOrigins), (.maxMessageBytes, self.maxMessageBytes),
+            (.maxQueueBytes, self.maxQueueBytes), (.maxConnections, self.maxConnections),
+            (.handshakeTimeout, self.handshakeTimeout), (.pingInterval, self.pingInterval),
+            (.idleTimeout, self.idleTimeout), (.closeTimeout, self.closeTimeout), (.eventLoops, self.eventLoops),
+            (.brokerReconnectMax, self.brokerReconnectMax), (.logLevel, self.logLevel), (.logFormat, self.logFormat),
+        ]
+        return pairs.compactMap { key, value in value.map { (key: key, value: $0) } }
+    }
+
+    /// Loads and validates the configuration, or fails with the file/flag and line at fault.
+    func load() throws -> WSBridgeConfiguration {
+        do {
+            return try ConfigLoader.load(file: self.config, overrides: self.overrides)
+        } catch {
+            throw ValidationError(error.description)
+        }
+    }
+}
