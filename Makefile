@@ -1,0 +1,31 @@
+# wsbridge — the two things a newcomer runs are `make run` and `make test` (see README).
+SHELL := /bin/bash
+export PATH := $(PATH):/opt/swift/usr/bin
+
+SWIFT ?= swift
+PYTHON ?= python3
+LISTEN ?= 127.0.0.1:8080
+
+.PHONY: build run test unit integration clean
+
+build:
+	$(SWIFT) build
+
+## Builds and runs wsbridge on the embedded broker (one host, no Redis).
+run: build
+	$(SWIFT) run wsbridge serve --listen $(LISTEN) --auth insecure-query
+
+## The whole suite: Swift unit and integration tests, then the end-to-end tests with real processes.
+test:
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+	WSBRIDGE_BIN=$$($(SWIFT) build --show-bin-path)/wsbridge $(PYTHON) -m pytest -q tests/integration
+
+unit:
+	$(SWIFT) test
+
+integration: build
+	WSBRIDGE_BIN=$$($(SWIFT) build --show-bin-path)/wsbridge $(PYTHON) -m pytest -q tests/integration
+
+clean:
+	rm -rf .build dist

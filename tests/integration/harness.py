@@ -1,0 +1,199 @@
+"""Real parts for the integration tests: redis-server on a free port, wsbridge processes, raw sockets.
+
+Every process is started here, remembered by PID, and ended by PID. Only loopback addresses are used.
+"""
+
+import base64
+import json
+import os
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.error
+import urllib.request
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def wsbridge_binary():
+    path = os.environ.get("WSBRIDGE_BIN", os.path.join(ROOT, ".build", "debug", "wsbridge"))
+    if not os.access(path, os.X_OK):
+        raise RuntimeError(f"wsbridge binary not found at {path}: run `swift build` first or set WSBRIDGE_BIN")
+    return path
+
+
+def free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(predicate, timeout=10.0, interval=0.02, what="condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+class RedisServer:
+    """A redis-server of our own on a free loopback port; can be stopped and started again on that port."""
+
+    def __init__(self, workdir, password=None):
+        self.port = free_port()
+        self.workdir = workdir
+        self.password = password
+        self.process = None
+
+    @property
+    def url(self):
+        auth = f":{self.password}@" if self.password else ""
+        return f"redis://{auth}127.0.0.1:{self.port}/0"
+
+    def start(self):
+        args = ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+                "--appendonly", "no", "--daemonize", "no", "--dir", self.workdir]
+        if self.password:
+            args += ["--requirepass", self.password]
+        self.process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_for(lambda: self.cli("PING") == "PONG", what="redis-server to answer PING")
+
+    def stop(self):
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.process = None
+
+    def cli(self, *args):
+        base = ["redis-cli", "-h", "127.0.0.1", "-p", str(self.port)]
+        if self.password:
+            base += ["--no-auth-warning", "-a", self.password]
+        result = subprocess.run(base + list(args), capture_output=True, text=True, timeout=10)
+        return result.stdout.strip()
+
+    def publish(self, channel, message):
+        return int(self.cli("PUBLISH", channel, message) or "0")
+
+
+class Node:
+    """One `wsbridge serve` process ("a host"), listening on a port it picked itself."""
+
+    def __init__(self, workdir, name, args):
+        self.name = name
+        self.log_path = os.path.join(workdir, f"{name}.log")
+        self.log = open(self.log_path, "w")
+        self.process = subprocess.Popen(
+            [wsbridge_binary(), "serve", "--listen", "127.0.0.1:0", "--node-id", name, "--log-format", "json",
+             "--app-socket", os.path.join(workdir, f"{name}.sock")] + args,
+            stdout=self.log, stderr=subprocess.STDOUT)
+        line = wait_for(self._listening_line, timeout=20, what=f"{name} to log 'listening'")
+        self.address = line["wsb.address"]
+        self.port = int(self.address.rsplit(":", 1)[1])
+
+    def _listening_line(self):
+        if self.process.poll() is not None:
+            raise AssertionError(f"{self.name} exited with {self.process.returncode}:\n{self.logs()}")
+        for entry in self.log_entries():
+            if entry.get("msg") == "listening":
+                return entry
+        return None
+
+    def logs(self):
+        with open(self.log_path) as f:
+            return f.read()
+
+    def log_entries(self):
+        entries = []
+        for raw in self.logs().splitlines():
+            try:
+                entries.append(json.loads(raw))
+            except ValueError:
+                pass
+        return entries
+
+    def url(self, path="/ws", **query):
+        q = "&".join(f"{k}={v}" for k, v in query.items())
+        return f"ws://{self.address}{path}" + (f"?{q}" if q else "")
+
+    def http(self, path):
+        """(status, body) of GET http://node/path."""
+        try:
+            with urllib.request.urlopen(f"http://{self.address}{path}", timeout=5) as response:
+                return response.status, response.read().decode()
+        except urllib.error.HTTPError as error:
+            return error.code, error.read().decode()
+
+    def stop(self, sig=signal.SIGTERM, timeout=15):
+        if self.process.poll() is None:
+            self.process.send_signal(sig)
+            try:
+                self.process.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.log.close()
+        return self.process.returncode
+
+
+class RawWebSocket:
+    """A WebSocket client on a plain socket, for what libraries won't do: stop reading on purpose."""
+
+    def __init__(self, port, path):
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=5)
+        key = base64.b64encode(os.urandom(16)).decode()
+        self.sock.sendall((f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
+                           f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n").encode())
+        response = b""
+        while b"\r\n\r\n" not in response:
+            chunk = self.sock.recv(4096)
+            if not chunk:
+                raise AssertionError("connection closed during handshake")
+            response += chunk
+        head, _, self.buffer = response.partition(b"\r\n\r\n")
+        self.status = int(head.split(b" ")[1])
+
+    def set_receive_buffer(self, size):
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, size)
+
+    def read_until_closed(self, timeout=30):
+        """Reads every frame until the server closes the TCP connection; returns (texts, close_code)."""
+        self.sock.settimeout(timeout)
+        data = self.buffer
+        while True:
+            try:
+                chunk = self.sock.recv(1 << 16)
+            except ConnectionResetError:
+                break
+            if not chunk:
+                break
+            data += chunk
+        texts, close_code, offset = [], None, 0
+        while offset + 2 <= len(data):
+            opcode, length = data[offset] & 0x0F, data[offset + 1] & 0x7F
+            offset += 2
+            if length == 126:
+                length = int.from_bytes(data[offset:offset + 2], "big")
+                offset += 2
+            elif length == 127:
+                length = int.from_bytes(data[offset:offset + 8], "big")
+                offset += 8
+            if offset + length > len(data):
+                break
+            payload = data[offset:offset + length]
+            offset += length
+            if opcode == 1:
+                texts.append(payload.decode())
+            elif opcode == 8 and len(payload) >= 2:
+                close_code = int.from_bytes(payload[:2], "big")
+        return texts, close_code
+
+    def close(self):
+        self.sock.close()

@@ -1,0 +1,56 @@
+"""The command line: --version, check-config with line-precise errors, bad flags, SIGTERM."""
+
+import os
+import signal
+import subprocess
+
+from websockets.sync.client import connect
+
+from harness import wsbridge_binary
+
+
+def run(*args):
+    return subprocess.run([wsbridge_binary(), *args], capture_output=True, text=True, timeout=30)
+
+
+def test_version():
+    result = run("--version")
+    assert result.returncode == 0
+    assert result.stdout.startswith("wsbridge ")
+
+
+def test_check_config_reports_every_error_with_its_line(workdir):
+    path = os.path.join(workdir, "bad.conf")
+    with open(path, "w") as f:
+        f.write("# a comment\nlisten = 127.0.0.1:8080\nlisen = 1\nmax_queue_bytes = lots\n")
+    result = run("check-config", "--config", path)
+    assert result.returncode == 1
+    assert f"{path}:3:" in result.stderr and "listen" in result.stderr, result.stderr
+    assert f"{path}:4:" in result.stderr and "max_queue_bytes" in result.stderr, result.stderr
+
+
+def test_check_config_accepts_the_shipped_example():
+    example = os.path.join(os.path.dirname(wsbridge_binary()), "..", "..", "..", "examples", "wsbridge.conf")
+    result = run("check-config", "--config", os.path.normpath(example))
+    assert result.returncode == 0, result.stderr
+
+
+def test_a_missing_config_file_and_a_bad_flag_are_clear_errors(workdir):
+    result = run("serve", "--config", os.path.join(workdir, "nope.conf"))
+    assert result.returncode != 0
+    assert "nope.conf" in result.stderr
+    result = run("serve", "--listen", "not-an-address")
+    assert result.returncode != 0
+    assert "--listen" in result.stderr
+
+
+def test_sigterm_closes_clients_with_1001_and_exits_0(nodes):
+    node = nodes("host1", "--auth", "insecure-query")
+    with connect(node.url(user="a")) as ws:
+        node.process.send_signal(signal.SIGTERM)
+        try:
+            ws.recv(timeout=10)
+        except Exception:
+            pass
+        assert ws.close_code == 1001
+    assert node.process.wait(timeout=15) == 0
