@@ -136,3 +136,15 @@ extension RedisEndpoint {
         }
     }
 }
+
+extension RedisEndpoint {
+    /// Reads a Redis URL given on its own, as `wsbridge publish --redis URL` does; errors read
+    /// `command line: --redis: ...` and never repeat the password.
+    public init(url: String) throws(ConfigError) {
+        do {
+            self = try Self.parse(url)
+        } catch {
+            throw ConfigError(source: ConfigError.commandLine, key: ConfigKey.redis.rawValue, message: error.message)
+        }
+    }
+}
