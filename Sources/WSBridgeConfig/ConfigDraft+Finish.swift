@@ -1,0 +1,111 @@
+extension ConfigDraft {
+    /// The checks that involve several keys or the file system, run once every value is in:
+    /// JWT secret and key files are read here. Returns every problem found; rules whose keys
+    /// already failed are skipped so that one mistake is reported once.
+    mutating func finish() -> [ConfigError] {
+        var errors: [ConfigError] = []
+        resolveJWTSecret(into: &errors)
+        resolveJWTPublicKey(into: &errors)
+        checkAuthHasKeys(into: &errors)
+        checkIdleTimeoutExceedsPingInterval(into: &errors)
+        return errors
+    }
+
+    private mutating func resolveJWTSecret(into errors: inout [ConfigError]) {
+        guard !failedKeys.contains(.jwtSecret), !failedKeys.contains(.jwtSecretFile) else {
+            return
+        }
+        if let text = jwtSecretText {
+            if jwtSecretFile != nil {
+                let other = origin(of: .jwtSecret).shortDescription(relativeTo: origin(of: .jwtSecretFile))
+                errors.append(origin(of: .jwtSecretFile).error(
+                    .jwtSecretFile, "cannot be combined with jwt_secret (set on \(other)); use one of them"))
+                markFailed(.jwtSecretFile)
+                return
+            }
+            configuration.jwtSecret = Array(text.utf8)
+            return
+        }
+        guard let path = jwtSecretFile else {
+            configuration.jwtSecret = nil
+            return
+        }
+        let keyOrigin = origin(of: .jwtSecretFile)
+        do {
+            var secret = try FileContents.bytes(atPath: path)
+            while secret.last == UInt8(ascii: "\n") || secret.last == UInt8(ascii: "\r") {
+                secret.removeLast()
+            }
+            guard secret.count >= Self.minimumSecretBytes else {
+                errors.append(keyOrigin.error(.jwtSecretFile, "\(Self.shortSecretMessage); \(path) holds \(secret.count)"))
+                markFailed(.jwtSecretFile)
+                return
+            }
+            configuration.jwtSecret = secret
+        } catch {
+            errors.append(keyOrigin.error(.jwtSecretFile, "cannot read \(path): \(error.reason)"))
+            markFailed(.jwtSecretFile)
+        }
+    }
+
+    private mutating func resolveJWTPublicKey(into errors: inout [ConfigError]) {
+        guard !failedKeys.contains(.jwtPublicKeyFile) else {
+            return
+        }
+        guard let path = jwtPublicKeyFile else {
+            configuration.jwtPublicKeyPEM = nil
+            return
+        }
+        let keyOrigin = origin(of: .jwtPublicKeyFile)
+        do {
+            let bytes = try FileContents.bytes(atPath: path)
+            guard let pem = String(validating: bytes, as: UTF8.self), pem.contains("-----BEGIN ") else {
+                errors.append(keyOrigin.error(.jwtPublicKeyFile, "\(path) is not a PEM file (no \"-----BEGIN\" line)"))
+                markFailed(.jwtPublicKeyFile)
+                return
+            }
+            configuration.jwtPublicKeyPEM = pem
+        } catch {
+            errors.append(keyOrigin.error(.jwtPublicKeyFile, "cannot read \(path): \(error.reason)"))
+            markFailed(.jwtPublicKeyFile)
+        }
+    }
+
+    private func checkAuthHasKeys(into errors: inout [ConfigError]) {
+        let involved: [ConfigKey] = [.auth, .jwtSecret, .jwtSecretFile, .jwtPublicKeyFile]
+        guard configuration.auth == .jwt, !involved.contains(where: failedKeys.contains),
+            configuration.jwtSecret == nil, configuration.jwtPublicKeyPEM == nil
+        else {
+            return
+        }
+        errors.append(origin(of: .auth).error(
+            .auth, "jwt needs one of jwt_secret, jwt_secret_file or jwt_public_key_file"))
+    }
+
+    private func checkIdleTimeoutExceedsPingInterval(into errors: inout [ConfigError]) {
+        guard !failedKeys.contains(.idleTimeout), !failedKeys.contains(.pingInterval),
+            let idle = configuration.idleTimeout, let ping = configuration.pingInterval, idle <= ping
+        else {
+            return
+        }
+        let idleText = ConfigValue.format(idle)
+        let pingText = ConfigValue.format(ping)
+        if origins[.idleTimeout] == nil, origins[.pingInterval] != nil {
+            errors.append(origin(of: .pingInterval).error(
+                .pingInterval, "must be shorter than idle_timeout (\(idleText)), got \(pingText); or set idle_timeout = 0"))
+        } else {
+            errors.append(origin(of: .idleTimeout).error(
+                .idleTimeout, "must be longer than ping_interval (\(pingText)), got \(idleText); or set ping_interval = 0"))
+        }
+    }
+}
+
+extension ConfigError.Origin {
+    /// `line 3` when `other` is in the same file, `line 3 of FILE` or `the command line` otherwise.
+    func shortDescription(relativeTo other: ConfigError.Origin) -> String {
+        guard let line else {
+            return source == ConfigError.commandLine ? "the command line" : source
+        }
+        return source == other.source ? "line \(line)" : "line \(line) of \(source)"
+    }
+}

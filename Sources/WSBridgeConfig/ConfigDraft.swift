@@ -1,0 +1,152 @@
+/// A configuration being assembled: defaults, then each value as it is read, remembering where
+/// every value came from so that the checks which span several keys (``ConfigDraft/finish()``)
+/// can point at the right line or flag.
+struct ConfigDraft {
+    var configuration = WSBridgeConfiguration()
+    /// Where each explicitly set key was set (the last setting wins).
+    private(set) var origins: [ConfigKey: ConfigError.Origin] = [:]
+    /// Keys whose value was rejected; the cross-field checks skip rules that involve them.
+    private(set) var failedKeys: Set<ConfigKey> = []
+    /// Used for errors about keys that were never set explicitly.
+    let fallbackOrigin: ConfigError.Origin
+
+    /// The literal `jwt_secret`, the `jwt_secret_file` and `jwt_public_key_file` paths; the
+    /// files are read by ``finish()``.
+    var jwtSecretText: String?
+    var jwtSecretFile: String?
+    var jwtPublicKeyFile: String?
+
+    init(fallbackOrigin: ConfigError.Origin) {
+        self.fallbackOrigin = fallbackOrigin
+    }
+
+    func origin(of key: ConfigKey) -> ConfigError.Origin {
+        origins[key] ?? fallbackOrigin
+    }
+
+    /// Reads `value` for `key` and stores it; returns the error, located at `origin`, if the
+    /// value is not acceptable.
+    mutating func set(_ key: ConfigKey, to value: String, from origin: ConfigError.Origin) -> ConfigError? {
+        origins[key] = origin
+        do {
+            try apply(key, value)
+            failedKeys.remove(key)
+            return nil
+        } catch {
+            failedKeys.insert(key)
+            return origin.error(key, error.message)
+        }
+    }
+
+    /// Records an error found outside ``set(_:to:from:)`` (a file that cannot be read).
+    mutating func markFailed(_ key: ConfigKey) {
+        failedKeys.insert(key)
+    }
+
+    static let minimumMessageBytes = 125
+    static let maximumMessageBytes = 64 << 20
+    static let minimumQueueBytes = 4 << 10
+    static let maximumEventLoops = 256
+    static let minimumBrokerReconnectMax = Duration.milliseconds(100)
+    static let minimumSecretBytes = 32
+    static let shortSecretMessage = "HS256 secrets must be at least \(minimumSecretBytes) bytes"
+
+    private mutating func apply(_ key: ConfigKey, _ value: String) throws(ConfigValueError) {
+        switch key {
+        case .listen:
+            configuration.listen = try ListenAddress.parse(value)
+        case .wsPath:
+            guard value.hasPrefix("/"), !value.contains(where: { $0.isWhitespace || $0 == "?" || $0 == "#" }) else {
+                throw .expected("a URL path starting with / (no spaces, ? or #)", got: value)
+            }
+            configuration.wsPath = value
+        case .appSocket:
+            try UnixSocketPath.validate(value)
+            configuration.appSocket = value
+        case .redis:
+            configuration.redis = value.isEmpty ? nil : try RedisEndpoint.parse(value)
+        case .channel:
+            guard !value.isEmpty else {
+                throw ConfigValueError("expected a channel name, got an empty value")
+            }
+            configuration.channel = value
+        case .compatUserField:
+            configuration.compatUserField = value.isEmpty ? nil : value
+        case .nodeID:
+            if !value.isEmpty {
+                try NodeID.validate(value)
+            }
+            configuration.nodeID = value.isEmpty ? NodeID.defaultValue() : value
+        case .auth:
+            configuration.auth = try ConfigValue.choice(value, of: AuthMode.self)
+        case .jwtSecret:
+            guard value.isEmpty || value.utf8.count >= Self.minimumSecretBytes else {
+                throw ConfigValueError("\(Self.shortSecretMessage), got \(value.utf8.count)")
+            }
+            jwtSecretText = value.isEmpty ? nil : value
+        case .jwtSecretFile:
+            jwtSecretFile = value.isEmpty ? nil : value
+        case .jwtPublicKeyFile:
+            jwtPublicKeyFile = value.isEmpty ? nil : value
+        case .jwtLeeway:
+            configuration.jwtLeeway = try ConfigValue.duration(value)
+        case .allowedOrigins:
+            configuration.allowedOrigins = try OriginAllowlist.parse(value)
+        case .maxMessageBytes:
+            configuration.maxMessageBytes = try Self.size(
+                value, from: Self.minimumMessageBytes, to: Self.maximumMessageBytes)
+        case .maxQueueBytes:
+            configuration.maxQueueBytes = try Self.size(value, from: Self.minimumQueueBytes, to: nil)
+        case .maxConnections:
+            let count = try ConfigValue.integer(value)
+            guard count >= 1 else {
+                throw ConfigValueError("must be at least 1, got \(ConfigValue.quoted(value))")
+            }
+            configuration.maxConnections = count
+        case .handshakeTimeout:
+            configuration.handshakeTimeout = try Self.positiveDuration(value)
+        case .pingInterval:
+            let interval = try ConfigValue.duration(value)
+            configuration.pingInterval = interval == .zero ? nil : interval
+        case .idleTimeout:
+            let timeout = try ConfigValue.duration(value)
+            configuration.idleTimeout = timeout == .zero ? nil : timeout
+        case .closeTimeout:
+            configuration.closeTimeout = try Self.positiveDuration(value)
+        case .eventLoops:
+            let count = try ConfigValue.integer(value)
+            guard count <= Self.maximumEventLoops else {
+                throw ConfigValueError("must be from 0 (one per CPU) to \(Self.maximumEventLoops), got \(ConfigValue.quoted(value))")
+            }
+            configuration.eventLoops = count
+        case .brokerReconnectMax:
+            let cap = try ConfigValue.duration(value)
+            guard cap >= Self.minimumBrokerReconnectMax else {
+                throw ConfigValueError("must be at least 100ms, got \(ConfigValue.quoted(value))")
+            }
+            configuration.brokerReconnectMax = cap
+        case .logLevel:
+            configuration.logLevel = try ConfigValue.choice(value, of: LogLevel.self)
+        case .logFormat:
+            configuration.logFormat = try ConfigValue.choice(value, of: LogFormat.self)
+        }
+    }
+
+    private static func size(_ value: String, from minimum: Int, to maximum: Int?) throws(ConfigValueError) -> Int {
+        let bytes = try ConfigValue.size(value)
+        guard bytes >= minimum, bytes <= maximum ?? Int.max else {
+            let range = maximum.map { "from \(ConfigValue.format(bytes: minimum)) to \(ConfigValue.format(bytes: $0))" }
+                ?? "at least \(ConfigValue.format(bytes: minimum))"
+            throw ConfigValueError("must be \(range), got \(ConfigValue.quoted(value))")
+        }
+        return bytes
+    }
+
+    private static func positiveDuration(_ value: String) throws(ConfigValueError) -> Duration {
+        let duration = try ConfigValue.duration(value)
+        guard duration > .zero else {
+            throw ConfigValueError("must be longer than 0, got \(ConfigValue.quoted(value))")
+        }
+        return duration
+    }
+}

@@ -1,0 +1,88 @@
+extension ConfigKey {
+    /// The default as the documentation shows it: the literal value where there is one
+    /// (`127.0.0.1:8080`, `64KiB`), otherwise a word in parentheses (`(empty)`, `(host name)`).
+    public var defaultText: String {
+        fileDefault ?? (self == .nodeID ? "(host name)" : "(empty)")
+    }
+
+    /// The default written as a config file value, or `nil` when the default is "unset" or is
+    /// computed at start-up. Parsing this text gives exactly ``WSBridgeConfiguration/init()``'s value.
+    var fileDefault: String? {
+        switch self {
+        case .listen: return "127.0.0.1:8080"
+        case .wsPath: return "/ws"
+        case .appSocket: return "wsbridge-app.sock"
+        case .channel: return "websocket:sendMsgTopic"
+        case .auth: return "app"
+        case .jwtLeeway: return "30s"
+        case .allowedOrigins: return "*"
+        case .maxMessageBytes: return "64KiB"
+        case .maxQueueBytes: return "1MiB"
+        case .maxConnections: return "100000"
+        case .handshakeTimeout: return "10s"
+        case .pingInterval: return "25s"
+        case .idleTimeout: return "60s"
+        case .closeTimeout: return "3s"
+        case .eventLoops: return "0"
+        case .brokerReconnectMax: return "5s"
+        case .logLevel: return "info"
+        case .logFormat: return "logfmt"
+        case .redis, .compatUserField, .nodeID, .jwtSecret, .jwtSecretFile, .jwtPublicKeyFile:
+            return nil
+        }
+    }
+
+    /// One line saying what the key does, for docs, man pages and the default config file.
+    public var summary: String {
+        switch self {
+        case .listen:
+            return "WebSocket/HTTP listener, HOST:PORT or [IPv6]:PORT; port 0 picks a free port."
+        case .wsPath:
+            return "URL path that accepts WebSocket upgrades; starts with /."
+        case .appSocket:
+            return "Unix socket where local apps attach (the package sets /run/wsbridge/app.sock)."
+        case .redis:
+            return "Redis URL (redis://[[user]:password@]host[:port][/db] or unix:///path[?db=N]); empty = embedded broker."
+        case .channel:
+            return "Redis pub/sub channel that carries the messages of every host."
+        case .compatUserField:
+            return "Deliver messages without native fields to the user named by this JSON field; empty = off."
+        case .nodeID:
+            return "Name of this host in logs, status and metrics; printable ASCII, no spaces, at most 64 bytes."
+        case .auth:
+            return "How connections are authenticated: app, jwt or insecure-query (development only)."
+        case .jwtSecret:
+            return "HS256 shared secret, at least 32 bytes (auth = jwt)."
+        case .jwtSecretFile:
+            return "File whose content (trailing newline removed) is the HS256 secret; excludes jwt_secret."
+        case .jwtPublicKeyFile:
+            return "PEM file with the RS256 public key that verifies tokens."
+        case .jwtLeeway:
+            return "Clock skew tolerated when checking a token's exp and nbf."
+        case .allowedOrigins:
+            return "Comma-separated Origin allowlist (scheme://host[:port]), or * for any origin."
+        case .maxMessageBytes:
+            return "Largest client message after fragment reassembly, 125 bytes to 64MiB."
+        case .maxQueueBytes:
+            return "Per-connection outbound queue; a client that falls further behind is closed. At least 4KiB."
+        case .maxConnections:
+            return "Most WebSocket connections held at once; more are refused."
+        case .handshakeTimeout:
+            return "Time a client has to complete the HTTP upgrade (and app authentication)."
+        case .pingInterval:
+            return "Interval between server pings on an idle connection; 0 = off."
+        case .idleTimeout:
+            return "Close a connection that sent nothing for this long; 0 = off; must exceed ping_interval."
+        case .closeTimeout:
+            return "Time to wait for the client's close frame before dropping the connection."
+        case .eventLoops:
+            return "Number of event loop threads; 0 = one per usable CPU; at most 256."
+        case .brokerReconnectMax:
+            return "Longest wait between broker reconnect attempts (the backoff cap), at least 100ms."
+        case .logLevel:
+            return "Least severe level logged: trace, debug, info, notice, warning, error or critical."
+        case .logFormat:
+            return "Log line format on standard error: logfmt or json."
+        }
+    }
+}

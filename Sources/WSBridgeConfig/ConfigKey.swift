@@ -1,0 +1,59 @@
+/// Every setting of the daemon. The raw value is the config file key; ``flagName`` is the
+/// command-line flag that overrides it.
+///
+/// The order of the cases is the order of the documentation and of the rendered default file.
+public enum ConfigKey: String, CaseIterable, Sendable {
+    case listen
+    case wsPath = "ws_path"
+    case appSocket = "app_socket"
+    case redis
+    case channel
+    case compatUserField = "compat_user_field"
+    case nodeID = "node_id"
+    case auth
+    case jwtSecret = "jwt_secret"
+    case jwtSecretFile = "jwt_secret_file"
+    case jwtPublicKeyFile = "jwt_public_key_file"
+    case jwtLeeway = "jwt_leeway"
+    case allowedOrigins = "allowed_origins"
+    case maxMessageBytes = "max_message_bytes"
+    case maxQueueBytes = "max_queue_bytes"
+    case maxConnections = "max_connections"
+    case handshakeTimeout = "handshake_timeout"
+    case pingInterval = "ping_interval"
+    case idleTimeout = "idle_timeout"
+    case closeTimeout = "close_timeout"
+    case eventLoops = "event_loops"
+    case brokerReconnectMax = "broker_reconnect_max"
+    case logLevel = "log_level"
+    case logFormat = "log_format"
+
+    /// The command-line flag, for example `--max-queue-bytes`.
+    public var flagName: String {
+        "--" + String(rawValue.map { $0 == "_" ? "-" : $0 })
+    }
+
+    /// Whether a changed value takes effect on SIGHUP without a restart. Keys that shape
+    /// sockets, threads or identity (listener, broker, node id, auth mode, log format) need one.
+    public var reloadable: Bool {
+        switch self {
+        case .logLevel, .allowedOrigins, .maxMessageBytes, .maxQueueBytes, .maxConnections,
+            .handshakeTimeout, .pingInterval, .idleTimeout, .closeTimeout,
+            .jwtSecret, .jwtSecretFile, .jwtPublicKeyFile, .jwtLeeway:
+            return true
+        case .listen, .wsPath, .appSocket, .redis, .channel, .compatUserField, .nodeID, .auth,
+            .eventLoops, .brokerReconnectMax, .logFormat:
+            return false
+        }
+    }
+
+    /// Finds a key by its flag name (`--max-queue-bytes` or `max-queue-bytes`).
+    public init?(flagName: String) {
+        var name = Substring(flagName)
+        if name.hasPrefix("--") {
+            name = name.dropFirst(2)
+        }
+        guard !name.contains("_") else { return nil }
+        self.init(rawValue: String(name.map { $0 == "-" ? "_" : $0 }))
+    }
+}

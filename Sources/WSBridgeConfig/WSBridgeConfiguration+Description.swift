@@ -1,0 +1,75 @@
+extension WSBridgeConfiguration: CustomStringConvertible {
+    /// The effective configuration in config file syntax, one `key = value` per line, for
+    /// `--verbose` start-up logs and support requests. Secrets are never shown: the Redis password
+    /// is `***`, and the JWT secret and public key appear only as comments giving their size.
+    /// Without secrets, loading this text gives back an equal configuration.
+    public var description: String {
+        var lines: [String] = []
+        for key in ConfigKey.allCases {
+            switch key {
+            case .jwtSecret:
+                if let jwtSecret {
+                    lines.append("# jwt_secret: set (\(jwtSecret.count) bytes, not shown)")
+                }
+            case .jwtSecretFile:
+                continue
+            case .jwtPublicKeyFile:
+                if let jwtPublicKeyPEM {
+                    lines.append("# jwt_public_key_file: RS256 public key loaded (\(jwtPublicKeyPEM.utf8.count) bytes of PEM)")
+                }
+            default:
+                lines.append("\(key.rawValue) = \(Self.quotedIfNeeded(text(of: key)))")
+            }
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    /// The value of `key` as config file text (not for the JWT keys, which are secrets or files).
+    private func text(of key: ConfigKey) -> String {
+        switch key {
+        case .listen: return listen.description
+        case .wsPath: return wsPath
+        case .appSocket: return appSocket
+        case .redis: return redis?.redacted ?? ""
+        case .channel: return channel
+        case .compatUserField: return compatUserField ?? ""
+        case .nodeID: return nodeID
+        case .auth: return auth.rawValue
+        case .jwtSecret, .jwtSecretFile, .jwtPublicKeyFile: return ""
+        case .jwtLeeway: return ConfigValue.format(jwtLeeway)
+        case .allowedOrigins:
+            switch allowedOrigins {
+            case .any: return "*"
+            case let .only(origins): return origins.sorted().joined(separator: ", ")
+            }
+        case .maxMessageBytes: return ConfigValue.format(bytes: maxMessageBytes)
+        case .maxQueueBytes: return ConfigValue.format(bytes: maxQueueBytes)
+        case .maxConnections: return String(maxConnections)
+        case .handshakeTimeout: return ConfigValue.format(handshakeTimeout)
+        case .pingInterval: return pingInterval.map(ConfigValue.format) ?? "0"
+        case .idleTimeout: return idleTimeout.map(ConfigValue.format) ?? "0"
+        case .closeTimeout: return ConfigValue.format(closeTimeout)
+        case .eventLoops: return String(eventLoops)
+        case .brokerReconnectMax: return ConfigValue.format(brokerReconnectMax)
+        case .logLevel: return logLevel.rawValue
+        case .logFormat: return logFormat.rawValue
+        }
+    }
+
+    /// Quotes a value that a bare value could not carry: a `#`, a quote, or edge spaces.
+    private static func quotedIfNeeded(_ value: String) -> String {
+        let needsQuotes = value.contains("#") || value.hasPrefix("\"")
+            || value.first == " " || value.first == "\t" || value.last == " " || value.last == "\t"
+        guard needsQuotes else {
+            return value
+        }
+        var quoted = "\""
+        for character in value {
+            if character == "\"" || character == "\\" {
+                quoted.append("\\")
+            }
+            quoted.append(character)
+        }
+        return quoted + "\""
+    }
+}

@@ -1,0 +1,81 @@
+/// The daemon's whole configuration, validated: every value is in range and every file it names
+/// has been read. Build one with ``ConfigLoader``; ``init()`` gives the defaults.
+///
+/// One stored property per ``ConfigKey``; `jwt_secret` and `jwt_secret_file` both end up in
+/// ``jwtSecret``, and `jwt_public_key_file` in ``jwtPublicKeyPEM``.
+public struct WSBridgeConfiguration: Sendable, Equatable {
+    /// `listen`: the WebSocket/HTTP listener.
+    public var listen: ListenAddress
+    /// `ws_path`: the URL path that accepts upgrades; starts with `/`.
+    public var wsPath: String
+    /// `app_socket`: the Unix socket where local apps attach.
+    public var appSocket: String
+    /// `redis`: the Redis broker, or `nil` for the embedded in-process broker.
+    public var redis: RedisEndpoint?
+    /// `channel`: the pub/sub channel; never empty.
+    public var channel: String
+    /// `compat_user_field`: the seed-compatibility user field, or `nil` when off.
+    public var compatUserField: String?
+    /// `node_id`: this host's name; printable ASCII without spaces, 1 to 64 bytes.
+    public var nodeID: String
+    /// `auth`: how connections are authenticated.
+    public var auth: AuthMode
+    /// The HS256 secret from `jwt_secret` or `jwt_secret_file`, at least 32 bytes, or `nil`.
+    public var jwtSecret: [UInt8]?
+    /// The RS256 public key PEM read from `jwt_public_key_file`, or `nil`.
+    public var jwtPublicKeyPEM: String?
+    /// `jwt_leeway`: clock skew tolerated on `exp` and `nbf`.
+    public var jwtLeeway: Duration
+    /// `allowed_origins`.
+    public var allowedOrigins: OriginAllowlist
+    /// `max_message_bytes`: the largest client message, 125 bytes to 64 MiB.
+    public var maxMessageBytes: Int
+    /// `max_queue_bytes`: per-connection outbound queue limit, at least 4 KiB.
+    public var maxQueueBytes: Int
+    /// `max_connections`: at least 1.
+    public var maxConnections: Int
+    /// `handshake_timeout`: more than zero.
+    public var handshakeTimeout: Duration
+    /// `ping_interval`, or `nil` when pings are off.
+    public var pingInterval: Duration?
+    /// `idle_timeout`, or `nil` when off; longer than ``pingInterval`` when both are set.
+    public var idleTimeout: Duration?
+    /// `close_timeout`: more than zero.
+    public var closeTimeout: Duration
+    /// `event_loops`: 0 (one per usable CPU) to 256.
+    public var eventLoops: Int
+    /// `broker_reconnect_max`: the cap of the reconnect backoff, at least 100 ms.
+    public var brokerReconnectMax: Duration
+    /// `log_level`.
+    public var logLevel: LogLevel
+    /// `log_format`.
+    public var logFormat: LogFormat
+
+    /// The defaults, as documented in docs/configuration.md. `nodeID` is this machine's host
+    /// name (made to fit the `node_id` rules if it does not).
+    public init() {
+        listen = ListenAddress(host: "127.0.0.1", port: 8080)
+        wsPath = "/ws"
+        appSocket = "wsbridge-app.sock"
+        redis = nil
+        channel = "websocket:sendMsgTopic"
+        compatUserField = nil
+        nodeID = NodeID.defaultValue()
+        auth = .app
+        jwtSecret = nil
+        jwtPublicKeyPEM = nil
+        jwtLeeway = .seconds(30)
+        allowedOrigins = .any
+        maxMessageBytes = 64 << 10
+        maxQueueBytes = 1 << 20
+        maxConnections = 100_000
+        handshakeTimeout = .seconds(10)
+        pingInterval = .seconds(25)
+        idleTimeout = .seconds(60)
+        closeTimeout = .seconds(3)
+        eventLoops = 0
+        brokerReconnectMax = .seconds(5)
+        logLevel = .info
+        logFormat = .logfmt
+    }
+}

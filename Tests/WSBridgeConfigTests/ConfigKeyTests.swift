@@ -1,0 +1,55 @@
+import XCTest
+
+@testable import WSBridgeConfig
+
+final class ConfigKeyTests: XCTestCase {
+    func testFlagNamesUseDashes() {
+        XCTAssertEqual(ConfigKey.maxQueueBytes.flagName, "--max-queue-bytes")
+        XCTAssertEqual(ConfigKey.listen.flagName, "--listen")
+        XCTAssertEqual(ConfigKey.jwtPublicKeyFile.flagName, "--jwt-public-key-file")
+    }
+
+    func testAKeyIsFoundByItsFlagName() {
+        for key in ConfigKey.allCases {
+            XCTAssertEqual(ConfigKey(flagName: key.flagName), key)
+        }
+        XCTAssertEqual(ConfigKey(flagName: "node-id"), .nodeID)
+        XCTAssertNil(ConfigKey(flagName: "--node_id"))
+        XCTAssertNil(ConfigKey(flagName: "--nope"))
+    }
+
+    func testExactlyTheLiveSettingsAreReloadable() {
+        let reloadable = Set(ConfigKey.allCases.filter(\.reloadable).map(\.rawValue))
+        XCTAssertEqual(
+            reloadable,
+            [
+                "log_level", "allowed_origins", "max_message_bytes", "max_queue_bytes", "max_connections",
+                "handshake_timeout", "ping_interval", "idle_timeout", "close_timeout",
+                "jwt_secret", "jwt_secret_file", "jwt_public_key_file", "jwt_leeway",
+            ])
+    }
+
+    func testEveryKeyHasASingleLineSummary() {
+        for key in ConfigKey.allCases {
+            XCTAssertFalse(key.summary.isEmpty, key.rawValue)
+            XCTAssertFalse(key.summary.contains("\n"), key.rawValue)
+        }
+    }
+
+    func testAMisspeltKeyGetsTheNearestSuggestion() {
+        XCTAssertEqual(ConfigKey.suggestion(for: "lisen"), .listen)
+        XCTAssertEqual(ConfigKey.suggestion(for: "max_queue_byte"), .maxQueueBytes)
+        XCTAssertEqual(ConfigKey.suggestion(for: "chanel"), .channel)
+        XCTAssertEqual(ConfigKey.suggestion(for: "jwt-public-key-file"), .jwtPublicKeyFile)
+        XCTAssertEqual(ConfigKey.suggestion(for: "LOG_LEVEL"), .logLevel)
+        XCTAssertNil(ConfigKey.suggestion(for: "completely_different"))
+        XCTAssertNil(ConfigKey.suggestion(for: "lsn"))
+    }
+
+    func testEditDistanceCountsInsertionsDeletionsAndSubstitutions() {
+        XCTAssertEqual(ConfigKey.editDistance("kitten", "sitting", limit: 5), 3)
+        XCTAssertEqual(ConfigKey.editDistance("", "abc", limit: 5), 3)
+        XCTAssertEqual(ConfigKey.editDistance("abc", "abc", limit: 2), 0)
+        XCTAssertEqual(ConfigKey.editDistance("abcdef", "uvwxyz", limit: 2), 3)
+    }
+}

@@ -1,0 +1,57 @@
+import XCTest
+
+@testable import WSBridgeConfig
+
+final class TimeoutRuleTests: XCTestCase {
+    func testZeroTurnsPingsAndTheIdleTimeoutOff() {
+        let configuration = loaded("ping_interval = 0\nidle_timeout = 0s")
+        XCTAssertNil(configuration?.pingInterval)
+        XCTAssertNil(configuration?.idleTimeout)
+    }
+
+    func testTheIdleTimeoutMustExceedThePingInterval() {
+        assertSingleError(
+            "ping_interval = 30s\nidle_timeout = 30s",
+            "test.conf:2: idle_timeout: must be longer than ping_interval (30s), got 30s; or set ping_interval = 0")
+        assertSingleError(
+            "idle_timeout = 20s",
+            "test.conf:1: idle_timeout: must be longer than ping_interval (25s), got 20s; or set ping_interval = 0")
+    }
+
+    func testAPingIntervalAboveTheDefaultIdleTimeoutIsBlamedOnThePingInterval() {
+        assertSingleError(
+            "ping_interval = 2m",
+            "test.conf:1: ping_interval: must be shorter than idle_timeout (1m), got 2m; or set idle_timeout = 0")
+    }
+
+    func testTheRuleDoesNotApplyWhenEitherIsOff() {
+        XCTAssertEqual(loaded("ping_interval = 2m\nidle_timeout = 0")?.pingInterval, .seconds(120))
+        XCTAssertEqual(loaded("ping_interval = 0\nidle_timeout = 5s")?.idleTimeout, .seconds(5))
+    }
+
+    func testTheRuleSeesTheFlagsValues() {
+        XCTAssertEqual(
+            errorDescriptions("ping_interval = 10s", overrides: [(key: .idleTimeout, value: "5s")]),
+            ["command line: --idle-timeout: must be longer than ping_interval (10s), got 5s; or set ping_interval = 0"])
+        XCTAssertNotNil(loaded("idle_timeout = 20s", overrides: [(key: .pingInterval, value: "10s")]))
+    }
+
+    func testAnInvalidPingIntervalIsReportedOnlyOnce() {
+        assertSingleError(
+            "ping_interval = often\nidle_timeout = 10s",
+            "test.conf:1: ping_interval: expected a duration such as 25s or 500ms, got \"often\"")
+    }
+
+    func testHandshakeAndCloseTimeoutsMustBePositive() {
+        XCTAssertEqual(loaded("handshake_timeout = 500ms")?.handshakeTimeout, .milliseconds(500))
+        XCTAssertEqual(loaded("close_timeout = 1s")?.closeTimeout, .seconds(1))
+        assertSingleError("handshake_timeout = 0", "test.conf:1: handshake_timeout: must be longer than 0, got \"0\"")
+        assertSingleError("close_timeout = 0ms", "test.conf:1: close_timeout: must be longer than 0, got \"0ms\"")
+    }
+
+    func testTheBrokerReconnectCapIsAtLeastATenthOfASecond() {
+        XCTAssertEqual(loaded("broker_reconnect_max = 100ms")?.brokerReconnectMax, .milliseconds(100))
+        assertSingleError(
+            "broker_reconnect_max = 99ms", "test.conf:1: broker_reconnect_max: must be at least 100ms, got \"99ms\"")
+    }
+}
