@@ -33,10 +33,17 @@ let package = Package(
             ]
         ),
 
+        // JSON scanning and the text encodings shared by the channel envelope and the app protocol.
+        .target(
+            name: "WSBridgeJSON",
+            dependencies: [.product(name: "NIOCore", package: "swift-nio")]
+        ),
+
         // Envelopes, sessions, the per-event-loop registry and fan-out. No sockets.
         .target(
             name: "WSBridgeCore",
             dependencies: [
+                "WSBridgeJSON",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -61,6 +68,7 @@ let package = Package(
         .target(
             name: "WSBridgeEdge",
             dependencies: [
+                "WSBridgeJSON",
                 "WSBridgeCore",
                 "WSBridgeAuth",
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -78,6 +86,7 @@ let package = Package(
         .target(
             name: "WSBridgeDaemon",
             dependencies: [
+                "WSBridgeJSON",
                 "WSBridgeConfig",
                 "WSBridgeAuth",
                 "WSBridgeCore",
@@ -118,6 +127,10 @@ let package = Package(
         ),
 
         .testTarget(name: "WSBridgeConfigTests", dependencies: ["WSBridgeConfig"]),
+        .testTarget(
+            name: "WSBridgeJSONTests",
+            dependencies: ["WSBridgeJSON", .product(name: "NIOCore", package: "swift-nio")]
+        ),
         .testTarget(name: "WSBridgeAuthTests", dependencies: ["WSBridgeAuth"]),
         .testTarget(
             name: "WSBridgeCoreTests",

@@ -1,3 +1,4 @@
+import WSBridgeJSON
 import NIOCore
 
 /// Turns one message from the broker channel into an ``Envelope``: who it is for and the exact bytes
@@ -284,73 +285,5 @@ public struct EnvelopeParser: Sendable {
             return slice
         }
         return ByteBuffer(bytes: UnsafeRawBufferPointer(rebasing: bytes[range]))
-    }
-}
-
-/// Standard base64 (RFC 4648 §4) decoding with optional padding; no whitespace or line breaks.
-/// Leftover bits in the last character need not be zero.
-enum Base64 {
-    /// Decodes `text`, or returns nil if it is not base64.
-    static func decode(_ text: UnsafeRawBufferPointer) -> ByteBuffer? {
-        var length = text.count
-        var padding = 0
-        while length > 0, text[length - 1] == UInt8(ascii: "=") {
-            length -= 1
-            padding += 1
-        }
-        guard padding <= 2, padding == 0 || (length + padding) % 4 == 0, length % 4 != 1 else { return nil }
-        let outputCount = length / 4 * 3 + max(length % 4 - 1, 0)
-        var output = ByteBufferAllocator().buffer(capacity: outputCount)
-        var valid = true
-        output.writeWithUnsafeMutableBytes(minimumWritableBytes: outputCount) { out in
-            var index = 0
-            var written = 0
-            // Whole groups of four characters make three bytes.
-            while length - index >= 4 {
-                let a = sextet(text[index]), b = sextet(text[index + 1])
-                let c = sextet(text[index + 2]), d = sextet(text[index + 3])
-                guard (a | b | c | d) < 64 else {
-                    valid = false
-                    return 0
-                }
-                let group = UInt32(a) << 18 | UInt32(b) << 12 | UInt32(c) << 6 | UInt32(d)
-                out[written] = UInt8(truncatingIfNeeded: group >> 16)
-                out[written + 1] = UInt8(truncatingIfNeeded: group >> 8)
-                out[written + 2] = UInt8(truncatingIfNeeded: group)
-                index += 4
-                written += 3
-            }
-            // Two or three characters left make one or two bytes; unused low bits are ignored.
-            if length - index >= 2 {
-                let a = sextet(text[index]), b = sextet(text[index + 1])
-                let c = length - index == 3 ? sextet(text[index + 2]) : 0
-                guard (a | b | c) < 64 else {
-                    valid = false
-                    return 0
-                }
-                let group = UInt32(a) << 18 | UInt32(b) << 12 | UInt32(c) << 6
-                out[written] = UInt8(truncatingIfNeeded: group >> 16)
-                written += 1
-                if length - index == 3 {
-                    out[written] = UInt8(truncatingIfNeeded: group >> 8)
-                    written += 1
-                }
-            }
-            return written
-        }
-        return valid ? output : nil
-    }
-
-    /// The 6-bit value of one base64 character, or 0xFF for any other byte.
-    @inline(__always)
-    static func sextet(_ byte: UInt8) -> UInt8 {
-        switch byte {
-        case UInt8(ascii: "A")...UInt8(ascii: "Z"): return byte &- UInt8(ascii: "A")
-        case UInt8(ascii: "a")...UInt8(ascii: "z"): return byte &- UInt8(ascii: "a") &+ 26
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): return byte &- UInt8(ascii: "0") &+ 52
-        case UInt8(ascii: "+"): return 62
-        case UInt8(ascii: "/"): return 63
-        default: return 0xFF
-        }
     }
 }

@@ -1,3 +1,4 @@
+import WSBridgeJSON
 import NIOCore
 
 /// Builds native envelopes (`{"user":…,"data":…}`) as they travel on the broker channel.

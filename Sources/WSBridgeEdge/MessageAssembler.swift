@@ -1,3 +1,4 @@
+import WSBridgeJSON
 import NIOCore
 import NIOWebSocket
 import WSBridgeCore

@@ -1,3 +1,4 @@
+import WSBridgeJSON
 import Foundation
 import NIOCore
 import WSBridgeCore

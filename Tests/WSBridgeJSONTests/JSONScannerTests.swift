@@ -1,6 +1,6 @@
 import Foundation
 import NIOCore
-import WSBridgeCore
+import WSBridgeJSON
 import XCTest
 
 /// Scans `bytes` with the raw-pointer entry point.

@@ -1,5 +1,5 @@
 import XCTest
-import WSBridgeCore
+import WSBridgeJSON
 
 final class UTF8ValidationTests: XCTestCase {
     func testValidTextPasses() {
