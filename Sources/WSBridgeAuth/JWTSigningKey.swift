@@ -1,0 +1,74 @@
+import Crypto
+import _CryptoExtras
+
+/// One configured verification key, bound to the one algorithm it may verify.
+///
+/// Binding the key to its algorithm is what prevents algorithm confusion: an `HS256` token is only
+/// ever checked with the HMAC secret, never with the RSA public key's bytes, and vice versa.
+enum JWTSigningKey: Sendable {
+    case hs256(SendableSymmetricKey)
+    case rs256(_RSA.Signing.PublicKey)
+
+    /// `SymmetricKey` is not marked `Sendable` in swift-crypto 3.x (it is from 4.0 on).
+    ///
+    /// Safe to share: `SymmetricKey` is a struct over a copy-on-write buffer (`SecureBytes`); this
+    /// wrapper is immutable, and HMAC only reads the key bytes, so concurrent use never writes
+    /// shared memory. swift-crypto 4 marks the same types `Sendable` on this very reasoning.
+    struct SendableSymmetricKey: @unchecked Sendable {
+        let key: SymmetricKey
+    }
+
+    /// The JWS `alg` value this key verifies.
+    var algorithm: String {
+        switch self {
+        case .hs256: return "HS256"
+        case .rs256: return "RS256"
+        }
+    }
+
+    /// An HMAC-SHA-256 key. RFC 7518 §3.2 asks for at least 32 bytes; shorter non-empty secrets
+    /// are accepted for compatibility with existing issuers.
+    static func hs256(secret: [UInt8]) throws(JWTKeyError) -> JWTSigningKey {
+        guard !secret.isEmpty else {
+            throw JWTKeyError(code: .emptySecret, message: "the HS256 secret is empty")
+        }
+        return .hs256(SendableSymmetricKey(key: SymmetricKey(data: secret)))
+    }
+
+    /// An RSA public key from a `PUBLIC KEY` (SPKI) or `RSA PUBLIC KEY` (PKCS #1) PEM block.
+    /// Keys under 2048 bits are refused. See ``RSAPublicKeyPEM`` for why the PEM is not handed
+    /// to swift-crypto as it is.
+    static func rs256(pem: String) throws(JWTKeyError) -> JWTSigningKey {
+        let components = try RSAPublicKeyPEM.parse(pem)
+        let key: _RSA.Signing.PublicKey
+        do {
+            key = try _RSA.Signing.PublicKey(n: components.modulus, e: components.exponent)
+        } catch {
+            throw JWTKeyError(code: .badPEM, message: "the RS256 public key has an invalid modulus or exponent")
+        }
+        guard key.keySizeInBits >= minimumRSAKeyBits else {
+            throw JWTKeyError(
+                code: .badPEM,
+                message: "the RS256 public key has \(key.keySizeInBits) bits; at least \(minimumRSAKeyBits) are required"
+            )
+        }
+        return .rs256(key)
+    }
+
+    /// Shortest RSA modulus accepted, as swift-crypto's own PEM and DER initializers require.
+    static let minimumRSAKeyBits = 2048
+
+    /// Checks `signature` over `signingInput`. HMAC comparison is constant-time (swift-crypto).
+    func isValidSignature(_ signature: [UInt8], for signingInput: UnsafeRawBufferPointer) -> Bool {
+        switch self {
+        case .hs256(let key):
+            return HMAC<SHA256>.isValidAuthenticationCode(signature, authenticating: signingInput, using: key.key)
+        case .rs256(let key):
+            return key.isValidSignature(
+                _RSA.Signing.RSASignature(rawRepresentation: signature),
+                for: signingInput,
+                padding: .insecurePKCS1v1_5
+            )
+        }
+    }
+}

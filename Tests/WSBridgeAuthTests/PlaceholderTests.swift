@@ -1,2 +1,0 @@
-import XCTest
-final class AuthPlaceholderTests: XCTestCase { func testNothingYet() {} }
