@@ -129,13 +129,14 @@ let package = Package(
         .testTarget(name: "WSBridgeConfigTests", dependencies: ["WSBridgeConfig"]),
         .testTarget(
             name: "WSBridgeJSONTests",
-            dependencies: ["WSBridgeJSON", .product(name: "NIOCore", package: "swift-nio")]
+            dependencies: ["WSBridgeJSON", "WSBridgeTestSupport", .product(name: "NIOCore", package: "swift-nio")]
         ),
         .testTarget(name: "WSBridgeAuthTests", dependencies: ["WSBridgeAuth"]),
         .testTarget(
             name: "WSBridgeCoreTests",
             dependencies: [
                 "WSBridgeCore",
+                "WSBridgeTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

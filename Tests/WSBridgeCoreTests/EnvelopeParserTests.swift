@@ -2,6 +2,7 @@ import WSBridgeJSON
 import Foundation
 import NIOCore
 import WSBridgeCore
+import WSBridgeTestSupport
 import XCTest
 
 final class EnvelopeParserTests: XCTestCase {
@@ -293,9 +294,9 @@ final class EnvelopeParserTests: XCTestCase {
         var checked = 0
         for iteration in 0..<4_000 {
             var bytes = Array(seeds[iteration % seeds.count].utf8)
-            for _ in 0..<Int.random(in: 0...2, using: &random) { JSONScannerDifferentialTests.mutate(&bytes, &random) }
+            for _ in 0..<Int.random(in: 0...2, using: &random) { JSONMutations.mutate(&bytes, &random) }
             guard case .success(let parsed) = parser.parse(ByteBuffer(bytes: bytes)),
-                JSONScannerDifferentialTests.foundationDifference(bytes) == nil
+                JSONMutations.foundationDifference(bytes) == nil
             else { continue }
             let message = String(decoding: bytes, as: UTF8.self).debugDescription
             let object = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any], message)

@@ -42,14 +42,15 @@ final class RouterTests: XCTestCase {
         defer { try? group.syncShutdownGracefully() }
         let loop = group.next()
         let router = Router(eventLoops: [loop], parser: EnvelopeParser(), logger: Logger(label: "test"))
-        let session = RecordingSession(user: "A")
-        try loop.submit { router.shard(for: loop).add(session) }.wait()
+        try loop.submit { router.shard(for: loop).add(RecordingSession(user: "A")) }.wait()
 
         router.route(
             [ByteBuffer(string: "not json"), ByteBuffer(string: #"{"user":"A","data":"ok"}"#), ByteBuffer(string: "[1]")],
             source: .redis
         )
-        let received = try loop.submit { session.received }.wait()
+        let received = try router.collect { shard in
+            shard.allSessions.flatMap { ($0 as? RecordingSession)?.received ?? [] }
+        }.wait().flatMap { $0 }
         XCTAssertEqual(received, ["ok"])
         XCTAssertEqual(router.invalidMessageCount, 2)
     }
