@@ -45,7 +45,8 @@ extension Daemon {
 }
 
 extension RedisConnectionTarget {
-    init(_ endpoint: RedisEndpoint) {
+    /// The broker's view of a configured Redis endpoint.
+    public init(_ endpoint: RedisEndpoint) {
         let address: RedisConnectionTarget.Address
         switch endpoint.address {
         case .tcp(let host, let port): address = .tcp(host: host, port: port)

@@ -3,6 +3,12 @@ import NIOCore
 import NIOWebSocket
 import WSBridgeCore
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// One upgraded WebSocket connection: a ``Session`` of its user in the shard of its event loop, and the
 /// channel handler that speaks RFC 6455 to the client.
 ///
@@ -172,12 +178,20 @@ public final class WebSocketConnection: Session, ChannelInboundHandler {
         context.writeAndFlush(self.wrapOutboundOut(frame), promise: nil)
         let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
         let timeout = context.eventLoop.scheduleTask(in: self.settings.closeTimeout) {
-            if let context = loopBound.value.context {
-                context.close(promise: nil)
-            }
+            loopBound.value.abort()
         }
         self.state = .closing(timeout)
         self.removeFromShard()
+    }
+
+    /// The client did not finish the close handshake in time: reset the connection. A plain close would
+    /// leave whatever the client never read in an orphaned kernel socket, retransmitted for minutes.
+    private func abort() {
+        guard let context = self.context else { return }
+        if let options = context.channel as? SocketOptionProvider {
+            _ = options.setSoLinger(linger(l_onoff: 1, l_linger: 0))
+        }
+        context.close(promise: nil)
     }
 
     private func closeReceived(context: ChannelHandlerContext, code: CloseCode?, reason: String) {

@@ -146,8 +146,13 @@ class Node:
 class RawWebSocket:
     """A WebSocket client on a plain socket, for what libraries won't do: stop reading on purpose."""
 
-    def __init__(self, port, path):
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=5)
+    def __init__(self, port, path, receive_buffer=None):
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        if receive_buffer:
+            # Before connecting, so the window the server sees stays small.
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, receive_buffer)
+        self.sock.settimeout(5)
+        self.sock.connect(("127.0.0.1", port))
         key = base64.b64encode(os.urandom(16)).decode()
         self.sock.sendall((f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
                            f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n").encode())
@@ -159,9 +164,6 @@ class RawWebSocket:
             response += chunk
         head, _, self.buffer = response.partition(b"\r\n\r\n")
         self.status = int(head.split(b" ")[1])
-
-    def set_receive_buffer(self, size):
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, size)
 
     def read_until_closed(self, timeout=30):
         """Reads every frame until the server closes the TCP connection; returns (texts, close_code)."""

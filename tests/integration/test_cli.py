@@ -6,7 +6,7 @@ import subprocess
 
 from websockets.sync.client import connect
 
-from harness import wsbridge_binary
+from harness import ROOT, wsbridge_binary
 
 
 def run(*args):
@@ -30,8 +30,7 @@ def test_check_config_reports_every_error_with_its_line(workdir):
 
 
 def test_check_config_accepts_the_shipped_example():
-    example = os.path.join(os.path.dirname(wsbridge_binary()), "..", "..", "..", "examples", "wsbridge.conf")
-    result = run("check-config", "--config", os.path.normpath(example))
+    result = run("check-config", "--config", os.path.join(ROOT, "examples", "wsbridge.conf"))
     assert result.returncode == 0, result.stderr
 
 

@@ -1,0 +1,115 @@
+import ArgumentParser
+import Logging
+import NIOCore
+import NIOPosix
+import WSBridgeBroker
+import WSBridgeConfig
+import WSBridgeCore
+import WSBridgeDaemon
+import WSBridgeJSON
+
+struct PublishCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "publish",
+        abstract: "Publish one message to a user, several users or everyone, on every host.",
+        discussion: """
+            Sends a native envelope ({"user":..., "data":...}) to the Redis channel. DATA is sent to the \
+            recipients as text; with --json it must be a JSON value and is sent as its JSON text.
+            """
+    )
+
+    @Option(name: .long, help: "Config file to read redis and channel from.")
+    var config: String?
+    @Option(name: .long, help: "Redis URL (default: the config file's redis).")
+    var redis: String?
+    @Option(name: .long, help: "Channel (default: the config file's, else websocket:sendMsgTopic).")
+    var channel: String?
+    @Option(name: .long, help: "The user to send to.")
+    var user: String?
+    @Option(name: .long, help: "Comma-separated users to send to.")
+    var users: String?
+    @Flag(name: .long, help: "Send to everyone.")
+    var all = false
+    @Flag(name: .long, help: "DATA is a JSON value, sent as its JSON text.")
+    var json = false
+    @Option(name: .long, help: "Give up after this many seconds (default 5).")
+    var timeout: Double = 5
+    @Argument(help: "What the recipients receive.")
+    var data: String
+
+    func validate() throws {
+        let targets = [self.user != nil, self.users != nil, self.all].filter { $0 }.count
+        guard targets == 1 else {
+            throw ValidationError("give exactly one of --user ID, --users A,B or --all")
+        }
+        if let users, users.split(separator: ",").contains(where: { $0.trimmingCharacters(in: .whitespaces).isEmpty }) {
+            throw ValidationError("--users: empty user id in \"\(users)\"")
+        }
+        if self.json, case .failure(let error) = Self.checkJSON(self.data) {
+            throw ValidationError("--json: DATA is not valid JSON: \(error)")
+        }
+        guard self.timeout > 0 else { throw ValidationError("--timeout must be positive") }
+    }
+
+    func run() async throws {
+        var overrides: [ConfigLoader.Override] = []
+        if let redis { overrides.append((.redis, redis)) }
+        if let channel { overrides.append((.channel, channel)) }
+        let configuration: WSBridgeConfiguration
+        do {
+            configuration = try ConfigLoader.load(file: self.config, overrides: overrides)
+        } catch {
+            throw ValidationError(error.description)
+        }
+        guard let endpoint = configuration.redis else {
+            throw ValidationError("no Redis given: use --redis URL (or a config file with redis = URL)")
+        }
+        let target: DeliveryTarget
+        if let user {
+            target = .user(user)
+        } else if let users {
+            target = .users(users.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
+        } else {
+            target = .all
+        }
+        let message = EnvelopeText.make(target: target, data: self.json ? .json(self.data) : .text(self.data))
+
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        var logger = Logger(label: "wsbridge.publish")
+        logger.logLevel = .critical
+        let broker = RedisBroker(
+            target: RedisConnectionTarget(endpoint), channel: configuration.channel, eventLoopGroup: group,
+            reconnectMax: .milliseconds(200), logger: logger
+        )
+        broker.start(handler: BrokerHandler(received: { _ in }))
+        let deadline = NIODeadline.now() + .nanoseconds(Int64(self.timeout * 1e9))
+        var lastError: Error?
+        while NIODeadline.now() < deadline {
+            do {
+                try await broker.publish(message).get()
+                lastError = nil
+                break
+            } catch {
+                lastError = error
+                try await Task.sleep(nanoseconds: 20_000_000)
+            }
+        }
+        try? await broker.shutdown().get()
+        try? await group.shutdownGracefully()
+        if let lastError {
+            printError("wsbridge publish: could not publish to \(endpoint.redacted): \(lastError)")
+            throw ExitCode(1)
+        }
+    }
+
+    static func checkJSON(_ text: String) -> Result<Void, JSONScanError> {
+        // A JSON value is valid exactly when it is the single member of an object.
+        let wrapped = ByteBuffer(string: "{\"v\":" + text + "}")
+        return Result { () throws(JSONScanError) in
+            let members = try JSONScanner.scanObject(wrapped)
+            guard members.count == 1 else {
+                throw JSONScanError(offset: 0, reason: "more than one value")
+            }
+        }
+    }
+}
