@@ -39,6 +39,16 @@ let package = Package(
             dependencies: [.product(name: "NIOCore", package: "swift-nio")]
         ),
 
+        // The app-socket wire protocol: frame codec, request parser, event encoder. NIOCore only.
+        .target(
+            name: "WSBridgeProtocol",
+            dependencies: [
+                "WSBridgeJSON",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            path: "Sources/WSBridgeProtocol"
+        ),
+
         // Envelopes, sessions, the per-event-loop registry and fan-out. No sockets.
         .target(
             name: "WSBridgeCore",
@@ -130,6 +140,15 @@ let package = Package(
         .testTarget(
             name: "WSBridgeJSONTests",
             dependencies: ["WSBridgeJSON", "WSBridgeTestSupport", .product(name: "NIOCore", package: "swift-nio")]
+        ),
+        .testTarget(
+            name: "WSBridgeProtocolTests",
+            dependencies: [
+                "WSBridgeProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOTestUtils", package: "swift-nio"),
+            ]
         ),
         .testTarget(name: "WSBridgeAuthTests", dependencies: ["WSBridgeAuth"]),
         .testTarget(

@@ -2,7 +2,7 @@ import NIOCore
 
 /// Standard base64 (RFC 4648 §4): how binary data travels inside JSON (envelopes, the app protocol).
 public enum Base64 {
-    private static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
+    static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
 
     public static func encode(_ bytes: [UInt8]) -> String {
         var output: [UInt8] = []

@@ -1,0 +1,60 @@
+import NIOCore
+
+/// One event from wsbridge to an app; ``AppEventEncoder`` writes it as a JSON object.
+public enum AppEvent: Sendable {
+    /// The answer to `hello` (echoing its `id`): the protocol spoken (always ``AppProtocol/version``),
+    /// the node's id, the daemon's version and the limits the app must respect.
+    case welcome(id: RequestID?, node: String, version: String, limits: AppLimits)
+    /// A WebSocket client asks to connect on a path this app serves; answer with `accept` or `reject`
+    /// within `connect_timeout`.
+    ///
+    /// - `query`: the raw query string, without the `?` (empty when none).
+    /// - `headers`: the request's header fields in order; the encoder lower-cases the names and joins
+    ///   the values of repeated names with `", "` (RFC 9110 §5.3). `HTTPHeaders` iterates as this type.
+    /// - `remote`: the client's address, `ip:port` (`[ipv6]:port` for IPv6).
+    /// - `user`: set when the daemon authenticated the client itself (auth `jwt` or `insecure-query`);
+    ///   such a connect is already accepted and needs no answer.
+    case connect(
+        conn: String,
+        path: String,
+        query: String,
+        headers: [(name: String, value: String)],
+        remote: String,
+        user: String?
+    )
+    /// A client sent a message: `payload` is valid UTF-8 text, or bytes when `isBinary`.
+    case message(conn: String, user: String, payload: ByteBuffer, isBinary: Bool)
+    /// A connection this app accepted has closed: the last event for that `conn`. `code` is the
+    /// WebSocket close code, nil when the connection ended without a close frame.
+    case closed(conn: String, user: String, code: Int?, reason: String)
+    /// A message published for `user` reached the session this app registered as `session`.
+    case deliver(session: String, user: String, payload: ByteBuffer, isBinary: Bool)
+    /// The request with `id` succeeded.
+    case ok(id: RequestID?)
+    /// The request with `id` failed (or, with no id, a frame that could not be read as a request).
+    case error(id: RequestID?, code: AppProtocolError.Code, message: String)
+    /// The answer to `ping`.
+    case pong(id: RequestID?)
+    /// The daemon is draining: it stops within `drainMilliseconds`, then closes the app socket.
+    case shutdown(drainMilliseconds: Int)
+
+    /// The `error` event for `error`.
+    public static func failure(_ error: AppProtocolError) -> AppEvent {
+        .error(id: error.id, code: error.code, message: error.message)
+    }
+
+    /// The event's wire `type`, for logs and metrics.
+    public var type: String {
+        switch self {
+        case .welcome: return "welcome"
+        case .connect: return "connect"
+        case .message: return "message"
+        case .closed: return "closed"
+        case .deliver: return "deliver"
+        case .ok: return "ok"
+        case .error: return "error"
+        case .pong: return "pong"
+        case .shutdown: return "shutdown"
+        }
+    }
+}

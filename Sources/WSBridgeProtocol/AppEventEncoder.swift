@@ -1,0 +1,155 @@
+import NIOCore
+import WSBridgeJSON
+
+/// Writes ``AppEvent``s as compact JSON objects, `type` first, straight into a `ByteBuffer`.
+///
+/// No JSON tree and no `String` is built for a payload: text is escaped byte by byte
+/// (`JSONText.writeQuoted(_:into:)`) and binary is base64-encoded in place, followed
+/// by `"binary":true`. Optional members (`id`, `code` of `closed`, `user` of `connect`, `binary`) are
+/// left out rather than written as `null`. A ``RequestID`` is written as its raw JSON text.
+///
+/// Text payloads must be valid UTF-8 (the WebSocket receive side guarantees it); any byte that is not
+/// is written as `\ufffd`, so the output is always valid JSON.
+public enum AppEventEncoder {
+    /// The JSON bytes of `event`, without the length prefix (for a pipeline with ``AppFrameEncoder``).
+    public static func encode(_ event: AppEvent, allocator: ByteBufferAllocator) -> ByteBuffer {
+        var buffer = allocator.buffer(capacity: estimatedSize(event))
+        write(event, into: &buffer)
+        return buffer
+    }
+
+    /// The whole frame of `event`: the 4-byte big-endian length, then the JSON bytes. Written once
+    /// into one buffer, so it can go to the socket as it is.
+    public static func frame(_ event: AppEvent, allocator: ByteBufferAllocator) -> ByteBuffer {
+        var buffer = allocator.buffer(capacity: AppFrameDecoder.lengthFieldBytes + estimatedSize(event))
+        let start = buffer.writerIndex
+        buffer.writeInteger(UInt32(0), endianness: .big)
+        write(event, into: &buffer)
+        let length = buffer.writerIndex - start - AppFrameDecoder.lengthFieldBytes
+        buffer.setInteger(UInt32(truncatingIfNeeded: length), at: start, endianness: .big)
+        return buffer
+    }
+
+    /// Appends the JSON object for `event` to `buffer`.
+    public static func write(_ event: AppEvent, into buffer: inout ByteBuffer) {
+        buffer.writeStaticString("{\"type\":")
+        JSONText.writeQuoted(event.type, into: &buffer)
+        switch event {
+        case .welcome(let id, let node, let version, let limits):
+            writeID(id, into: &buffer)
+            buffer.writeStaticString(",\"protocol\":")
+            buffer.writeString(String(AppProtocol.version))
+            writeMember("node", node, into: &buffer)
+            writeMember("version", version, into: &buffer)
+            buffer.writeStaticString(",\"limits\":{\"max_frame_bytes\":")
+            buffer.writeString(String(limits.maxFrameBytes))
+            buffer.writeStaticString(",\"max_queue_bytes\":")
+            buffer.writeString(String(limits.maxQueueBytes))
+            buffer.writeStaticString(",\"connect_timeout_ms\":")
+            buffer.writeString(String(limits.connectTimeoutMilliseconds))
+            buffer.writeStaticString("}")
+        case .connect(let conn, let path, let query, let headers, let remote, let user):
+            writeMember("conn", conn, into: &buffer)
+            writeMember("path", path, into: &buffer)
+            writeMember("query", query, into: &buffer)
+            buffer.writeStaticString(",\"headers\":")
+            writeHeaders(headers, into: &buffer)
+            writeMember("remote", remote, into: &buffer)
+            if let user { writeMember("user", user, into: &buffer) }
+        case .message(let conn, let user, let payload, let isBinary):
+            writeMember("conn", conn, into: &buffer)
+            writeMember("user", user, into: &buffer)
+            writeData(payload, isBinary: isBinary, into: &buffer)
+        case .closed(let conn, let user, let code, let reason):
+            writeMember("conn", conn, into: &buffer)
+            writeMember("user", user, into: &buffer)
+            if let code {
+                buffer.writeStaticString(",\"code\":")
+                buffer.writeString(String(code))
+            }
+            writeMember("reason", reason, into: &buffer)
+        case .deliver(let session, let user, let payload, let isBinary):
+            writeMember("session", session, into: &buffer)
+            writeMember("user", user, into: &buffer)
+            writeData(payload, isBinary: isBinary, into: &buffer)
+        case .ok(let id), .pong(let id):
+            writeID(id, into: &buffer)
+        case .error(let id, let code, let message):
+            writeID(id, into: &buffer)
+            writeMember("code", code.rawValue, into: &buffer)
+            writeMember("message", message, into: &buffer)
+        case .shutdown(let drainMilliseconds):
+            buffer.writeStaticString(",\"drain_ms\":")
+            buffer.writeString(String(drainMilliseconds))
+        }
+        buffer.writeStaticString("}")
+    }
+
+    // MARK: Members
+
+    /// `,"name":"value"`, with `value` escaped.
+    private static func writeMember(_ name: StaticString, _ value: String, into buffer: inout ByteBuffer) {
+        buffer.writeStaticString(",\"")
+        buffer.writeStaticString(name)
+        buffer.writeStaticString("\":")
+        JSONText.writeQuoted(value, into: &buffer)
+    }
+
+    /// `,"id":<raw>` when there is an id.
+    private static func writeID(_ id: RequestID?, into buffer: inout ByteBuffer) {
+        guard let id else { return }
+        buffer.writeStaticString(",\"id\":")
+        buffer.writeString(id.json)
+    }
+
+    /// `,"data":"<text>"` or `,"data":"<base64>","binary":true`.
+    private static func writeData(_ payload: ByteBuffer, isBinary: Bool, into buffer: inout ByteBuffer) {
+        buffer.writeStaticString(",\"data\":")
+        if isBinary {
+            buffer.writeStaticString("\"")
+            Base64.write(payload, into: &buffer)
+            buffer.writeStaticString("\",\"binary\":true")
+        } else {
+            JSONText.writeQuoted(payload, into: &buffer)
+        }
+    }
+
+    /// The headers as one object: names lower-cased, in order of first appearance, the values of a
+    /// repeated name joined with `", "`.
+    private static func writeHeaders(_ headers: [(name: String, value: String)], into buffer: inout ByteBuffer) {
+        var names: [String] = []
+        var values: [String: String] = [:]
+        names.reserveCapacity(headers.count)
+        for (name, value) in headers {
+            let key = name.lowercased()
+            if let existing = values[key] {
+                values[key] = existing + ", " + value
+            } else {
+                names.append(key)
+                values[key] = value
+            }
+        }
+        buffer.writeStaticString("{")
+        for (position, name) in names.enumerated() {
+            if position > 0 { buffer.writeStaticString(",") }
+            JSONText.writeQuoted(name, into: &buffer)
+            buffer.writeStaticString(":")
+            JSONText.writeQuoted(values[name] ?? "", into: &buffer)
+        }
+        buffer.writeStaticString("}")
+    }
+
+    /// A capacity that holds most events in one allocation: the payload (a third more for base64,
+    /// a little for escapes) plus room for the other members.
+    private static func estimatedSize(_ event: AppEvent) -> Int {
+        switch event {
+        case .message(_, _, let payload, let isBinary), .deliver(_, _, let payload, let isBinary):
+            let data = payload.readableBytes
+            return 128 + (isBinary ? (data + 2) / 3 * 4 : data + data / 16)
+        case .connect(_, _, let query, let headers, _, _):
+            return 256 + query.utf8.count + headers.reduce(0) { $0 + $1.name.utf8.count + $1.value.utf8.count + 6 }
+        default:
+            return 128
+        }
+    }
+}
