@@ -1,0 +1,99 @@
+import Logging
+import NIOCore
+import NIOPosix
+import WSBridgeBroker
+import WSBridgeConfig
+import WSBridgeCore
+import WSBridgeDaemon
+import WSBridgeTestSupport
+import XCTest
+
+/// A whole daemon in this process on the embedded broker, with real sockets and a real WebSocket client.
+final class EmbeddedDaemonTests: XCTestCase {
+    private var group: MultiThreadedEventLoopGroup!
+
+    override func setUp() {
+        self.group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+    }
+
+    override func tearDown() {
+        try? self.group.syncShutdownGracefully()
+    }
+
+    private func startDaemon(_ adjust: (inout WSBridgeConfiguration) -> Void = { _ in }) async throws -> (Daemon, Int) {
+        var configuration = WSBridgeConfiguration()
+        configuration.listen = ListenAddress(host: "127.0.0.1", port: 0)
+        configuration.auth = .insecureQuery
+        configuration.eventLoops = 2
+        adjust(&configuration)
+        var logger = Logger(label: "test")
+        logger.logLevel = .warning
+        let daemon = try Daemon(configuration: configuration, logger: logger)
+        let address = try await daemon.start()
+        return (daemon, try XCTUnwrap(address?.port))
+    }
+
+    func testWithNoRedisTheEmbeddedBrokerIsUsedAndLinked() async throws {
+        let (daemon, _) = try await self.startDaemon()
+        XCTAssertTrue(daemon.broker is EmbeddedBroker)
+        XCTAssertTrue(daemon.broker.isLinked)
+        await daemon.shutdown()
+    }
+
+    func testWhatIsPublishedThroughTheBrokerReachesTheUsersSessions() async throws {
+        let (daemon, port) = try await self.startDaemon()
+        let a1 = try await WebSocketTestClient.connect(port: port, path: "/ws?user=A", group: self.group)
+        let a2 = try await WebSocketTestClient.connect(port: port, path: "/ws?user=A", group: self.group)
+        let b = try await WebSocketTestClient.connect(port: port, path: "/ws?user=B", group: self.group)
+        try await self.waitForSessions(daemon, 3)
+
+        try await daemon.publish(EnvelopeText.make(target: .user("A"), data: .text("for A"))).get()
+        try await daemon.publish(EnvelopeText.make(target: .all, data: .json(#"{"n":1}"#))).get()
+        try await daemon.publish(EnvelopeText.make(target: .users(["B"]), data: .binary([0, 1, 2]))).get()
+
+        for client in [a1, a2] {
+            let first = try await client.nextText()
+            let second = try await client.nextText()
+            XCTAssertEqual(first, "for A")
+            XCTAssertEqual(second, #"{"n":1}"#)
+        }
+        let broadcast = try await b.nextText()
+        XCTAssertEqual(broadcast, #"{"n":1}"#, "B never saw A's message")
+        let binary = try await b.next()
+        XCTAssertEqual(binary, .binary([0, 1, 2]))
+
+        let snapshot = try await daemon.router.snapshot().get()
+        XCTAssertEqual(snapshot.deliveries(from: .embedded), 2 + 3 + 1)
+        for client in [a1, a2, b] { await client.close() }
+        await daemon.shutdown()
+    }
+
+    func testShutdownClosesClientsWith1001() async throws {
+        let (daemon, port) = try await self.startDaemon()
+        let client = try await WebSocketTestClient.connect(port: port, path: "/ws?user=A", group: self.group)
+        try await self.waitForSessions(daemon, 1)
+        await daemon.shutdown()
+        let message = try await client.next()
+        XCTAssertEqual(message, .close(code: 1001, reason: "server shutting down"))
+        await client.close()
+    }
+
+    func testARefusedHandshakeIsARealHTTPStatus() async throws {
+        let (daemon, port) = try await self.startDaemon()
+        do {
+            _ = try await WebSocketTestClient.connect(port: port, path: "/ws", group: self.group)
+            XCTFail("a handshake without ?user= must be refused")
+        } catch let refused as WebSocketTestClient.HandshakeRefused {
+            XCTAssertEqual(refused.status, 401)
+        }
+        await daemon.shutdown()
+    }
+
+    private func waitForSessions(_ daemon: Daemon, _ count: Int) async throws {
+        for _ in 0..<500 {
+            if try await daemon.router.snapshot().get().sessions == count { return }
+            try await Task.sleep(nanoseconds: 5_000_000)
+        }
+        XCTFail("expected \(count) sessions")
+    }
+}
