@@ -1,0 +1,48 @@
+/// Why ``RedisBroker/publish(_:)`` failed. Compare with the static members (`error == .notConnected`).
+public struct RedisBrokerError: Error, Sendable, Hashable, CustomStringConvertible {
+    private enum Code: Hashable, Sendable {
+        case notConnected
+        case connectionLost
+        case publishRejected
+        case unexpectedReply
+        case shutDown
+    }
+
+    private let code: Code
+    /// The server's words, where there are any (for example the error reply to `PUBLISH`).
+    public let detail: String?
+
+    private init(_ code: Code, detail: String? = nil) {
+        self.code = code
+        self.detail = detail
+    }
+
+    /// The publisher connection is down right now (Redis unreachable, reconnecting, or not started).
+    /// Publishes are not queued while disconnected: they fail at once.
+    public static let notConnected = RedisBrokerError(.notConnected)
+    /// The connection closed after the `PUBLISH` was written but before its reply arrived: it may or may
+    /// not have been published.
+    public static let connectionLost = RedisBrokerError(.connectionLost)
+    /// The broker was shut down.
+    public static let shutDown = RedisBrokerError(.shutDown)
+
+    /// Redis answered the `PUBLISH` with an error reply.
+    public static func publishRejected(_ reply: String) -> RedisBrokerError {
+        RedisBrokerError(.publishRejected, detail: reply)
+    }
+
+    /// Redis answered the `PUBLISH` with something other than an integer.
+    public static func unexpectedReply(_ reply: String) -> RedisBrokerError {
+        RedisBrokerError(.unexpectedReply, detail: reply)
+    }
+
+    public var description: String {
+        switch self.code {
+        case .notConnected: "not connected to Redis (reconnecting); message not published"
+        case .connectionLost: "Redis connection lost before PUBLISH was confirmed"
+        case .shutDown: "the Redis broker is shut down"
+        case .publishRejected: "Redis rejected PUBLISH: \(self.detail ?? "")"
+        case .unexpectedReply: "unexpected reply to PUBLISH: \(self.detail ?? "")"
+        }
+    }
+}

@@ -1,0 +1,49 @@
+import NIOCore
+
+/// Why a connection attempt to Redis failed, or why a linked connection went away. Logged, then retried.
+enum RedisConnectionLoss: Error, CustomStringConvertible {
+    /// TCP/Unix connect failed (refused, unreachable, no such socket...).
+    case connectFailed(any Error)
+    /// Connecting plus the handshake took longer than the connect timeout.
+    case timedOut(TimeAmount)
+    /// The server refused `AUTH` (or demanded it): `WRONGPASS ...`, `NOAUTH ...`, `ERR AUTH ...`.
+    case authRefused(String)
+    /// A handshake command other than `AUTH` got an error reply.
+    case rejected(command: String, reply: String)
+    /// A reply that makes no sense for what was sent.
+    case unexpectedReply(command: String, reply: String)
+    /// The server closed the connection (EOF): a restart, `CLIENT KILL`, an output-buffer limit...
+    case closedByServer
+    /// A socket or protocol error on an established connection.
+    case failed(any Error)
+
+    var isAuthRefusal: Bool {
+        if case .authRefused = self { return true }
+        return false
+    }
+
+    var description: String {
+        switch self {
+        case .connectFailed(let error):
+            return "connect failed: \(error)"
+        case .timedOut(let timeout):
+            return "no answer within the connect timeout of \(timeout.nanoseconds / 1_000_000) ms"
+        case .authRefused(let reply):
+            return "Redis refused AUTH: \(reply)"
+        case .rejected(let command, let reply):
+            return "Redis rejected \(command): \(reply)"
+        case .unexpectedReply(let command, let reply):
+            return "unexpected reply to \(command): \(reply)"
+        case .closedByServer:
+            return "connection closed by the server"
+        case .failed(let error):
+            return "connection error: \(error)"
+        }
+    }
+
+    /// Whether an error reply means authentication failed, whatever command it answered.
+    static func isAuthError(_ message: String) -> Bool {
+        message.hasPrefix("WRONGPASS") || message.hasPrefix("NOAUTH")
+            || (message.hasPrefix("ERR") && message.contains("AUTH"))
+    }
+}

@@ -1,0 +1,263 @@
+import Logging
+import NIOCore
+import NIOPosix
+
+/// Keeps one Redis connection (the subscriber's or the publisher's) alive: connect, handshake, and on any
+/// failure or loss reconnect with ``ReconnectBackoff``. Confined to one event loop; not `Sendable`.
+///
+/// ```
+///            start()                        handshake complete
+///   idle ───────────▶ connecting(gen) ─────────────────────────▶ linked(gen)
+///                      ▲        │ connect error, AUTH refused,         │ EOF, error, CLIENT KILL,
+///                      │        │ timeout (whole attempt)               │ server restart
+///         timer fires  │        ▼                                       ▼
+///                     waiting(timer) ◀──── backoff delay ─────── (first retry: delay 0)
+///
+///   any state ── stop() ──▶ stopped        (events of older generations are ignored)
+/// ```
+///
+/// Each attempt gets a new generation number; the handler of that attempt's channel reports through
+/// ``Events`` tagged with it, so a late event from an abandoned channel changes nothing.
+final class RedisConnectionSupervisor {
+    /// Which connection this is, for logs.
+    enum Role: String {
+        case subscriber
+        case publisher
+    }
+
+    /// What the connection's handler reports back; every closure is bound to one attempt.
+    struct Events {
+        /// The handshake completed: the connection is usable.
+        var linked: (Channel) -> Void
+        /// The channel went inactive (or the handshake failed and the handler closed it).
+        var closed: (RedisConnectionLoss) -> Void
+        /// Whether this attempt is still the current, linked one (delivery is allowed).
+        var isCurrent: () -> Bool
+    }
+
+    private enum State {
+        case idle
+        case connecting(generation: Int, channel: Channel?, deadline: Scheduled<Void>)
+        case linked(generation: Int, channel: Channel)
+        case waiting(Scheduled<Void>)
+        case stopped
+    }
+
+    let role: Role
+    private let target: RedisConnectionTarget
+    private let eventLoop: EventLoop
+    private let connectTimeout: TimeAmount
+    private let logger: Logger
+    private let makeHandler: (Events) -> ChannelHandler
+    private var backoff: ReconnectBackoff
+    private var state = State.idle
+    private var generation = 0
+    private var hasLinkedBefore = false
+
+    /// Called when the connection becomes usable (after the handshake).
+    var onLinked: (Channel, _ isReconnect: Bool) -> Void = { _, _ in }
+    /// Called when a usable connection is lost (not when an attempt fails, nor on ``stop()``).
+    var onLost: () -> Void = {}
+
+    init(
+        role: Role,
+        target: RedisConnectionTarget,
+        eventLoop: EventLoop,
+        connectTimeout: TimeAmount,
+        backoff: ReconnectBackoff,
+        logger: Logger,
+        makeHandler: @escaping (Events) -> ChannelHandler
+    ) {
+        self.role = role
+        self.target = target
+        self.eventLoop = eventLoop
+        self.connectTimeout = connectTimeout
+        self.backoff = backoff
+        var logger = logger
+        logger[metadataKey: "wsb.redis_conn"] = "\(role.rawValue)"
+        self.logger = logger
+        self.makeHandler = makeHandler
+    }
+
+    /// The usable channel, if the connection is linked right now.
+    var linkedChannel: Channel? {
+        if case .linked(_, let channel) = self.state { return channel }
+        return nil
+    }
+
+    func start() {
+        self.eventLoop.preconditionInEventLoop()
+        guard case .idle = self.state else { return }
+        self.attempt()
+    }
+
+    /// Stops reconnecting and closes the connection; the future completes once it is closed.
+    func stop() -> EventLoopFuture<Void> {
+        self.eventLoop.preconditionInEventLoop()
+        let previous = self.state
+        self.state = .stopped
+        switch previous {
+        case .idle, .stopped:
+            return self.eventLoop.makeSucceededVoidFuture()
+        case .waiting(let timer):
+            timer.cancel()
+            return self.eventLoop.makeSucceededVoidFuture()
+        case .connecting(_, let channel, let deadline):
+            deadline.cancel()
+            // A connect still in flight is closed by `connectCompleted`, which finds the state stopped.
+            return Self.close(channel, on: self.eventLoop)
+        case .linked(_, let channel):
+            return Self.close(channel, on: self.eventLoop)
+        }
+    }
+
+    private static func close(_ channel: Channel?, on eventLoop: EventLoop) -> EventLoopFuture<Void> {
+        guard let channel else { return eventLoop.makeSucceededVoidFuture() }
+        channel.close(promise: nil)
+        return channel.closeFuture
+    }
+
+    // MARK: - Attempts
+
+    private func attempt() {
+        self.generation += 1
+        let generation = self.generation
+        let deadline = self.eventLoop.assumeIsolated().scheduleTask(in: self.connectTimeout) {
+            self.attemptTimedOut(generation)
+        }
+        self.state = .connecting(generation: generation, channel: nil, deadline: deadline)
+        self.logger.debug(
+            "Connecting to Redis",
+            metadata: ["wsb.redis": "\(self.target.displayName)", "wsb.attempt": "\(self.backoff.failures + 1)"]
+        )
+
+        let supervisor = NIOLoopBound(self, eventLoop: self.eventLoop)
+        let bootstrap = ClientBootstrap(group: self.eventLoop)
+            .connectTimeout(self.connectTimeout)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try supervisor.value.installPipeline(on: channel, generation: generation)
+                }
+            }
+        let connected: EventLoopFuture<Channel>
+        switch self.target.address {
+        case .tcp(let host, let port):
+            connected = bootstrap.connect(host: host, port: port)
+        case .unix(let path):
+            connected = bootstrap.connect(unixDomainSocketPath: path)
+        }
+        connected.hop(to: self.eventLoop).assumeIsolated().whenComplete { result in
+            self.connectCompleted(generation, result)
+        }
+    }
+
+    private func installPipeline(on channel: Channel, generation: Int) throws {
+        let events = Events(
+            linked: { [weak self] channel in self?.handshakeCompleted(generation, channel) },
+            closed: { [weak self] loss in self?.connectionClosed(generation, loss) },
+            isCurrent: { [weak self] in self?.isLinked(generation: generation) ?? false }
+        )
+        try channel.pipeline.syncOperations.addHandlers([
+            ByteToMessageHandler(RESPDecoder()),
+            MessageToByteHandler(RESPCommandEncoder()),
+            self.makeHandler(events),
+        ])
+    }
+
+    private func isLinked(generation: Int) -> Bool {
+        if case .linked(generation, _) = self.state { return true }
+        return false
+    }
+
+    private func connectCompleted(_ generation: Int, _ result: Result<Channel, any Error>) {
+        guard case .connecting(generation, nil, let deadline) = self.state else {
+            // Abandoned (timed out, stopped) or already failed through its handler: drop the channel.
+            if case .success(let channel) = result {
+                channel.close(promise: nil)
+            }
+            return
+        }
+        switch result {
+        case .success(let channel):
+            self.state = .connecting(generation: generation, channel: channel, deadline: deadline)
+        case .failure(let error):
+            self.attemptFailed(.connectFailed(error))
+        }
+    }
+
+    private func handshakeCompleted(_ generation: Int, _ channel: Channel) {
+        guard case .connecting(generation, _, let deadline) = self.state else { return }
+        deadline.cancel()
+        self.state = .linked(generation: generation, channel: channel)
+        let isReconnect = self.hasLinkedBefore
+        self.logger.info(
+            isReconnect ? "Redis connection re-established" : "Redis connection established",
+            metadata: ["wsb.redis": "\(self.target.displayName)", "wsb.attempt": "\(self.backoff.failures + 1)"]
+        )
+        self.hasLinkedBefore = true
+        self.backoff.reset()
+        self.onLinked(channel, isReconnect)
+    }
+
+    private func attemptTimedOut(_ generation: Int) {
+        guard case .connecting(generation, let channel, _) = self.state else { return }
+        self.attemptFailed(.timedOut(self.connectTimeout))
+        channel?.close(promise: nil)
+    }
+
+    private func connectionClosed(_ generation: Int, _ loss: RedisConnectionLoss) {
+        switch self.state {
+        case .connecting(generation, _, _):
+            self.attemptFailed(loss)
+        case .linked(generation, _):
+            self.logger.warning(
+                "Redis connection lost; reconnecting now",
+                metadata: ["wsb.redis": "\(self.target.displayName)", "wsb.error": "\(loss)"]
+            )
+            self.onLost()
+            self.scheduleRetry()
+        default:
+            break
+        }
+    }
+
+    /// An attempt failed before it was linked: log it, then retry after the backoff delay.
+    private func attemptFailed(_ loss: RedisConnectionLoss) {
+        guard case .connecting(_, _, let deadline) = self.state else { return }
+        deadline.cancel()
+        let failures = self.backoff.failures
+        let delay = self.scheduleRetry()
+        var metadata: Logger.Metadata = [
+            "wsb.redis": "\(self.target.displayName)",
+            "wsb.error": "\(loss)",
+            "wsb.attempt": "\(failures + 1)",
+            "wsb.delay_ms": "\(delay.nanoseconds / 1_000_000)",
+        ]
+        if case .authRefused(let reply) = loss {
+            // Every time: a wrong password is an operator error that no retry fixes on its own.
+            self.logger.error("Redis refused AUTH: \(reply); check the password, retrying with backoff", metadata: metadata)
+        } else if failures == 0 {
+            metadata["wsb.redis_linked_before"] = "\(self.hasLinkedBefore)"
+            switch loss {
+            case .connectFailed, .timedOut:
+                self.logger.warning("Cannot reach Redis; keeps retrying in the background", metadata: metadata)
+            default:
+                self.logger.warning("Redis connection attempt failed; keeps retrying in the background", metadata: metadata)
+            }
+        } else {
+            self.logger.debug("Redis still unreachable; retrying", metadata: metadata)
+        }
+    }
+
+    /// Moves to `waiting` with the next backoff delay (0 for the first retry after a link or a start).
+    @discardableResult
+    private func scheduleRetry() -> TimeAmount {
+        let delay = self.backoff.nextDelay()
+        let timer = self.eventLoop.assumeIsolated().scheduleTask(in: delay) {
+            guard case .waiting = self.state else { return }
+            self.attempt()
+        }
+        self.state = .waiting(timer)
+        return delay
+    }
+}

@@ -1,0 +1,74 @@
+import Logging
+import NIOCore
+
+/// The receiving half of ``RedisBroker``: one connection that `SUBSCRIBE`s to the channel and hands every
+/// batch of messages to the ``BrokerHandler``. It owns the link state (``RedisBroker/isLinked``).
+/// Confined to the broker's event loop; not `Sendable`.
+final class RedisSubscriber {
+    private let supervisor: RedisConnectionSupervisor
+    private let counters: RedisBrokerCounters
+    private let handler: BrokerHandler
+
+    init(
+        target: RedisConnectionTarget,
+        channel: String,
+        eventLoop: EventLoop,
+        connectTimeout: TimeAmount,
+        backoff: ReconnectBackoff,
+        logger: Logger,
+        counters: RedisBrokerCounters,
+        handler: BrokerHandler
+    ) {
+        self.counters = counters
+        self.handler = handler
+        let handshake = RedisHandshake.subscriber(target: target, channel: channel)
+        self.supervisor = RedisConnectionSupervisor(
+            role: .subscriber,
+            target: target,
+            eventLoop: eventLoop,
+            connectTimeout: connectTimeout,
+            backoff: backoff,
+            logger: logger
+        ) { events in
+            RedisSubscriberHandler(
+                channel: channel,
+                handshake: handshake,
+                events: events,
+                received: handler.received,
+                ignored: { value in
+                    counters.ignoredPushes.wrappingIncrement(ordering: .relaxed)
+                    logger.debug(
+                        "Ignored a push on the subscriber connection",
+                        metadata: ["wsb.redis_reply": "\(RedisHandshake.describe(value))"]
+                    )
+                }
+            )
+        }
+        self.supervisor.onLinked = { _, isReconnect in
+            if isReconnect {
+                counters.reconnects.wrappingIncrement(ordering: .relaxed)
+            }
+            counters.isLinked.store(true, ordering: .releasing)
+            handler.linkChanged(true)
+        }
+        self.supervisor.onLost = {
+            counters.isLinked.store(false, ordering: .releasing)
+            handler.linkChanged(false)
+        }
+    }
+
+    func start() {
+        self.supervisor.start()
+    }
+
+    /// Unsubscribes by closing the connection; reports the link down if it was up.
+    func stop() -> EventLoopFuture<Void> {
+        let wasLinked = self.supervisor.linkedChannel != nil
+        let closed = self.supervisor.stop()
+        if wasLinked {
+            self.counters.isLinked.store(false, ordering: .releasing)
+            self.handler.linkChanged(false)
+        }
+        return closed
+    }
+}

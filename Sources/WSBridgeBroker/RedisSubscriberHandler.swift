@@ -1,0 +1,139 @@
+import NIOCore
+
+/// The last handler of the subscriber connection: sends the handshake (`AUTH`, `SUBSCRIBE`), then turns
+/// `message` pushes for the channel into batches, one batch per read burst.
+///
+/// ```
+///  *3 $7 message $<n> <channel> $<m> <payload>   ──▶ payload appended to the batch
+///  channelReadComplete                            ──▶ received(batch)   (in arrival order, once per burst)
+///  channelInactive                                ──▶ received(rest of batch), then closed(cause)
+/// ```
+///
+/// Pushes for another channel, or of another kind, are counted and ignored. A message that was read
+/// completely is always handed on — also when the server closes right after it (bytes decoded at EOF are
+/// delivered in `channelInactive`). Event-loop bound: not `Sendable`.
+final class RedisSubscriberHandler: ChannelInboundHandler {
+    typealias InboundIn = RESPValue
+    typealias OutboundOut = RedisCommand
+
+    private enum State {
+        case handshaking(RedisHandshake)
+        case linked
+        case closing(RedisConnectionLoss)
+    }
+
+    private let channelName: String
+    private let events: RedisConnectionSupervisor.Events
+    private let received: ([ByteBuffer]) -> Void
+    private let ignored: (RESPValue) -> Void
+    private var state: State
+    private var batch: [ByteBuffer] = []
+
+    /// - Parameters:
+    ///   - received: gets each batch; only called while `events.isCurrent()`.
+    ///   - ignored: told about every push that is not a `message` for `channel`.
+    init(
+        channel: String,
+        handshake: RedisHandshake,
+        events: RedisConnectionSupervisor.Events,
+        received: @escaping ([ByteBuffer]) -> Void,
+        ignored: @escaping (RESPValue) -> Void
+    ) {
+        self.channelName = channel
+        self.events = events
+        self.received = received
+        self.ignored = ignored
+        self.state = .handshaking(handshake)
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        if case .handshaking(let handshake) = self.state {
+            for command in handshake.commands {
+                context.write(self.wrapOutboundOut(command), promise: nil)
+            }
+            context.flush()
+        }
+        context.fireChannelActive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let value = self.unwrapInboundIn(data)
+        switch self.state {
+        case .handshaking(var handshake):
+            switch handshake.receive(value) {
+            case .inProgress:
+                self.state = .handshaking(handshake)
+            case .complete:
+                self.state = .linked
+                self.events.linked(context.channel)
+            case .failed(let loss):
+                self.state = .closing(loss)
+                context.close(promise: nil)
+            }
+        case .linked:
+            if let payload = self.messagePayload(value) {
+                self.batch.append(payload)
+            } else {
+                self.ignored(value)
+            }
+        case .closing:
+            break
+        }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        self.deliverBatch()
+        context.fireChannelReadComplete()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        if !self.isClosing {
+            self.state = .closing(.failed(error))
+        }
+        context.close(promise: nil)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        // Anything decoded before the close (including at EOF) still goes out.
+        self.deliverBatch()
+        let loss: RedisConnectionLoss
+        if case .closing(let reason) = self.state {
+            loss = reason
+        } else {
+            loss = .closedByServer
+        }
+        self.state = .closing(loss)
+        self.events.closed(loss)
+        context.fireChannelInactive()
+    }
+
+    private var isClosing: Bool {
+        if case .closing = self.state { return true }
+        return false
+    }
+
+    private func deliverBatch() {
+        guard !self.batch.isEmpty else { return }
+        let batch = self.batch
+        self.batch.removeAll(keepingCapacity: true)
+        if self.events.isCurrent() {
+            self.received(batch)
+        }
+    }
+
+    /// The payload of `["message", <our channel>, payload]`, or `nil` for any other push.
+    private func messagePayload(_ value: RESPValue) -> ByteBuffer? {
+        guard
+            case .array(let items?) = value, items.count == 3,
+            case .bulkString(let kind?) = items[0], kind.readableBytesView.elementsEqual("message".utf8),
+            case .bulkString(let channel?) = items[1], channel.readableBytesView.elementsEqual(self.channelName.utf8),
+            case .bulkString(let payload?) = items[2]
+        else {
+            return nil
+        }
+        return payload
+    }
+}
+
+@available(*, unavailable)
+extension RedisSubscriberHandler: Sendable {}
