@@ -165,6 +165,8 @@ let package = Package(
             name: "WSBridgeBrokerTests",
             dependencies: [
                 "WSBridgeBroker",
+                "WSBridgeConfig",
+                "WSBridgeDaemon",
                 "WSBridgeTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

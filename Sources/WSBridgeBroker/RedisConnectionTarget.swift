@@ -49,16 +49,3 @@ public struct RedisConnectionTarget: Sendable, Hashable {
 extension RedisConnectionTarget: CustomStringConvertible {
     public var description: String { self.displayName }
 }
-
-/// A Redis URL that ``RedisConnectionTarget/init(url:)`` cannot use. The message never repeats the password.
-public struct RedisConnectionTargetError: Error, Sendable, Hashable, CustomStringConvertible {
-    public var reason: String
-
-    public init(reason: String) {
-        self.reason = reason
-    }
-
-    public var description: String {
-        "invalid Redis URL: \(self.reason)"
-    }
-}
