@@ -1,12 +1,7 @@
 /// Where the Redis broker connects and how it logs in: the broker's own view of a Redis endpoint.
 ///
-/// The configuration module has its richer `RedisEndpoint`; the daemon maps it onto this type, which keeps
-/// this module free of a configuration dependency. ``init(url:)`` accepts the two URL forms the CLI takes:
-///
-/// ```
-///  redis://[[user]:password@]host[:port][/db]     host: name, IPv4 or [IPv6]; port 6379; db 0
-///  unix://[[user]:password@]/path/to/redis.sock[?db=N]
-/// ```
+/// URLs are parsed by the configuration module (`RedisEndpoint`); the daemon maps the endpoint onto this
+/// type, which keeps this module free of a configuration dependency.
 public struct RedisConnectionTarget: Sendable, Hashable {
     /// How to reach the server.
     public enum Address: Sendable, Hashable {
