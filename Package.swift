@@ -205,6 +205,20 @@ let package = Package(
             ]
         ),
         .testTarget(
+            name: "WSBridgeAppLinkTests",
+            dependencies: [
+                "WSBridgeAppLink",
+                "WSBridgeProtocol",
+                "WSBridgeCore",
+                "WSBridgeEdge",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(
             name: "WSBridgeDaemonTests",
             dependencies: [
                 "WSBridgeDaemon",

@@ -89,8 +89,10 @@ extension AppConnection {
                 }
             }
         case .notPending:
+            opened?.succeed()  // unused: complete it so it is not leaked
             self.replyError(ticket, .notPending(id: id, conn: conn))
         case .unknown:
+            opened?.succeed()
             self.replyError(ticket, .unknownConn(id: id, conn: conn))
         }
     }
