@@ -87,5 +87,10 @@ extension AppLinkSettings {
     init(_ configuration: WSBridgeConfiguration) {
         self.init()
         self.nodeID = configuration.nodeID
+        self.socketMode = configuration.appSocketMode
+        self.maxFrameBytes = configuration.maxFrameBytes
+        self.maxQueueBytes = configuration.appMaxQueueBytes
+        self.connectTimeout = TimeAmount(configuration.connectTimeout)
+        self.allowedUIDs = configuration.appAllowedUIDs
     }
 }

@@ -102,7 +102,7 @@ class Node:
         if self.process.poll() is not None:
             raise AssertionError(f"{self.name} exited with {self.process.returncode}:\n{self.logs()}")
         for entry in self.log_entries():
-            if entry.get("msg") == "listening":
+            if entry.get("msg") == "listening" and entry.get("wsb.listener") == "websocket":
                 return entry
         return None
 

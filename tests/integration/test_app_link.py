@@ -16,7 +16,7 @@ def connect_async(url):
 
     def run():
         try:
-            result["ws"] = connect(url, open_timeout=10)
+            result["ws"] = connect(url, open_timeout=10).__enter__()
         except Exception as error:  # noqa: BLE001 - the test inspects it
             result["error"] = error
 
