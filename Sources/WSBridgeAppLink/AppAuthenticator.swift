@@ -1,5 +1,6 @@
 import NIOCore
 import NIOHTTP1
+import WSBridgeCore
 import WSBridgeEdge
 import WSBridgeProtocol
 
@@ -35,6 +36,10 @@ public struct AppAuthenticator: HandshakeAuthenticator {
             )
         )
         return promise.futureResult
+    }
+
+    public func abandoned(_ connection: ConnectionID) {
+        self.link.directory.expire(connection)?.succeed(.reject(status: .serviceUnavailable, reason: "client went away"))
     }
 
     static func describe(_ address: SocketAddress) -> String {

@@ -30,11 +30,11 @@ extension AppConnection {
         case .publish(let id, let target, let data):
             self.publish(ticket, id: id, target: target, data: data)
         case .send(let id, let conn, let data):
-            guard let handle = self.connection(ticket, id: id, conn) else { return }
+            guard let handle = self.connection(ticket, id: id, conn, app: app) else { return }
             handle.send(data.payload, isBinary: data.isBinary)
             self.reply(ticket, .ok(id: id))
         case .close(let id, let conn, let code, let reason):
-            guard let handle = self.connection(ticket, id: id, conn) else { return }
+            guard let handle = self.connection(ticket, id: id, conn, app: app) else { return }
             handle.close(CloseCode(rawValue: UInt16(clamping: code)), reason: reason)
             self.reply(ticket, .ok(id: id))
         case .ping(let id):
@@ -131,8 +131,10 @@ extension AppConnection {
         }
     }
 
-    private func connection(_ ticket: ReplySequencer.Ticket, id: RequestID?, _ conn: String) -> ConnectionHandle? {
-        guard let connection = ConnectionID(Substring(conn)), let handle = self.link.directory.connection(connection) else {
+    private func connection(_ ticket: ReplySequencer.Ticket, id: RequestID?, _ conn: String, app: AppHandle) -> ConnectionHandle? {
+        guard let connection = ConnectionID(Substring(conn)),
+            let handle = self.link.directory.connection(connection, pinnedTo: app.id)
+        else {
             self.replyError(ticket, .unknownConn(id: id, conn: conn))
             return nil
         }

@@ -111,7 +111,8 @@ final class AppDirectory: Sendable {
         }
     }
 
-    /// The connect timed out (or the handshake ended): returns the promise if still undecided.
+    /// The connect timed out or the client left: returns the promise if still undecided; an accept whose
+    /// client never upgraded is dropped (the app's `ok` becomes `unknown_conn`).
     func expire(_ conn: ConnectionID) -> EventLoopPromise<HandshakeDecision>? {
         let removed = self.state.withLockedValue { $0.pending.removeValue(forKey: conn) }
         switch removed {
@@ -159,8 +160,9 @@ final class AppDirectory: Sendable {
         }
     }
 
-    func connection(_ conn: ConnectionID) -> ConnectionHandle? {
-        self.state.withLockedValue { $0.connections[conn] }
+    /// The connection `conn` if it is pinned to `app` (an app acts only on its own connections).
+    func connection(_ conn: ConnectionID, pinnedTo app: UInt64) -> ConnectionHandle? {
+        self.state.withLockedValue { state in state.pins[conn] == app ? state.connections[conn] : nil }
     }
 
     /// The attached apps, for status.

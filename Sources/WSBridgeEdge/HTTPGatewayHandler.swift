@@ -29,6 +29,8 @@ final class HTTPGatewayHandler: ChannelInboundHandler, RemovableChannelHandler {
     private let refuse: Bool
     private var state = State.awaitingRequest
     private var timeout: Scheduled<Void>?
+    /// The connection an authenticator is deciding about, if any.
+    private var decidingAbout: ConnectionID?
 
     init(edge: EdgeContext, settings: EdgeSettings, httpDecoder: RemovableChannelHandler, httpEncoder: RemovableChannelHandler, refuse: Bool) {
         self.edge = edge
@@ -49,6 +51,15 @@ final class HTTPGatewayHandler: ChannelInboundHandler, RemovableChannelHandler {
     func handlerRemoved(context: ChannelHandlerContext) {
         self.timeout?.cancel()
         self.timeout = nil
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        // The client left while its handshake was being decided: the authenticator can stop waiting.
+        if case .deciding = self.state, let connection = self.decidingAbout {
+            self.state = .done
+            self.edge.authenticator.abandoned(connection)
+        }
+        context.fireChannelInactive()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -139,6 +150,7 @@ final class HTTPGatewayHandler: ChannelInboundHandler, RemovableChannelHandler {
             connection: connectionID, path: path, rawQuery: rawQuery, headers: head.headers,
             remoteAddress: context.channel.remoteAddress
         )
+        self.decidingAbout = connectionID
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         self.edge.authenticator.authenticate(request, on: context.eventLoop).hop(to: context.eventLoop).whenComplete { result in
             let (handler, context) = loopBound.value

@@ -43,6 +43,12 @@ public protocol HandshakeAuthenticator: Sendable {
     var mode: String { get }
     /// Called on the connection's event loop; the future may complete later (an app answering).
     func authenticate(_ request: HandshakeRequest, on eventLoop: EventLoop) -> EventLoopFuture<HandshakeDecision>
+    /// The client went away before the decision arrived.
+    func abandoned(_ connection: ConnectionID)
+}
+
+extension HandshakeAuthenticator {
+    public func abandoned(_ connection: ConnectionID) {}
 }
 
 /// `insecure-query`: trusts `?user=ID`. For local development and benchmarks only.
