@@ -79,6 +79,32 @@ final class AppAuthenticatorTests: XCTestCase {
         XCTAssertEqual(status, .serviceUnavailable)
     }
 
+    func testAClientThatLeavesReleasesThePendingDecisionAtOnce() throws {
+        let app = try AppHarness()
+        try app.hello()
+        let authenticator = AppAuthenticator(link: app.link)
+        let future = authenticator.authenticate(self.request(20), on: app.channel.eventLoop)
+        _ = try app.events()
+        authenticator.abandoned(ConnectionID(rawValue: 20))
+        XCTAssertEqual(try self.decision(future, app), .reject(status: .serviceUnavailable, reason: "client went away"))
+        try app.send(#"{"type":"accept","conn":"c20","user":"x","id":1}"#)
+        try app.send(#"{"type":"ping","id":2}"#)
+        XCTAssertEqual(try app.events().types, ["error", "pong"], "no reply is held up by the departed client")
+    }
+
+    func testAnAcceptedClientThatNeverUpgradesDoesNotHoldUpLaterReplies() throws {
+        let app = try AppHarness()
+        try app.hello()
+        let authenticator = AppAuthenticator(link: app.link)
+        _ = authenticator.authenticate(self.request(21), on: app.channel.eventLoop)
+        _ = try app.events()
+        try app.send(#"{"type":"accept","conn":"c21","user":"x","id":1}"#)
+        try app.send(#"{"type":"ping","id":2}"#)
+        XCTAssertEqual(try app.events().types, [], "the ok waits for the upgrade, and the pong for the ok")
+        authenticator.abandoned(ConnectionID(rawValue: 21))
+        XCTAssertEqual(try app.events().codes, ["unknown_conn", "-"])
+    }
+
     func testAppsServingOnePathShareConnectsRoundRobin() throws {
         let first = try AppHarness()
         let second = try AppHarness(link: first.link, router: first.router)
