@@ -21,6 +21,22 @@ let package = Package(
             providers: [.apt(["libhiredis-dev"])]
         ),
 
+        .systemLibrary(
+            name: "CSystemd",
+            providers: [.apt(["libsystemd-dev"])]
+        ),
+
+        // Socket activation, sd_notify, signals: the only importer of CSystemd.
+        .target(
+            name: "WSBridgeSystem",
+            dependencies: [
+                "CSystemd",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
         // Config file format, validation, defaults. No networking.
         .target(name: "WSBridgeConfig"),
 
@@ -113,6 +129,7 @@ let package = Package(
         .target(
             name: "WSBridgeDaemon",
             dependencies: [
+                "WSBridgeSystem",
                 "WSBridgeAppLink",
                 "WSBridgeJSON",
                 "WSBridgeConfig",
@@ -218,6 +235,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        .testTarget(name: "WSBridgeSystemTests", dependencies: ["WSBridgeSystem"]),
         .testTarget(
             name: "WSBridgeDaemonTests",
             dependencies: [
