@@ -14,6 +14,8 @@ packages=(
     redis-server        # the integration tests start their own redis-server on free ports
     redis-tools         # redis-cli, used by the tests to PUBLISH and CLIENT KILL
     python3 python3-pip # the integration tests' clients
+    nodejs              # examples/node, run by tests/integration/test_examples.py (Node 18+)
+    chromium chromium-driver # headless browser for the examples/browser page test
     pkg-config
 )
 missing=()
