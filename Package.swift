@@ -92,10 +92,28 @@ let package = Package(
             ]
         ),
 
+        // The Unix-socket listener for local apps: one handler per attached app, app auth, app sessions.
+        .target(
+            name: "WSBridgeAppLink",
+            dependencies: [
+                "WSBridgeProtocol",
+                "WSBridgeCore",
+                "WSBridgeEdge",
+                "WSBridgeJSON",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Atomics", package: "swift-atomics"),
+            ]
+        ),
+
         // Composition root: config -> services, in dependency order.
         .target(
             name: "WSBridgeDaemon",
             dependencies: [
+                "WSBridgeAppLink",
                 "WSBridgeJSON",
                 "WSBridgeConfig",
                 "WSBridgeAuth",
@@ -184,6 +202,20 @@ let package = Package(
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOWebSocket", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
+            name: "WSBridgeAppLinkTests",
+            dependencies: [
+                "WSBridgeAppLink",
+                "WSBridgeProtocol",
+                "WSBridgeCore",
+                "WSBridgeEdge",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .testTarget(

@@ -185,3 +185,6 @@ private func respCreateNil(_ task: UnsafePointer<redisReadTask>?) -> UnsafeMutab
     }
     return object
 }
+
+@available(*, unavailable)
+extension RESPDecoder: Sendable {}

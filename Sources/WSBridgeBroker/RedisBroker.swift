@@ -20,6 +20,7 @@ import NIOCore
 /// - ``publish(_:)`` fails at once with ``RedisBrokerError/notConnected`` while the publisher connection
 ///   is down; it never queues while disconnected.
 /// - `connectTimeout` bounds each attempt: TCP/Unix connect plus the handshake.
+/// - Call ``shutdown()`` before the event loop group shuts down: until then the broker keeps reconnecting.
 public final class RedisBroker: Broker {
     public let displayName: String
 
@@ -173,3 +174,6 @@ final class RedisBrokerCore {
         return EventLoopFuture.andAllComplete(closed, on: self.eventLoop)
     }
 }
+
+@available(*, unavailable)
+extension RedisBrokerCore: Sendable {}

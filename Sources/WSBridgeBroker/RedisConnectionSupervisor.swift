@@ -53,6 +53,12 @@ final class RedisConnectionSupervisor {
     private var state = State.idle
     private var generation = 0
     private var hasLinkedBefore = false
+    /// Attempts that failed since the last link (or the start), for logs.
+    private var failedAttempts = 0
+
+    /// While attempts keep failing, every this many failures is logged at warning again (the others at
+    /// debug), so a long outage stays visible without flooding the log.
+    private static let warningInterval = 20
 
     /// Called when the connection becomes usable (after the handshake).
     var onLinked: (Channel, _ isReconnect: Bool) -> Void = { _, _ in }
@@ -126,10 +132,7 @@ final class RedisConnectionSupervisor {
             self.attemptTimedOut(generation)
         }
         self.state = .connecting(generation: generation, channel: nil, deadline: deadline)
-        self.logger.debug(
-            "Connecting to Redis",
-            metadata: ["wsb.redis": "\(self.target.displayName)", "wsb.attempt": "\(self.backoff.failures + 1)"]
-        )
+        self.logger.debug("Connecting to Redis", metadata: ["wsb.attempt": "\(self.failedAttempts + 1)"])
 
         let supervisor = NIOLoopBound(self, eventLoop: self.eventLoop)
         let bootstrap = ClientBootstrap(group: self.eventLoop)
@@ -192,9 +195,10 @@ final class RedisConnectionSupervisor {
         let isReconnect = self.hasLinkedBefore
         self.logger.info(
             isReconnect ? "Redis connection re-established" : "Redis connection established",
-            metadata: ["wsb.redis": "\(self.target.displayName)", "wsb.attempt": "\(self.backoff.failures + 1)"]
+            metadata: ["wsb.attempt": "\(self.failedAttempts + 1)"]
         )
         self.hasLinkedBefore = true
+        self.failedAttempts = 0
         self.backoff.reset()
         self.onLinked(channel, isReconnect)
     }
@@ -210,10 +214,7 @@ final class RedisConnectionSupervisor {
         case .connecting(generation, _, _):
             self.attemptFailed(loss)
         case .linked(generation, _):
-            self.logger.warning(
-                "Redis connection lost; reconnecting now",
-                metadata: ["wsb.redis": "\(self.target.displayName)", "wsb.error": "\(loss)"]
-            )
+            self.logger.warning("Redis connection lost; reconnecting now", metadata: ["wsb.error": "\(loss)"])
             self.onLost()
             self.scheduleRetry()
         default:
@@ -225,19 +226,21 @@ final class RedisConnectionSupervisor {
     private func attemptFailed(_ loss: RedisConnectionLoss) {
         guard case .connecting(_, _, let deadline) = self.state else { return }
         deadline.cancel()
-        let failures = self.backoff.failures
+        self.failedAttempts += 1
+        let attempt = self.failedAttempts
         let delay = self.scheduleRetry()
-        var metadata: Logger.Metadata = [
-            "wsb.redis": "\(self.target.displayName)",
+        let metadata: Logger.Metadata = [
             "wsb.error": "\(loss)",
-            "wsb.attempt": "\(failures + 1)",
+            "wsb.attempt": "\(attempt)",
             "wsb.delay_ms": "\(delay.nanoseconds / 1_000_000)",
         ]
         if case .authRefused(let reply) = loss {
             // Every time: a wrong password is an operator error that no retry fixes on its own.
-            self.logger.error("Redis refused AUTH: \(reply); check the password, retrying with backoff", metadata: metadata)
-        } else if failures == 0 {
-            metadata["wsb.redis_linked_before"] = "\(self.hasLinkedBefore)"
+            self.logger.error(
+                "Redis refused AUTH: \(reply) (check the password; retrying with backoff)",
+                metadata: metadata
+            )
+        } else if attempt == 1 || attempt % Self.warningInterval == 0 {
             switch loss {
             case .connectFailed, .timedOut:
                 self.logger.warning("Cannot reach Redis; keeps retrying in the background", metadata: metadata)
@@ -245,7 +248,7 @@ final class RedisConnectionSupervisor {
                 self.logger.warning("Redis connection attempt failed; keeps retrying in the background", metadata: metadata)
             }
         } else {
-            self.logger.debug("Redis still unreachable; retrying", metadata: metadata)
+            self.logger.debug("Redis connection attempt failed again; retrying", metadata: metadata)
         }
     }
 
@@ -261,3 +264,6 @@ final class RedisConnectionSupervisor {
         return delay
     }
 }
+
+@available(*, unavailable)
+extension RedisConnectionSupervisor: Sendable {}

@@ -73,3 +73,6 @@ final class RedisPublisher {
         return promise.futureResult
     }
 }
+
+@available(*, unavailable)
+extension RedisPublisher: Sendable {}

@@ -72,3 +72,6 @@ final class RedisSubscriber {
         return closed
     }
 }
+
+@available(*, unavailable)
+extension RedisSubscriber: Sendable {}

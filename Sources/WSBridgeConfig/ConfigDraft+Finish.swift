@@ -7,7 +7,15 @@ extension ConfigDraft {
         resolveJWTSecret(into: &errors)
         resolveJWTPublicKey(into: &errors)
         checkAuthHasKeys(into: &errors)
-        checkIdleTimeoutExceedsPingInterval(into: &errors)
+        checkShorter(
+            .pingInterval, configuration.pingInterval, than: .idleTimeout, configuration.idleTimeout,
+            blaming: .idleTimeout, zeroTurnsOff: true, into: &errors)
+        // connect_timeout only bounds the wait for an app's verdict, which only auth = app has.
+        if configuration.auth == .app, !failedKeys.contains(.auth) {
+            checkShorter(
+                .connectTimeout, configuration.connectTimeout, than: .handshakeTimeout, configuration.handshakeTimeout,
+                blaming: .connectTimeout, into: &errors)
+        }
         return errors
     }
 
@@ -82,21 +90,30 @@ extension ConfigDraft {
             .auth, "jwt needs one of jwt_secret, jwt_secret_file or jwt_public_key_file"))
     }
 
-    private func checkIdleTimeoutExceedsPingInterval(into errors: inout [ConfigError]) {
-        guard !failedKeys.contains(.idleTimeout), !failedKeys.contains(.pingInterval),
-            let idle = configuration.idleTimeout, let ping = configuration.pingInterval, idle <= ping
+    /// The rule that `shorter` is shorter than `longer` when both are in effect (not `nil`).
+    /// It is reported on `preferred` unless only the other key was set explicitly; with
+    /// `zeroTurnsOff`, the message also offers setting the other key to 0.
+    private func checkShorter(
+        _ shorter: ConfigKey, _ shorterValue: Duration?, than longer: ConfigKey, _ longerValue: Duration?,
+        blaming preferred: ConfigKey, zeroTurnsOff: Bool = false, into errors: inout [ConfigError]
+    ) {
+        guard !failedKeys.contains(shorter), !failedKeys.contains(longer),
+            let shorterValue, let longerValue, shorterValue >= longerValue
         else {
             return
         }
-        let idleText = ConfigValue.format(idle)
-        let pingText = ConfigValue.format(ping)
-        if origins[.idleTimeout] == nil, origins[.pingInterval] != nil {
-            errors.append(origin(of: .pingInterval).error(
-                .pingInterval, "must be shorter than idle_timeout (\(idleText)), got \(pingText); or set idle_timeout = 0"))
-        } else {
-            errors.append(origin(of: .idleTimeout).error(
-                .idleTimeout, "must be longer than ping_interval (\(pingText)), got \(idleText); or set ping_interval = 0"))
+        typealias Setting = (key: ConfigKey, value: Duration)
+        let pair: (Setting, Setting) = ((shorter, shorterValue), (longer, longerValue))
+        var (blamed, other) = preferred == shorter ? pair : (pair.1, pair.0)
+        if origins[blamed.key] == nil, origins[other.key] != nil {
+            swap(&blamed, &other)
         }
+        let relation = blamed.key == shorter ? "shorter" : "longer"
+        var message = "must be \(relation) than \(other.key.rawValue) (\(ConfigValue.format(other.value))), got \(ConfigValue.format(blamed.value))"
+        if zeroTurnsOff {
+            message += "; or set \(other.key.rawValue) = 0"
+        }
+        errors.append(origin(of: blamed.key).error(blamed.key, message))
     }
 }
 

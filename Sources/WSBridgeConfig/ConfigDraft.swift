@@ -46,6 +46,9 @@ struct ConfigDraft {
     static let minimumMessageBytes = 125
     static let maximumMessageBytes = 64 << 20
     static let minimumQueueBytes = 4 << 10
+    static let minimumFrameBytes = 1 << 10
+    static let maximumFrameBytes = 64 << 20
+    static let minimumAppQueueBytes = 64 << 10
     static let maximumEventLoops = 256
     static let minimumBrokerReconnectMax = Duration.milliseconds(100)
     static let minimumSecretBytes = 32
@@ -63,6 +66,16 @@ struct ConfigDraft {
         case .appSocket:
             try UnixSocketPath.validate(value)
             configuration.appSocket = value
+        case .maxFrameBytes:
+            configuration.maxFrameBytes = try Self.size(value, from: Self.minimumFrameBytes, to: Self.maximumFrameBytes)
+        case .appMaxQueueBytes:
+            configuration.appMaxQueueBytes = try Self.size(value, from: Self.minimumAppQueueBytes, to: nil)
+        case .connectTimeout:
+            configuration.connectTimeout = try Self.positiveDuration(value)
+        case .appSocketMode:
+            configuration.appSocketMode = try ConfigValue.fileMode(value)
+        case .appAllowedUIDs:
+            configuration.appAllowedUIDs = try AppAllowedUIDs.parse(value)
         case .redis:
             configuration.redis = value.isEmpty ? nil : try RedisEndpoint.parse(value)
         case .channel:

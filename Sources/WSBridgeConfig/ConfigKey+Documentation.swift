@@ -12,6 +12,10 @@ extension ConfigKey {
         case .listen: return "127.0.0.1:8080"
         case .wsPath: return "/ws"
         case .appSocket: return "wsbridge-app.sock"
+        case .maxFrameBytes: return "1MiB"
+        case .appMaxQueueBytes: return "4MiB"
+        case .connectTimeout: return "5s"
+        case .appSocketMode: return "0660"
         case .channel: return "websocket:sendMsgTopic"
         case .auth: return "app"
         case .jwtLeeway: return "30s"
@@ -27,7 +31,7 @@ extension ConfigKey {
         case .brokerReconnectMax: return "5s"
         case .logLevel: return "info"
         case .logFormat: return "logfmt"
-        case .redis, .compatUserField, .nodeID, .jwtSecret, .jwtSecretFile, .jwtPublicKeyFile:
+        case .appAllowedUIDs, .redis, .compatUserField, .nodeID, .jwtSecret, .jwtSecretFile, .jwtPublicKeyFile:
             return nil
         }
     }
@@ -41,6 +45,16 @@ extension ConfigKey {
             return "URL path that accepts WebSocket upgrades; starts with /."
         case .appSocket:
             return "Unix socket where local apps attach (the package sets /run/wsbridge/app.sock)."
+        case .maxFrameBytes:
+            return "Largest app-protocol frame on the app socket, 1KiB to 64MiB."
+        case .appMaxQueueBytes:
+            return "Bytes an attached app may leave unread before it is disconnected as a slow consumer. At least 64KiB."
+        case .connectTimeout:
+            return "With auth = app, time to wait for an app's accept/reject before answering 503; less than handshake_timeout."
+        case .appSocketMode:
+            return "File mode of the app socket, 3 or 4 octal digits (0660, 660, 0600), at most 0777."
+        case .appAllowedUIDs:
+            return "Comma-separated uids or user names allowed to attach; empty = any peer that can open the socket."
         case .redis:
             return "Redis URL (redis://[[user]:password@]host[:port][/db] or unix:///path[?db=N]); empty = embedded broker."
         case .channel:

@@ -6,6 +6,11 @@ public enum ConfigKey: String, CaseIterable, Sendable {
     case listen
     case wsPath = "ws_path"
     case appSocket = "app_socket"
+    case maxFrameBytes = "max_frame_bytes"
+    case appMaxQueueBytes = "app_max_queue_bytes"
+    case connectTimeout = "connect_timeout"
+    case appSocketMode = "app_socket_mode"
+    case appAllowedUIDs = "app_allowed_uids"
     case redis
     case channel
     case compatUserField = "compat_user_field"
@@ -34,15 +39,17 @@ public enum ConfigKey: String, CaseIterable, Sendable {
     }
 
     /// Whether a changed value takes effect on SIGHUP without a restart. Keys that shape
-    /// sockets, threads or identity (listener, broker, node id, auth mode, log format) need one.
+    /// sockets, threads or identity (listener, app socket, frame size, broker, node id, auth mode,
+    /// log format) need one.
     public var reloadable: Bool {
         switch self {
         case .logLevel, .allowedOrigins, .maxMessageBytes, .maxQueueBytes, .maxConnections,
             .handshakeTimeout, .pingInterval, .idleTimeout, .closeTimeout,
-            .jwtSecret, .jwtSecretFile, .jwtPublicKeyFile, .jwtLeeway:
+            .jwtSecret, .jwtSecretFile, .jwtPublicKeyFile, .jwtLeeway,
+            .appMaxQueueBytes, .connectTimeout, .appAllowedUIDs:
             return true
-        case .listen, .wsPath, .appSocket, .redis, .channel, .compatUserField, .nodeID, .auth,
-            .eventLoops, .brokerReconnectMax, .logFormat:
+        case .listen, .wsPath, .appSocket, .maxFrameBytes, .appSocketMode, .redis, .channel, .compatUserField,
+            .nodeID, .auth, .eventLoops, .brokerReconnectMax, .logFormat:
             return false
         }
     }

@@ -71,6 +71,18 @@ enum ConfigValue {
         return number
     }
 
+    /// An octal file mode of 3 or 4 digits (`0660`, `660`), at most `0777`.
+    static func fileMode(_ text: String) throws(ConfigValueError) -> Int {
+        let isOctal = text.utf8.allSatisfy { (UInt8(ascii: "0")...UInt8(ascii: "7")).contains($0) }
+        guard (3...4).contains(text.utf8.count), isOctal, let mode = Int(text, radix: 8) else {
+            throw .expected("an octal file mode such as 0660", got: text)
+        }
+        guard mode <= 0o777 else {
+            throw ConfigValueError("must be at most 0777 (no setuid, setgid or sticky bit), got \(quoted(text))")
+        }
+        return mode
+    }
+
     /// `true`/`false`, `yes`/`no` or `on`/`off`, case-insensitive.
     static func boolean(_ text: String) throws(ConfigValueError) -> Bool {
         switch text.lowercased() {
@@ -115,6 +127,12 @@ enum ConfigValue {
             return "\(bytes >> shift)\(unit)"
         }
         return "\(bytes)"
+    }
+
+    /// A file mode as four octal digits (`0660`).
+    static func format(fileMode mode: Int) -> String {
+        let digits = String(mode, radix: 8)
+        return String(repeating: "0", count: max(0, 4 - digits.count)) + digits
     }
 
     /// `text` in double quotes with escapes, shortened if long, for error messages.

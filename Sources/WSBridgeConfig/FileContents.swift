@@ -47,7 +47,8 @@ enum FileContents {
         }
     }
 
-    private static func systemReason(_ code: Int32) -> String {
+    /// The system's words for an `errno` value (`No such file or directory`).
+    static func systemReason(_ code: Int32) -> String {
         guard let text = strerror(code) else {
             return "error \(code)"
         }

@@ -30,6 +30,11 @@ extension WSBridgeConfiguration: CustomStringConvertible {
         case .listen: return listen.description
         case .wsPath: return wsPath
         case .appSocket: return appSocket
+        case .maxFrameBytes: return ConfigValue.format(bytes: maxFrameBytes)
+        case .appMaxQueueBytes: return ConfigValue.format(bytes: appMaxQueueBytes)
+        case .connectTimeout: return ConfigValue.format(connectTimeout)
+        case .appSocketMode: return ConfigValue.format(fileMode: appSocketMode)
+        case .appAllowedUIDs: return appAllowedUIDs.map { $0.sorted().map(String.init).joined(separator: ", ") } ?? ""
         case .redis: return redis?.redacted ?? ""
         case .channel: return channel
         case .compatUserField: return compatUserField ?? ""

@@ -10,6 +10,20 @@ public struct WSBridgeConfiguration: Sendable, Equatable {
     public var wsPath: String
     /// `app_socket`: the Unix socket where local apps attach.
     public var appSocket: String
+    /// `max_frame_bytes`: the largest app-protocol frame, 1 KiB to 64 MiB.
+    public var maxFrameBytes: Int
+    /// `app_max_queue_bytes`: bytes an attached app may leave unread before it is disconnected
+    /// as a slow consumer, at least 64 KiB.
+    public var appMaxQueueBytes: Int
+    /// `connect_timeout`: with `auth = app`, how long a handshake waits for an app's accept or
+    /// reject before it is answered 503; more than zero, and shorter than ``handshakeTimeout``
+    /// when `auth = app`.
+    public var connectTimeout: Duration
+    /// `app_socket_mode`: the app socket's file mode, `0` to `0o777`.
+    public var appSocketMode: Int
+    /// `app_allowed_uids`: the peer uids allowed to attach (user names already resolved), or
+    /// `nil` for any peer that can open the socket.
+    public var appAllowedUIDs: Set<UInt32>?
     /// `redis`: the Redis broker, or `nil` for the embedded in-process broker.
     public var redis: RedisEndpoint?
     /// `channel`: the pub/sub channel; never empty.
@@ -57,6 +71,11 @@ public struct WSBridgeConfiguration: Sendable, Equatable {
         listen = ListenAddress(host: "127.0.0.1", port: 8080)
         wsPath = "/ws"
         appSocket = "wsbridge-app.sock"
+        maxFrameBytes = 1 << 20
+        appMaxQueueBytes = 4 << 20
+        connectTimeout = .seconds(5)
+        appSocketMode = 0o660
+        appAllowedUIDs = nil
         redis = nil
         channel = "websocket:sendMsgTopic"
         compatUserField = nil

@@ -1,6 +1,7 @@
 import Logging
 import NIOCore
 import NIOPosix
+import WSBridgeAppLink
 import WSBridgeAuth
 import WSBridgeBroker
 import WSBridgeConfig
@@ -22,7 +23,9 @@ extension Daemon {
         )
     }
 
-    static func makeAuthenticator(_ configuration: WSBridgeConfiguration, logger: Logger) throws -> any HandshakeAuthenticator {
+    static func makeAuthenticator(
+        _ configuration: WSBridgeConfiguration, appLink: AppLinkContext, logger: Logger
+    ) throws -> any HandshakeAuthenticator {
         switch configuration.auth {
         case .insecureQuery:
             logger.warning(
@@ -38,8 +41,7 @@ extension Daemon {
             )
             return JWTAuthenticator(verifier: verifier)
         case .app:
-            // Attached apps decide; until one serves the path, handshakes are answered 503.
-            return RefusingAuthenticator(mode: "app", status: .serviceUnavailable, reason: "no app serves this path")
+            return AppAuthenticator(link: appLink)
         }
     }
 }
@@ -78,5 +80,17 @@ extension EdgeSettings {
         case .any: self.origins = .any
         case .only(let origins): self.origins = .only(origins)
         }
+    }
+}
+
+extension AppLinkSettings {
+    init(_ configuration: WSBridgeConfiguration) {
+        self.init()
+        self.nodeID = configuration.nodeID
+        self.socketMode = configuration.appSocketMode
+        self.maxFrameBytes = configuration.maxFrameBytes
+        self.maxQueueBytes = configuration.appMaxQueueBytes
+        self.connectTimeout = TimeAmount(configuration.connectTimeout)
+        self.allowedUIDs = configuration.appAllowedUIDs
     }
 }

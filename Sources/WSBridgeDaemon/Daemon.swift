@@ -1,6 +1,7 @@
 import Logging
 import NIOCore
 import NIOPosix
+import WSBridgeAppLink
 import WSBridgeAuth
 import WSBridgeBroker
 import WSBridgeConfig
@@ -14,9 +15,13 @@ public final class Daemon: Sendable {
     public let router: Router
     public let broker: any Broker
     public let edge: EdgeContext
+    public let appLink: AppLinkContext
+    /// When the daemon was built, for uptime.
+    public let startedAt = NIODeadline.now()
     private let group: MultiThreadedEventLoopGroup
     private let ownsGroup: Bool
     private let server: WebSocketServer
+    private let appServer: AppLinkServer
     private let logger: Logger
 
     /// Builds every part; nothing listens until ``start()``.
@@ -43,14 +48,26 @@ public final class Daemon: Sendable {
         self.router = router
         self.broker = Self.makeBroker(configuration, group: self.group, logger: logger)
         let broker = self.broker
+        let status = StatusBox()
+        self.appLink = AppLinkContext(
+            settings: AppLinkSettings(configuration),
+            router: router,
+            version: WSBridgeVersion.string,
+            logger: logger,
+            publish: { broker.publish($0) },
+            status: { status.render() }
+        )
         self.edge = EdgeContext(
             settings: EdgeSettings(configuration),
             router: router,
-            authenticator: try Self.makeAuthenticator(configuration, logger: logger),
+            authenticator: try Self.makeAuthenticator(configuration, appLink: self.appLink, logger: logger),
+            sink: AppClientEventSink(link: self.appLink),
             logger: logger,
             isHealthy: { broker.isLinked }
         )
         self.server = WebSocketServer(edge: self.edge, group: self.group)
+        self.appServer = AppLinkServer(link: self.appLink, group: self.group)
+        status.daemon = self
     }
 
     /// Links the broker, starts the heartbeats and binds the WebSocket listener. Returns the bound address.
@@ -74,6 +91,8 @@ public final class Daemon: Sendable {
         )
         let interval = self.edge.settings.heartbeatInterval
         _ = try await router.collect { shard in shard.startHeartbeat(interval: interval) }.get()
+
+        try await self.appServer.bind(path: self.configuration.appSocket)
 
         let listen = self.configuration.listen
         let address = try await self.server.bind(host: listen.host, port: listen.port).get()
@@ -101,6 +120,7 @@ public final class Daemon: Sendable {
     public func shutdown() async {
         self.logger.notice("shutting down")
         try? await self.server.stopAccepting().get()
+        await self.appServer.stopAccepting()
         _ = try? await self.router.collect { shard in
             shard.stopHeartbeat()
             for session in shard.allSessions {

@@ -6,8 +6,8 @@ import WSBridgeCore
 ///
 /// Every call happens on the connection's event loop.
 public protocol ClientEventSink: Sendable {
-    /// A client finished the handshake and now holds a session for `user`.
-    func connectionOpened(_ connection: ConnectionID, user: String, path: String, eventLoop: EventLoop)
+    /// A client finished the handshake and now holds a session for its user; the handle lets apps act on it.
+    func connectionOpened(_ connection: ConnectionHandle)
     /// A complete message from a client (fragments reassembled, text validated as UTF-8).
     func messageReceived(_ connection: ConnectionID, user: String, payload: ByteBuffer, isBinary: Bool)
     /// The connection ended; `code` is the close code sent or received, nil when the TCP connection just dropped.
@@ -17,7 +17,7 @@ public protocol ClientEventSink: Sendable {
 /// The sink used when no app can receive client messages: drops them.
 public struct DiscardingClientEventSink: ClientEventSink {
     public init() {}
-    public func connectionOpened(_ connection: ConnectionID, user: String, path: String, eventLoop: EventLoop) {}
+    public func connectionOpened(_ connection: ConnectionHandle) {}
     public func messageReceived(_ connection: ConnectionID, user: String, payload: ByteBuffer, isBinary: Bool) {}
     public func connectionClosed(_ connection: ConnectionID, user: String, code: CloseCode?, reason: String) {}
 }

@@ -29,6 +29,8 @@ final class HTTPGatewayHandler: ChannelInboundHandler, RemovableChannelHandler {
     private let refuse: Bool
     private var state = State.awaitingRequest
     private var timeout: Scheduled<Void>?
+    /// The connection an authenticator is deciding about, if any.
+    private var decidingAbout: ConnectionID?
 
     init(edge: EdgeContext, settings: EdgeSettings, httpDecoder: RemovableChannelHandler, httpEncoder: RemovableChannelHandler, refuse: Bool) {
         self.edge = edge
@@ -49,6 +51,15 @@ final class HTTPGatewayHandler: ChannelInboundHandler, RemovableChannelHandler {
     func handlerRemoved(context: ChannelHandlerContext) {
         self.timeout?.cancel()
         self.timeout = nil
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        // The client left while its handshake was being decided: the authenticator can stop waiting.
+        if case .deciding = self.state, let connection = self.decidingAbout {
+            self.state = .done
+            self.edge.authenticator.abandoned(connection)
+        }
+        context.fireChannelInactive()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -134,14 +145,19 @@ final class HTTPGatewayHandler: ChannelInboundHandler, RemovableChannelHandler {
             self.refused(context: context, status: .forbidden, reason: "origin not allowed")
             return
         }
-        let request = HandshakeRequest(path: path, rawQuery: rawQuery, headers: head.headers, remoteAddress: context.channel.remoteAddress)
+        let connectionID = self.edge.connectionIDs.make()
+        let request = HandshakeRequest(
+            connection: connectionID, path: path, rawQuery: rawQuery, headers: head.headers,
+            remoteAddress: context.channel.remoteAddress
+        )
+        self.decidingAbout = connectionID
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         self.edge.authenticator.authenticate(request, on: context.eventLoop).hop(to: context.eventLoop).whenComplete { result in
             let (handler, context) = loopBound.value
             guard case .deciding = handler.state, context.channel.isActive else { return }
             switch result {
             case .success(.accept(let user)):
-                handler.upgrade(context: context, accept: accept, user: user, path: path)
+                handler.upgrade(context: context, accept: accept, id: connectionID, user: user, path: path)
             case .success(.reject(let status, let reason)):
                 handler.refused(context: context, status: status, reason: reason)
             case .failure(let error):
@@ -166,13 +182,13 @@ final class HTTPGatewayHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     // MARK: Upgrade
 
-    private func upgrade(context: ChannelHandlerContext, accept: String, user: String, path: String) {
+    private func upgrade(context: ChannelHandlerContext, accept: String, id: ConnectionID, user: String, path: String) {
         self.state = .done
         self.timeout?.cancel()
         self.timeout = nil
         let pipeline = context.pipeline.syncOperations
         let connection = WebSocketConnection(
-            id: self.edge.connectionIDs.make(), user: user, path: path, edge: self.edge, settings: self.settings
+            id: id, user: user, path: path, edge: self.edge, settings: self.settings
         )
         do {
             // The encoder goes first so the raw 101 bytes pass straight to the socket.

@@ -1,8 +1,11 @@
 import NIOCore
 import NIOHTTP1
+import WSBridgeCore
 
 /// What an authenticator sees of an upgrade request.
 public struct HandshakeRequest: Sendable {
+    /// The id the connection will have once upgraded (apps see it in `connect`).
+    public var connection: ConnectionID
     public var path: String
     /// Decoded query parameters, in order; a name may repeat.
     public var query: [(name: String, value: String)]
@@ -15,7 +18,8 @@ public struct HandshakeRequest: Sendable {
         self.query.first(where: { $0.name == name })?.value
     }
 
-    public init(path: String, rawQuery: String, headers: HTTPHeaders, remoteAddress: SocketAddress?) {
+    public init(connection: ConnectionID, path: String, rawQuery: String, headers: HTTPHeaders, remoteAddress: SocketAddress?) {
+        self.connection = connection
         self.path = path
         self.rawQuery = rawQuery
         self.query = QueryString.parse(rawQuery)
@@ -39,6 +43,12 @@ public protocol HandshakeAuthenticator: Sendable {
     var mode: String { get }
     /// Called on the connection's event loop; the future may complete later (an app answering).
     func authenticate(_ request: HandshakeRequest, on eventLoop: EventLoop) -> EventLoopFuture<HandshakeDecision>
+    /// The client went away before the decision arrived.
+    func abandoned(_ connection: ConnectionID)
+}
+
+extension HandshakeAuthenticator {
+    public func abandoned(_ connection: ConnectionID) {}
 }
 
 /// `insecure-query`: trusts `?user=ID`. For local development and benchmarks only.

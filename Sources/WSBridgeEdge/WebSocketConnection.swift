@@ -62,7 +62,7 @@ public final class WebSocketConnection: Session, ChannelInboundHandler {
         shard.add(self)
         self.edge.counters.openWebSockets.wrappingIncrement(ordering: .relaxed)
         self.edge.counters.upgrades.wrappingIncrement(ordering: .relaxed)
-        self.edge.sink.connectionOpened(self.id, user: self.user, path: self.path, eventLoop: context.eventLoop)
+        self.edge.sink.connectionOpened(ConnectionHandle(self, eventLoop: context.eventLoop))
     }
 
     public func handlerRemoved(context: ChannelHandlerContext) {
@@ -148,6 +148,13 @@ public final class WebSocketConnection: Session, ChannelInboundHandler {
 
     public override func flush() {
         self.context?.flush()
+    }
+
+    /// Sends one message to this client (an app's `send`), flushed at once.
+    func send(_ payload: ByteBuffer, isBinary: Bool) {
+        guard case .open = self.state, let context = self.context else { return }
+        let frame = ServerFrame.encode(isBinary ? .binary : .text, payload: payload, allocator: context.channel.allocator)
+        context.writeAndFlush(self.wrapOutboundOut(frame), promise: nil)
     }
 
     public override func heartbeat(now: NIODeadline) {

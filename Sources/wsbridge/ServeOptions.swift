@@ -12,6 +12,16 @@ struct ServeOptions: ParsableArguments {
     var wsPath: String?
     @Option(name: .long, help: "Unix socket for local apps (default wsbridge-app.sock).")
     var appSocket: String?
+    @Option(name: .long, help: "Largest app-protocol frame (default 1MiB).")
+    var maxFrameBytes: String?
+    @Option(name: .long, help: "Unread bytes before an app is disconnected as a slow consumer (default 4MiB).")
+    var appMaxQueueBytes: String?
+    @Option(name: .long, help: "With --auth app, how long a handshake waits for an app's answer (default 5s).")
+    var connectTimeout: String?
+    @Option(name: .long, help: "File mode of the app socket, octal (default 0660).")
+    var appSocketMode: String?
+    @Option(name: .long, help: "Comma-separated uids or user names allowed to attach (default: anyone who can open the socket).")
+    var appAllowedUids: String?
     @Option(name: .long, help: "Redis URL, redis://[user:password@]host:port[/db] or unix:///path; none = embedded broker.")
     var redis: String?
     @Option(name: .long, help: "Redis pub/sub channel (default websocket:sendMsgTopic).")
@@ -59,7 +69,9 @@ struct ServeOptions: ParsableArguments {
     var overrides: [ConfigLoader.Override] {
         let pairs: [(ConfigKey, String?)] = [
             (.listen, self.listen), (.wsPath, self.wsPath), (.appSocket, self.appSocket), (.redis, self.redis),
-            (.channel, self.channel), (.compatUserField, self.compatUserField), (.nodeID, self.nodeId),
+            (.maxFrameBytes, self.maxFrameBytes), (.appMaxQueueBytes, self.appMaxQueueBytes),
+            (.connectTimeout, self.connectTimeout), (.appSocketMode, self.appSocketMode),
+            (.appAllowedUIDs, self.appAllowedUids), (.channel, self.channel), (.compatUserField, self.compatUserField), (.nodeID, self.nodeId),
             (.auth, self.auth), (.jwtSecret, self.jwtSecret), (.jwtSecretFile, self.jwtSecretFile),
             (.jwtPublicKeyFile, self.jwtPublicKeyFile), (.jwtLeeway, self.jwtLeeway),
             (.allowedOrigins, self.allowedOrigins), (.maxMessageBytes, self.maxMessageBytes),

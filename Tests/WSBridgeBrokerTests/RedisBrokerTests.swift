@@ -26,22 +26,23 @@ final class RedisBrokerTests: XCTestCase {
 
     private func makeBroker(
         _ url: String,
-        logger: Logger = Logger(label: "wsb.test", factory: { _ in SwiftLogNoOpLogHandler() })
+        logger: Logger = Logger(label: "wsb.test", factory: { _ in SwiftLogNoOpLogHandler() }),
+        connectTimeout: TimeAmount = .seconds(1)
     ) throws -> RedisBroker {
         let broker = RedisBroker(
             target: try RedisConnectionTarget(url: url),
             channel: self.channelName,
             eventLoopGroup: self.group,
             reconnectMax: .milliseconds(200),
-            connectTimeout: .seconds(1),
+            connectTimeout: connectTimeout,
             logger: logger
         )
         self.brokers.append(broker)
         return broker
     }
 
-    private func startedBroker(_ url: String) throws -> (RedisBroker, MessageCollector) {
-        let broker = try self.makeBroker(url)
+    private func startedBroker(_ url: String, logs: LogCapture = LogCapture()) throws -> (RedisBroker, MessageCollector) {
+        let broker = try self.makeBroker(url, logger: logs.logger())
         let collector = MessageCollector()
         broker.start(handler: collector.handler)
         eventually("broker linked") { broker.isLinked }
@@ -96,10 +97,14 @@ final class RedisBrokerTests: XCTestCase {
 
     func testARestartedServerOnTheSamePortIsRelinkedWithoutANewBroker() throws {
         let redis = try RedisServer.started()
-        let (broker, collector) = try self.startedBroker(redis.url)
+        let logs = LogCapture()
+        let (broker, collector) = try self.startedBroker(redis.url, logs: logs)
 
         redis.stop()
         eventually("unlinked while Redis is down") { !broker.isLinked }
+        let lost = logs.all.first { $0.message == "Redis connection lost; reconnecting now" }
+        XCTAssertEqual(lost?.level, .warning)
+        XCTAssertEqual(lost?.metadata["wsb.error"], "connection closed by the server")
         XCTAssertThrowsError(try broker.publish(ByteBuffer(string: "lost")).wait()) { error in
             XCTAssertEqual(error as? RedisBrokerError, .notConnected)
         }
@@ -113,13 +118,21 @@ final class RedisBrokerTests: XCTestCase {
 
     func testAnUnreachableServerAtStartIsRetriedUntilItAppears() throws {
         let redis = try RedisServer()  // a free port with nothing listening yet
-        let broker = try self.makeBroker(redis.url)
+        let logs = LogCapture()
+        let broker = try self.makeBroker(redis.url, logger: logs.logger())
         let collector = MessageCollector()
         let started = Date()
         broker.start(handler: collector.handler)
         XCTAssertLessThan(Date().timeIntervalSince(started), 1, "start must not block")
         usleep(300_000)
         XCTAssertFalse(broker.isLinked)
+        let unreachable = logs.all.filter { $0.message == "Cannot reach Redis; keeps retrying in the background" }
+        XCTAssertEqual(unreachable.first?.level, .warning)
+        XCTAssertEqual(
+            unreachable.filter { $0.metadata["wsb.attempt"] == "1" }.count,
+            2,
+            "one warning per connection (subscriber, publisher) for the first failure"
+        )
         XCTAssertThrowsError(try broker.publish(ByteBuffer(string: "x")).wait()) { error in
             XCTAssertEqual(error as? RedisBrokerError, .notConnected)
         }
@@ -185,5 +198,39 @@ final class RedisBrokerTests: XCTestCase {
         XCTAssertEqual(redis.run(["PUBSUB", "NUMSUB", self.channelName]), "\(self.channelName)\n0")
         XCTAssertEqual(collector.strings, ["one"])
         XCTAssertNoThrow(try broker.shutdown().wait(), "a second shutdown is harmless")
+    }
+
+    func testAKilledPublisherConnectionReconnectsWithoutTouchingTheLink() throws {
+        let redis = try RedisServer.started()
+        let (broker, collector) = try self.startedBroker(redis.url)
+        try publishWhenConnected(broker, "before")
+        // `TYPE normal` is the publisher (the subscriber is `pubsub`; redis-cli skips itself).
+        XCTAssertEqual(redis.run(["CLIENT", "KILL", "TYPE", "normal"]), "1")
+        try publishWhenConnected(broker, "after")
+        eventually("both delivered") { collector.strings == ["before", "after"] }
+        XCTAssertEqual(collector.linkChanges, [true], "the subscription never dropped")
+        XCTAssertGreaterThanOrEqual(broker.reconnectCount, 1)
+    }
+
+    func testAServerThatNeverAnswersTimesOutEachAttemptAndIsRetried() throws {
+        // Accepts connections and never says a word: only the connect timeout can end an attempt.
+        let silent = try ServerBootstrap(group: self.group)
+            .childChannelInitializer { channel in channel.eventLoop.makeSucceededVoidFuture() }
+            .bind(host: "127.0.0.1", port: 0)
+            .wait()
+        defer { XCTAssertNoThrow(try silent.close().wait()) }
+        let port = try XCTUnwrap(silent.localAddress?.port)
+        let logs = LogCapture()
+        let broker = try self.makeBroker(
+            "redis://127.0.0.1:\(port)",
+            logger: logs.logger(),
+            connectTimeout: .milliseconds(150)
+        )
+        broker.start(handler: MessageCollector().handler)
+
+        eventually("several attempts timed out") {
+            logs.all.filter { ($0.metadata["wsb.error"]?.description ?? "").contains("connect timeout") }.count >= 4
+        }
+        XCTAssertFalse(broker.isLinked)
     }
 }

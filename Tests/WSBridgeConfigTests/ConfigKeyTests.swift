@@ -18,6 +18,13 @@ final class ConfigKeyTests: XCTestCase {
         XCTAssertNil(ConfigKey(flagName: "--nope"))
     }
 
+    func testTheAppSocketKeysFollowAppSocket() {
+        let names = ConfigKey.allCases.map(\.rawValue)
+        XCTAssertEqual(
+            names.drop { $0 != "app_socket" }.prefix(6),
+            ["app_socket", "max_frame_bytes", "app_max_queue_bytes", "connect_timeout", "app_socket_mode", "app_allowed_uids"])
+    }
+
     func testExactlyTheLiveSettingsAreReloadable() {
         let reloadable = Set(ConfigKey.allCases.filter(\.reloadable).map(\.rawValue))
         XCTAssertEqual(
@@ -26,6 +33,7 @@ final class ConfigKeyTests: XCTestCase {
                 "log_level", "allowed_origins", "max_message_bytes", "max_queue_bytes", "max_connections",
                 "handshake_timeout", "ping_interval", "idle_timeout", "close_timeout",
                 "jwt_secret", "jwt_secret_file", "jwt_public_key_file", "jwt_leeway",
+                "app_max_queue_bytes", "connect_timeout", "app_allowed_uids",
             ])
     }
 

@@ -8,6 +8,11 @@ final class ConfigurationDefaultsTests: XCTestCase {
         XCTAssertEqual(configuration.listen, ListenAddress(host: "127.0.0.1", port: 8080))
         XCTAssertEqual(configuration.wsPath, "/ws")
         XCTAssertEqual(configuration.appSocket, "wsbridge-app.sock")
+        XCTAssertEqual(configuration.maxFrameBytes, 1_048_576)
+        XCTAssertEqual(configuration.appMaxQueueBytes, 4_194_304)
+        XCTAssertEqual(configuration.connectTimeout, .seconds(5))
+        XCTAssertEqual(configuration.appSocketMode, 0o660)
+        XCTAssertNil(configuration.appAllowedUIDs)
         XCTAssertNil(configuration.redis)
         XCTAssertEqual(configuration.channel, "websocket:sendMsgTopic")
         XCTAssertNil(configuration.compatUserField)
@@ -60,5 +65,7 @@ final class ConfigurationDefaultsTests: XCTestCase {
         XCTAssertEqual(ConfigKey.nodeID.defaultText, "(host name)")
         XCTAssertEqual(ConfigKey.redis.defaultText, "(empty)")
         XCTAssertEqual(ConfigKey.maxMessageBytes.defaultText, "64KiB")
+        XCTAssertEqual(ConfigKey.appSocketMode.defaultText, "0660")
+        XCTAssertEqual(ConfigKey.appAllowedUIDs.defaultText, "(empty)")
     }
 }

@@ -7,6 +7,11 @@ final class ConfigurationDescriptionTests: XCTestCase {
         let text = """
             listen = [::1]:9000
             ws_path = /push
+            max_frame_bytes = 2MiB
+            app_max_queue_bytes = 100000
+            connect_timeout = 1500ms
+            app_socket_mode = 600
+            app_allowed_uids = root, 1000, 33
             redis = unix:///run/redis.sock?db=3
             channel = "topic # one"
             compat_user_field = userId

@@ -124,8 +124,8 @@ final class RecordingSink: ClientEventSink, @unchecked Sendable {
     var messages: [(String, Bool)] = []
     var closed: [(String, CloseCode?)] = []
 
-    func connectionOpened(_ connection: ConnectionID, user: String, path: String, eventLoop: EventLoop) {
-        self.opened.append((connection, user))
+    func connectionOpened(_ connection: ConnectionHandle) {
+        self.opened.append((connection.id, connection.user))
     }
     func messageReceived(_ connection: ConnectionID, user: String, payload: ByteBuffer, isBinary: Bool) {
         self.messages.append((String(buffer: payload), isBinary))

@@ -103,7 +103,7 @@ class Node:
         if self.process.poll() is not None:
             raise AssertionError(f"{self.name} exited with {self.process.returncode}:\n{self.logs()}")
         for entry in self.log_entries():
-            if entry.get("msg") == "listening":
+            if entry.get("msg") == "listening" and entry.get("wsb.listener") == "websocket":
                 return entry
         return None
 
@@ -199,4 +199,66 @@ class RawWebSocket:
         return texts, close_code
 
     def close(self):
+        self.sock.close()
+
+
+class RawApp:
+    """An app on the app socket, speaking the wire format by hand (4-byte length + JSON), so tests can
+    also send what a well-behaved client library never would."""
+
+    def __init__(self, path, name="test-app", paths=("/ws",), hello=True):
+        import struct
+        self._struct = struct
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.settimeout(10)
+        self.sock.connect(path)
+        self.next_id = 1
+        self.backlog = []
+        if hello:
+            self.welcome = self.request({"type": "hello", "protocol": 1, "name": name, "paths": list(paths)})
+            assert self.welcome["type"] == "welcome", self.welcome
+
+    def send_raw(self, body):
+        self.sock.sendall(self._struct.pack(">I", len(body)) + body)
+
+    def send(self, message):
+        self.send_raw(json.dumps(message).encode())
+
+    def _read_exact(self, n):
+        data = b""
+        while len(data) < n:
+            chunk = self.sock.recv(n - len(data))
+            if not chunk:
+                raise EOFError("the daemon closed the app socket")
+            data += chunk
+        return data
+
+    def read(self):
+        """The next frame from the daemon (events and replies alike)."""
+        if self.backlog:
+            return self.backlog.pop(0)
+        (length,) = self._struct.unpack(">I", self._read_exact(4))
+        return json.loads(self._read_exact(length))
+
+    def request(self, message):
+        """Sends a request with a fresh id and returns its reply; other events are kept for read()."""
+        message = dict(message, id=self.next_id)
+        self.next_id += 1
+        self.send(message)
+        while True:
+            (length,) = self._struct.unpack(">I", self._read_exact(4))
+            frame = json.loads(self._read_exact(length))
+            if frame.get("id") == message["id"]:
+                return frame
+            self.backlog.append(frame)
+
+    def next_event(self, type_, timeout=10):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            frame = self.read()
+            if frame.get("type") == type_:
+                return frame
+        raise AssertionError(f"no {type_} event within {timeout}s")
+
+    def kill(self):
         self.sock.close()

@@ -53,3 +53,13 @@ def test_sigterm_closes_clients_with_1001_and_exits_0(nodes):
             pass
         assert ws.close_code == 1001
     assert node.process.wait(timeout=15) == 0
+
+
+def test_every_config_key_is_also_a_serve_flag():
+    import re
+    with open(os.path.join(ROOT, "examples", "wsbridge.conf")) as f:
+        keys = re.findall(r"^#\s*([a-z_]+)\s*=", f.read(), re.M)
+    assert len(keys) >= 20, keys
+    help_text = run("serve", "--help").stdout
+    missing = [k for k in keys if "--" + k.replace("_", "-") not in help_text]
+    assert not missing, f"config keys without a serve flag: {missing}"

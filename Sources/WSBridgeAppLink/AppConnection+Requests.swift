@@ -1,0 +1,175 @@
+import NIOCore
+import NIOHTTP1
+import WSBridgeCore
+import WSBridgeEdge
+import WSBridgeProtocol
+
+extension AppConnection {
+    func handle(_ request: AppRequest) {
+        guard case .attached(let app) = self.state else {
+            if case .hello(let id, let version, let name, let paths) = request {
+                self.hello(id: id, version: version, name: name, paths: paths)
+            } else {
+                self.fail(.helloRequired(id: request.id, request: request.type))
+            }
+            return
+        }
+        let ticket = self.replies.take()
+        switch request {
+        case .hello(let id, _, _, _):
+            self.replyError(ticket, .duplicateHello(id: id))
+        case .accept(let id, let conn, let user):
+            self.decide(ticket, id: id, conn: conn, app: app, decision: .accept(user: user))
+        case .reject(let id, let conn, let status, let reason):
+            let decision = HandshakeDecision.reject(status: HTTPResponseStatus(statusCode: status), reason: reason)
+            self.decide(ticket, id: id, conn: conn, app: app, decision: decision)
+        case .register(let id, let session, let user):
+            self.register(ticket, id: id, session: session, user: user)
+        case .unregister(let id, let session):
+            self.unregister(ticket, id: id, session: session)
+        case .publish(let id, let target, let data):
+            self.publish(ticket, id: id, target: target, data: data)
+        case .send(let id, let conn, let data):
+            guard let handle = self.connection(ticket, id: id, conn, app: app) else { return }
+            handle.send(data.payload, isBinary: data.isBinary)
+            self.reply(ticket, .ok(id: id))
+        case .close(let id, let conn, let code, let reason):
+            guard let handle = self.connection(ticket, id: id, conn, app: app) else { return }
+            handle.close(CloseCode(rawValue: UInt16(clamping: code)), reason: reason)
+            self.reply(ticket, .ok(id: id))
+        case .ping(let id):
+            self.reply(ticket, .pong(id: id))
+        }
+    }
+
+    private func hello(id: RequestID?, version: Int, name: String, paths: [String]) {
+        guard version == AppProtocol.version else {
+            self.fail(.unsupportedProtocol(id: id, version: version))
+            return
+        }
+        guard let context = self.context else { return }
+        let app = AppHandle(
+            id: self.link.directory.makeAppID(), name: name, paths: paths, peer: self.peer,
+            connection: self, eventLoop: context.eventLoop
+        )
+        self.state = .attached(app)
+        self.logger[metadataKey: "wsb.app"] = "\(name)"
+        self.link.directory.attach(app)
+        self.link.counters.appsAttached.wrappingIncrement(ordering: .relaxed)
+        self.link.counters.attaches.wrappingIncrement(ordering: .relaxed)
+        self.logger.notice("app attached", metadata: ["wsb.paths": "\(paths.joined(separator: ","))"])
+        let settings = self.link.settings
+        let limits = AppLimits(
+            maxFrameBytes: settings.maxFrameBytes, maxQueueBytes: settings.maxQueueBytes,
+            connectTimeoutMilliseconds: Int(settings.connectTimeout.nanoseconds / 1_000_000)
+        )
+        self.reply(self.replies.take(), .welcome(id: id, node: settings.nodeID, version: self.link.version, limits: limits))
+    }
+
+    private func decide(_ ticket: ReplySequencer.Ticket, id: RequestID?, conn: String, app: AppHandle, decision: HandshakeDecision) {
+        guard let connection = ConnectionID(Substring(conn)) else {
+            self.replyError(ticket, .unknownConn(id: id, conn: conn))
+            return
+        }
+        guard let context = self.context else { return }
+        let opened = decision.isAccept ? context.eventLoop.makePromise(of: Void.self) : nil
+        switch self.link.directory.resolve(connection, by: app.id, accepted: opened) {
+        case .resolved(let promise):
+            promise.succeed(decision)
+            guard let opened else {
+                self.reply(ticket, .ok(id: id))
+                return
+            }
+            // `ok` once the client is upgraded, so that a `send` right after it finds the connection.
+            let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
+            opened.futureResult.whenComplete { result in
+                switch result {
+                case .success: loopBound.value.reply(ticket, .ok(id: id))
+                case .failure: loopBound.value.replyError(ticket, .unknownConn(id: id, conn: conn))
+                }
+            }
+        case .notPending:
+            opened?.succeed()  // unused: complete it so it is not leaked
+            self.replyError(ticket, .notPending(id: id, conn: conn))
+        case .unknown:
+            opened?.succeed()
+            self.replyError(ticket, .unknownConn(id: id, conn: conn))
+        }
+    }
+
+    private func register(_ ticket: ReplySequencer.Ticket, id: RequestID?, session: String, user: String) {
+        guard self.sessions[session] == nil, let context = self.context else {
+            self.replyError(ticket, .duplicateSession(id: id, session: session))
+            return
+        }
+        let appSession = AppSession(id: session, user: user, app: self)
+        self.sessions[session] = appSession
+        self.link.router.shard(for: context.eventLoop).add(appSession)
+        self.reply(ticket, .ok(id: id))
+    }
+
+    private func unregister(_ ticket: ReplySequencer.Ticket, id: RequestID?, session: String) {
+        guard let appSession = self.sessions.removeValue(forKey: session), let context = self.context else {
+            self.replyError(ticket, .unknownSession(id: id, session: session))
+            return
+        }
+        self.link.router.shard(for: context.eventLoop).remove(appSession)
+        self.reply(ticket, .ok(id: id))
+    }
+
+    private func publish(_ ticket: ReplySequencer.Ticket, id: RequestID?, target: AppTarget, data: AppData) {
+        guard let context = self.context else { return }
+        let envelope = EnvelopeText.make(target: DeliveryTarget(target), data: EnvelopeText.Data(data))
+        let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
+        self.link.publish(envelope).hop(to: context.eventLoop).whenComplete { result in
+            switch result {
+            case .success:
+                loopBound.value.reply(ticket, .ok(id: id))
+            case .failure(let error):
+                loopBound.value.replyError(ticket, .publishFailed(id: id, reason: "\(error)"))
+            }
+        }
+    }
+
+    private func connection(_ ticket: ReplySequencer.Ticket, id: RequestID?, _ conn: String, app: AppHandle) -> ConnectionHandle? {
+        guard let connection = ConnectionID(Substring(conn)),
+            let handle = self.link.directory.connection(connection, pinnedTo: app.id)
+        else {
+            self.replyError(ticket, .unknownConn(id: id, conn: conn))
+            return nil
+        }
+        return handle
+    }
+
+    func replyError(_ ticket: ReplySequencer.Ticket, _ error: AppProtocolError) {
+        self.link.counters.countError(error.code)
+        self.reply(ticket, .failure(error))
+    }
+}
+
+extension HandshakeDecision {
+    var isAccept: Bool {
+        if case .accept = self { return true }
+        return false
+    }
+}
+
+extension DeliveryTarget {
+    init(_ target: AppTarget) {
+        switch target {
+        case .user(let user): self = .user(user)
+        case .users(let users): self = .users(users)
+        case .all: self = .all
+        }
+    }
+}
+
+extension EnvelopeText.Data {
+    init(_ data: AppData) {
+        switch data {
+        case .text(let text): self = .text(String(buffer: text))
+        case .json(let json): self = .json(String(buffer: json))
+        case .binary(let bytes): self = .binary(Array(bytes.readableBytesView))
+        }
+    }
+}

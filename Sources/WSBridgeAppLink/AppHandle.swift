@@ -1,0 +1,32 @@
+import NIOCore
+import WSBridgeProtocol
+
+/// What the rest of the daemon knows of one attached app, usable from any thread. Events sent through
+/// it hop to the app's event loop.
+public struct AppHandle: Sendable {
+    public let id: UInt64
+    public let name: String
+    public let paths: [String]
+    public let peer: PeerCredentials?
+    let eventLoop: EventLoop
+    private let connection: NIOLoopBound<AppConnection>
+
+    init(id: UInt64, name: String, paths: [String], peer: PeerCredentials?, connection: AppConnection, eventLoop: EventLoop) {
+        self.id = id
+        self.name = name
+        self.paths = paths
+        self.peer = peer
+        self.eventLoop = eventLoop
+        self.connection = NIOLoopBound(connection, eventLoop: eventLoop)
+    }
+
+    /// Sends one event to the app (flushed).
+    func emit(_ event: AppEvent) {
+        let connection = self.connection
+        if self.eventLoop.inEventLoop {
+            connection.value.emit(event)
+        } else {
+            self.eventLoop.execute { connection.value.emit(event) }
+        }
+    }
+}

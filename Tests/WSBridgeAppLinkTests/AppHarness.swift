@@ -1,0 +1,102 @@
+import Foundation
+import Logging
+import NIOCore
+import NIOEmbedded
+import NIOHTTP1
+import WSBridgeCore
+import WSBridgeEdge
+import WSBridgeProtocol
+import XCTest
+@testable import WSBridgeAppLink
+
+/// One app attached through an EmbeddedChannel, wired as the app server wires it.
+final class AppHarness {
+    let channel: EmbeddedChannel
+    let link: AppLinkContext
+    let router: Router
+    /// What the app published; `publishResult` decides how the broker answers.
+    var published: [String] = []
+    var publishResult: Result<Void, Error> = .success(())
+    private var pendingPublishes: [EventLoopPromise<Void>] = []
+    var holdPublishes = false
+
+    init(settings: AppLinkSettings = AppLinkSettings(), link: AppLinkContext? = nil, router: Router? = nil) throws {
+        self.channel = EmbeddedChannel()
+        let loop = self.channel.embeddedEventLoop
+        self.router = router ?? Router(eventLoops: [loop], parser: EnvelopeParser(), logger: Logger(label: "test"))
+        let box = PublishBox()
+        self.link = link ?? AppLinkContext(
+            settings: settings, router: self.router, version: "test", logger: Logger(label: "test"),
+            publish: { envelope in box.harness!.publish(envelope) },
+            status: { loop.makeSucceededFuture(ByteBuffer(string: #"{"ok":true}"#)) }
+        )
+        box.harness = self
+        let sync = self.channel.pipeline.syncOperations
+        try sync.addHandler(ByteToMessageHandler(AppFrameDecoder(maxFrameBytes: self.link.settings.maxFrameBytes)))
+        try sync.addHandler(AppConnection(link: self.link, peer: nil))
+        try self.channel.connect(to: SocketAddress(unixDomainSocketPath: "/tmp/test.sock")).wait()
+    }
+
+    private func publish(_ envelope: ByteBuffer) -> EventLoopFuture<Void> {
+        self.published.append(String(buffer: envelope))
+        let promise = self.channel.eventLoop.makePromise(of: Void.self)
+        if self.holdPublishes {
+            self.pendingPublishes.append(promise)
+        } else {
+            promise.completeWith(self.publishResult)
+        }
+        return promise.futureResult
+    }
+
+    func releasePublishes() {
+        let pending = self.pendingPublishes
+        self.pendingPublishes = []
+        pending.forEach { $0.completeWith(self.publishResult) }
+    }
+
+    /// Sends one frame holding `json`.
+    func send(_ json: String) throws {
+        try self.sendRaw(Array(json.utf8))
+    }
+
+    func sendRaw(_ body: [UInt8]) throws {
+        var frame = ByteBuffer()
+        frame.writeInteger(UInt32(body.count))
+        frame.writeBytes(body)
+        try self.channel.writeInbound(frame)
+    }
+
+    /// Every event written so far, decoded.
+    func events() throws -> [[String: Any]] {
+        var all = ByteBuffer()
+        while var part = try self.channel.readOutbound(as: ByteBuffer.self) {
+            all.writeBuffer(&part)
+        }
+        var events: [[String: Any]] = []
+        while let length = all.readInteger(as: UInt32.self) {
+            guard let body = all.readBytes(length: Int(length)) else {
+                XCTFail("truncated event frame")
+                break
+            }
+            let object = try JSONSerialization.jsonObject(with: Data(body))
+            events.append(try XCTUnwrap(object as? [String: Any]))
+        }
+        return events
+    }
+
+    func hello(paths: [String] = ["/ws"]) throws {
+        let list = paths.map { "\"\($0)\"" }.joined(separator: ",")
+        try self.send(#"{"type":"hello","protocol":1,"name":"test-app","paths":[\#(list)],"id":0}"#)
+        XCTAssertEqual(try self.events().first?["type"] as? String, "welcome")
+    }
+}
+
+private final class PublishBox: @unchecked Sendable {
+    // Set once before any publish; touched only on the EmbeddedEventLoop (the test's thread).
+    var harness: AppHarness?
+}
+
+extension Array where Element == [String: Any] {
+    var types: [String] { self.map { $0["type"] as? String ?? "?" } }
+    var codes: [String] { self.map { $0["code"] as? String ?? "-" } }
+}
