@@ -86,7 +86,7 @@ class ChatApp:
         try:
             handler(event)
         except WSBridgeError as error:
-            # Routine races: a client that left before the answer (not_pending), or after (unknown_conn).
+            # Routine races: a client that left before the answer or right after it (unknown_conn).
             log(f"{event.get('type')} {event.get('conn', '')}: wsbridge said {error}")
         except WSBridgeConnectionError as error:
             log(f"lost wsbridge while handling {event.get('type')}: {error}")

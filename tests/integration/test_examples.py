@@ -194,7 +194,7 @@ def test_python_client_requests_errors_and_deliveries(nodes):
         assert failed.value.code == "bad_field" and "1001" in failed.value.message
         with pytest.raises(wsbridge_client.WSBridgeError) as failed:
             app.accept("c999999", "alice")
-        assert failed.value.code == "not_pending"
+        assert failed.value.code == "unknown_conn", "an id wsbridge never issued"
         assert app.ping()["type"] == "pong", "errors leave the link usable"
 
 
