@@ -158,6 +158,8 @@ let package = Package(
         .executableTarget(
             name: "wsbridge",
             dependencies: [
+                "WSBridgeClient",
+                "WSBridgeProtocol",
                 "WSBridgeConfig",
                 "WSBridgeCore",
                 "WSBridgeBroker",
