@@ -22,13 +22,7 @@ public enum AppEventEncoder {
     /// The whole frame of `event`: the 4-byte big-endian length, then the JSON bytes. Written once
     /// into one buffer, so it can go to the socket as it is.
     public static func frame(_ event: AppEvent, allocator: ByteBufferAllocator) -> ByteBuffer {
-        var buffer = allocator.buffer(capacity: AppFrameDecoder.lengthFieldBytes + estimatedSize(event))
-        let start = buffer.writerIndex
-        buffer.writeInteger(UInt32(0), endianness: .big)
-        write(event, into: &buffer)
-        let length = buffer.writerIndex - start - AppFrameDecoder.lengthFieldBytes
-        buffer.setInteger(UInt32(truncatingIfNeeded: length), at: start, endianness: .big)
-        return buffer
+        AppFrameEncoder.frame(estimatedBodySize: estimatedSize(event), allocator: allocator) { write(event, into: &$0) }
     }
 
     /// Appends the JSON object for `event` to `buffer`.

@@ -31,13 +31,7 @@ public enum AppRequestEncoder {
 
     /// The whole frame of `request`: the 4-byte big-endian length, then the JSON bytes, in one buffer.
     public static func frame(_ request: AppRequest, allocator: ByteBufferAllocator) -> ByteBuffer {
-        var buffer = allocator.buffer(capacity: AppFrameDecoder.lengthFieldBytes + estimatedSize(request))
-        let start = buffer.writerIndex
-        buffer.writeInteger(UInt32(0), endianness: .big)
-        write(request, into: &buffer)
-        let length = buffer.writerIndex - start - AppFrameDecoder.lengthFieldBytes
-        buffer.setInteger(UInt32(truncatingIfNeeded: length), at: start, endianness: .big)
-        return buffer
+        AppFrameEncoder.frame(estimatedBodySize: estimatedSize(request), allocator: allocator) { write(request, into: &$0) }
     }
 
     /// Appends the JSON object for `request` to `buffer`.

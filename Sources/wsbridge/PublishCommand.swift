@@ -72,15 +72,7 @@ struct PublishCommand: AsyncParsableCommand {
             try await self.publishThroughDaemon(socket: configuration.appSocket)
             return
         }
-        let target: DeliveryTarget
-        if let user {
-            target = .user(user)
-        } else if let users {
-            target = .users(users.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
-        } else {
-            target = .all
-        }
-        let message = EnvelopeText.make(target: target, data: self.json ? .json(self.data) : .text(self.data))
+        let message = EnvelopeText.make(target: self.target, data: self.json ? .json(self.data) : .text(self.data))
 
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         var logger = Logger(label: "wsbridge.publish")
@@ -110,14 +102,19 @@ struct PublishCommand: AsyncParsableCommand {
         }
     }
 
+    /// The recipients named by --user, --users or --all.
+    private var target: DeliveryTarget {
+        if let user { return .user(user) }
+        if let users { return .users(users.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }) }
+        return .all
+    }
+
     private func publishThroughDaemon(socket: String) async throws {
         let target: AppTarget
-        if let user {
-            target = .user(user)
-        } else if let users {
-            target = .users(users.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
-        } else {
-            target = .all
+        switch self.target {
+        case .user(let user): target = .user(user)
+        case .users(let users): target = .users(users)
+        case .all: target = .all
         }
         let data: AppData = self.json ? .json(ByteBuffer(string: self.data)) : .text(ByteBuffer(string: self.data))
         try await withAppClient(socket: socket, name: "wsbridge-publish") { client in
