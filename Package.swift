@@ -262,6 +262,8 @@ let package = Package(
         .testTarget(
             name: "WSBridgeDaemonTests",
             dependencies: [
+                "WSBridgeClient",
+                "WSBridgeProtocol",
                 "WSBridgeDaemon",
                 "WSBridgeConfig",
                 "WSBridgeCore",
