@@ -1,0 +1,208 @@
+#!/usr/bin/env bash
+# The benchmarks of docs/benchmarks.md, one function per scenario, each run RUNS times (default 3)
+# against wsbridge, bench/floor and nginx + Nchan, with the server and its Redis pinned to one core
+# (SERVER_CPU, default 0) and the load tool to the other (LOAD_CPU, default 1). Every server is
+# started fresh for each run and stopped by its PID. Results: one JSON file per run under
+# bench/results/<time>/, and summary.md there with the medians and the ratios to floor and Nchan.
+#
+#   bench/run.sh                      every scenario
+#   bench/run.sh idle unicast         some of them: idle broadcast burst unicast unicast-app latency
+#   bench/run.sh smoke                tiny versions of all, to check the setup (numbers mean nothing)
+#
+# Environment: RUNS, SERVER_CPU, LOAD_CPU, SOURCES (127.0.0.1-127.0.0.16), TARGETS ("wsbridge floor
+# nchan"), WSB_EXTRA (extra `wsbridge serve` flags, e.g. a write-coalescing window), REDIS_PORT (6390),
+# WSB_PORT (8080), FLOOR_PORT (8081), FLOOR_CONTROL_PORT (8082), NCHAN_PORT (8090), NCHAN_MODE
+# (distributed), NO_BUILD=1 to use the binaries as built.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$PATH:/opt/swift/usr/bin"
+
+RUNS="${RUNS:-3}"
+SERVER_CPU="${SERVER_CPU:-0}"
+LOAD_CPU="${LOAD_CPU:-1}"
+SOURCES="${SOURCES:-127.0.0.1-127.0.0.16}"
+TARGETS="${TARGETS:-wsbridge floor nchan}"
+WSB_EXTRA="${WSB_EXTRA:-}"
+REDIS_PORT="${REDIS_PORT:-6390}"
+WSB_PORT="${WSB_PORT:-8080}"
+FLOOR_PORT="${FLOOR_PORT:-8081}"
+FLOOR_CONTROL_PORT="${FLOOR_CONTROL_PORT:-8082}"
+NCHAN_PORT="${NCHAN_PORT:-8090}"
+export NCHAN_MODE="${NCHAN_MODE:-distributed}"
+
+OUT="bench/results/$(date +%Y%m%d-%H%M%S)"
+RUNDIR="$(mktemp -d /tmp/wsbridge-bench-run.XXXXXX)"
+mkdir -p "$OUT"
+
+if [[ -z "${NO_BUILD:-}" ]]; then
+    swift build -c release --product wsbridge
+    swift build -c release --product wsbridge-bench
+    make -C bench/floor floor
+fi
+BIN="$(swift build -c release --show-bin-path)"
+WSBRIDGE="$BIN/wsbridge"
+BENCH="$BIN/wsbridge-bench"
+FLOOR="bench/floor/floor"
+
+# ---- processes we start, stopped by PID ----
+
+REDIS_PID=""
+SERVER_PIDS=""
+SERVER_KIND=""
+
+wait_port() {
+    local port="$1"
+    for _ in $(seq 1 200); do
+        (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && return 0
+        sleep 0.05
+    done
+    echo "nothing listens on 127.0.0.1:$port" >&2
+    return 1
+}
+
+stop_pid() {
+    local pid="$1"
+    [[ -n "$pid" ]] || return 0
+    kill -TERM "$pid" 2>/dev/null || return 0
+    for _ in $(seq 1 200); do
+        kill -0 "$pid" 2>/dev/null || return 0
+        sleep 0.05
+    done
+    kill -KILL "$pid" 2>/dev/null || true
+}
+
+start_redis() {
+    taskset -c "$SERVER_CPU" redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save "" --appendonly no \
+        --daemonize no --dir "$RUNDIR" >"$RUNDIR/redis.log" 2>&1 &
+    REDIS_PID=$!
+    wait_port "$REDIS_PORT"
+}
+
+start_server() {
+    SERVER_KIND="$1"
+    case "$1" in
+    wsbridge)
+        # shellcheck disable=SC2086
+        taskset -c "$SERVER_CPU" "$WSBRIDGE" serve --listen "127.0.0.1:$WSB_PORT" \
+            --redis "redis://127.0.0.1:$REDIS_PORT" --auth insecure-query --app-socket "$RUNDIR/app.sock" \
+            --log-level warning $WSB_EXTRA >"$RUNDIR/wsbridge.log" 2>&1 &
+        SERVER_PIDS=$!
+        wait_port "$WSB_PORT"
+        ;;
+    floor)
+        taskset -c "$SERVER_CPU" "$FLOOR" --listen "127.0.0.1:$FLOOR_PORT" \
+            --control "127.0.0.1:$FLOOR_CONTROL_PORT" >"$RUNDIR/floor.log" 2>&1 &
+        SERVER_PIDS=$!
+        wait_port "$FLOOR_PORT"
+        ;;
+    nchan)
+        NCHAN_DIR="$RUNDIR/nchan" NCHAN_PORT="$NCHAN_PORT" NCHAN_REDIS="redis://127.0.0.1:$REDIS_PORT" \
+            NCHAN_CPU="$SERVER_CPU" bench/nchan/nchan.sh start >/dev/null
+        SERVER_PIDS="$(NCHAN_DIR="$RUNDIR/nchan" bench/nchan/nchan.sh pids)"
+        ;;
+    esac
+}
+
+stop_all() {
+    case "$SERVER_KIND" in
+    nchan) NCHAN_DIR="$RUNDIR/nchan" bench/nchan/nchan.sh stop || true ;;
+    wsbridge | floor) stop_pid "$SERVER_PIDS" ;;
+    esac
+    SERVER_PIDS=""
+    SERVER_KIND=""
+    stop_pid "$REDIS_PID"
+    REDIS_PID=""
+}
+trap 'stop_all; rm -rf "$RUNDIR"' EXIT
+
+# The load tool on its core, with the flags every target needs.
+bench() {
+    local target="$1"
+    shift
+    local args=(--target "$target" --sources "$SOURCES" --json)
+    for pid in $SERVER_PIDS; do args+=(--server-pid "$pid"); done
+    case "$target" in
+    wsbridge) args+=(--url "ws://127.0.0.1:$WSB_PORT/ws") ;;
+    floor) args+=(--url "ws://127.0.0.1:$FLOOR_PORT/ws") ;;
+    nchan) args+=(--url "ws://127.0.0.1:$NCHAN_PORT/sub") ;;
+    esac
+    taskset -c "$LOAD_CPU" "$BENCH" "$@" "${args[@]}"
+}
+
+publish_flags() {
+    local target="$1"
+    case "$target" in
+    wsbridge) echo "--redis redis://127.0.0.1:$REDIS_PORT --redis-pid $REDIS_PID" ;;
+    floor) echo "--floor-control 127.0.0.1:$FLOOR_CONTROL_PORT" ;;
+    nchan) echo "--nchan-publish http://127.0.0.1:$NCHAN_PORT/pub --redis-pid $REDIS_PID" ;;
+    esac
+}
+
+# run NAME TARGETS -- ARGS...: RUNS runs of `wsbridge-bench ARGS` against each target.
+run() {
+    local name="$1" targets="$2"
+    shift 2
+    for target in $targets; do
+        [[ " $TARGETS " == *" $target "* ]] || continue
+        for i in $(seq 1 "$RUNS"); do
+            start_redis
+            start_server "$target"
+            local file="$OUT/$name.$target.$i.json"
+            # shellcheck disable=SC2046
+            if bench "$target" "$@" $(publish_flags "$target") >"$file" 2>"$file.err"; then
+                echo "$name $target run $i: ok"
+            else
+                echo "$name $target run $i: FAILED (see $file and $file.err)"
+            fi
+            stop_all
+            sleep 1
+        done
+    done
+}
+
+# ---- scenarios: one command each ----
+# idle: 19,000 held connections, RSS per connection and connects/s.
+idle() { run idle "wsbridge floor nchan" idle --connections 19000 --settle 2; }
+# broadcast to 1,000 and to 10,000 connections: 50,000 deliveries/s either way, 1,000,000 in all.
+broadcast() {
+    run broadcast-1k "wsbridge floor nchan" broadcast --connections 1000 --messages 1000 --rate 50 --warmup 20
+    run broadcast-10k "wsbridge floor nchan" broadcast --connections 10000 --messages 100 --rate 5 --warmup 2
+}
+# burst: 200 messages/s to each of 1,000 connections (where a write-coalescing window pays: WSB_EXTRA).
+burst() { run burst-1k "wsbridge floor" broadcast --connections 1000 --messages 2000 --rate 200 --warmup 20; }
+# unicast through Redis: 5,000 messages/s to random users among 1,000.
+unicast() { run unicast "wsbridge floor nchan" unicast --connections 1000 --rate 5000 --messages 50000 --warmup 1000; }
+# unicast through wsbridge's app socket.
+unicast_app() {
+    run unicast-app "wsbridge" unicast --connections 1000 --rate 5000 --messages 50000 --warmup 1000 --via app \
+        --app-socket "$RUNDIR/app.sock" --wait-subscribers 0
+}
+# latency through Redis: 1,000 users, 1,000 messages/s.
+latency() { run latency "wsbridge floor nchan" latency --connections 1000 --rate 1000 --messages 20000 --warmup 1000; }
+# smoke: tiny versions of everything, to check the setup on any machine.
+smoke() {
+    run smoke-idle "wsbridge floor nchan" idle --connections 200 --settle 0.2
+    run smoke-broadcast "wsbridge floor nchan" broadcast --connections 200 --messages 50 --rate 100
+    run smoke-unicast "wsbridge floor nchan" unicast --connections 200 --rate 2000 --messages 2000
+    run smoke-unicast-app "wsbridge" unicast --connections 200 --rate 2000 --messages 2000 --via app \
+        --app-socket "$RUNDIR/app.sock" --wait-subscribers 0
+    run smoke-latency "wsbridge floor nchan" latency --connections 200 --rate 1000 --messages 2000
+}
+
+scenarios=("$@")
+[[ ${#scenarios[@]} -gt 0 ]] || scenarios=(idle broadcast burst unicast unicast-app latency)
+{
+    echo "machine: $(uname -srm); $(nproc) CPUs: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | xargs)"
+    echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+    echo "wsbridge: $("$WSBRIDGE" --version); redis: $(redis-server --version | cut -d' ' -f3)"
+    echo "nginx: $(nginx -v 2>&1 | cut -d/ -f2); nchan: $(dpkg-query -W -f='${Version}' libnginx-mod-nchan 2>/dev/null || echo none)"
+    echo "runs: $RUNS; server CPU $SERVER_CPU, load CPU $LOAD_CPU; sources $SOURCES; nchan mode $NCHAN_MODE"
+} | tee "$OUT/machine.txt"
+for scenario in "${scenarios[@]}"; do
+    case "$scenario" in
+    idle | broadcast | burst | unicast | latency | smoke) "$scenario" ;;
+    unicast-app) unicast_app ;;
+    *) echo "unknown scenario $scenario" >&2; exit 2 ;;
+    esac
+done
+python3 bench/summarize.py "$OUT" | tee "$OUT/summary.md"

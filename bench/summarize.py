@@ -1,0 +1,99 @@
+#!/usr/bin/env python3
+"""Medians of bench/run.sh's JSON results, with wsbridge's ratios to floor and Nchan, as Markdown.
+
+usage: bench/summarize.py RESULTS_DIR   (files named SCENARIO.TARGET.RUN.json)
+"""
+import json
+import os
+import statistics
+import sys
+from collections import defaultdict
+
+METRICS = [
+    # (label, path in the report, unit)
+    ("connects/s", ("connections", "per_second"), "/s"),
+    ("RSS/connection", ("server", "rss_per_connection_bytes"), "B"),
+    ("server CPU/connect", ("server", "cpu_microseconds_per_connect"), "µs"),
+    ("deliveries/s", ("deliveries", "per_second"), "/s"),
+    ("server CPU/delivery", ("server", "cpu_microseconds_per_delivery"), "µs"),
+    ("server CPU/message", ("server", "cpu_microseconds_per_message"), "µs"),
+    ("Redis CPU/message", ("redis", "cpu_microseconds_per_message"), "µs"),
+    ("latency p50", ("latency_microseconds", "p50"), "µs"),
+    ("latency p99", ("latency_microseconds", "p99"), "µs"),
+    ("latency p99.9", ("latency_microseconds", "p999"), "µs"),
+    ("latency max", ("latency_microseconds", "max"), "µs"),
+    ("load tool cores busy", ("load", "busy_cores"), ""),
+]
+
+
+def get(report, path):
+    value = report
+    for key in path:
+        if not isinstance(value, dict) or key not in value or value[key] is None:
+            return None
+        value = value[key]
+    return value
+
+
+def main():
+    if len(sys.argv) != 2:
+        print(__doc__, file=sys.stderr)
+        return 2
+    folder = sys.argv[1]
+    runs = defaultdict(list)  # (scenario, target) -> [report]
+    failed = defaultdict(int)
+    for name in sorted(os.listdir(folder)):
+        parts = name.split(".")
+        if len(parts) != 4 or parts[3] != "json":
+            continue
+        scenario, target = parts[0], parts[1]
+        try:
+            with open(os.path.join(folder, name)) as f:
+                report = json.load(f)
+        except (OSError, ValueError):
+            failed[(scenario, target)] += 1
+            continue
+        if not report.get("complete"):
+            failed[(scenario, target)] += 1
+        runs[(scenario, target)].append(report)
+
+    scenarios = sorted({s for s, _ in runs} | {s for s, _ in failed})
+    print(f"# Results in {folder}\n")
+    print("Medians of the runs; a run that was not complete (lost connections or deliveries) is counted")
+    print("under 'incomplete' and still part of the median: look at its JSON.\n")
+    for scenario in scenarios:
+        targets = [t for t in ("wsbridge", "floor", "nchan") if (scenario, t) in runs or (scenario, t) in failed]
+        print(f"## {scenario}\n")
+        header = "| metric | " + " | ".join(targets)
+        if "floor" in targets and "wsbridge" in targets:
+            header += " | wsbridge/floor"
+        if "nchan" in targets and "wsbridge" in targets:
+            header += " | wsbridge/nchan"
+        print(header + " |")
+        print("|" + "---|" * (header.count("|")))
+        medians = {}
+        for label, path, unit in METRICS:
+            row = {}
+            for target in targets:
+                values = [v for v in (get(r, path) for r in runs[(scenario, target)]) if isinstance(v, (int, float))]
+                if values:
+                    row[target] = statistics.median(values)
+            if not row:
+                continue
+            medians[label] = row
+            cells = [f"{row[t]:.2f} {unit}".strip() if t in row else "-" for t in targets]
+            line = f"| {label} | " + " | ".join(cells)
+            for other in ("floor", "nchan"):
+                if other in targets and "wsbridge" in targets:
+                    if "wsbridge" in row and other in row and row[other]:
+                        line += f" | {row['wsbridge'] / row[other]:.2f}×"
+                    else:
+                        line += " | -"
+            print(line + " |")
+        counts = ", ".join(f"{t}: {len(runs[(scenario, t)])} runs, {failed[(scenario, t)]} incomplete" for t in targets)
+        print(f"\n{counts}\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
