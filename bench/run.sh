@@ -148,13 +148,19 @@ run() {
             start_redis
             start_server "$target"
             local file="$OUT/$name.$target.$i.json"
-            # shellcheck disable=SC2046
-            if bench "$target" "$@" $(publish_flags "$target") >"$file" 2>"$file.err"; then
+            local extra=()
+            # shellcheck disable=SC2207
+            [[ "$1" == idle ]] || extra=($(publish_flags "$target"))
+            if bench "$target" "$@" "${extra[@]}" >"$file" 2>"$file.err"; then
                 echo "$name $target run $i: ok"
             else
                 echo "$name $target run $i: FAILED (see $file and $file.err)"
             fi
             stop_all
+            case "$target" in
+            nchan) cp "$RUNDIR/nchan/error.log" "$file.server.log" 2>/dev/null || true ;;
+            *) cp "$RUNDIR/$target.log" "$file.server.log" 2>/dev/null || true ;;
+            esac
             sleep 1
         done
     done

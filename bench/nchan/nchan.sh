@@ -41,7 +41,10 @@ start)
         -e "s|@WORKERS@|$workers|g" -e "s|@NOFILE@|$(ulimit -Hn)|g" "$here/nginx.conf.in" > "$dir/nginx.conf"
     prefix=()
     [[ -n "$cpu" ]] && prefix=(taskset -c "$cpu")
-    "${prefix[@]}" nginx -t -q -p "$dir" -c "$dir/nginx.conf" -g 'daemon off;'
+    "${prefix[@]}" nginx -t -q -p "$dir" -c "$dir/nginx.conf" -g 'daemon off;' 2>"$dir/config-test.log" || {
+        cat "$dir/config-test.log" >&2
+        exit 1
+    }
     "${prefix[@]}" nginx -p "$dir" -c "$dir/nginx.conf" -g 'daemon off;' </dev/null >>"$dir/stdout.log" 2>&1 &
     echo $! > "$dir/master.pid"
     for _ in $(seq 1 100); do
