@@ -42,6 +42,12 @@ final class AdminHTTPHandler: ChannelInboundHandler {
         }
     }
 
+    /// Any error ends the connection; a malformed request has already been answered 400 by NIO's
+    /// protocol-error handler.
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        context.close(promise: nil)
+    }
+
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if case IdleStateHandler.IdleStateEvent.read = event {
             context.close(promise: nil)  // an idle keep-alive connection

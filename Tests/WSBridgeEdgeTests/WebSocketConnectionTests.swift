@@ -89,7 +89,7 @@ final class WebSocketConnectionTests: XCTestCase {
         let harness = try self.upgraded(settings)
         try? harness.sendFrame(opcode: 0x2, payload: [UInt8](repeating: 7, count: 1001))
         XCTAssertEqual(try harness.readCloseCode(), 1009)
-        XCTAssertEqual(harness.edge.counters.oversizedMessageCloses.load(ordering: .relaxed), 1)
+        XCTAssertEqual(harness.shardCounters.limitHits[.messageTooBig], 1)
     }
 
     func testAnOversizedFragmentedMessageIsClosedWith1009() throws {
@@ -122,7 +122,7 @@ final class WebSocketConnectionTests: XCTestCase {
         XCTAssertEqual(try harness.readCloseCode(), 1008)
         harness.router.dispatch([self.delivery("late", to: .all)])
         XCTAssertTrue(try harness.readFrames().isEmpty, "no deliveries after the close frame")
-        XCTAssertEqual(harness.edge.counters.slowConsumerCloses.load(ordering: .relaxed), 1)
+        XCTAssertEqual(harness.shardCounters.limitHits[.slowConsumer], 1)
         XCTAssertEqual(harness.router.shard(for: harness.channel.eventLoop).sessionCount, 0)
     }
 
@@ -149,7 +149,7 @@ final class WebSocketConnectionTests: XCTestCase {
         XCTAssertEqual(try harness.readFrames().map(\.opcode), [0x9], "one ping after 10 s of silence")
         harness.channel.embeddedEventLoop.advanceTime(by: .seconds(20))
         XCTAssertEqual(try harness.readCloseCode(), 1001)
-        XCTAssertEqual(harness.edge.counters.idleTimeoutCloses.load(ordering: .relaxed), 1)
+        XCTAssertEqual(harness.shardCounters.limitHits[.idleTimeout], 1)
         shard.stopHeartbeat()
     }
 
