@@ -166,8 +166,12 @@ def test_the_admin_listener_can_be_turned_off(nodes):
 
 
 def test_readyz_is_503_while_draining(nodes):
-    node = nodes("host1", "--auth", "insecure-query", "--drain-timeout", "3s")
-    with connect(node.url(user="A")):
-        assert node.http("/readyz", admin=True)[0] == 200
-        node.process.send_signal(signal.SIGTERM)
-        wait_for(lambda: node.http("/readyz", admin=True) == (503, "draining\n"), what="/readyz 503 during the drain")
+    node = nodes("host1", "--auth", "insecure-query", "--drain-timeout", "1s", "--close-timeout", "3s")
+    # A client that never answers the close frame keeps the drain going for close_timeout.
+    client = RawWebSocket(node.port, "/ws?user=A")
+    assert client.status == 101
+    assert node.http("/readyz", admin=True)[0] == 200
+    node.process.send_signal(signal.SIGTERM)
+    wait_for(lambda: node.http("/readyz", admin=True) == (503, "draining\n"), what="/readyz 503 during the drain")
+    assert node.http("/metrics", admin=True)[0] == 200, "metrics can still be scraped while draining"
+    client.close()
