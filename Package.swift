@@ -67,6 +67,16 @@ let package = Package(
             path: "Sources/WSBridgeProtocol"
         ),
 
+        // A client of the app socket for Swift apps and wsbridge's own CLI.
+        .target(
+            name: "WSBridgeClient",
+            dependencies: [
+                "WSBridgeProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
+
         // Envelopes, sessions, the per-event-loop registry and fan-out. No sockets.
         .target(
             name: "WSBridgeCore",
@@ -168,6 +178,8 @@ let package = Package(
         .executableTarget(
             name: "wsbridge",
             dependencies: [
+                "WSBridgeClient",
+                "WSBridgeProtocol",
                 "WSBridgeConfig",
                 "WSBridgeCore",
                 "WSBridgeBroker",
@@ -203,6 +215,17 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOTestUtils", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
+            name: "WSBridgeClientTests",
+            dependencies: [
+                "WSBridgeClient",
+                "WSBridgeProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ]
         ),
         .testTarget(name: "WSBridgeAuthTests", dependencies: ["WSBridgeAuth"]),
@@ -269,6 +292,8 @@ let package = Package(
         .testTarget(
             name: "WSBridgeDaemonTests",
             dependencies: [
+                "WSBridgeClient",
+                "WSBridgeProtocol",
                 "WSBridgeDaemon",
                 "WSBridgeConfig",
                 "WSBridgeCore",
