@@ -46,14 +46,15 @@ public final class RateLimitedLog: Sendable {
         level: Logger.Level,
         metadata: @autoclosure () -> Logger.Metadata,
         to logger: Logger,
-        now: NIODeadline = .now()
+        now: NIODeadline = .now(),
+        file: String = #fileID, function: String = #function, line: UInt = #line
     ) {
         if let suppressed = self.shouldLog(now: now) {
             var metadata = metadata()
             metadata["wsb.suppressed"] = "\(suppressed)"
-            logger.log(level: level, message(), metadata: metadata)
+            logger.log(level: level, message(), metadata: metadata, file: file, function: function, line: line)
         } else {
-            logger.debug(message(), metadata: metadata())
+            logger.log(level: .debug, message(), metadata: metadata(), file: file, function: function, line: line)
         }
     }
 }

@@ -187,6 +187,12 @@ public final class Shard {
         self.counters.limitHits[limit, default: 0] += 1
     }
 
+    /// Counts a message written to one session outside a batch (an app's `send` to one connection).
+    public func countDirectDelivery(from source: DeliverySource) {
+        self.eventLoop.preconditionInEventLoop()
+        self.counters.deliveries[source, default: 0] += 1
+    }
+
     /// Counts a refused WebSocket handshake.
     public func countRefusal(_ kind: RefusalKind) {
         self.eventLoop.preconditionInEventLoop()

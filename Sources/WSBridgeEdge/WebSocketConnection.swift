@@ -161,6 +161,7 @@ public final class WebSocketConnection: Session, ChannelInboundHandler {
         guard case .open = self.state, let context = self.context else { return }
         let frame = ServerFrame.encode(isBinary ? .binary : .text, payload: payload, allocator: context.channel.allocator)
         context.writeAndFlush(self.wrapOutboundOut(frame), promise: nil)
+        self.shard?.countDirectDelivery(from: .app)
     }
 
     public override func heartbeat(now: NIODeadline) {

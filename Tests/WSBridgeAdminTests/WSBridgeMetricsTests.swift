@@ -116,11 +116,38 @@ final class WSBridgeMetricsTests: XCTestCase {
         XCTAssertNil(text["wsbridge_open_fds"])
     }
 
+    private let repositoryRoot = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
     func testOperationsDocumentNamesEveryMetric() throws {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        let document = try String(contentsOf: root.appendingPathComponent("docs/operations.md"), encoding: .utf8)
+        let document = try String(contentsOf: self.repositoryRoot.appendingPathComponent("docs/operations.md"), encoding: .utf8)
         for info in MetricInfo.all {
-            XCTAssertTrue(document.contains("`\(info.name)`"), "docs/operations.md does not describe \(info.name)")
+            XCTAssertTrue(document.contains("| `\(info.name)` |"), "docs/operations.md has no row for \(info.name)")
         }
+    }
+
+    func testTheDocsAndTheGrafanaDashboardUseOnlyMetricsThatExist() throws {
+        let known = Set(MetricInfo.all.map(\.name))
+        for file in ["docs/operations.md", "examples/grafana/wsbridge.json"] {
+            let text = try String(contentsOf: self.repositoryRoot.appendingPathComponent(file), encoding: .utf8)
+            for name in Self.metricNames(in: text) {
+                let family = ["_bucket", "_count", "_sum"].reduce(name) { name, suffix in
+                    name.hasSuffix(suffix) && known.contains(String(name.dropLast(suffix.count))) ? String(name.dropLast(suffix.count)) : name
+                }
+                XCTAssertTrue(known.contains(family), "\(file) mentions \(name), which /metrics does not have")
+            }
+        }
+    }
+
+    /// Every `wsbridge_…` identifier in `text` (the bare prefix aside).
+    private static func metricNames(in text: String) -> Set<String> {
+        var names: Set<String> = []
+        var rest = Substring(text)
+        while let start = rest.range(of: "wsbridge_") {
+            let name = rest[start.lowerBound...].prefix { $0.isLetter || $0.isNumber || $0 == "_" }
+            if name.count > "wsbridge_".count { names.insert(String(name)) }
+            rest = rest[name.endIndex...]
+        }
+        return names
     }
 }
