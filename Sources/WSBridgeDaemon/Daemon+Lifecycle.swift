@@ -136,6 +136,7 @@ extension Daemon {
         var effective = new
         // What cannot change live keeps its old value, so settings built from `effective` stay coherent.
         effective.listen = old.listen
+        effective.adminListen = old.adminListen
         effective.wsPath = old.wsPath
         effective.appSocket = old.appSocket
         effective.maxFrameBytes = old.maxFrameBytes

@@ -1,4 +1,5 @@
 import NIOCore
+import NIOPosix
 import WSBridgeAdmin
 import WSBridgeBroker
 import WSBridgeCore
@@ -9,9 +10,18 @@ extension Daemon {
     /// Every counter and gauge, read from where it is counted: the shards (one visit to each event
     /// loop), the edge's, app link's and broker's atomics, and the process. Status and `/metrics` both
     /// render from this.
+    ///
+    /// Open descriptors are counted on NIO's thread pool: listing `/proc/self/fd` with 100,000
+    /// clients takes milliseconds that no event loop should spend.
     public func metricsSnapshot() -> EventLoopFuture<MetricsSnapshot> {
-        self.router.snapshot().map { registry in
-            self.metricsSnapshot(registry)
+        let registry = self.router.snapshot()
+        let descriptors = NIOThreadPool.singleton.runIfActive(eventLoop: registry.eventLoop) {
+            ProcessDescriptors.openCount()
+        }
+        return registry.and(descriptors).map { registry, openDescriptors in
+            var snapshot = self.metricsSnapshot(registry)
+            snapshot.openFileDescriptors = openDescriptors
+            return snapshot
         }
     }
 
@@ -69,7 +79,6 @@ extension Daemon {
         s.appSlowConsumerDisconnects = app.slowConsumerDisconnects.load(ordering: .relaxed)
         s.appRefusedPeers = app.refusedPeers.load(ordering: .relaxed)
 
-        s.openFileDescriptors = ProcessDescriptors.openCount()
         s.maxFileDescriptors = ProcessDescriptors.softLimit()
         return s
     }
