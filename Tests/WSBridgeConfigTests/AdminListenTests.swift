@@ -29,6 +29,13 @@ final class AdminListenTests: XCTestCase {
             "\nadmin_listen = metrics", "test.conf:2: admin_listen: expected HOST:PORT (or [IPV6]:PORT), got \"metrics\"")
     }
 
+    func testItMayNotBeThePublicAddress() {
+        assertSingleError(
+            "listen = 127.0.0.1:9000\nadmin_listen = 127.0.0.1:9000",
+            "test.conf:2: admin_listen: must differ from listen (127.0.0.1:9000): metrics are not served on the public port")
+        XCTAssertNotNil(loaded("listen = 127.0.0.1:0\nadmin_listen = 127.0.0.1:0"), "port 0 twice is two free ports")
+    }
+
     func testOffIsWrittenBackAsOffAndLoadsAgain() {
         var configuration = WSBridgeConfiguration()
         configuration.adminListen = nil
