@@ -6,7 +6,7 @@ SWIFT ?= swift
 PYTHON ?= python3
 LISTEN ?= 127.0.0.1:8080
 
-.PHONY: build run test unit integration clean
+.PHONY: build run test unit integration bench clean
 
 build:
 	$(SWIFT) build
@@ -26,6 +26,10 @@ unit:
 
 integration: build
 	WSBRIDGE_BIN=$$($(SWIFT) build --show-bin-path)/wsbridge $(PYTHON) -m pytest -q tests/integration
+
+## The benchmarks of docs/benchmarks.md (server on core 0, load on core 1, medians of 3 runs).
+bench:
+	bench/run.sh $(SCENARIOS)
 
 clean:
 	rm -rf .build dist

@@ -85,7 +85,7 @@ start_server() {
         # shellcheck disable=SC2086
         taskset -c "$SERVER_CPU" "$WSBRIDGE" serve --listen "127.0.0.1:$WSB_PORT" \
             --redis "redis://127.0.0.1:$REDIS_PORT" --auth insecure-query --app-socket "$RUNDIR/app.sock" \
-            --log-level warning $WSB_EXTRA >"$RUNDIR/wsbridge.log" 2>&1 &
+            --admin-listen 127.0.0.1:0 --log-level warning $WSB_EXTRA >"$RUNDIR/wsbridge.log" 2>&1 &
         SERVER_PIDS=$!
         wait_port "$WSB_PORT"
         ;;

@@ -14,6 +14,7 @@ METRICS = [
     ("connects/s", ("connections", "per_second"), "/s"),
     ("RSS/connection", ("server", "rss_per_connection_bytes"), "B"),
     ("server CPU/connect", ("server", "cpu_microseconds_per_connect"), "µs"),
+    ("connects per server CPU-second", ("server", "connects_per_cpu_second"), "/s"),
     ("deliveries/s", ("deliveries", "per_second"), "/s"),
     ("server CPU/delivery", ("server", "cpu_microseconds_per_delivery"), "µs"),
     ("server CPU/message", ("server", "cpu_microseconds_per_message"), "µs"),

@@ -60,6 +60,9 @@ struct ProcessReport: Codable {
     var cpuMicrosecondsPerDelivery: Double?
     var cpuMicrosecondsPerMessage: Double?
     var cpuMicrosecondsPerConnect: Double?
+    /// 1 s / CPU per connect: the connects/s one core of this server could take, whatever the load
+    /// tool managed to offer (derived, idle only).
+    var connectsPerCPUSecond: Double?
     var rssBeforeBytes: UInt64?
     var rssAfterBytes: UInt64?
     var rssPerConnectionBytes: Double?
@@ -144,6 +147,7 @@ extension Report {
             if let v = process.cpuMicrosecondsPerDelivery { parts.append("\(fmt(v, 2)) µs/delivery") }
             if let v = process.cpuMicrosecondsPerMessage { parts.append("\(fmt(v, 2)) µs/message") }
             if let v = process.cpuMicrosecondsPerConnect { parts.append("\(fmt(v, 2)) µs/connect") }
+            if let v = process.connectsPerCPUSecond { parts.append("\(fmt(v, 0)) connects per CPU-second") }
             if let before = process.rssBeforeBytes, let after = process.rssAfterBytes {
                 parts.append("RSS \(before / 1024) → \(after / 1024) KiB")
             }

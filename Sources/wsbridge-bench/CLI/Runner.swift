@@ -101,9 +101,10 @@ struct Runner {
                 perConnection = (Double(rssAfter) - Double(rssBefore)) / Double(connectReport.opened)
             }
             let connectCPU = delta(before.server, connected.server)
+            let perConnect = perUnit(connectCPU, connectReport.opened)
             serverReport = ProcessReport(
-                pids: server.pids, cpuSeconds: connectCPU.map(seconds),
-                cpuMicrosecondsPerConnect: perUnit(connectCPU, connectReport.opened), rssBeforeBytes: rssBefore,
+                pids: server.pids, cpuSeconds: connectCPU.map(seconds), cpuMicrosecondsPerConnect: perConnect,
+                connectsPerCPUSecond: perConnect.flatMap { $0 > 0 ? 1e6 / $0 : nil }, rssBeforeBytes: rssBefore,
                 rssAfterBytes: rssAfter, rssPerConnectionBytes: perConnection)
         }
         let ownCPU = after.own - before.own + final.cpuNanoseconds
