@@ -231,6 +231,15 @@ let package = Package(
             path: "Tests/WSBridgeTestSupport"
         ),
 
+        .testTarget(
+            name: "WSBridgeBenchKitTests",
+            dependencies: [
+                "WSBridgeBenchKit",
+                "WSBridgeAuth",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+            ]
+        ),
         .testTarget(name: "WSBridgeConfigTests", dependencies: ["WSBridgeConfig"]),
         .testTarget(
             name: "WSBridgeJSONTests",
