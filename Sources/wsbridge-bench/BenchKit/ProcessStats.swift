@@ -21,6 +21,12 @@ public enum ProcStats {
         return (utime + stime) * 1_000_000_000 / ticks
     }
 
+    /// The command name of `pid` (`comm`), so a report shows what it measured.
+    public static func name(pid: Int32) -> String? {
+        guard let text = readSmallFile("/proc/\(pid)/comm") else { return nil }
+        return text.trimmingCharacters(in: "\n")
+    }
+
     /// VmRSS of `pid` in bytes; nil if unavailable.
     public static func residentBytes(pid: Int32) -> UInt64? {
         guard let text = readSmallFile("/proc/\(pid)/status") else { return nil }
@@ -92,6 +98,11 @@ public struct WatchedProcesses: Sendable {
     public init(pids: [Int32]) { self.pids = pids }
 
     public var isEmpty: Bool { pids.isEmpty }
+
+    /// Command names, in `pids` order (`?` for a process that is gone).
+    public func names() -> [String] {
+        pids.map { ProcStats.name(pid: $0) ?? "?" }
+    }
 
     /// Summed CPU; nil if any process can't be read (it exited).
     public func cpuNanoseconds() -> UInt64? {

@@ -56,6 +56,8 @@ struct DeliveryReport: Codable {
 
 struct ProcessReport: Codable {
     var pids: [Int32]
+    /// Their command names (`/proc/PID/comm`): a wrong PID shows here.
+    var names: [String] = []
     var cpuSeconds: Double?
     var cpuMicrosecondsPerDelivery: Double?
     var cpuMicrosecondsPerMessage: Double?
@@ -142,7 +144,8 @@ extension Report {
         }
         for (label, process) in [("server", server), ("redis", redis)] {
             guard let process else { continue }
-            var parts: [String] = ["pid \(process.pids.map(String.init).joined(separator: ","))"]
+            let named = zip(process.pids, process.names + Array(repeating: "?", count: process.pids.count))
+            var parts: [String] = ["pid " + named.map { "\($0.0) (\($0.1))" }.joined(separator: ", ")]
             if let cpu = process.cpuSeconds { parts.append("CPU \(fmt(cpu, 3)) s") }
             if let v = process.cpuMicrosecondsPerDelivery { parts.append("\(fmt(v, 2)) µs/delivery") }
             if let v = process.cpuMicrosecondsPerMessage { parts.append("\(fmt(v, 2)) µs/message") }

@@ -103,7 +103,8 @@ struct Runner {
             let connectCPU = delta(before.server, connected.server)
             let perConnect = perUnit(connectCPU, connectReport.opened)
             serverReport = ProcessReport(
-                pids: server.pids, cpuSeconds: connectCPU.map(seconds), cpuMicrosecondsPerConnect: perConnect,
+                pids: server.pids, names: server.names(), cpuSeconds: connectCPU.map(seconds),
+                cpuMicrosecondsPerConnect: perConnect,
                 connectsPerCPUSecond: perConnect.flatMap { $0 > 0 ? 1e6 / $0 : nil }, rssBeforeBytes: rssBefore,
                 rssAfterBytes: rssAfter, rssPerConnectionBytes: perConnection)
         }
@@ -189,13 +190,13 @@ struct Runner {
                 server: server.isEmpty
                     ? nil
                     : ProcessReport(
-                        pids: server.pids, cpuSeconds: serverCPU.map(seconds),
+                        pids: server.pids, names: server.names(), cpuSeconds: serverCPU.map(seconds),
                         cpuMicrosecondsPerDelivery: perUnit(serverCPU, received),
                         cpuMicrosecondsPerMessage: perUnit(serverCPU, result.sent)),
                 redis: redis.isEmpty
                     ? nil
                     : ProcessReport(
-                        pids: redis.pids, cpuSeconds: redisCPU.map(seconds),
+                        pids: redis.pids, names: redis.names(), cpuSeconds: redisCPU.map(seconds),
                         cpuMicrosecondsPerDelivery: perUnit(redisCPU, received),
                         cpuMicrosecondsPerMessage: perUnit(redisCPU, result.sent)),
                 load: LoadReport(
