@@ -11,9 +11,9 @@ LISTEN ?= 127.0.0.1:8080
 build:
 	$(SWIFT) build
 
-## Builds and runs wsbridge on the embedded broker (one host, no Redis).
-run: build
-	$(SWIFT) run wsbridge serve --listen $(LISTEN) --auth insecure-query
+## Builds and runs wsbridge on the embedded broker (one host, no Redis) with the Python demo app attached.
+run:
+	LISTEN=$(LISTEN) scripts/demo.sh
 
 ## The whole suite: Swift unit and integration tests, then the end-to-end tests with real processes.
 test:

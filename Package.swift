@@ -21,6 +21,22 @@ let package = Package(
             providers: [.apt(["libhiredis-dev"])]
         ),
 
+        .systemLibrary(
+            name: "CSystemd",
+            providers: [.apt(["libsystemd-dev"])]
+        ),
+
+        // Socket activation, sd_notify, signals: the only importer of CSystemd.
+        .target(
+            name: "WSBridgeSystem",
+            dependencies: [
+                "CSystemd",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
         // Config file format, validation, defaults. No networking.
         .target(name: "WSBridgeConfig"),
 
@@ -47,6 +63,16 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
             path: "Sources/WSBridgeProtocol"
+        ),
+
+        // A client of the app socket for Swift apps and wsbridge's own CLI.
+        .target(
+            name: "WSBridgeClient",
+            dependencies: [
+                "WSBridgeProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
         ),
 
         // Envelopes, sessions, the per-event-loop registry and fan-out. No sockets.
@@ -113,6 +139,7 @@ let package = Package(
         .target(
             name: "WSBridgeDaemon",
             dependencies: [
+                "WSBridgeSystem",
                 "WSBridgeAppLink",
                 "WSBridgeJSON",
                 "WSBridgeConfig",
@@ -131,6 +158,8 @@ let package = Package(
         .executableTarget(
             name: "wsbridge",
             dependencies: [
+                "WSBridgeClient",
+                "WSBridgeProtocol",
                 "WSBridgeConfig",
                 "WSBridgeCore",
                 "WSBridgeBroker",
@@ -166,6 +195,17 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOTestUtils", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
+            name: "WSBridgeClientTests",
+            dependencies: [
+                "WSBridgeClient",
+                "WSBridgeProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ]
         ),
         .testTarget(name: "WSBridgeAuthTests", dependencies: ["WSBridgeAuth"]),
@@ -218,9 +258,12 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        .testTarget(name: "WSBridgeSystemTests", dependencies: ["WSBridgeSystem"]),
         .testTarget(
             name: "WSBridgeDaemonTests",
             dependencies: [
+                "WSBridgeClient",
+                "WSBridgeProtocol",
                 "WSBridgeDaemon",
                 "WSBridgeConfig",
                 "WSBridgeCore",

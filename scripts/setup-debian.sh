@@ -13,7 +13,10 @@ packages=(
     libsystemd-dev      # sd_notify / socket activation (CSystemd)
     redis-server        # the integration tests start their own redis-server on free ports
     redis-tools         # redis-cli, used by the tests to PUBLISH and CLIENT KILL
+    systemd             # systemd-socket-activate, systemd-analyze (tests; systemd need not be PID 1)
     python3 python3-pip # the integration tests' clients
+    nodejs              # examples/node, run by tests/integration/test_examples.py (Node 18+)
+    chromium chromium-driver # headless browser for the examples/browser page test
     pkg-config
 )
 missing=()

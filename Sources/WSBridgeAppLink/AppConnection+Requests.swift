@@ -39,6 +39,17 @@ extension AppConnection {
             self.reply(ticket, .ok(id: id))
         case .ping(let id):
             self.reply(ticket, .pong(id: id))
+        case .status(let id):
+            guard let context = self.context else { return }
+            let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
+            self.link.status().hop(to: context.eventLoop).whenComplete { result in
+                switch result {
+                case .success(let body):
+                    loopBound.value.reply(ticket, .status(id: id, body: body))
+                case .failure(let error):
+                    loopBound.value.replyError(ticket, .internal(id: id, reason: "status unavailable: \(error)"))
+                }
+            }
         }
     }
 

@@ -44,6 +44,13 @@ public final class AppLinkContext: Sendable {
     func publish(_ envelope: ByteBuffer) -> EventLoopFuture<Void> { self.publisher(envelope) }
     func status() -> EventLoopFuture<ByteBuffer> { self.statusProvider() }
 
+    /// Tells every attached app the daemon is draining (`shutdown`); they stay attached meanwhile.
+    public func announceShutdown(drainMilliseconds: Int) {
+        for app in self.directory.apps {
+            app.emit(.shutdown(drainMilliseconds: drainMilliseconds))
+        }
+    }
+
     /// The attached apps with the number of connections pinned to each, for status.
     public var attachedApps: [(app: AppHandle, connections: Int)] {
         self.directory.apps.map { ($0, self.directory.pinnedCount($0.id)) }

@@ -126,6 +126,8 @@ struct ConfigDraft {
             configuration.idleTimeout = timeout == .zero ? nil : timeout
         case .closeTimeout:
             configuration.closeTimeout = try Self.positiveDuration(value)
+        case .drainTimeout:
+            configuration.drainTimeout = try Self.positiveDuration(value)
         case .eventLoops:
             let count = try ConfigValue.integer(value)
             guard count <= Self.maximumEventLoops else {

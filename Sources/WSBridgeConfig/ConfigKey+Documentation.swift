@@ -27,6 +27,7 @@ extension ConfigKey {
         case .pingInterval: return "25s"
         case .idleTimeout: return "60s"
         case .closeTimeout: return "3s"
+        case .drainTimeout: return "10s"
         case .eventLoops: return "0"
         case .brokerReconnectMax: return "5s"
         case .logLevel: return "info"
@@ -89,6 +90,8 @@ extension ConfigKey {
             return "Close a connection that sent nothing for this long; 0 = off; must exceed ping_interval."
         case .closeTimeout:
             return "Time to wait for the client's close frame before dropping the connection."
+        case .drainTimeout:
+            return "On SIGTERM, the window over which clients are closed with 1001 before the process exits."
         case .eventLoops:
             return "Number of event loop threads; 0 = one per usable CPU; at most 256."
         case .brokerReconnectMax:

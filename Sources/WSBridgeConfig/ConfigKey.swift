@@ -28,6 +28,7 @@ public enum ConfigKey: String, CaseIterable, Sendable {
     case pingInterval = "ping_interval"
     case idleTimeout = "idle_timeout"
     case closeTimeout = "close_timeout"
+    case drainTimeout = "drain_timeout"
     case eventLoops = "event_loops"
     case brokerReconnectMax = "broker_reconnect_max"
     case logLevel = "log_level"
@@ -44,7 +45,7 @@ public enum ConfigKey: String, CaseIterable, Sendable {
     public var reloadable: Bool {
         switch self {
         case .logLevel, .allowedOrigins, .maxMessageBytes, .maxQueueBytes, .maxConnections,
-            .handshakeTimeout, .pingInterval, .idleTimeout, .closeTimeout,
+            .handshakeTimeout, .pingInterval, .idleTimeout, .closeTimeout, .drainTimeout,
             .jwtSecret, .jwtSecretFile, .jwtPublicKeyFile, .jwtLeeway,
             .appMaxQueueBytes, .connectTimeout, .appAllowedUIDs:
             return true

@@ -25,7 +25,7 @@ extension WSBridgeConfiguration: CustomStringConvertible {
     }
 
     /// The value of `key` as config file text (not for the JWT keys, which are secrets or files).
-    private func text(of key: ConfigKey) -> String {
+    func text(of key: ConfigKey) -> String {
         switch key {
         case .listen: return listen.description
         case .wsPath: return wsPath
@@ -54,6 +54,7 @@ extension WSBridgeConfiguration: CustomStringConvertible {
         case .pingInterval: return pingInterval.map(ConfigValue.format) ?? "0"
         case .idleTimeout: return idleTimeout.map(ConfigValue.format) ?? "0"
         case .closeTimeout: return ConfigValue.format(closeTimeout)
+        case .drainTimeout: return ConfigValue.format(drainTimeout)
         case .eventLoops: return String(eventLoops)
         case .brokerReconnectMax: return ConfigValue.format(brokerReconnectMax)
         case .logLevel: return logLevel.rawValue

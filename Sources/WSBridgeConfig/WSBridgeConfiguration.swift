@@ -56,6 +56,8 @@ public struct WSBridgeConfiguration: Sendable, Equatable {
     public var idleTimeout: Duration?
     /// `close_timeout`: more than zero.
     public var closeTimeout: Duration
+    /// `drain_timeout`: more than zero.
+    public var drainTimeout: Duration
     /// `event_loops`: 0 (one per usable CPU) to 256.
     public var eventLoops: Int
     /// `broker_reconnect_max`: the cap of the reconnect backoff, at least 100 ms.
@@ -92,6 +94,7 @@ public struct WSBridgeConfiguration: Sendable, Equatable {
         pingInterval = .seconds(25)
         idleTimeout = .seconds(60)
         closeTimeout = .seconds(3)
+        drainTimeout = .seconds(10)
         eventLoops = 0
         brokerReconnectMax = .seconds(5)
         logLevel = .info

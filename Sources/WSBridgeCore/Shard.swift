@@ -129,8 +129,27 @@ public final class Shard {
         }
     }
 
-    /// All sessions, for draining on shutdown.
+    /// All sessions, for status and tests.
     public var allSessions: [Session] { self.sessions }
+
+    /// Calls `close` on every session now held, spread evenly over `window` in up to 50 steps.
+    public func drain(over window: TimeAmount, close: @escaping (Session) -> Void) {
+        self.eventLoop.preconditionInEventLoop()
+        let sessions = self.sessions
+        guard !sessions.isEmpty else { return }
+        let steps = max(1, min(50, sessions.count))
+        let perStep = (sessions.count + steps - 1) / steps
+        let stepDelay = window.nanoseconds / Int64(steps)
+        for step in 0..<steps {
+            let chunk = Array(sessions[min(step * perStep, sessions.count)..<min((step + 1) * perStep, sessions.count)])
+            guard !chunk.isEmpty else { break }
+            let bound = NIOLoopBound((chunk, close), eventLoop: self.eventLoop)
+            self.eventLoop.scheduleTask(in: .nanoseconds(stepDelay * Int64(step))) {
+                let (chunk, close) = bound.value
+                chunk.forEach(close)
+            }
+        }
+    }
 
     /// Counts a message that was dropped for one recipient because of a limit.
     public func countLimitHit(_ limit: LimitKind) {

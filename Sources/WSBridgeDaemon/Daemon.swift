@@ -1,4 +1,5 @@
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import WSBridgeAppLink
@@ -7,10 +8,12 @@ import WSBridgeBroker
 import WSBridgeConfig
 import WSBridgeCore
 import WSBridgeEdge
+import WSBridgeSystem
 
 /// The composition root: turns a validated configuration into running parts, in dependency order
 /// (event loops → registry → broker → WebSocket listener), and stops them in reverse.
 public final class Daemon: Sendable {
+    /// The configuration the daemon started with; ``current`` follows reloads.
     public let configuration: WSBridgeConfiguration
     public let router: Router
     public let broker: any Broker
@@ -18,18 +21,28 @@ public final class Daemon: Sendable {
     public let appLink: AppLinkContext
     /// When the daemon was built, for uptime.
     public let startedAt = NIODeadline.now()
-    private let group: MultiThreadedEventLoopGroup
-    private let ownsGroup: Bool
-    private let server: WebSocketServer
-    private let appServer: AppLinkServer
-    private let logger: Logger
+    let group: MultiThreadedEventLoopGroup
+    let ownsGroup: Bool
+    let server: WebSocketServer
+    let appServer: AppLinkServer
+    let logger: Logger
+    let notifier = ServiceNotifier()
+    let logLevel: LogLevelControl?
+    let live: NIOLockedValueBox<WSBridgeConfiguration>
+    let statusTask = NIOLockedValueBox<RepeatedTask?>(nil)
 
     /// Builds every part; nothing listens until ``start()``.
     ///
     /// - Parameters:
     ///   - group: event loops to run on; by default the daemon makes `event_loops` of them and owns them.
-    public init(configuration: WSBridgeConfiguration, logger: Logger, group: MultiThreadedEventLoopGroup? = nil) throws {
+    ///   - logLevel: the process's shared log level, changed on reload.
+    public init(
+        configuration: WSBridgeConfiguration, logger: Logger, group: MultiThreadedEventLoopGroup? = nil,
+        logLevel: LogLevelControl? = nil
+    ) throws {
         self.configuration = configuration
+        self.live = NIOLockedValueBox(configuration)
+        self.logLevel = logLevel
         self.logger = logger
         if let group {
             self.group = group
@@ -68,69 +81,6 @@ public final class Daemon: Sendable {
         self.server = WebSocketServer(edge: self.edge, group: self.group)
         self.appServer = AppLinkServer(link: self.appLink, group: self.group)
         status.daemon = self
-    }
-
-    /// Links the broker, starts the heartbeats and binds the WebSocket listener. Returns the bound address.
-    @discardableResult
-    public func start() async throws -> SocketAddress? {
-        let router = self.router
-        let source: DeliverySource = self.broker is EmbeddedBroker ? .embedded : .redis
-        let logger = self.logger
-        let brokerName = self.broker.displayName
-        self.broker.start(
-            handler: BrokerHandler(
-                received: { messages in router.route(messages, source: source) },
-                linkChanged: { linked in
-                    if linked {
-                        logger.info("broker linked", metadata: ["wsb.broker": "\(brokerName)"])
-                    } else {
-                        logger.warning("broker link down", metadata: ["wsb.broker": "\(brokerName)"])
-                    }
-                }
-            )
-        )
-        let interval = self.edge.settings.heartbeatInterval
-        _ = try await router.collect { shard in shard.startHeartbeat(interval: interval) }.get()
-
-        try await self.appServer.bind(path: self.configuration.appSocket)
-
-        let listen = self.configuration.listen
-        let address = try await self.server.bind(host: listen.host, port: listen.port).get()
-        self.logger.notice(
-            "listening",
-            metadata: [
-                "wsb.listener": "websocket",
-                "wsb.address": "\(address.map(Self.hostPort) ?? listen.description)",
-                "wsb.path": "\(self.configuration.wsPath)",
-                "wsb.broker": "\(brokerName)",
-                "wsb.auth": "\(self.configuration.auth.rawValue)",
-                "wsb.node": "\(self.configuration.nodeID)",
-                "wsb.event_loops": "\(router.eventLoops.count)",
-            ]
-        )
-        return address
-    }
-
-    /// Publishes a raw channel message (an envelope) to every host through the broker.
-    public func publish(_ message: ByteBuffer) -> EventLoopFuture<Void> {
-        self.broker.publish(message)
-    }
-
-    /// Stops accepting, closes every WebSocket with 1001, unlinks the broker and stops the event loops.
-    public func shutdown() async {
-        self.logger.notice("shutting down")
-        try? await self.server.stopAccepting().get()
-        await self.appServer.stopAccepting()
-        _ = try? await self.router.collect { shard in
-            shard.stopHeartbeat()
-            for session in shard.allSessions {
-                (session as? WebSocketConnection)?.close(.goingAway, reason: "server shutting down")
-            }
-        }.get()
-        try? await self.broker.shutdown().get()
-        if self.ownsGroup {
-            try? await self.group.shutdownGracefully()
-        }
     }
 
     static func hostPort(_ address: SocketAddress) -> String {

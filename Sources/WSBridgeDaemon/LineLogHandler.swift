@@ -12,16 +12,21 @@ public struct LineLogHandler: LogHandler {
         case json
     }
 
-    public var logLevel: Logger.Level
+    /// The level lives in a shared control so that a config reload changes it for every logger.
+    public var logLevel: Logger.Level {
+        get { self.level.level }
+        set { self.level.level = newValue }
+    }
     public var metadata: Logger.Metadata = [:]
     public var metadataProvider: Logger.MetadataProvider?
     private let label: String
     private let format: Format
     private let output: LineOutput
+    private let level: LogLevelControl
 
-    public init(label: String, level: Logger.Level, format: Format, output: LineOutput = .standardError) {
+    public init(label: String, level: LogLevelControl, format: Format, output: LineOutput = .standardError) {
         self.label = label
-        self.logLevel = level
+        self.level = level
         self.format = format
         self.output = output
     }
@@ -128,5 +133,19 @@ public enum LineFormatter {
             Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1, Int(parts.tm_mday),
             Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec), millis
         )
+    }
+}
+
+/// The log level shared by every logger of the process; changed on SIGHUP. Thread safe.
+public final class LogLevelControl: Sendable {
+    private let box: NIOLockedValueBox<Logger.Level>
+
+    public init(_ level: Logger.Level) {
+        self.box = NIOLockedValueBox(level)
+    }
+
+    public var level: Logger.Level {
+        get { self.box.withLockedValue { $0 } }
+        set { self.box.withLockedValue { $0 = newValue } }
     }
 }

@@ -37,6 +37,10 @@ public enum AppEvent: Sendable {
     case pong(id: RequestID?)
     /// The daemon is draining: it stops within `drainMilliseconds`, then closes the app socket.
     case shutdown(drainMilliseconds: Int)
+    /// The answer to `status`: `body` is the raw text of one JSON object describing what the daemon
+    /// holds, written as it stands. Its members are for operators' tools (`docs/operations.md`) and
+    /// not part of the protocol's compatibility promise.
+    case status(id: RequestID?, body: ByteBuffer)
 
     /// The `error` event for `error`.
     public static func failure(_ error: AppProtocolError) -> AppEvent {
@@ -55,6 +59,7 @@ public enum AppEvent: Sendable {
         case .error: return "error"
         case .pong: return "pong"
         case .shutdown: return "shutdown"
+        case .status: return "status"
         }
     }
 }

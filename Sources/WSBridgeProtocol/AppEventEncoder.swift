@@ -6,7 +6,8 @@ import WSBridgeJSON
 /// No JSON tree and no `String` is built for a payload: text is escaped byte by byte
 /// (`JSONText.writeQuoted(_:into:)`) and binary is base64-encoded in place, followed
 /// by `"binary":true`. Optional members (`id`, `code` of `closed`, `user` of `connect`, `binary`) are
-/// left out rather than written as `null`. A ``RequestID`` is written as its raw JSON text.
+/// left out rather than written as `null`. A ``RequestID`` is written as its raw JSON text, and the
+/// body of a `status` event as the raw JSON object text it holds (`{}` when it is empty).
 ///
 /// Text payloads must be valid UTF-8 (the WebSocket receive side guarantees it); any byte that is not
 /// is written as `\ufffd`, so the output is always valid JSON.
@@ -21,13 +22,7 @@ public enum AppEventEncoder {
     /// The whole frame of `event`: the 4-byte big-endian length, then the JSON bytes. Written once
     /// into one buffer, so it can go to the socket as it is.
     public static func frame(_ event: AppEvent, allocator: ByteBufferAllocator) -> ByteBuffer {
-        var buffer = allocator.buffer(capacity: AppFrameDecoder.lengthFieldBytes + estimatedSize(event))
-        let start = buffer.writerIndex
-        buffer.writeInteger(UInt32(0), endianness: .big)
-        write(event, into: &buffer)
-        let length = buffer.writerIndex - start - AppFrameDecoder.lengthFieldBytes
-        buffer.setInteger(UInt32(truncatingIfNeeded: length), at: start, endianness: .big)
-        return buffer
+        AppFrameEncoder.frame(estimatedBodySize: estimatedSize(event), allocator: allocator) { write(event, into: &$0) }
     }
 
     /// Appends the JSON object for `event` to `buffer`.
@@ -81,6 +76,14 @@ public enum AppEventEncoder {
         case .shutdown(let drainMilliseconds):
             buffer.writeStaticString(",\"drain_ms\":")
             buffer.writeString(String(drainMilliseconds))
+        case .status(let id, let body):
+            writeID(id, into: &buffer)
+            buffer.writeStaticString(",\"status\":")
+            if body.readableBytes > 0 {
+                buffer.writeImmutableBuffer(body)
+            } else {
+                buffer.writeStaticString("{}")
+            }
         }
         buffer.writeStaticString("}")
     }
@@ -146,6 +149,8 @@ public enum AppEventEncoder {
         case .message(_, _, let payload, let isBinary), .deliver(_, _, let payload, let isBinary):
             let data = payload.readableBytes
             return 128 + (isBinary ? (data + 2) / 3 * 4 : data + data / 16)
+        case .status(_, let body):
+            return 64 + body.readableBytes
         case .connect(_, _, let query, let headers, _, _):
             return 256 + query.utf8.count + headers.reduce(0) { $0 + $1.name.utf8.count + $1.value.utf8.count + 6 }
         default:

@@ -15,7 +15,8 @@ import NIOCore
 /// 1 <= N <= maxFrameBytes
 /// ```
 ///
-/// The decoder only frames; the JSON inside is read by ``AppRequestParser``. It copies nothing
+/// The decoder only frames; the JSON inside is read by ``AppRequestParser`` (by ``AppEventParser`` on
+/// the app side, where `maxFrameBytes` bounds the events accepted). It copies nothing
 /// itself: each frame is a slice of the bytes `ByteToMessageHandler` has buffered.
 ///
 /// A length of 0, or over `maxFrameBytes`, throws ``AppProtocolError`` with code

@@ -25,3 +25,19 @@ public struct AppFrameEncoder: MessageToByteEncoder {
         out.writeImmutableBuffer(data)
     }
 }
+
+extension AppFrameEncoder {
+    /// One whole frame in one buffer: a placeholder length, the body `write` appends, then the real
+    /// length patched in. Ready to go to the socket as it is.
+    static func frame(
+        estimatedBodySize: Int, allocator: ByteBufferAllocator, _ write: (inout ByteBuffer) -> Void
+    ) -> ByteBuffer {
+        var buffer = allocator.buffer(capacity: AppFrameDecoder.lengthFieldBytes + estimatedBodySize)
+        let start = buffer.writerIndex
+        buffer.writeInteger(UInt32(0), endianness: .big)
+        write(&buffer)
+        let length = buffer.writerIndex - start - AppFrameDecoder.lengthFieldBytes
+        buffer.setInteger(UInt32(truncatingIfNeeded: length), at: start, endianness: .big)
+        return buffer
+    }
+}

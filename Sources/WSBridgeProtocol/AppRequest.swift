@@ -25,13 +25,16 @@ public enum AppRequest: Sendable, Equatable {
     case close(id: RequestID?, conn: String, code: Int, reason: String)
     /// `ping`: answered with `pong`.
     case ping(id: RequestID?)
+    /// `status`: answered with a `status` event describing what the daemon holds (for operators' tools;
+    /// see `docs/operations.md`).
+    case status(id: RequestID?)
 
     /// The request's `id`, echoed in its reply.
     public var id: RequestID? {
         switch self {
         case .hello(let id, _, _, _), .accept(let id, _, _), .reject(let id, _, _, _), .register(let id, _, _),
             .unregister(let id, _), .publish(let id, _, _), .send(let id, _, _), .close(let id, _, _, _),
-            .ping(let id):
+            .ping(let id), .status(let id):
             return id
         }
     }
@@ -48,6 +51,7 @@ public enum AppRequest: Sendable, Equatable {
         case .send: return "send"
         case .close: return "close"
         case .ping: return "ping"
+        case .status: return "status"
         }
     }
 }

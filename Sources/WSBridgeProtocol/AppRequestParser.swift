@@ -47,6 +47,7 @@ public enum AppRequestParser {
         case "send": return .send(id: fields.id, conn: try fields.conn(), data: try data(fields))
         case "close": return try close(fields)
         case "ping": return .ping(id: fields.id)
+        case "status": return .status(id: fields.id)
         default:
             throw fields.error(.unknownType, "unknown request type \(excerpt(type)) in protocol \(AppProtocol.version)")
         }
@@ -54,7 +55,7 @@ public enum AppRequestParser {
 
     /// Maps a scanner failure to the protocol's codes; UTF-8 is judged over the whole frame, so a
     /// frame that is both broken JSON and broken UTF-8 is reported as `invalid_utf8`.
-    private static func classify(_ error: JSONScanError, _ bytes: UnsafeRawBufferPointer) -> AppProtocolError {
+    static func classify(_ error: JSONScanError, _ bytes: UnsafeRawBufferPointer) -> AppProtocolError {
         switch error.code {
         case .notAnObject:
             return AppProtocolError(code: .notAnObject, message: "the frame is JSON but not an object")
@@ -69,7 +70,7 @@ public enum AppRequestParser {
     }
 
     /// The `id`: absent, a JSON string or a JSON integer, kept as its raw text.
-    private static func requestID(_ fields: RequestFields) throws(AppProtocolError) -> RequestID? {
+    static func requestID(_ fields: RequestFields) throws(AppProtocolError) -> RequestID? {
         guard let member = try fields.member("id") else { return nil }
         let text = UnsafeRawBufferPointer(rebasing: fields.bytes[member.value])
         switch member.kind {

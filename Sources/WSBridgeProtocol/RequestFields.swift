@@ -1,7 +1,8 @@
 import NIOCore
 import WSBridgeJSON
 
-/// The top-level members of one request object, with typed readers.
+/// The top-level members of one request object, with typed readers. ``AppEventParser`` reads events
+/// (and the objects nested in them, such as `limits`) with the same readers, under the same rules.
 ///
 /// Every reader turns a violation into an ``AppProtocolError`` that carries the request's id: an
 /// absent required field is ``AppProtocolError/Code/missingField``; a wrong JSON type, a value out of

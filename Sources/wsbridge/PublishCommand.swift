@@ -3,24 +3,30 @@ import Logging
 import NIOCore
 import NIOPosix
 import WSBridgeBroker
+import WSBridgeClient
 import WSBridgeConfig
 import WSBridgeCore
 import WSBridgeDaemon
 import WSBridgeJSON
+import WSBridgeProtocol
 
 struct PublishCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "publish",
         abstract: "Publish one message to a user, several users or everyone, on every host.",
         discussion: """
-            Sends a native envelope ({"user":..., "data":...}) to the Redis channel. DATA is sent to the \
-            recipients as text; with --json it must be a JSON value and is sent as its JSON text.
+            Publishes through the running daemon's app socket (--app-socket, else the config file's \
+            app_socket, else the default), or with --redis straight to the Redis channel as a native \
+            envelope. DATA is sent to the recipients as text; with --json it must be a JSON value and is \
+            sent as its JSON text.
             """
     )
 
-    @Option(name: .long, help: "Config file to read redis and channel from.")
+    @Option(name: .long, help: "Config file to read app_socket (or redis and channel) from.")
     var config: String?
-    @Option(name: .long, help: "Redis URL (default: the config file's redis).")
+    @Option(name: .long, help: "The daemon's app socket (default: the config file's, else wsbridge-app.sock).")
+    var appSocket: String?
+    @Option(name: .long, help: "Publish straight to this Redis URL instead of through the daemon.")
     var redis: String?
     @Option(name: .long, help: "Channel (default: the config file's, else websocket:sendMsgTopic).")
     var channel: String?
@@ -55,24 +61,18 @@ struct PublishCommand: AsyncParsableCommand {
         var overrides: [ConfigLoader.Override] = []
         if let redis { overrides.append((.redis, redis)) }
         if let channel { overrides.append((.channel, channel)) }
+        if let appSocket { overrides.append((.appSocket, appSocket)) }
         let configuration: WSBridgeConfiguration
         do {
             configuration = try ConfigLoader.load(file: self.config, overrides: overrides)
         } catch {
             throw ValidationError(error.description)
         }
-        guard let endpoint = configuration.redis else {
-            throw ValidationError("no Redis given: use --redis URL (or a config file with redis = URL)")
+        guard self.redis != nil, let endpoint = configuration.redis else {
+            try await self.publishThroughDaemon(socket: configuration.appSocket)
+            return
         }
-        let target: DeliveryTarget
-        if let user {
-            target = .user(user)
-        } else if let users {
-            target = .users(users.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
-        } else {
-            target = .all
-        }
-        let message = EnvelopeText.make(target: target, data: self.json ? .json(self.data) : .text(self.data))
+        let message = EnvelopeText.make(target: self.target, data: self.json ? .json(self.data) : .text(self.data))
 
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         var logger = Logger(label: "wsbridge.publish")
@@ -99,6 +99,26 @@ struct PublishCommand: AsyncParsableCommand {
         if let lastError {
             printError("wsbridge publish: could not publish to \(endpoint.redacted): \(lastError)")
             throw ExitCode(1)
+        }
+    }
+
+    /// The recipients named by --user, --users or --all.
+    private var target: DeliveryTarget {
+        if let user { return .user(user) }
+        if let users { return .users(users.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }) }
+        return .all
+    }
+
+    private func publishThroughDaemon(socket: String) async throws {
+        let target: AppTarget
+        switch self.target {
+        case .user(let user): target = .user(user)
+        case .users(let users): target = .users(users)
+        case .all: target = .all
+        }
+        let data: AppData = self.json ? .json(ByteBuffer(string: self.data)) : .text(ByteBuffer(string: self.data))
+        try await withAppClient(socket: socket, name: "wsbridge-publish") { client in
+            try await client.publish(target, data)
         }
     }
 

@@ -1,38 +1,56 @@
 import ArgumentParser
-import Dispatch
 import Logging
 import WSBridgeConfig
 import WSBridgeDaemon
+import WSBridgeSystem
 
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
-        abstract: "Run the daemon. With no Redis configured it uses the embedded in-process broker."
+        abstract: "Run the daemon. With no Redis configured it uses the embedded in-process broker.",
+        discussion: """
+            Signals: SIGTERM/SIGINT drain (stop accepting, tell apps, close clients with 1001 over \
+            drain_timeout) and exit 0; SIGHUP re-reads the config file and applies what can change live.
+            """
     )
 
     @OptionGroup var options: ServeOptions
 
     func run() async throws {
         let configuration = try self.options.load()
+        let level = LogLevelControl(Logger.Level(configuration.logLevel))
         LoggingSystem.bootstrap { label in
-            LineLogHandler(
-                label: label,
-                level: Logger.Level(configuration.logLevel),
-                format: configuration.logFormat == .json ? .json : .logfmt
-            )
+            LineLogHandler(label: label, level: level, format: configuration.logFormat == .json ? .json : .logfmt)
         }
         let logger = Logger(label: "wsbridge")
         let daemon: Daemon
         do {
-            daemon = try Daemon(configuration: configuration, logger: logger)
-            try await daemon.start()
+            let activated = try ActivatedSockets.fromEnvironment()
+            daemon = try Daemon(configuration: configuration, logger: logger, logLevel: level)
+            try await daemon.start(activated: activated)
         } catch {
             logger.critical("cannot start", metadata: ["wsb.error": "\(error)"])
             throw ExitCode(1)
         }
-        let signal = await SignalWaiter.waitForTermination()
-        logger.notice("signal received", metadata: ["wsb.signal": "\(signal)"])
-        await daemon.shutdown()
+        for await signal in SignalWatcher.signals() {
+            logger.notice("signal received", metadata: ["wsb.signal": "\(signal.rawValue)"])
+            switch signal {
+            case .hangup:
+                self.reload(daemon, logger: logger)
+            case .terminate, .interrupt:
+                await daemon.shutdown()
+                return
+            }
+        }
+    }
+
+    /// Re-reads the config file with the same flags; an invalid file is rejected and the old one kept.
+    private func reload(_ daemon: Daemon, logger: Logger) {
+        do {
+            try daemon.reload(try ConfigLoader.load(file: self.options.config, overrides: self.options.overrides))
+        } catch {
+            logger.error("configuration reload rejected; keeping the running configuration", metadata: ["wsb.error": "\(error)"])
+        }
     }
 }
 

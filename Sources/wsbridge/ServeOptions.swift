@@ -56,6 +56,8 @@ struct ServeOptions: ParsableArguments {
     var idleTimeout: String?
     @Option(name: .long, help: "Wait this long for the client's close frame (default 3s).")
     var closeTimeout: String?
+    @Option(name: .long, help: "On SIGTERM, close clients with 1001 over this window (default 10s).")
+    var drainTimeout: String?
     @Option(name: .long, help: "Event loop threads; 0 = one per usable CPU (default 0).")
     var eventLoops: String?
     @Option(name: .long, help: "Cap of the broker reconnect backoff (default 5s).")
@@ -77,7 +79,7 @@ struct ServeOptions: ParsableArguments {
             (.allowedOrigins, self.allowedOrigins), (.maxMessageBytes, self.maxMessageBytes),
             (.maxQueueBytes, self.maxQueueBytes), (.maxConnections, self.maxConnections),
             (.handshakeTimeout, self.handshakeTimeout), (.pingInterval, self.pingInterval),
-            (.idleTimeout, self.idleTimeout), (.closeTimeout, self.closeTimeout), (.eventLoops, self.eventLoops),
+            (.idleTimeout, self.idleTimeout), (.closeTimeout, self.closeTimeout), (.drainTimeout, self.drainTimeout), (.eventLoops, self.eventLoops),
             (.brokerReconnectMax, self.brokerReconnectMax), (.logLevel, self.logLevel), (.logFormat, self.logFormat),
         ]
         return pairs.compactMap { key, value in value.map { (key: key, value: $0) } }

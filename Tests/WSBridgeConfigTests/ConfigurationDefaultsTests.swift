@@ -28,6 +28,7 @@ final class ConfigurationDefaultsTests: XCTestCase {
         XCTAssertEqual(configuration.pingInterval, .seconds(25))
         XCTAssertEqual(configuration.idleTimeout, .seconds(60))
         XCTAssertEqual(configuration.closeTimeout, .seconds(3))
+        XCTAssertEqual(configuration.drainTimeout, .seconds(10))
         XCTAssertEqual(configuration.eventLoops, 0)
         XCTAssertEqual(configuration.brokerReconnectMax, .seconds(5))
         XCTAssertEqual(configuration.logLevel, .info)

@@ -45,6 +45,8 @@ final class TimeoutRuleTests: XCTestCase {
     func testHandshakeAndCloseTimeoutsMustBePositive() {
         XCTAssertEqual(loaded("handshake_timeout = 500ms\nconnect_timeout = 400ms")?.handshakeTimeout, .milliseconds(500))
         XCTAssertEqual(loaded("close_timeout = 1s")?.closeTimeout, .seconds(1))
+        XCTAssertEqual(loaded("drain_timeout = 30s")?.drainTimeout, .seconds(30))
+        assertSingleError("drain_timeout = 0s", "test.conf:1: drain_timeout: must be longer than 0, got \"0s\"")
         assertSingleError("handshake_timeout = 0", "test.conf:1: handshake_timeout: must be longer than 0, got \"0\"")
         assertSingleError("close_timeout = 0ms", "test.conf:1: close_timeout: must be longer than 0, got \"0ms\"")
     }

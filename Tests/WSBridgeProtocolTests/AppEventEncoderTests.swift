@@ -134,6 +134,18 @@ final class AppEventEncoderTests: XCTestCase {
         XCTAssertEqual(text(.shutdown(drainMilliseconds: 10_000)), #"{"type":"shutdown","drain_ms":10000}"#)
     }
 
+    func testStatusEchoesTheIDAndWritesTheBodyAsItStands() throws {
+        let body = ByteBuffer(string: #"{"connections":3,"apps":[{"name":"chat"}], "broker" : {"ok":true}}"#)
+        XCTAssertEqual(
+            text(.status(id: RequestID(5), body: body)),
+            #"{"type":"status","id":5,"status":{"connections":3,"apps":[{"name":"chat"}], "broker" : {"ok":true}}}"#
+        )
+        let object = try decoded(.status(id: nil, body: body))
+        XCTAssertNil(object["id"])
+        XCTAssertEqual((object["status"] as? [String: Any])?["connections"] as? Int, 3)
+        XCTAssertEqual(text(.status(id: nil, body: ByteBuffer())), #"{"type":"status","status":{}}"#, "never invalid JSON")
+    }
+
     // MARK: Escaping
 
     func testTextWithQuotesNewlinesControlsAndUnicodeIsEscapedCorrectly() throws {
@@ -168,10 +180,11 @@ final class AppEventEncoderTests: XCTestCase {
             .closed(conn: "c", user: "u", code: nil, reason: ""),
             .deliver(session: "s", user: "u", payload: ByteBuffer(), isBinary: true),
             .ok(id: nil), .error(id: nil, code: .internal, message: ""), .pong(id: nil), .shutdown(drainMilliseconds: 0),
+            .status(id: nil, body: ByteBuffer(string: "{}")),
         ]
         XCTAssertEqual(
             events.map(\.type),
-            ["welcome", "connect", "message", "closed", "deliver", "ok", "error", "pong", "shutdown"]
+            ["welcome", "connect", "message", "closed", "deliver", "ok", "error", "pong", "shutdown", "status"]
         )
         for event in events {
             XCTAssertTrue(text(event).hasPrefix("{\"type\":\"\(event.type)\""), text(event))

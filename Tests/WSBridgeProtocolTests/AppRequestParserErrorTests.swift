@@ -16,6 +16,7 @@ final class AppRequestParserErrorTests: XCTestCase {
         [("type", #""publish""#), ("id", "1"), ("all", "true"), ("data", #""x""#)],
         [("type", #""send""#), ("id", "1"), ("conn", #""c1""#), ("data", #""AA==""#), ("binary", "true")],
         [("type", #""close""#), ("id", "1"), ("conn", #""c1""#), ("code", "4000"), ("reason", #""bye""#)],
+        [("type", #""status""#), ("id", "1")],
     ]
 
     /// Values of the wrong JSON type or out of range, for each field name.

@@ -118,6 +118,12 @@ final class AppRequestParserTests: XCTestCase {
         XCTAssertEqual(try parsed(#"{"type":"ping"}"#).type, "ping")
     }
 
+    func testStatusNeedsNothingElse() throws {
+        XCTAssertEqual(try parsed(#"{"type":"status","id":5}"#), .status(id: RequestID(5)))
+        XCTAssertEqual(try parsed(#"{"type":"status","verbose":true}"#), .status(id: nil), "unknown members are ignored")
+        XCTAssertEqual(try parsed(#"{"type":"status"}"#).type, "status")
+    }
+
     // MARK: Ids
 
     func testAStringIDIsKeptAsItsRawJSONText() throws {

@@ -12,16 +12,27 @@ final class ExampleSessionTests: XCTestCase {
         frame.readableBytesView.prefix(4).map { String(format: "%02x", $0) }.joined(separator: " ")
     }
 
+    /// The daemon writes `event` as `json`, and an app reads `json` back (re-encoding it gives the
+    /// same bytes: headers come back lower-cased, as written).
     private func assertEvent(_ event: AppEvent, _ json: String, prefix: String, file: StaticString = #filePath, line: UInt = #line) {
         let frame = AppEventEncoder.frame(event, allocator: allocator)
         XCTAssertEqual(hexPrefix(frame), prefix, file: file, line: line)
         let body = frame.getSlice(at: frame.readerIndex + 4, length: frame.readableBytes - 4) ?? ByteBuffer()
         XCTAssertEqual(String(buffer: body), json, file: file, line: line)
+        switch AppEventParser.parse(ByteBuffer(string: json)) {
+        case .success(let read):
+            XCTAssertEqual(String(buffer: AppEventEncoder.encode(read, allocator: allocator)), json, file: file, line: line)
+        case .failure(let error):
+            XCTFail("an app cannot read \(json): \(error)", file: file, line: line)
+        }
     }
 
+    /// The daemon reads `json` as `expected`, and an app's encoder writes `expected` as exactly `json`.
     private func assertRequest(_ json: String, prefix: String, _ expected: AppRequest, file: StaticString = #filePath, line: UInt = #line) throws {
         XCTAssertEqual(hexPrefix(framed(json)), prefix, file: file, line: line)
         XCTAssertEqual(try parsed(json, file: file, line: line), expected, file: file, line: line)
+        XCTAssertEqual(String(buffer: AppRequestEncoder.encode(expected, allocator: allocator)), json, file: file, line: line)
+        XCTAssertEqual(AppRequestEncoder.frame(expected, allocator: allocator), framed(json), file: file, line: line)
     }
 
     func testTheDocumentedExampleSessionIsWhatTheCodecReadsAndWrites() throws {
@@ -60,6 +71,11 @@ final class ExampleSessionTests: XCTestCase {
         assertEvent(.ok(id: RequestID(3)), #"{"type":"ok","id":3}"#, prefix: "00 00 00 14")
         let bad = #"{"type":"close","id":4,"conn":"c1","code":1001}"#
         XCTAssertEqual(hexPrefix(framed(bad)), "00 00 00 2f")
+        XCTAssertEqual(
+            String(buffer: AppRequestEncoder.encode(.close(id: RequestID(4), conn: "c1", code: 1001, reason: ""), allocator: allocator)),
+            bad,
+            "the encoder leaves range checks to the daemon"
+        )
         let error = try XCTUnwrap(refusal(bad))
         assertEvent(
             .failure(error),

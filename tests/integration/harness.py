@@ -90,11 +90,16 @@ class Node:
         self.name = name
         self.log_path = os.path.join(workdir, f"{name}.log")
         self.log = open(self.log_path, "w")
+        self.app_socket = os.path.join(workdir, f"{name}.sock")
         self.process = subprocess.Popen(
             [wsbridge_binary(), "serve", "--listen", "127.0.0.1:0", "--node-id", name, "--log-format", "json",
-             "--app-socket", os.path.join(workdir, f"{name}.sock")] + args,
+             "--app-socket", self.app_socket] + args,
             stdout=self.log, stderr=subprocess.STDOUT)
-        line = wait_for(self._listening_line, timeout=20, what=f"{name} to log 'listening'")
+        try:
+            line = wait_for(self._listening_line, timeout=20, what=f"{name} to log 'listening'")
+        except BaseException:
+            self.stop()  # never leave a process behind when start-up fails
+            raise
         self.address = line["wsb.address"]
         self.port = int(self.address.rsplit(":", 1)[1])
 

@@ -1,6 +1,7 @@
 """Apps on the app socket, across two hosts on Redis: auth by app, inbound messages, app sessions,
 cluster-wide publish, and what happens when an app dies."""
 
+import os
 import threading
 
 import pytest
@@ -123,3 +124,30 @@ def test_bad_app_input_gets_error_codes_and_harms_no_one(nodes, workdir):
     with connect(node.url(user="u")) as ws:
         assert good.request({"type": "publish", "user": "u", "data": "still fine"})["type"] == "ok"
         assert ws.recv(timeout=5) == "still fine"
+
+
+def test_a_stale_socket_file_is_replaced_and_a_live_one_is_not_taken_over(workdir, nodes):
+    import socket as sockets
+    stale = f"{workdir}/host1.sock"
+    leftover = sockets.socket(sockets.AF_UNIX, sockets.SOCK_STREAM)
+    leftover.bind(stale)  # bound, never listening: what a crashed daemon leaves behind
+    leftover.close()
+    node = nodes("host1", "--auth", "insecure-query")
+    app = RawApp(stale, paths=[])
+    assert app.request({"type": "ping"})["type"] == "pong"
+    assert oct(os.stat(stale).st_mode & 0o777) == "0o660"
+
+    from harness import Node
+    with pytest.raises(AssertionError) as failed:
+        Node(workdir, "host2", ["--auth", "insecure-query", "--app-socket", stale])
+    assert "another process is listening on the app socket" in str(failed.value)
+    assert app.request({"type": "ping"})["type"] == "pong", "the first daemon keeps its socket"
+
+
+def test_peers_outside_app_allowed_uids_are_refused(nodes, workdir):
+    other_uid = str(os.getuid() + 4242)
+    node = nodes("host1", "--auth", "insecure-query", "--app-allowed-uids", other_uid)
+    with pytest.raises((EOFError, ConnectionError)):
+        RawApp(f"{workdir}/host1.sock", paths=[])
+    refused = [e for e in node.log_entries() if "app_allowed_uids" in e.get("msg", "")]
+    assert refused and f"uid={os.getuid()}" in refused[0]["wsb.peer"]

@@ -63,3 +63,29 @@ def test_every_config_key_is_also_a_serve_flag():
     help_text = run("serve", "--help").stdout
     missing = [k for k in keys if "--" + k.replace("_", "-") not in help_text]
     assert not missing, f"config keys without a serve flag: {missing}"
+
+
+def test_publish_and_status_go_through_the_daemons_app_socket(nodes, workdir):
+    import json
+    node = nodes("host1", "--auth", "insecure-query")
+    socket_path = os.path.join(workdir, "host1.sock")
+    with connect(node.url(user="ann")) as ann:
+        result = run("publish", "--app-socket", socket_path, "--user", "ann", "via the daemon")
+        assert result.returncode == 0, result.stderr
+        assert ann.recv(timeout=5) == "via the daemon"
+        result = run("publish", "--app-socket", socket_path, "--all", "--json", '{"x":1}')
+        assert result.returncode == 0, result.stderr
+        assert ann.recv(timeout=5) == '{"x":1}'
+
+        status = json.loads(run("status", "--app-socket", socket_path, "--json").stdout)
+        assert status["node"] == "host1"
+        assert status["connections"]["websocket"] == 1
+        assert status["broker"] == {"kind": "embedded", "target": "embedded", "linked": True, "reconnects": 0}
+        text = run("status", "--app-socket", socket_path).stdout
+        assert "node        host1" in text and "1 WebSocket" in text, text
+
+
+def test_tools_report_a_missing_daemon_clearly(workdir):
+    result = run("status", "--app-socket", os.path.join(workdir, "none.sock"))
+    assert result.returncode == 1
+    assert "cannot connect to the wsbridge app socket" in result.stderr

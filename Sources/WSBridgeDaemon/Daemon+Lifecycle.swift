@@ -1,0 +1,163 @@
+import Logging
+import NIOCore
+import WSBridgeAppLink
+import WSBridgeBroker
+import WSBridgeConfig
+import WSBridgeCore
+import WSBridgeEdge
+import WSBridgeSystem
+
+extension Daemon {
+    /// The configuration in force (the last one that loaded without errors).
+    public var current: WSBridgeConfiguration { self.live.withLockedValue { $0 } }
+
+    /// Links the broker, starts the heartbeats, then listens: on the sockets systemd passed
+    /// (`activated`), or on `listen` and `app_socket`. Tells systemd READY=1 at the end. Returns the
+    /// WebSocket listener's address.
+    @discardableResult
+    public func start(activated: ActivatedSockets = ActivatedSockets()) async throws -> SocketAddress? {
+        let router = self.router
+        let source: DeliverySource = self.broker is EmbeddedBroker ? .embedded : .redis
+        let logger = self.logger
+        let brokerName = self.broker.displayName
+        self.broker.start(
+            handler: BrokerHandler(
+                received: { messages in router.route(messages, source: source) },
+                linkChanged: { linked in
+                    if linked {
+                        logger.info("broker linked", metadata: ["wsb.broker": "\(brokerName)"])
+                    } else {
+                        logger.warning("broker link down", metadata: ["wsb.broker": "\(brokerName)"])
+                    }
+                }
+            )
+        )
+        let interval = self.edge.settings.heartbeatInterval
+        _ = try await router.collect { shard in shard.startHeartbeat(interval: interval) }.get()
+
+        if let descriptor = activated.app {
+            try await self.appServer.adopt(descriptor: descriptor)
+            logger.notice("listening", metadata: ["wsb.listener": "app", "wsb.address": "fd \(descriptor) (socket activation)"])
+        } else {
+            try await self.appServer.bind(path: self.configuration.appSocket)
+        }
+        let address: SocketAddress?
+        if let descriptor = activated.webSocket {
+            address = try await self.server.adopt(descriptor: descriptor).get()
+        } else {
+            let listen = self.configuration.listen
+            address = try await self.server.bind(host: listen.host, port: listen.port).get()
+        }
+        self.logger.notice(
+            "listening",
+            metadata: [
+                "wsb.listener": "websocket",
+                "wsb.address": "\(address.map(Self.hostPort) ?? self.configuration.listen.description)",
+                "wsb.activated": "\(activated.webSocket != nil)",
+                "wsb.path": "\(self.configuration.wsPath)",
+                "wsb.broker": "\(brokerName)",
+                "wsb.auth": "\(self.configuration.auth.rawValue)",
+                "wsb.node": "\(self.configuration.nodeID)",
+                "wsb.event_loops": "\(router.eventLoops.count)",
+            ]
+        )
+        let loop = router.eventLoops[0]
+        self.notifier.ready(status: "listening")
+        self.notifier.startWatchdog(on: loop, logger: logger) { true }
+        if self.notifier.isSupervised {
+            let task = loop.scheduleRepeatedAsyncTask(initialDelay: .seconds(1), delay: .seconds(5)) { _ in
+                self.router.snapshot().map { snapshot in
+                    self.notifier.status(self.statusLine(snapshot))
+                }
+            }
+            self.statusTask.withLockedValue { $0 = task }
+        }
+        return address
+    }
+
+    /// Publishes a raw channel message (an envelope) to every host through the broker.
+    public func publish(_ message: ByteBuffer) -> EventLoopFuture<Void> {
+        self.broker.publish(message)
+    }
+
+    /// Drains and stops: stops accepting, tells attached apps (`shutdown`), closes WebSocket clients with
+    /// 1001 spread over `drain_timeout` (so they do not all reconnect elsewhere at once), waits for them
+    /// (at most the window plus `close_timeout`), then unlinks the broker and stops the event loops.
+    public func shutdown() async {
+        let configuration = self.current
+        let window = TimeAmount(configuration.drainTimeout)
+        self.logger.notice("draining", metadata: ["wsb.drain_ms": "\(window.nanoseconds / 1_000_000)"])
+        self.notifier.stopping(status: "draining")
+        self.notifier.stopWatchdog()
+        self.statusTask.withLockedValue { $0?.cancel(); $0 = nil }
+        try? await self.server.stopAccepting().get()
+        await self.appServer.stopAccepting()
+        self.appLink.announceShutdown(drainMilliseconds: Int(window.nanoseconds / 1_000_000))
+        _ = try? await self.router.collect { shard in
+            shard.stopHeartbeat()
+            shard.drain(over: window) { session in
+                (session as? WebSocketConnection)?.close(.goingAway, reason: "server shutting down")
+            }
+        }.get()
+        let deadline = NIODeadline.now() + window + TimeAmount(configuration.closeTimeout)
+        while NIODeadline.now() < deadline, self.edge.counters.openWebSockets.load(ordering: .relaxed) > 0 {
+            try? await Task.sleep(nanoseconds: 20_000_000)
+        }
+        try? await self.broker.shutdown().get()
+        self.logger.notice("stopped")
+        if self.ownsGroup {
+            try? await self.group.shutdownGracefully()
+        }
+    }
+
+    /// Applies a new configuration: the reloadable keys take effect for what happens next (new
+    /// connections, new handshakes, log lines); open connections stay. Changed keys that need a restart
+    /// are named in the log and left as they were. Returns the keys applied and those ignored.
+    @discardableResult
+    public func reload(_ new: WSBridgeConfiguration) throws -> (applied: [ConfigKey], needRestart: [ConfigKey]) {
+        self.notifier.reloading()
+        defer { self.notifier.ready(status: "reloaded") }
+        let old = self.current
+        let changed = new.changedKeys(comparedTo: old)
+        let applied = changed.filter(\.reloadable)
+        let needRestart = changed.filter { !$0.reloadable }
+        var effective = new
+        // What cannot change live keeps its old value, so settings built from `effective` stay coherent.
+        effective.listen = old.listen
+        effective.wsPath = old.wsPath
+        effective.appSocket = old.appSocket
+        effective.maxFrameBytes = old.maxFrameBytes
+        effective.appSocketMode = old.appSocketMode
+        effective.redis = old.redis
+        effective.channel = old.channel
+        effective.compatUserField = old.compatUserField
+        effective.nodeID = old.nodeID
+        effective.auth = old.auth
+        effective.eventLoops = old.eventLoops
+        effective.brokerReconnectMax = old.brokerReconnectMax
+        effective.logFormat = old.logFormat
+        let authenticator = try Self.makeAuthenticator(effective, appLink: self.appLink, logger: self.logger)
+        self.edge.settings = EdgeSettings(effective)
+        self.edge.authenticator = authenticator
+        self.appLink.settings = AppLinkSettings(effective)
+        self.logLevel?.level = Logger.Level(rawValue: effective.logLevel.rawValue) ?? .info
+        self.live.withLockedValue { $0 = effective }
+        self.logger.notice(
+            "configuration reloaded",
+            metadata: ["wsb.applied": "\(applied.map(\.rawValue).joined(separator: ","))"]
+        )
+        if !needRestart.isEmpty {
+            self.logger.warning(
+                "changed settings need a restart to take effect",
+                metadata: ["wsb.keys": "\(needRestart.map(\.rawValue).joined(separator: ","))"]
+            )
+        }
+        return (applied, needRestart)
+    }
+
+    func statusLine(_ snapshot: RegistrySnapshot) -> String {
+        let apps = self.appLink.counters.appsAttached.load(ordering: .relaxed)
+        let linked = self.broker.isLinked ? "linked" : "DOWN"
+        return "\(snapshot.sessions) sessions, \(snapshot.usersAcrossShards) users, \(apps) apps, broker \(linked)"
+    }
+}

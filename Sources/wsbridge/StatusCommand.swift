@@ -1,0 +1,67 @@
+import ArgumentParser
+import Foundation
+import WSBridgeConfig
+
+struct StatusCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status",
+        abstract: "Show what the running daemon holds: connections, users, apps, broker, limits hit."
+    )
+
+    @Option(name: .long, help: "Config file to read app_socket from.")
+    var config: String?
+    @Option(name: .long, help: "The daemon's app socket (default: the config file's, else wsbridge-app.sock).")
+    var appSocket: String?
+    @Flag(name: .long, help: "Print the status as one JSON object.")
+    var json = false
+
+    func run() async throws {
+        let overrides: [ConfigLoader.Override] = self.appSocket.map { [(.appSocket, $0)] } ?? []
+        let socket: String
+        do {
+            socket = try ConfigLoader.load(file: self.config, overrides: overrides).appSocket
+        } catch {
+            throw ValidationError(error.description)
+        }
+        let asJSON = self.json
+        try await withAppClient(socket: socket, name: "wsbridge-status") { client in
+            let body = try await client.status()
+            let text = String(buffer: body)
+            print(asJSON ? text : StatusReport.render(text))
+        }
+    }
+}
+
+/// The human-readable form of the daemon's status JSON.
+enum StatusReport {
+    static func render(_ json: String) -> String {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any] else {
+            return json
+        }
+        func dict(_ key: String) -> [String: Any] { object[key] as? [String: Any] ?? [:] }
+        func int(_ value: Any?) -> Int { (value as? NSNumber)?.intValue ?? 0 }
+        let broker = dict("broker")
+        let connections = dict("connections")
+        var lines: [String] = []
+        lines.append("node        \(object["node"] ?? "?")  (wsbridge \(object["version"] ?? "?"), up \(Self.duration(int(object["uptime_seconds"]))))")
+        let linked = (broker["linked"] as? Bool) == true ? "linked" : "DOWN"
+        lines.append("broker      \(broker["kind"] ?? "?") \(broker["target"] ?? "")  \(linked), \(int(broker["reconnects"])) reconnects")
+        lines.append("connections \(int(connections["websocket"])) WebSocket, \(int(connections["tcp"])) TCP, \(int(connections["sessions"])) sessions")
+        lines.append("users       \(int(object["users"]))")
+        let apps = object["apps"] as? [[String: Any]] ?? []
+        lines.append("apps        \(apps.count)")
+        for app in apps {
+            let paths = (app["paths"] as? [String] ?? []).joined(separator: ",")
+            lines.append("  \(app["name"] ?? "?")  pid \(int(app["pid"])) uid \(int(app["uid"]))  paths \(paths.isEmpty ? "-" : paths)  \(int(app["connections"])) connections")
+        }
+        let limits = dict("limits_hit").filter { int($0.value) > 0 }.sorted { $0.key < $1.key }
+        lines.append("limits hit  " + (limits.isEmpty ? "none" : limits.map { "\($0.key) \(int($0.value))" }.joined(separator: ", ")))
+        let counters = dict("counters").sorted { $0.key < $1.key }.map { "\($0.key) \(int($0.value))" }
+        lines.append("counters    " + counters.joined(separator: ", "))
+        return lines.joined(separator: "\n")
+    }
+
+    static func duration(_ seconds: Int) -> String {
+        seconds >= 3600 ? "\(seconds / 3600)h\(seconds % 3600 / 60)m" : seconds >= 60 ? "\(seconds / 60)m\(seconds % 60)s" : "\(seconds)s"
+    }
+}
