@@ -4,6 +4,7 @@ a real installation is never replaced or purged by the tests."""
 import gzip
 import hashlib
 import os
+import pwd
 import re
 import signal
 import socket
@@ -14,7 +15,7 @@ import urllib.request
 
 import pytest
 
-from conftest import ROOT, debian_version, product_version, require_tool, run
+from debtools import ROOT, debian_version, product_version, require_tool, run
 
 UNITS = ["wsbridge.service", "wsbridge.socket", "wsbridge-app.socket"]
 MAN = {"wsbridge.8": "man8", "wsbridge.conf.5": "man5", "wsbridge-protocol.7": "man7"}
@@ -228,34 +229,60 @@ class TestInstalled:
         result = run("systemd-analyze", "verify", *[f"/lib/systemd/system/{u}" for u in UNITS], check=False)
         assert result.returncode == 0 and result.stdout + result.stderr == "", result.stdout + result.stderr
 
-    def test_daemon_runs_as_wsbridge_and_stops_on_sigterm(self, installed):
-        """The installed (static) binary serves /healthz as the wsbridge user with the packaged
-        config, on a loopback port and an app socket in /run/wsbridge, and exits 0 on SIGTERM."""
+    def test_daemon_runs_as_wsbridge_under_socket_activation(self, installed):
+        """The installed (static) binary, as the user wsbridge with the packaged config, takes the two
+        sockets by the names the socket units give them, tells NOTIFY_SOCKET it is ready, answers
+        /healthz on the activated listener, and drains and exits 0 on SIGTERM. systemd is not PID 1
+        here: systemd-socket-activate passes the sockets, as the units would (loopback only: the
+        guard --listen 127.0.0.1:1 cannot be bound by wsbridge, so only the passed socket can serve)."""
+        require_tool("systemd-socket-activate")
         port = free_port()
-        app_socket = "/run/wsbridge/test-app.sock"
+        app_socket, notify_path = "/run/wsbridge/test-app.sock", "/run/wsbridge/test-notify.sock"
+        notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        notify.bind(notify_path)
+        notify.settimeout(0.2)
+        os.chown(notify_path, pwd.getpwnam("wsbridge").pw_uid, -1)
+        messages = []
+
+        def saw(needle):
+            while True:
+                try:
+                    messages.append(notify.recv(4096).decode())
+                except (socket.timeout, BlockingIOError):
+                    return any(needle in m for m in messages)
+
+        # setpriv execs (no fork), so LISTEN_PID stays the daemon's process id.
         process = subprocess.Popen(
-            ["runuser", "-u", "wsbridge", "--", "/usr/bin/wsbridge", "serve", "--config",
-             "/etc/wsbridge/wsbridge.conf", "--listen", f"127.0.0.1:{port}", "--app-socket", app_socket],
+            ["systemd-socket-activate", "-l", f"127.0.0.1:{port}", "-l", app_socket, "--fdname=ws:app",
+             "-E", f"NOTIFY_SOCKET={notify_path}",
+             "setpriv", "--reuid=wsbridge", "--regid=wsbridge", "--init-groups", "--",
+             "/usr/bin/wsbridge", "serve", "--config", "/etc/wsbridge/wsbridge.conf", "--listen", "127.0.0.1:1"],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         try:
             deadline, status = time.monotonic() + 20, None
-            while time.monotonic() < deadline and process.poll() is None:
+            while time.monotonic() < deadline and process.poll() is None and status is None:
                 try:
                     with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as response:
                         status = response.status
-                        break
                 except OSError:
-                    time.sleep(0.1)
-            assert status == 200, process.stdout.read() if process.poll() is not None else "no answer"
-            assert stat.S_ISSOCK(os.stat(app_socket).st_mode)
-        finally:
+                    time.sleep(0.2)
+            assert status == 200, "no answer on /healthz" if process.poll() is None else process.stdout.read()
+            deadline = time.monotonic() + 10
+            while not saw("READY=1") and time.monotonic() < deadline:
+                pass
+            assert saw("READY=1"), messages
             process.send_signal(signal.SIGTERM)
-            try:
-                output, _ = process.communicate(timeout=30)
-            except subprocess.TimeoutExpired:
+            output, _ = process.communicate(timeout=30)
+            assert process.returncode == 0, output
+            assert saw("STOPPING=1"), messages
+        finally:
+            if process.poll() is None:
                 process.kill()
-                output, _ = process.communicate()
-        assert process.returncode == 0, output
+                process.communicate()
+            notify.close()
+            for path in (notify_path, app_socket):
+                if os.path.exists(path):
+                    os.unlink(path)
 
     def test_reinstall_runs_the_upgrade_path(self, installed):
         with open("/etc/wsbridge/wsbridge.conf", "a", encoding="utf-8") as f:

@@ -6,7 +6,7 @@ import subprocess
 
 import pytest
 
-from conftest import ROOT, long_options, product_version, require_tool, run
+from debtools import ROOT, long_options, product_version, require_tool, run
 
 PAGES = ["wsbridge.8", "wsbridge.conf.5", "wsbridge-protocol.7"]
 

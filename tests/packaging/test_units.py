@@ -5,7 +5,7 @@ import shutil
 
 import pytest
 
-from conftest import ROOT, require_tool, run
+from debtools import ROOT, require_tool, run
 
 PACKAGING = os.path.join(ROOT, "packaging")
 
