@@ -160,3 +160,23 @@ def test_protocol_page_covers_every_message_and_error_code(man_pages):
         assert f".B {name}\n" in error_section, f"error code {name} not in wsbridge-protocol(7)"
     for word in ["big\\-endian", "max_frame_bytes", "app_max_queue_bytes", "connect_timeout"]:
         assert word in troff
+
+
+def test_exit_statuses_are_the_documented_ones(man_pages, wsbridge_bin, tmp_path):
+    """EXIT STATUS of wsbridge(8): 0 success, 1 configuration or runtime error, 64 usage error."""
+    status = section(text_of(man_pages["wsbridge.8"]), "EXIT STATUS")
+    assert ".B 64\nA usage error" in status and ".B 1\nAn invalid configuration" in status
+    bad = tmp_path / "bad.conf"
+    bad.write_text("lisen = 127.0.0.1:8080\n")
+    cases = [
+        ([wsbridge_bin, "--version"], 0),
+        ([wsbridge_bin, "no-such-command"], 64),
+        ([wsbridge_bin, "serve", "--no-such-option"], 64),
+        ([wsbridge_bin, "check-config", "--config", str(bad)], 1),
+        ([wsbridge_bin, "serve", "--config", str(bad), "--listen", "127.0.0.1:0",
+          "--app-socket", str(tmp_path / "app.sock")], 1),
+        ([wsbridge_bin, "status", "--app-socket", str(tmp_path / "nobody-listens.sock")], 1),
+    ]
+    for argv, expected in cases:
+        result = subprocess.run(argv, capture_output=True, text=True, timeout=30)
+        assert result.returncode == expected, f"{' '.join(argv[1:])}: exit {result.returncode}\n{result.stderr}"

@@ -129,3 +129,18 @@ def test_packaged_config_is_the_example_with_two_keys_set(tmp_path, wsbridge_bin
     conf = tmp_path / "wsbridge.conf"
     conf.write_text("\n".join(packaged) + "\n")
     run(wsbridge_bin, "check-config", "--config", str(conf))
+
+
+def test_build_refuses_a_version_without_a_changelog_entry(tmp_path):
+    """The package version follows WSBridgeVersion.swift; a new version without a changelog entry
+    stops make deb at once, with what to do."""
+    (tmp_path / "packaging").mkdir()
+    shutil.copy(os.path.join(PACKAGING, "build-deb.sh"), tmp_path / "packaging")
+    shutil.copy(os.path.join(PACKAGING, "changelog"), tmp_path / "packaging")
+    version_file = tmp_path / "Sources" / "WSBridgeCore" / "WSBridgeVersion.swift"
+    version_file.parent.mkdir(parents=True)
+    version_file.write_text('public enum WSBridgeVersion {\n    public static let string = "99.0.0"\n}\n')
+    result = run(str(tmp_path / "packaging" / "build-deb.sh"), check=False, cwd=str(tmp_path),
+                 env=dict(os.environ, SWIFT="false"))
+    assert result.returncode != 0
+    assert "add an entry" in result.stderr and "99.0.0-1" in result.stderr, result.stderr
