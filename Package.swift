@@ -13,6 +13,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
         .package(url: "https://github.com/apple/swift-atomics.git", from: "1.3.0"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
     ],
     targets: [
         // System libraries: a module map and a shim header, nothing else.
@@ -84,6 +86,7 @@ let package = Package(
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Atomics", package: "swift-atomics"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
             ]
         ),
 
@@ -135,12 +138,28 @@ let package = Package(
             ]
         ),
 
+        // The admin listener: /metrics (Prometheus text format, rendered by swift-prometheus), /healthz
+        // and /readyz. Knows nothing of the daemon's parts: it renders a MetricsSnapshot.
+        .target(
+            name: "WSBridgeAdmin",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ]
+        ),
+
         // Composition root: config -> services, in dependency order.
         .target(
             name: "WSBridgeDaemon",
             dependencies: [
                 "WSBridgeSystem",
+                "WSBridgeAdmin",
                 "WSBridgeAppLink",
+                "WSBridgeProtocol",
                 "WSBridgeJSON",
                 "WSBridgeConfig",
                 "WSBridgeAuth",
@@ -151,6 +170,7 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Atomics", package: "swift-atomics"),
             ]
         ),
 
@@ -214,6 +234,8 @@ let package = Package(
             dependencies: [
                 "WSBridgeCore",
                 "WSBridgeTestSupport",
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -259,6 +281,16 @@ let package = Package(
             ]
         ),
         .testTarget(name: "WSBridgeSystemTests", dependencies: ["WSBridgeSystem"]),
+        .testTarget(
+            name: "WSBridgeAdminTests",
+            dependencies: [
+                "WSBridgeAdmin",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
         .testTarget(
             name: "WSBridgeDaemonTests",
             dependencies: [

@@ -18,7 +18,7 @@ public struct AppAuthenticator: HandshakeAuthenticator {
 
     public func authenticate(_ request: HandshakeRequest, on eventLoop: EventLoop) -> EventLoopFuture<HandshakeDecision> {
         guard let app = self.link.directory.pickApp(for: request.path) else {
-            return eventLoop.makeSucceededFuture(.reject(status: .serviceUnavailable, reason: "no app serves this path"))
+            return eventLoop.makeSucceededFuture(.reject(status: .serviceUnavailable, reason: "no app serves this path", kind: .noApp))
         }
         let promise = eventLoop.makePromise(of: HandshakeDecision.self)
         let directory = self.link.directory
@@ -26,7 +26,7 @@ public struct AppAuthenticator: HandshakeAuthenticator {
         let connection = request.connection
         // Always runs: answers 503 if the app is silent, and forgets an accept whose client left.
         eventLoop.scheduleTask(in: self.link.settings.connectTimeout) {
-            directory.expire(connection)?.succeed(.reject(status: .serviceUnavailable, reason: "no answer from the app in time"))
+            directory.expire(connection)?.succeed(.reject(status: .serviceUnavailable, reason: "no answer from the app in time", kind: .appTimeout))
         }
         app.emit(
             .connect(
@@ -39,7 +39,7 @@ public struct AppAuthenticator: HandshakeAuthenticator {
     }
 
     public func abandoned(_ connection: ConnectionID) {
-        self.link.directory.expire(connection)?.succeed(.reject(status: .serviceUnavailable, reason: "client went away"))
+        self.link.directory.expire(connection)?.succeed(.reject(status: .serviceUnavailable, reason: "client went away", kind: .clientGone))
     }
 
     static func describe(_ address: SocketAddress) -> String {

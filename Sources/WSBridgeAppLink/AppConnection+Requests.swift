@@ -21,7 +21,7 @@ extension AppConnection {
         case .accept(let id, let conn, let user):
             self.decide(ticket, id: id, conn: conn, app: app, decision: .accept(user: user))
         case .reject(let id, let conn, let status, let reason):
-            let decision = HandshakeDecision.reject(status: HTTPResponseStatus(statusCode: status), reason: reason)
+            let decision = HandshakeDecision.reject(status: HTTPResponseStatus(statusCode: status), reason: reason, kind: .appRejected)
             self.decide(ticket, id: id, conn: conn, app: app, decision: decision)
         case .register(let id, let session, let user):
             self.register(ticket, id: id, session: session, user: user)
@@ -153,7 +153,7 @@ extension AppConnection {
     }
 
     func replyError(_ ticket: ReplySequencer.Ticket, _ error: AppProtocolError) {
-        self.link.counters.countError(error.code)
+        self.noteError(error)
         self.reply(ticket, .failure(error))
     }
 }

@@ -77,7 +77,10 @@ final class AppConnection: ChannelInboundHandler {
     func channelWritabilityChanged(context: ChannelHandlerContext) {
         if !context.channel.isWritable, case .attached = self.state {
             self.link.counters.slowConsumerDisconnects.wrappingIncrement(ordering: .relaxed)
-            self.logger.warning("disconnecting slow app", metadata: ["wsb.limit_bytes": "\(self.link.settings.maxQueueBytes)"])
+            self.link.slowConsumerLog.log(
+                "disconnecting slow app", level: .warning,
+                metadata: ["wsb.limit_bytes": "\(self.link.settings.maxQueueBytes)"], to: self.logger
+            )
             self.fail(.slowConsumer(limit: self.link.settings.maxQueueBytes))
         }
         context.fireChannelWritabilityChanged()
@@ -111,13 +114,22 @@ final class AppConnection: ChannelInboundHandler {
 
     /// Answers a request that failed with an `error` event; closes the connection if the error says so.
     func fail(_ error: AppProtocolError) {
-        self.link.counters.countError(error.code)
-        self.logger.debug("app request failed", metadata: ["wsb.code": "\(error.code.rawValue)", "wsb.error": "\(error.message)"])
+        self.noteError(error)
         self.reply(self.replies.take(), .failure(error))
         if error.closesConnection, let context = self.context {
             let channel = context.channel
             context.writeAndFlush(NIOAny(ByteBuffer())).whenComplete { _ in channel.close(promise: nil) }
         }
+    }
+
+    /// Counts an `error` sent to the app and logs it at a bounded rate: an app stuck in a loop of bad
+    /// requests must not flood the log.
+    func noteError(_ error: AppProtocolError) {
+        self.link.counters.countError(error.code)
+        self.link.errorLog.log(
+            "app request failed", level: .notice,
+            metadata: ["wsb.code": "\(error.code.rawValue)", "wsb.error": "\(error.message)"], to: self.logger
+        )
     }
 
     // MARK: Detaching
@@ -135,7 +147,7 @@ final class AppConnection: ChannelInboundHandler {
         self.sessions = [:]
         let (pending, pinned) = self.link.directory.detach(app.id)
         for promise in pending {
-            promise.succeed(.reject(status: .serviceUnavailable, reason: "the app serving this path went away"))
+            promise.succeed(.reject(status: .serviceUnavailable, reason: "the app serving this path went away", kind: .appGone))
         }
         for connection in pinned {
             connection.close(.serviceRestart, reason: "app went away")

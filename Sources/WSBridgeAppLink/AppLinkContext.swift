@@ -11,6 +11,10 @@ public final class AppLinkContext: Sendable {
     public let router: Router
     public let logger: Logger
     public let counters = AppLinkCounters()
+    /// Bound the log lines of what an app (or a stranger on the socket) can repeat at will.
+    let errorLog = RateLimitedLog()
+    let slowConsumerLog = RateLimitedLog()
+    let refusedPeerLog = RateLimitedLog()
     let directory = AppDirectory()
     let version: String
     private let liveSettings: NIOLockedValueBox<AppLinkSettings>

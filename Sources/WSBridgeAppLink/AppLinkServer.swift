@@ -58,7 +58,10 @@ public final class AppLinkServer: Sendable {
                     let settings = link.settings
                     if let allowed = settings.allowedUIDs, !allowed.contains(peer?.uid ?? UInt32.max) {
                         link.counters.refusedPeers.wrappingIncrement(ordering: .relaxed)
-                        link.logger.warning("app refused: uid not in app_allowed_uids", metadata: ["wsb.peer": "\(peer.map { "\($0)" } ?? "unknown")"])
+                        link.refusedPeerLog.log(
+                            "app refused: uid not in app_allowed_uids", level: .warning,
+                            metadata: ["wsb.peer": "\(peer.map { "\($0)" } ?? "unknown")"], to: link.logger
+                        )
                         channel.close(promise: nil)
                         return
                     }

@@ -7,6 +7,7 @@ extension ConfigDraft {
         resolveJWTSecret(into: &errors)
         resolveJWTPublicKey(into: &errors)
         checkAuthHasKeys(into: &errors)
+        checkAdminListenerIsApart(into: &errors)
         checkShorter(
             .pingInterval, configuration.pingInterval, than: .idleTimeout, configuration.idleTimeout,
             blaming: .idleTimeout, zeroTurnsOff: true, into: &errors)
@@ -17,6 +18,17 @@ extension ConfigDraft {
                 blaming: .connectTimeout, into: &errors)
         }
         return errors
+    }
+
+    /// The admin listener never shares the public address (both would fail to bind, and metrics must
+    /// not reach the public port's clients). Port 0 on both is fine: each gets its own free port.
+    private mutating func checkAdminListenerIsApart(into errors: inout [ConfigError]) {
+        guard !failedKeys.contains(.adminListen), !failedKeys.contains(.listen),
+            let admin = configuration.adminListen, admin == configuration.listen, admin.port != 0
+        else { return }
+        errors.append(origin(of: .adminListen).error(
+            .adminListen, "must differ from listen (\(configuration.listen)): metrics are not served on the public port"))
+        markFailed(.adminListen)
     }
 
     private mutating func resolveJWTSecret(into errors: inout [ConfigError]) {

@@ -63,6 +63,8 @@ struct ConfigDraft {
                 throw .expected("a URL path starting with / (no spaces, ? or #)", got: value)
             }
             configuration.wsPath = value
+        case .adminListen:
+            configuration.adminListen = try ListenAddress.parseOptional(value)
         case .appSocket:
             try UnixSocketPath.validate(value)
             configuration.appSocket = value

@@ -11,6 +11,7 @@ extension ConfigKey {
         switch self {
         case .listen: return "127.0.0.1:8080"
         case .wsPath: return "/ws"
+        case .adminListen: return "127.0.0.1:9188"
         case .appSocket: return "wsbridge-app.sock"
         case .maxFrameBytes: return "1MiB"
         case .appMaxQueueBytes: return "4MiB"
@@ -44,6 +45,8 @@ extension ConfigKey {
             return "WebSocket/HTTP listener, HOST:PORT or [IPv6]:PORT; port 0 picks a free port."
         case .wsPath:
             return "URL path that accepts WebSocket upgrades; starts with /."
+        case .adminListen:
+            return "Admin HTTP listener for /metrics, /healthz and /readyz, HOST:PORT; empty or off = none."
         case .appSocket:
             return "Unix socket where local apps attach (the package sets /run/wsbridge/app.sock)."
         case .maxFrameBytes:

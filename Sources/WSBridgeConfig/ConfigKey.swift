@@ -5,6 +5,7 @@
 public enum ConfigKey: String, CaseIterable, Sendable {
     case listen
     case wsPath = "ws_path"
+    case adminListen = "admin_listen"
     case appSocket = "app_socket"
     case maxFrameBytes = "max_frame_bytes"
     case appMaxQueueBytes = "app_max_queue_bytes"
@@ -40,7 +41,7 @@ public enum ConfigKey: String, CaseIterable, Sendable {
     }
 
     /// Whether a changed value takes effect on SIGHUP without a restart. Keys that shape
-    /// sockets, threads or identity (listener, app socket, frame size, broker, node id, auth mode,
+    /// sockets, threads or identity (listeners, app socket, frame size, broker, node id, auth mode,
     /// log format) need one.
     public var reloadable: Bool {
         switch self {
@@ -49,7 +50,7 @@ public enum ConfigKey: String, CaseIterable, Sendable {
             .jwtSecret, .jwtSecretFile, .jwtPublicKeyFile, .jwtLeeway,
             .appMaxQueueBytes, .connectTimeout, .appAllowedUIDs:
             return true
-        case .listen, .wsPath, .appSocket, .maxFrameBytes, .appSocketMode, .redis, .channel, .compatUserField,
+        case .listen, .wsPath, .adminListen, .appSocket, .maxFrameBytes, .appSocketMode, .redis, .channel, .compatUserField,
             .nodeID, .auth, .eventLoops, .brokerReconnectMax, .logFormat:
             return false
         }

@@ -18,6 +18,17 @@ public struct ListenAddress: Sendable, Equatable, CustomStringConvertible {
         host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
     }
 
+    /// The value that turns an optional listener off (`admin_listen = off`); an empty value does too.
+    static let off = "off"
+
+    /// Reads an optional listener: `nil` for an empty value or `off` (any case), else ``parse(_:)``.
+    static func parseOptional(_ text: String) throws(ConfigValueError) -> ListenAddress? {
+        if text.isEmpty || text.lowercased() == Self.off {
+            return nil
+        }
+        return try self.parse(text)
+    }
+
     /// Reads `HOST:PORT` or `[IPV6]:PORT`.
     static func parse(_ text: String) throws(ConfigValueError) -> ListenAddress {
         let expected = "HOST:PORT (or [IPV6]:PORT)"

@@ -29,6 +29,7 @@ extension WSBridgeConfiguration: CustomStringConvertible {
         switch key {
         case .listen: return listen.description
         case .wsPath: return wsPath
+        case .adminListen: return adminListen?.description ?? ListenAddress.off
         case .appSocket: return appSocket
         case .maxFrameBytes: return ConfigValue.format(bytes: maxFrameBytes)
         case .appMaxQueueBytes: return ConfigValue.format(bytes: appMaxQueueBytes)

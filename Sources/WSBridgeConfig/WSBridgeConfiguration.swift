@@ -8,6 +8,9 @@ public struct WSBridgeConfiguration: Sendable, Equatable {
     public var listen: ListenAddress
     /// `ws_path`: the URL path that accepts upgrades; starts with `/`.
     public var wsPath: String
+    /// `admin_listen`: the admin HTTP listener (`/metrics`, `/healthz`, `/readyz`), or `nil` when off.
+    /// Kept apart from ``listen`` so that metrics never share the public port.
+    public var adminListen: ListenAddress?
     /// `app_socket`: the Unix socket where local apps attach.
     public var appSocket: String
     /// `max_frame_bytes`: the largest app-protocol frame, 1 KiB to 64 MiB.
@@ -72,6 +75,7 @@ public struct WSBridgeConfiguration: Sendable, Equatable {
     public init() {
         listen = ListenAddress(host: "127.0.0.1", port: 8080)
         wsPath = "/ws"
+        adminListen = ListenAddress(host: "127.0.0.1", port: 9188)
         appSocket = "wsbridge-app.sock"
         maxFrameBytes = 1 << 20
         appMaxQueueBytes = 4 << 20

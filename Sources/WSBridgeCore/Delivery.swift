@@ -2,8 +2,11 @@ import NIOCore
 
 /// Where a message entered wsbridge; deliveries are counted by source.
 public enum DeliverySource: String, Sendable, CaseIterable {
+    /// From the Redis channel (whoever published it: another host, an app, a cron job).
     case redis
+    /// From the embedded broker.
     case embedded
+    /// From an app straight to one of its connections (`send`), without the broker.
     case app
 }
 

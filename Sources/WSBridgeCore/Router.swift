@@ -1,4 +1,5 @@
 import Atomics
+import CoreMetrics
 import Logging
 import NIOCore
 
@@ -16,13 +17,16 @@ public final class Router: Sendable {
     private let routedMessages = ManagedAtomic<Int>(0)
 
     /// One shard per event loop of `eventLoops`.
-    public init(eventLoops: [EventLoop], parser: EnvelopeParser, logger: Logger) {
+    ///
+    /// - Parameter deliveryLatency: where each shard records, once per message it wrote, the time from
+    ///   the message's arrival at wsbridge to the flush of the batch; `nil` records nothing.
+    public init(eventLoops: [EventLoop], parser: EnvelopeParser, logger: Logger, deliveryLatency: CoreMetrics.Timer? = nil) {
         self.shards = eventLoops.enumerated().map { index, loop in
-            ShardHandle(Shard(eventLoop: loop, index: index))
+            ShardHandle(Shard(eventLoop: loop, index: index, deliveryLatency: deliveryLatency))
         }
         self.parser = parser
         self.logger = logger
-        self.invalidLog = RateLimitedLog(interval: .seconds(10))
+        self.invalidLog = RateLimitedLog()
     }
 
     /// The shard of `eventLoop`. Must be called on that loop.
@@ -69,18 +73,17 @@ public final class Router: Sendable {
 
     private func countInvalid(_ error: EnvelopeError, message: ByteBuffer) {
         let total = self.invalidMessages.wrappingIncrementThenLoad(ordering: .relaxed)
-        if let suppressed = self.invalidLog.shouldLog(now: .now()) {
-            self.logger.warning(
-                "invalid message on the channel",
-                metadata: [
-                    "wsb.code": "\(error.code.rawValue)",
-                    "wsb.error": "\(error.detail)",
-                    "wsb.bytes": "\(message.readableBytes)",
-                    "wsb.invalid_total": "\(total)",
-                    "wsb.suppressed": "\(suppressed)",
-                ]
-            )
-        }
+        self.invalidLog.log(
+            "invalid message on the channel",
+            level: .warning,
+            metadata: [
+                "wsb.code": "\(error.code.rawValue)",
+                "wsb.error": "\(error.detail)",
+                "wsb.bytes": "\(message.readableBytes)",
+                "wsb.invalid_total": "\(total)",
+            ],
+            to: self.logger
+        )
     }
 
     /// Messages on the channel that could not be parsed, since start.
@@ -130,6 +133,18 @@ public struct RegistrySnapshot: Sendable {
     public func limitHits(_ limit: LimitKind) -> Int {
         self.shards.reduce(0) { $0 + ($1.counters.limitHits[limit] ?? 0) }
     }
+    public func refusals(_ kind: RefusalKind) -> Int {
+        self.shards.reduce(0) { $0 + ($1.counters.refusals[kind] ?? 0) }
+    }
+    /// Refused handshakes of every kind.
+    public var refusals: Int { RefusalKind.allCases.reduce(0) { $0 + self.refusals($1) } }
+    public func disconnects(label: String) -> Int {
+        self.shards.reduce(0) { $0 + ($1.counters.disconnects[label] ?? 0) }
+    }
+    /// The outbound-queue high-water mark over all shards, since start.
+    public var outboundQueueHighWater: Int { self.shards.map(\.counters.outboundQueueHighWater).max() ?? 0 }
+    /// The largest outbound queue of one connection at the last heartbeat, over all shards.
+    public var outboundQueueLargest: Int { self.shards.map(\.counters.outboundQueueLargest).max() ?? 0 }
 }
 
 /// A shard that may be passed between threads but is only ever touched on its own event loop.

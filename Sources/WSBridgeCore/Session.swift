@@ -27,6 +27,10 @@ open class Session {
     /// Called periodically by the shard with the current time: pings, idle timeouts.
     open func heartbeat(now: NIODeadline) {}
 
+    /// Bytes written to this session but not yet taken by the kernel (a WebSocket connection's
+    /// outbound buffer); 0 for sessions without one. Read by the shard at each heartbeat.
+    open var pendingOutboundBytes: Int { 0 }
+
     /// Whether the shard currently holds this session.
     public var isRegistered: Bool { self.slot >= 0 }
 }

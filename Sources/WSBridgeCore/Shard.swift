@@ -1,3 +1,4 @@
+import CoreMetrics
 import NIOCore
 
 /// The sessions held by one event loop, indexed by user, and the fan-out to them.
@@ -5,6 +6,10 @@ import NIOCore
 /// There is one shard per event loop. A shard is touched only from its own loop, so delivery takes no
 /// lock: the ``Router`` hands each shard a whole batch of deliveries with one `execute`, and the shard
 /// writes to every recipient, then flushes each recipient once.
+///
+/// Delivery latency (arrival at wsbridge to the flush that wrote it) is recorded once per message
+/// per batch on each shard that had a recipient for it, never per recipient: one clock read per batch
+/// and one histogram record per message keep the fan-out loop free of per-recipient bookkeeping.
 public final class Shard {
     public let eventLoop: EventLoop
     /// Position of this shard in the router's list.
@@ -14,13 +19,17 @@ public final class Shard {
     private var byUser: [String: [Session]] = [:]
     private var awaitingFlush: [Session] = []
     private var heartbeatTask: RepeatedTask?
+    private let deliveryLatency: CoreMetrics.Timer?
+    /// Arrival times of the current batch's messages that had a recipient here; reused between batches.
+    private var writtenArrivals: [NIODeadline] = []
 
     /// Counters, read through ``Router/snapshot()``.
     public private(set) var counters = ShardCounters()
 
-    init(eventLoop: EventLoop, index: Int) {
+    init(eventLoop: EventLoop, index: Int, deliveryLatency: CoreMetrics.Timer?) {
         self.eventLoop = eventLoop
         self.index = index
+        self.deliveryLatency = deliveryLatency
     }
 
     /// The number of sessions held.
@@ -67,25 +76,41 @@ public final class Shard {
     public func deliver(_ batch: [Delivery]) {
         self.eventLoop.preconditionInEventLoop()
         for delivery in batch {
+            var written = 0
             switch delivery.target {
             case .user(let user):
                 if let recipients = self.byUser[user] {
-                    self.write(delivery, to: recipients)
+                    written += self.write(delivery, to: recipients)
                 }
             case .users(let users):
                 for user in users {
                     if let recipients = self.byUser[user] {
-                        self.write(delivery, to: recipients)
+                        written += self.write(delivery, to: recipients)
                     }
                 }
             case .all:
-                self.write(delivery, to: self.sessions)
+                written += self.write(delivery, to: self.sessions)
+            }
+            if written > 0, self.deliveryLatency != nil {
+                self.writtenArrivals.append(delivery.arrivedAt)
             }
         }
         self.flushAll()
+        self.recordLatency()
     }
 
-    private func write(_ delivery: Delivery, to recipients: [Session]) {
+    /// One histogram record per message of the batch that was written here, with one clock read.
+    private func recordLatency() {
+        guard let timer = self.deliveryLatency, !self.writtenArrivals.isEmpty else { return }
+        let now = NIODeadline.now()
+        for arrival in self.writtenArrivals {
+            timer.recordNanoseconds(max(0, (now - arrival).nanoseconds))
+        }
+        self.writtenArrivals.removeAll(keepingCapacity: true)
+    }
+
+    /// Writes `delivery` to every session of `recipients`; returns how many.
+    private func write(_ delivery: Delivery, to recipients: [Session]) -> Int {
         for session in recipients {
             session.deliver(delivery)
             if !session.awaitsFlush {
@@ -94,6 +119,7 @@ public final class Shard {
             }
         }
         self.counters.deliveries[delivery.source, default: 0] += recipients.count
+        return recipients.count
     }
 
     private func flushAll() {
@@ -123,10 +149,14 @@ public final class Shard {
 
     private func beat() {
         let now = self.eventLoop.now
+        var largest = 0
         // Heartbeats may close sessions, which removes them: iterate over a copy.
         for session in self.sessions {
+            largest = max(largest, session.pendingOutboundBytes)
             session.heartbeat(now: now)
         }
+        self.counters.outboundQueueLargest = largest
+        self.noteOutboundQueue(bytes: largest)
     }
 
     /// All sessions, for status and tests.
@@ -151,25 +181,35 @@ public final class Shard {
         }
     }
 
-    /// Counts a message that was dropped for one recipient because of a limit.
+    /// Counts a connection closed or refused, or a message dropped, because of a limit.
     public func countLimitHit(_ limit: LimitKind) {
+        self.eventLoop.preconditionInEventLoop()
         self.counters.limitHits[limit, default: 0] += 1
     }
-}
 
-/// Per-shard counters; summed over shards in ``RegistrySnapshot``.
-public struct ShardCounters: Sendable {
-    public var sessionsAdded = 0
-    public var sessionsRemoved = 0
-    public var deliveries: [DeliverySource: Int] = [:]
-    public var limitHits: [LimitKind: Int] = [:]
-}
+    /// Counts a message written to one session outside a batch (an app's `send` to one connection).
+    public func countDirectDelivery(from source: DeliverySource) {
+        self.eventLoop.preconditionInEventLoop()
+        self.counters.deliveries[source, default: 0] += 1
+    }
 
-/// The limits whose hits are counted.
-public enum LimitKind: String, Sendable, CaseIterable {
-    case slowConsumer = "slow_consumer"
-    case messageTooBig = "message_too_big"
-    case idleTimeout = "idle_timeout"
-    case handshakeTimeout = "handshake_timeout"
-    case maxConnections = "max_connections"
+    /// Counts a refused WebSocket handshake.
+    public func countRefusal(_ kind: RefusalKind) {
+        self.eventLoop.preconditionInEventLoop()
+        self.counters.refusals[kind, default: 0] += 1
+    }
+
+    /// Counts an upgraded connection that ended; `label` comes from ``CloseCode/disconnectLabel(_:closeFrameReceived:)``.
+    public func countDisconnect(label: String) {
+        self.eventLoop.preconditionInEventLoop()
+        self.counters.disconnects[label, default: 0] += 1
+    }
+
+    /// Raises the outbound-queue high-water mark to `bytes` if it is higher. Called with each
+    /// connection's pending bytes at every heartbeat, and by a connection as it crosses `max_queue_bytes`.
+    public func noteOutboundQueue(bytes: Int) {
+        if bytes > self.counters.outboundQueueHighWater {
+            self.counters.outboundQueueHighWater = bytes
+        }
+    }
 }

@@ -11,18 +11,23 @@ extension Daemon {
     /// The configuration in force (the last one that loaded without errors).
     public var current: WSBridgeConfiguration { self.live.withLockedValue { $0 } }
 
-    /// Links the broker, starts the heartbeats, then listens: on the sockets systemd passed
-    /// (`activated`), or on `listen` and `app_socket`. Tells systemd READY=1 at the end. Returns the
-    /// WebSocket listener's address.
+    /// Links the broker, starts the heartbeats, opens the admin listener (`admin_listen`, never
+    /// socket-activated), then listens: on the sockets systemd passed (`activated`), or on `listen` and
+    /// `app_socket`. Tells systemd READY=1 and turns `/readyz` to 200 at the end. Returns the WebSocket
+    /// listener's address.
     @discardableResult
     public func start(activated: ActivatedSockets = ActivatedSockets()) async throws -> SocketAddress? {
         let router = self.router
         let source: DeliverySource = self.broker is EmbeddedBroker ? .embedded : .redis
         let logger = self.logger
         let brokerName = self.broker.displayName
+        let traffic = self.brokerTraffic
         self.broker.start(
             handler: BrokerHandler(
-                received: { messages in router.route(messages, source: source) },
+                received: { messages in
+                    traffic.countReceived(messages.count)
+                    router.route(messages, source: source)
+                },
                 linkChanged: { linked in
                     if linked {
                         logger.info("broker linked", metadata: ["wsb.broker": "\(brokerName)"])
@@ -34,6 +39,7 @@ extension Daemon {
         )
         let interval = self.edge.settings.heartbeatInterval
         _ = try await router.collect { shard in shard.startHeartbeat(interval: interval) }.get()
+        try await self.startAdmin()
 
         if let descriptor = activated.app {
             try await self.appServer.adopt(descriptor: descriptor)
@@ -62,6 +68,7 @@ extension Daemon {
             ]
         )
         let loop = router.eventLoops[0]
+        self.phase.value = .ready
         self.notifier.ready(status: "listening")
         self.notifier.startWatchdog(on: loop, logger: logger) { true }
         if self.notifier.isSupervised {
@@ -77,15 +84,18 @@ extension Daemon {
 
     /// Publishes a raw channel message (an envelope) to every host through the broker.
     public func publish(_ message: ByteBuffer) -> EventLoopFuture<Void> {
-        self.broker.publish(message)
+        self.brokerTraffic.track(self.broker.publish(message))
     }
 
     /// Drains and stops: stops accepting, tells attached apps (`shutdown`), closes WebSocket clients with
     /// 1001 spread over `drain_timeout` (so they do not all reconnect elsewhere at once), waits for them
     /// (at most the window plus `close_timeout`), then unlinks the broker and stops the event loops.
+    /// `/readyz` answers 503 from the first step; the admin listener closes last, so `/metrics` can be
+    /// scraped during the drain.
     public func shutdown() async {
         let configuration = self.current
         let window = TimeAmount(configuration.drainTimeout)
+        self.phase.value = .draining
         self.logger.notice("draining", metadata: ["wsb.drain_ms": "\(window.nanoseconds / 1_000_000)"])
         self.notifier.stopping(status: "draining")
         self.notifier.stopWatchdog()
@@ -104,6 +114,8 @@ extension Daemon {
             try? await Task.sleep(nanoseconds: 20_000_000)
         }
         try? await self.broker.shutdown().get()
+        await self.admin?.stop()
+        self.phase.value = .stopped
         self.logger.notice("stopped")
         if self.ownsGroup {
             try? await self.group.shutdownGracefully()
@@ -124,6 +136,7 @@ extension Daemon {
         var effective = new
         // What cannot change live keeps its old value, so settings built from `effective` stay coherent.
         effective.listen = old.listen
+        effective.adminListen = old.adminListen
         effective.wsPath = old.wsPath
         effective.appSocket = old.appSocket
         effective.maxFrameBytes = old.maxFrameBytes

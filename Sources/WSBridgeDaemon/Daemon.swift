@@ -1,7 +1,9 @@
+import Foundation
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
+import WSBridgeAdmin
 import WSBridgeAppLink
 import WSBridgeAuth
 import WSBridgeBroker
@@ -11,7 +13,8 @@ import WSBridgeEdge
 import WSBridgeSystem
 
 /// The composition root: turns a validated configuration into running parts, in dependency order
-/// (event loops → registry → broker → WebSocket listener), and stops them in reverse.
+/// (event loops → metrics → registry → broker → admin listener → app socket → WebSocket listener), and
+/// stops them in reverse.
 public final class Daemon: Sendable {
     /// The configuration the daemon started with; ``current`` follows reloads.
     public let configuration: WSBridgeConfiguration
@@ -19,8 +22,12 @@ public final class Daemon: Sendable {
     public let broker: any Broker
     public let edge: EdgeContext
     public let appLink: AppLinkContext
+    /// The `/metrics` exposition (and the delivery latency histogram the shards record into).
+    public let metrics: WSBridgeMetrics
     /// When the daemon was built, for uptime.
     public let startedAt = NIODeadline.now()
+    /// The same moment on the wall clock, seconds since the Unix epoch.
+    let startedAtWallClock = Date().timeIntervalSince1970
     let group: MultiThreadedEventLoopGroup
     let ownsGroup: Bool
     let server: WebSocketServer
@@ -30,6 +37,11 @@ public final class Daemon: Sendable {
     let logLevel: LogLevelControl?
     let live: NIOLockedValueBox<WSBridgeConfiguration>
     let statusTask = NIOLockedValueBox<RepeatedTask?>(nil)
+    let phase = PhaseBox()
+    let brokerTraffic = BrokerTraffic()
+    /// The admin listener, unless `admin_listen` is off.
+    let admin: AdminServer?
+    let adminAddressBox = NIOLockedValueBox<SocketAddress?>(nil)
 
     /// Builds every part; nothing listens until ``start()``.
     ///
@@ -53,21 +65,25 @@ public final class Daemon: Sendable {
             self.ownsGroup = true
         }
         let loops = Array(self.group.makeIterator())
+        let metrics = WSBridgeMetrics()
+        self.metrics = metrics
         let router = Router(
             eventLoops: loops,
             parser: EnvelopeParser(compatUserField: configuration.compatUserField),
-            logger: logger
+            logger: logger,
+            deliveryLatency: metrics.deliveryLatency
         )
         self.router = router
         self.broker = Self.makeBroker(configuration, group: self.group, logger: logger)
         let broker = self.broker
+        let traffic = self.brokerTraffic
         let status = StatusBox()
         self.appLink = AppLinkContext(
             settings: AppLinkSettings(configuration),
             router: router,
             version: WSBridgeVersion.string,
             logger: logger,
-            publish: { broker.publish($0) },
+            publish: { traffic.track(broker.publish($0)) },
             status: { status.render() }
         )
         self.edge = EdgeContext(
@@ -80,6 +96,8 @@ public final class Daemon: Sendable {
         )
         self.server = WebSocketServer(edge: self.edge, group: self.group)
         self.appServer = AppLinkServer(link: self.appLink, group: self.group)
+        let group = self.group
+        self.admin = configuration.adminListen.map { _ in AdminServer(endpoints: status.adminEndpoints(), group: group) }
         status.daemon = self
     }
 

@@ -1,11 +1,10 @@
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
-import WSBridgeBroker
-import WSBridgeCore
+import WSBridgeAdmin
 import WSBridgeJSON
 
-/// Lets parts built before the daemon (the app link) ask it for its status later.
+/// Lets parts built before the daemon (the app link, the admin listener) ask it things later.
 final class StatusBox: Sendable {
     private let box = NIOLockedValueBox<Daemon?>(nil)
 
@@ -20,36 +19,50 @@ final class StatusBox: Sendable {
         }
         return daemon.status()
     }
+
+    /// The admin listener's view of the daemon.
+    func adminEndpoints() -> AdminEndpoints {
+        AdminEndpoints(
+            health: { self.daemon?.healthProbe() ?? .fail("starting") },
+            readiness: { self.daemon?.readinessProbe() ?? .fail("starting") },
+            metrics: {
+                guard let daemon = self.daemon else {
+                    return MultiThreadedEventLoopGroup.singleton.any().makeSucceededFuture(ByteBuffer())
+                }
+                return daemon.renderMetrics()
+            }
+        )
+    }
 }
 
 extension Daemon {
     /// What the daemon holds right now, as one JSON object (`wsbridge status`, the app protocol's `status`).
+    /// The counters are the ones `/metrics` shows, read from the same ``MetricsSnapshot``.
     public func status() -> EventLoopFuture<ByteBuffer> {
-        self.router.snapshot().map { snapshot in
+        self.metricsSnapshot().map { snapshot in
             ByteBuffer(string: self.renderStatus(snapshot))
         }
     }
 
-    private func renderStatus(_ snapshot: RegistrySnapshot) -> String {
-        let counters = self.edge.counters
-        let app = self.appLink.counters
+    private func renderStatus(_ s: MetricsSnapshot) -> String {
         let uptime = (NIODeadline.now() - self.startedAt).nanoseconds / 1_000_000_000
         var json = JSONObjectWriter()
-        json.add("node", string: self.configuration.nodeID)
-        json.add("version", string: WSBridgeVersion.string)
+        json.add("node", string: s.node)
+        json.add("version", string: s.version)
         json.add("uptime_seconds", Int(uptime))
+        json.add("phase", string: self.phase.value.rawValue)
         var broker = JSONObjectWriter()
-        broker.add("kind", string: self.broker is EmbeddedBroker ? "embedded" : "redis")
+        broker.add("kind", string: s.brokerKind)
         broker.add("target", string: self.broker.displayName)
-        broker.add("linked", self.broker.isLinked)
-        broker.add("reconnects", (self.broker as? RedisBroker)?.reconnectCount ?? 0)
+        broker.add("linked", s.brokerUp)
+        broker.add("reconnects", s.brokerReconnects)
         json.add("broker", object: broker)
         var connections = JSONObjectWriter()
-        connections.add("websocket", counters.openWebSockets.load(ordering: .relaxed))
-        connections.add("tcp", counters.openConnections.load(ordering: .relaxed))
-        connections.add("sessions", snapshot.sessions)
+        connections.add("websocket", s.openWebSockets)
+        connections.add("tcp", s.openTCPConnections)
+        connections.add("sessions", s.sessions)
         json.add("connections", object: connections)
-        json.add("users", snapshot.usersAcrossShards)
+        json.add("users", s.users)
         let apps = self.appLink.attachedApps.map { entry -> String in
             var item = JSONObjectWriter()
             item.add("name", string: entry.app.name)
@@ -61,24 +74,24 @@ extension Daemon {
         }
         json.add("apps", raw: "[" + apps.joined(separator: ",") + "]")
         var limits = JSONObjectWriter()
-        limits.add("slow_consumer", snapshot.limitHits(.slowConsumer))
-        limits.add("message_too_big", snapshot.limitHits(.messageTooBig))
-        limits.add("idle_timeout", snapshot.limitHits(.idleTimeout))
-        limits.add("handshake_timeout", counters.handshakeTimeouts.load(ordering: .relaxed))
-        limits.add("max_connections", counters.connectionLimitRefusals.load(ordering: .relaxed))
-        limits.add("app_slow_consumer", app.slowConsumerDisconnects.load(ordering: .relaxed))
+        for (limit, count) in s.limitHits.sorted(by: { $0.key < $1.key }) {
+            limits.add(limit, count)
+        }
+        limits.add("app_slow_consumer", s.appSlowConsumerDisconnects)
         json.add("limits_hit", object: limits)
         var totals = JSONObjectWriter()
-        totals.add("upgrades", counters.upgrades.load(ordering: .relaxed))
-        totals.add("auth_refusals", counters.authRefusals.load(ordering: .relaxed))
-        totals.add("client_messages", counters.clientMessages.load(ordering: .relaxed))
-        totals.add("invalid_channel_messages", snapshot.invalidMessages)
-        for source in DeliverySource.allCases {
-            totals.add("deliveries_\(source.rawValue)", snapshot.deliveries(from: source))
+        totals.add("upgrades", s.connects)
+        totals.add("auth_refusals", s.authRefusals.values.reduce(0, +))
+        totals.add("client_messages", s.clientMessages)
+        totals.add("invalid_channel_messages", s.invalidChannelMessages)
+        for (source, count) in s.deliveries.sorted(by: { $0.key < $1.key }) {
+            totals.add("deliveries_\(source)", count)
         }
-        totals.add("app_attaches", app.attaches.load(ordering: .relaxed))
-        totals.add("app_frames_in", app.framesIn.load(ordering: .relaxed))
-        totals.add("app_frames_out", app.framesOut.load(ordering: .relaxed))
+        totals.add("broker_messages_in", s.brokerMessagesIn)
+        totals.add("broker_messages_out", s.brokerMessagesOut)
+        totals.add("app_attaches", s.appAttaches)
+        totals.add("app_frames_in", s.appFramesIn)
+        totals.add("app_frames_out", s.appFramesOut)
         json.add("counters", object: totals)
         return json.text
     }

@@ -79,31 +79,39 @@ public final class LineOutput: Sendable {
     }
 }
 
-/// Renders one log event as a logfmt or JSON line.
+/// Renders one log event as one line of logfmt or JSON: `ts`, `level`, `msg`, then the metadata keys
+/// in sorted order. Whatever a value holds (quotes, backslashes, newlines, control characters), the
+/// result never spans two lines, so journald and log shippers keep each event whole.
+///
+/// logfmt: a value is written bare unless it is empty or holds a space, `=`, `"`, `\\`, a control
+/// character or a line separator; then it is quoted, with `\"`, `\\`, `\n`, `\r`, `\t` and `\uXXXX`
+/// escapes. JSON: one object, every string escaped as JSON requires (plus U+2028 and U+2029).
 public enum LineFormatter {
     public static func format(
         format: LineLogHandler.Format, time: Date, level: Logger.Level, message: String, metadata: Logger.Metadata
     ) -> String {
         let timestamp = self.timestamp(time)
-        let keys = metadata.keys.sorted()
+        let entries = metadata.sorted { $0.key < $1.key }
         switch format {
         case .logfmt:
             var line = "ts=\(timestamp) level=\(level.rawValue) msg=\(self.logfmtValue(message))"
-            for key in keys {
-                line += " \(key)=\(self.logfmtValue("\(metadata[key]!)"))"
+            for (key, value) in entries {
+                line += " \(key)=\(self.logfmtValue("\(value)"))"
             }
             return line
         case .json:
             var line = "{\"ts\":\(self.jsonString(timestamp)),\"level\":\(self.jsonString(level.rawValue)),\"msg\":\(self.jsonString(message))"
-            for key in keys {
-                line += ",\(self.jsonString(key)):\(self.jsonString("\(metadata[key]!)"))"
+            for (key, value) in entries {
+                line += ",\(self.jsonString(key)):\(self.jsonString("\(value)"))"
             }
             return line + "}"
         }
     }
 
     static func logfmtValue(_ value: String) -> String {
-        let needsQuotes = value.isEmpty || value.contains { $0 == " " || $0 == "=" || $0 == "\"" || $0.isNewline || $0 == "\\" }
+        let needsQuotes = value.isEmpty || value.unicodeScalars.contains { scalar in
+            scalar == " " || scalar == "=" || scalar == "\"" || scalar == "\\" || Self.isControlOrLineBreak(scalar)
+        }
         guard needsQuotes else { return value }
         var quoted = "\""
         for scalar in value.unicodeScalars {
@@ -113,14 +121,39 @@ public enum LineFormatter {
             case "\n": quoted += "\\n"
             case "\r": quoted += "\\r"
             case "\t": quoted += "\\t"
+            case _ where Self.isControlOrLineBreak(scalar):
+                quoted += Self.escaped(scalar)
             default: quoted.unicodeScalars.append(scalar)
             }
         }
         return quoted + "\""
     }
 
+    /// C0 and C1 controls, DEL, and the Unicode line and paragraph separators (NEL is a C1 control):
+    /// never written raw.
+    private static func isControlOrLineBreak(_ scalar: Unicode.Scalar) -> Bool {
+        scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value) || scalar.value == 0x2028 || scalar.value == 0x2029
+    }
+
+    private static func escaped(_ scalar: Unicode.Scalar) -> String {
+        let hex = String(scalar.value, radix: 16)
+        return "\\u" + String(repeating: "0", count: max(0, 4 - hex.count)) + hex
+    }
+
+    /// A JSON string; DEL, C1 controls, U+2028 and U+2029 are escaped too (JSON allows them raw, but
+    /// some log viewers break lines at them).
     static func jsonString(_ value: String) -> String {
-        JSONText.quoted(value)
+        let quoted = JSONText.quoted(value)
+        guard quoted.unicodeScalars.contains(where: Self.isControlOrLineBreak) else { return quoted }
+        var result = ""
+        for scalar in quoted.unicodeScalars {
+            if Self.isControlOrLineBreak(scalar) {
+                result += Self.escaped(scalar)
+            } else {
+                result.unicodeScalars.append(scalar)
+            }
+        }
+        return result
     }
 
     private static func timestamp(_ date: Date) -> String {

@@ -1,4 +1,3 @@
-import Atomics
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
@@ -13,6 +12,10 @@ public final class EdgeContext: Sendable {
     public let logger: Logger
     public let connectionIDs = ConnectionIDGenerator()
     public let counters = EdgeCounters()
+    /// Bounds the log lines of refused handshakes (a client retrying with a bad token).
+    let refusalLog = RateLimitedLog()
+    /// Bounds the log lines of slow consumers (a broadcast that outruns many clients at once).
+    let slowConsumerLog = RateLimitedLog()
     private let live: NIOLockedValueBox<Live>
     private let healthCheck: @Sendable () -> Bool
 
@@ -53,22 +56,4 @@ public final class EdgeContext: Sendable {
 
     /// Whether `/healthz` answers 200.
     public var isHealthy: Bool { self.healthCheck() }
-}
-
-/// Edge counters that are not per shard. Thread safe.
-public final class EdgeCounters: Sendable {
-    /// Open TCP connections (in handshake or upgraded).
-    public let openConnections = ManagedAtomic<Int>(0)
-    /// Upgraded WebSocket connections.
-    public let openWebSockets = ManagedAtomic<Int>(0)
-    public let upgrades = ManagedAtomic<Int>(0)
-    public let authRefusals = ManagedAtomic<Int>(0)
-    public let handshakeTimeouts = ManagedAtomic<Int>(0)
-    public let connectionLimitRefusals = ManagedAtomic<Int>(0)
-    public let clientMessages = ManagedAtomic<Int>(0)
-    public let slowConsumerCloses = ManagedAtomic<Int>(0)
-    public let oversizedMessageCloses = ManagedAtomic<Int>(0)
-    public let idleTimeoutCloses = ManagedAtomic<Int>(0)
-    public let protocolErrorCloses = ManagedAtomic<Int>(0)
-    public init() {}
 }

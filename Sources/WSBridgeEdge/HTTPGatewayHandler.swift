@@ -93,7 +93,7 @@ final class HTTPGatewayHandler: ChannelInboundHandler, RemovableChannelHandler {
     private func handle(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
         let (path, rawQuery) = QueryString.split(uri: head.uri)
         if self.refuse {
-            self.edge.counters.connectionLimitRefusals.wrappingIncrement(ordering: .relaxed)
+            // Counted as a max_connections limit hit when the connection was accepted.
             self.respond(context: context, status: .serviceUnavailable, body: "too many connections\n")
             return
         }
@@ -142,7 +142,7 @@ final class HTTPGatewayHandler: ChannelInboundHandler, RemovableChannelHandler {
         }
         let origin = head.headers.first(name: "origin")
         guard self.settings.origins.allows(origin) else {
-            self.refused(context: context, status: .forbidden, reason: "origin not allowed")
+            self.refused(context: context, status: .forbidden, reason: "origin not allowed", kind: .origin)
             return
         }
         let connectionID = self.edge.connectionIDs.make()
@@ -158,20 +158,28 @@ final class HTTPGatewayHandler: ChannelInboundHandler, RemovableChannelHandler {
             switch result {
             case .success(.accept(let user)):
                 handler.upgrade(context: context, accept: accept, id: connectionID, user: user, path: path)
-            case .success(.reject(let status, let reason)):
-                handler.refused(context: context, status: status, reason: reason)
+            case .success(.reject(let status, let reason, let kind)):
+                handler.refused(context: context, status: status, reason: reason, kind: kind)
             case .failure(let error):
                 handler.edge.logger.error("authenticator failed", metadata: ["wsb.error": "\(error)"])
+                handler.shard(context).countRefusal(.internalError)
                 handler.respond(context: context, status: .internalServerError, body: "authentication failed\n")
             }
         }
     }
 
-    private func refused(context: ChannelHandlerContext, status: HTTPResponseStatus, reason: String) {
-        self.edge.counters.authRefusals.wrappingIncrement(ordering: .relaxed)
-        self.edge.logger.debug(
+    /// Counts the refusal, logs it at a bounded rate (a client retrying with a bad token must not
+    /// flood the log), and answers.
+    private func refused(context: ChannelHandlerContext, status: HTTPResponseStatus, reason: String, kind: RefusalKind) {
+        self.shard(context).countRefusal(kind)
+        self.edge.refusalLog.log(
             "websocket handshake refused",
-            metadata: ["wsb.status": "\(status.code)", "wsb.reason": "\(reason)", "wsb.remote": "\(context.channel.remoteAddress.map { "\($0)" } ?? "?")"]
+            level: .info,
+            metadata: [
+                "wsb.status": "\(status.code)", "wsb.reason": "\(kind.rawValue)", "wsb.detail": "\(reason)",
+                "wsb.remote": "\(context.channel.remoteAddress.map { "\($0)" } ?? "?")",
+            ],
+            to: self.edge.logger
         )
         var headers: [(String, String)] = []
         if status == .unauthorized {
@@ -210,9 +218,13 @@ final class HTTPGatewayHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     // MARK: Responses
 
+    private func shard(_ context: ChannelHandlerContext) -> Shard {
+        self.edge.router.shard(for: context.eventLoop)
+    }
+
     private func handshakeTimedOut(context: ChannelHandlerContext) {
         self.timeout = nil
-        self.edge.counters.handshakeTimeouts.wrappingIncrement(ordering: .relaxed)
+        self.shard(context).countLimitHit(.handshakeTimeout)
         switch self.state {
         case .deciding:
             self.respond(context: context, status: .serviceUnavailable, body: "handshake timed out\n")

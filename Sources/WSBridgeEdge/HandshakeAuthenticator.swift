@@ -32,8 +32,9 @@ public struct HandshakeRequest: Sendable {
 public enum HandshakeDecision: Sendable, Equatable {
     /// Upgrade; the connection belongs to `user`.
     case accept(user: String)
-    /// Answer with a real HTTP status (401, 403, 503...) and a short reason, and close.
-    case reject(status: HTTPResponseStatus, reason: String)
+    /// Answer with a real HTTP status (401, 403, 503...) and a short human-readable reason, and close.
+    /// `kind` is the bounded label the refusal is counted and logged under.
+    case reject(status: HTTPResponseStatus, reason: String, kind: RefusalKind)
 }
 
 /// Decides who a connection belongs to. One implementation per `auth` mode: `insecure-query`, `jwt`,
@@ -64,10 +65,10 @@ public struct InsecureQueryAuthenticator: HandshakeAuthenticator {
 
     func decide(_ request: HandshakeRequest) -> HandshakeDecision {
         guard let user = request.queryValue("user"), !user.isEmpty else {
-            return .reject(status: .unauthorized, reason: "missing ?user= (auth mode insecure-query)")
+            return .reject(status: .unauthorized, reason: "missing ?user= (auth mode insecure-query)", kind: .missingCredentials)
         }
         guard user.utf8.count <= self.maxUserIDBytes else {
-            return .reject(status: .forbidden, reason: "user id longer than \(self.maxUserIDBytes) bytes")
+            return .reject(status: .forbidden, reason: "user id longer than \(self.maxUserIDBytes) bytes", kind: .invalidUser)
         }
         return .accept(user: user)
     }
@@ -77,13 +78,15 @@ public struct InsecureQueryAuthenticator: HandshakeAuthenticator {
 public struct RefusingAuthenticator: HandshakeAuthenticator {
     public let status: HTTPResponseStatus
     public let reason: String
+    public let kind: RefusalKind
     public let mode: String
-    public init(mode: String, status: HTTPResponseStatus, reason: String) {
+    public init(mode: String, status: HTTPResponseStatus, reason: String, kind: RefusalKind = .noApp) {
         self.mode = mode
         self.status = status
         self.reason = reason
+        self.kind = kind
     }
     public func authenticate(_ request: HandshakeRequest, on eventLoop: EventLoop) -> EventLoopFuture<HandshakeDecision> {
-        eventLoop.makeSucceededFuture(.reject(status: self.status, reason: self.reason))
+        eventLoop.makeSucceededFuture(.reject(status: self.status, reason: self.reason, kind: self.kind))
     }
 }

@@ -2,6 +2,7 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 import WSBridgeAuth
+import WSBridgeCore
 
 /// `jwt`: the connection belongs to the token's `sub`. The token comes from `?token=` or from an
 /// `Authorization: Bearer` header; no app is needed. Every failure is a 401 naming the reason (the token
@@ -23,16 +24,16 @@ public struct JWTAuthenticator: HandshakeAuthenticator {
 
     func decide(_ request: HandshakeRequest, now: Date) -> HandshakeDecision {
         guard let token = Self.token(in: request) else {
-            return .reject(status: .unauthorized, reason: "missing token (?token= or Authorization: Bearer)")
+            return .reject(status: .unauthorized, reason: "missing token (?token= or Authorization: Bearer)", kind: .missingCredentials)
         }
         switch self.verifier.verify(token, now: now) {
         case .success(let identity):
             guard identity.user.utf8.count <= self.maxUserIDBytes else {
-                return .reject(status: .forbidden, reason: "user id longer than \(self.maxUserIDBytes) bytes")
+                return .reject(status: .forbidden, reason: "user id longer than \(self.maxUserIDBytes) bytes", kind: .invalidUser)
             }
             return .accept(user: identity.user)
         case .failure(let error):
-            return .reject(status: .unauthorized, reason: "invalid token: \(error.code.rawValue)")
+            return .reject(status: .unauthorized, reason: "invalid token: \(error.code.rawValue)", kind: .invalidToken)
         }
     }
 

@@ -39,6 +39,8 @@ public final class WebSocketConnection: Session, ChannelInboundHandler {
     private var lastPing: NIODeadline
     private var closeCode: CloseCode?
     private var closeReason = ""
+    /// Whether the client sent a close frame (tells 1005 from 1006 when it carried no code).
+    private var closeFrameReceived = false
 
     init(id: ConnectionID, user: String, path: String, edge: EdgeContext, settings: EdgeSettings) {
         self.id = id
@@ -95,10 +97,7 @@ public final class WebSocketConnection: Session, ChannelInboundHandler {
             self.closeReceived(context: context, code: code, reason: reason)
         case .fail(let code, let reason):
             if code == .messageTooBig {
-                self.edge.counters.oversizedMessageCloses.wrappingIncrement(ordering: .relaxed)
                 self.shard?.countLimitHit(.messageTooBig)
-            } else {
-                self.edge.counters.protocolErrorCloses.wrappingIncrement(ordering: .relaxed)
             }
             self.close(code, reason: reason)
         }
@@ -107,11 +106,9 @@ public final class WebSocketConnection: Session, ChannelInboundHandler {
     public func errorCaught(context: ChannelHandlerContext, error: Error) {
         switch error {
         case NIOWebSocketError.invalidFrameLength:
-            self.edge.counters.oversizedMessageCloses.wrappingIncrement(ordering: .relaxed)
             self.shard?.countLimitHit(.messageTooBig)
             self.close(.messageTooBig, reason: "frame exceeds \(self.settings.maxMessageBytes) bytes")
         case is NIOWebSocketError:
-            self.edge.counters.protocolErrorCloses.wrappingIncrement(ordering: .relaxed)
             self.close(.protocolError, reason: "protocol error")
         default:
             // I/O errors (a reset connection): nothing to tell the client.
@@ -125,14 +122,17 @@ public final class WebSocketConnection: Session, ChannelInboundHandler {
 
     public func channelWritabilityChanged(context: ChannelHandlerContext) {
         if !context.channel.isWritable, case .open = self.state {
-            self.edge.counters.slowConsumerCloses.wrappingIncrement(ordering: .relaxed)
+            let pending = self.pendingOutboundBytes
             self.shard?.countLimitHit(.slowConsumer)
-            self.edge.logger.info(
+            self.shard?.noteOutboundQueue(bytes: pending)
+            self.edge.slowConsumerLog.log(
                 "closing slow consumer",
+                level: .info,
                 metadata: [
                     "wsb.conn": "\(self.id)", "wsb.user": "\(self.user)",
-                    "wsb.limit_bytes": "\(self.settings.maxQueueBytes)",
-                ]
+                    "wsb.limit_bytes": "\(self.settings.maxQueueBytes)", "wsb.pending_bytes": "\(pending)",
+                ],
+                to: self.edge.logger
             )
             self.close(.policyViolation, reason: "slow consumer")
         }
@@ -150,18 +150,24 @@ public final class WebSocketConnection: Session, ChannelInboundHandler {
         self.context?.flush()
     }
 
+    /// The bytes in the channel's outbound buffer: written, not yet taken by the kernel.
+    public override var pendingOutboundBytes: Int {
+        guard let channel = self.context?.channel else { return 0 }
+        return (try? channel.syncOptions?.getOption(.bufferedWritableBytes)) ?? 0
+    }
+
     /// Sends one message to this client (an app's `send`), flushed at once.
     func send(_ payload: ByteBuffer, isBinary: Bool) {
         guard case .open = self.state, let context = self.context else { return }
         let frame = ServerFrame.encode(isBinary ? .binary : .text, payload: payload, allocator: context.channel.allocator)
         context.writeAndFlush(self.wrapOutboundOut(frame), promise: nil)
+        self.shard?.countDirectDelivery(from: .app)
     }
 
     public override func heartbeat(now: NIODeadline) {
         guard case .open = self.state, let context = self.context else { return }
         let silence = now - self.lastHeard
         if let idle = self.settings.idleTimeout, silence >= idle {
-            self.edge.counters.idleTimeoutCloses.wrappingIncrement(ordering: .relaxed)
             self.shard?.countLimitHit(.idleTimeout)
             self.close(.goingAway, reason: "idle timeout")
             return
@@ -205,6 +211,7 @@ public final class WebSocketConnection: Session, ChannelInboundHandler {
         switch self.state {
         case .open:
             // Echo the client's code (RFC 6455 §5.5.1), then close the TCP connection: the server closes first.
+            self.closeFrameReceived = true
             self.closeCode = code
             self.closeReason = reason
             var payload = context.channel.allocator.buffer(capacity: 2)
@@ -234,6 +241,7 @@ public final class WebSocketConnection: Session, ChannelInboundHandler {
         if case .closed = self.state { return }
         self.state = .closed
         self.removeFromShard()
+        self.shard?.countDisconnect(label: CloseCode.disconnectLabel(self.closeCode, closeFrameReceived: self.closeFrameReceived))
         self.edge.counters.openWebSockets.wrappingDecrement(ordering: .relaxed)
         self.edge.sink.connectionClosed(self.id, user: self.user, code: self.closeCode, reason: self.closeReason)
     }

@@ -44,7 +44,7 @@ final class AppAuthenticatorTests: XCTestCase {
         let future = AppAuthenticator(link: app.link).authenticate(self.request(6), on: app.channel.eventLoop)
         _ = try app.events()
         try app.send(#"{"type":"reject","conn":"c6","status":401,"reason":"bad token","id":1}"#)
-        XCTAssertEqual(try self.decision(future, app), .reject(status: .unauthorized, reason: "bad token"))
+        XCTAssertEqual(try self.decision(future, app), .reject(status: .unauthorized, reason: "bad token", kind: .appRejected))
         XCTAssertEqual(try app.events().types, ["ok"])
         try app.send(#"{"type":"accept","conn":"c6","user":"x","id":2}"#)
         XCTAssertEqual(try app.events().codes, ["unknown_conn"], "a decided connect cannot be decided again")
@@ -54,7 +54,7 @@ final class AppAuthenticatorTests: XCTestCase {
         let app = try AppHarness()
         try app.hello(paths: ["/other"])
         let future = AppAuthenticator(link: app.link).authenticate(self.request(7), on: app.channel.eventLoop)
-        XCTAssertEqual(try self.decision(future, app), .reject(status: .serviceUnavailable, reason: "no app serves this path"))
+        XCTAssertEqual(try self.decision(future, app), .reject(status: .serviceUnavailable, reason: "no app serves this path", kind: .noApp))
     }
 
     func testASilentAppIs503AfterTheConnectTimeout() throws {
@@ -65,7 +65,7 @@ final class AppAuthenticatorTests: XCTestCase {
         let future = AppAuthenticator(link: app.link).authenticate(self.request(8), on: app.channel.eventLoop)
         XCTAssertNil(try self.decision(future, app))
         app.channel.embeddedEventLoop.advanceTime(by: .seconds(3))
-        XCTAssertEqual(try self.decision(future, app), .reject(status: .serviceUnavailable, reason: "no answer from the app in time"))
+        XCTAssertEqual(try self.decision(future, app), .reject(status: .serviceUnavailable, reason: "no answer from the app in time", kind: .appTimeout))
     }
 
     func testPendingConnectsGet503WhenTheAppGoesAway() throws {
@@ -73,10 +73,11 @@ final class AppAuthenticatorTests: XCTestCase {
         try app.hello()
         let future = AppAuthenticator(link: app.link).authenticate(self.request(9), on: app.channel.eventLoop)
         try app.channel.close().wait()
-        guard case .reject(let status, _) = try self.decision(future, app) else {
+        guard case .reject(let status, _, let kind) = try self.decision(future, app) else {
             return XCTFail("expected a refusal")
         }
         XCTAssertEqual(status, .serviceUnavailable)
+        XCTAssertEqual(kind, .appGone)
     }
 
     func testAClientThatLeavesReleasesThePendingDecisionAtOnce() throws {
@@ -86,7 +87,7 @@ final class AppAuthenticatorTests: XCTestCase {
         let future = authenticator.authenticate(self.request(20), on: app.channel.eventLoop)
         _ = try app.events()
         authenticator.abandoned(ConnectionID(rawValue: 20))
-        XCTAssertEqual(try self.decision(future, app), .reject(status: .serviceUnavailable, reason: "client went away"))
+        XCTAssertEqual(try self.decision(future, app), .reject(status: .serviceUnavailable, reason: "client went away", kind: .clientGone))
         try app.send(#"{"type":"accept","conn":"c20","user":"x","id":1}"#)
         try app.send(#"{"type":"ping","id":2}"#)
         XCTAssertEqual(try app.events().types, ["error", "pong"], "no reply is held up by the departed client")

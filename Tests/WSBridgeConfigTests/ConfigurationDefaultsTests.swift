@@ -7,6 +7,7 @@ final class ConfigurationDefaultsTests: XCTestCase {
         let configuration = WSBridgeConfiguration()
         XCTAssertEqual(configuration.listen, ListenAddress(host: "127.0.0.1", port: 8080))
         XCTAssertEqual(configuration.wsPath, "/ws")
+        XCTAssertEqual(configuration.adminListen, ListenAddress(host: "127.0.0.1", port: 9188))
         XCTAssertEqual(configuration.appSocket, "wsbridge-app.sock")
         XCTAssertEqual(configuration.maxFrameBytes, 1_048_576)
         XCTAssertEqual(configuration.appMaxQueueBytes, 4_194_304)

@@ -17,6 +17,7 @@ final class AppClientDaemonTests: XCTestCase {
         defer { try? FileManager.default.removeItem(at: directory) }
         var configuration = WSBridgeConfiguration()
         configuration.listen = ListenAddress(host: "127.0.0.1", port: 0)
+        configuration.adminListen = nil
         configuration.appSocket = directory.appendingPathComponent("app.sock").path
         configuration.auth = .app
         var logger = Logger(label: "test")

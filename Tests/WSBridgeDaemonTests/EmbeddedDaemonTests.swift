@@ -23,6 +23,7 @@ final class EmbeddedDaemonTests: XCTestCase {
     private func startDaemon(_ adjust: (inout WSBridgeConfiguration) -> Void = { _ in }) async throws -> (Daemon, Int) {
         var configuration = WSBridgeConfiguration()
         configuration.listen = ListenAddress(host: "127.0.0.1", port: 0)
+        configuration.adminListen = ListenAddress(host: "127.0.0.1", port: 0)
         configuration.auth = .insecureQuery
         configuration.eventLoops = 2
         adjust(&configuration)

@@ -31,6 +31,11 @@ final class EdgeHarness {
         try self.channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 40000)).wait()
     }
 
+    /// The counters of the one shard (the channel's event loop).
+    var shardCounters: ShardCounters {
+        self.router.shard(for: self.channel.embeddedEventLoop).counters
+    }
+
     func send(_ text: String) throws {
         try self.channel.writeInbound(ByteBuffer(string: text))
     }

@@ -21,7 +21,7 @@ final class HTTPGatewayHandlerTests: XCTestCase {
         XCTAssertTrue(response.hasPrefix("HTTP/1.1 401 Unauthorized\r\n"), response)
         XCTAssertTrue(response.contains("WWW-Authenticate: Bearer"), response)
         XCTAssertTrue(harness.events.opened.isEmpty)
-        XCTAssertEqual(harness.edge.counters.authRefusals.load(ordering: .relaxed), 1)
+        XCTAssertEqual(harness.shardCounters.refusals, [.missingCredentials: 1])
         XCTAssertFalse(harness.channel.isActive, "a refused handshake closes the connection")
     }
 
@@ -31,6 +31,7 @@ final class HTTPGatewayHandlerTests: XCTestCase {
         let harness = try EdgeHarness(settings: settings)
         let bad = try harness.handshake(extraHeaders: "Origin: https://evil.example\r\n")
         XCTAssertTrue(bad.hasPrefix("HTTP/1.1 403 Forbidden\r\n"), bad)
+        XCTAssertEqual(harness.shardCounters.refusals, [.origin: 1])
 
         let good = try EdgeHarness(settings: settings)
         let response = try good.handshake(extraHeaders: "Origin: https://GOOD.example\r\n")
@@ -98,7 +99,7 @@ final class HTTPGatewayHandlerTests: XCTestCase {
         try harness.send("GET /ws?user=a HTTP/1.1\r\n")  // never finished
         harness.channel.embeddedEventLoop.advanceTime(by: .seconds(3))
         XCTAssertFalse(harness.channel.isActive)
-        XCTAssertEqual(harness.edge.counters.handshakeTimeouts.load(ordering: .relaxed), 1)
+        XCTAssertEqual(harness.shardCounters.limitHits[.handshakeTimeout], 1)
     }
 
     func testConnectionsOverTheLimitGet503() throws {
@@ -107,7 +108,7 @@ final class HTTPGatewayHandlerTests: XCTestCase {
         let harness = try EdgeHarness(settings: settings)
         let response = try harness.handshake()
         XCTAssertTrue(response.hasPrefix("HTTP/1.1 503"), response)
-        XCTAssertEqual(harness.edge.counters.connectionLimitRefusals.load(ordering: .relaxed), 1)
+        XCTAssertEqual(harness.shardCounters.limitHits[.maxConnections], 1)
     }
 
     func testBytesSentRightAfterTheRequestReachTheWebSocket() throws {

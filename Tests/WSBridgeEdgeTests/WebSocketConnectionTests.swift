@@ -55,6 +55,7 @@ final class WebSocketConnectionTests: XCTestCase {
         XCTAssertEqual(try harness.readCloseCode(), 1000)
         XCTAssertFalse(harness.channel.isActive)
         XCTAssertEqual(harness.events.closed.first?.1, .normal)
+        XCTAssertEqual(harness.shardCounters.disconnects, ["1000": 1])
     }
 
     func testAnUnmaskedFrameIsAProtocolError() throws {
@@ -89,7 +90,7 @@ final class WebSocketConnectionTests: XCTestCase {
         let harness = try self.upgraded(settings)
         try? harness.sendFrame(opcode: 0x2, payload: [UInt8](repeating: 7, count: 1001))
         XCTAssertEqual(try harness.readCloseCode(), 1009)
-        XCTAssertEqual(harness.edge.counters.oversizedMessageCloses.load(ordering: .relaxed), 1)
+        XCTAssertEqual(harness.shardCounters.limitHits[.messageTooBig], 1)
     }
 
     func testAnOversizedFragmentedMessageIsClosedWith1009() throws {
@@ -122,7 +123,7 @@ final class WebSocketConnectionTests: XCTestCase {
         XCTAssertEqual(try harness.readCloseCode(), 1008)
         harness.router.dispatch([self.delivery("late", to: .all)])
         XCTAssertTrue(try harness.readFrames().isEmpty, "no deliveries after the close frame")
-        XCTAssertEqual(harness.edge.counters.slowConsumerCloses.load(ordering: .relaxed), 1)
+        XCTAssertEqual(harness.shardCounters.limitHits[.slowConsumer], 1)
         XCTAssertEqual(harness.router.shard(for: harness.channel.eventLoop).sessionCount, 0)
     }
 
@@ -136,6 +137,7 @@ final class WebSocketConnectionTests: XCTestCase {
         harness.channel.embeddedEventLoop.advanceTime(by: .seconds(2))
         XCTAssertFalse(harness.channel.isActive)
         XCTAssertEqual(harness.events.closed.first?.1, .policyViolation)
+        XCTAssertEqual(harness.shardCounters.disconnects, ["1008": 1], "counted once, when the socket is gone")
     }
 
     func testASilentClientIsPingedThenClosedForIdleness() throws {
@@ -149,7 +151,7 @@ final class WebSocketConnectionTests: XCTestCase {
         XCTAssertEqual(try harness.readFrames().map(\.opcode), [0x9], "one ping after 10 s of silence")
         harness.channel.embeddedEventLoop.advanceTime(by: .seconds(20))
         XCTAssertEqual(try harness.readCloseCode(), 1001)
-        XCTAssertEqual(harness.edge.counters.idleTimeoutCloses.load(ordering: .relaxed), 1)
+        XCTAssertEqual(harness.shardCounters.limitHits[.idleTimeout], 1)
         shard.stopHeartbeat()
     }
 
@@ -179,5 +181,22 @@ final class WebSocketConnectionTests: XCTestCase {
         XCTAssertFalse(shard.holds(user: "alice"))
         XCTAssertEqual(harness.events.closed.count, 1)
         XCTAssertNil(harness.events.closed.first?.1)
+        XCTAssertEqual(harness.shardCounters.disconnects, ["1006": 1], "no close frame")
+    }
+
+    func testAClientCloseFrameWithoutACodeIs1005() throws {
+        let harness = try self.upgraded()
+        try harness.sendFrame(opcode: 0x8, payload: [])
+        XCTAssertFalse(harness.channel.isActive)
+        XCTAssertEqual(harness.shardCounters.disconnects, ["1005": 1])
+        XCTAssertNil(harness.events.closed.first?.1, "apps still see no code")
+    }
+
+    func testAnAppSendCountsAsADeliveryFromTheApp() throws {
+        let harness = try self.upgraded()
+        let connection = try harness.channel.pipeline.syncOperations.handler(type: WebSocketConnection.self)
+        connection.send(ByteBuffer(string: "direct"), isBinary: false)
+        XCTAssertEqual(try harness.readFrames().map(\.opcode), [0x1])
+        XCTAssertEqual(harness.shardCounters.deliveries[.app], 1)
     }
 }

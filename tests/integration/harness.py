@@ -84,7 +84,8 @@ class RedisServer:
 
 
 class Node:
-    """One `wsbridge serve` process ("a host"), listening on a port it picked itself."""
+    """One `wsbridge serve` process ("a host"), listening on ports it picked itself: the WebSocket
+    listener and the admin listener (`--admin-listen 127.0.0.1:0`, unless `args` say otherwise)."""
 
     def __init__(self, workdir, name, args):
         self.name = name
@@ -92,22 +93,24 @@ class Node:
         self.log = open(self.log_path, "w")
         self.app_socket = os.path.join(workdir, f"{name}.sock")
         self.process = subprocess.Popen(
-            [wsbridge_binary(), "serve", "--listen", "127.0.0.1:0", "--node-id", name, "--log-format", "json",
-             "--app-socket", self.app_socket] + args,
+            [wsbridge_binary(), "serve", "--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0",
+             "--node-id", name, "--log-format", "json", "--app-socket", self.app_socket] + args,
             stdout=self.log, stderr=subprocess.STDOUT)
         try:
-            line = wait_for(self._listening_line, timeout=20, what=f"{name} to log 'listening'")
+            line = wait_for(lambda: self._listening_line("websocket"), timeout=20, what=f"{name} to log 'listening'")
         except BaseException:
             self.stop()  # never leave a process behind when start-up fails
             raise
         self.address = line["wsb.address"]
         self.port = int(self.address.rsplit(":", 1)[1])
+        admin = self._listening_line("admin")  # logged before the WebSocket listener's line, if on
+        self.admin_address = admin["wsb.address"] if admin else None
 
-    def _listening_line(self):
+    def _listening_line(self, listener):
         if self.process.poll() is not None:
             raise AssertionError(f"{self.name} exited with {self.process.returncode}:\n{self.logs()}")
         for entry in self.log_entries():
-            if entry.get("msg") == "listening" and entry.get("wsb.listener") == "websocket":
+            if entry.get("msg") == "listening" and entry.get("wsb.listener") == listener:
                 return entry
         return None
 
@@ -128,13 +131,21 @@ class Node:
         q = "&".join(f"{k}={v}" for k, v in query.items())
         return f"ws://{self.address}{path}" + (f"?{q}" if q else "")
 
-    def http(self, path):
-        """(status, body) of GET http://node/path."""
+    def http(self, path, admin=False):
+        """(status, body) of GET http://node/path, on the admin listener if `admin`."""
+        address = self.admin_address if admin else self.address
         try:
-            with urllib.request.urlopen(f"http://{self.address}{path}", timeout=5) as response:
+            with urllib.request.urlopen(f"http://{address}{path}", timeout=5) as response:
                 return response.status, response.read().decode()
         except urllib.error.HTTPError as error:
             return error.code, error.read().decode()
+
+    def metrics(self):
+        """The admin listener's /metrics as {series: value}, series written `name{a="1",b="2"}` with the
+        labels sorted by name."""
+        status, body = self.http("/metrics", admin=True)
+        assert status == 200, (status, body)
+        return parse_prometheus(body)
 
     def stop(self, sig=signal.SIGTERM, timeout=15):
         if self.process.poll() is None:
@@ -146,6 +157,21 @@ class Node:
                 self.process.wait()
         self.log.close()
         return self.process.returncode
+
+
+def parse_prometheus(text):
+    """Samples of the Prometheus text format as {series: float}; comments are skipped."""
+    samples = {}
+    for line in text.splitlines():
+        if not line or line.startswith("#"):
+            continue
+        series, _, value = line.rpartition(" ")
+        if "{" in series:
+            name, _, labels = series.partition("{")
+            parts = sorted(part for part in labels.rstrip("}").split(",") if part)
+            series = name + "{" + ",".join(parts) + "}"
+        samples[series] = float(value)
+    return samples
 
 
 class RawWebSocket:

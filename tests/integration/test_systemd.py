@@ -47,7 +47,7 @@ def test_socket_activation_readiness_and_drain(workdir):
         ["systemd-socket-activate", "-l", f"127.0.0.1:{port}", "-l", app_path, "--fdname=ws:app",
          "-E", f"NOTIFY_SOCKET={notify.path}",
          wsbridge_binary(), "serve", "--auth", "insecure-query", "--log-format", "json",
-         "--listen", "127.0.0.1:1", "--app-socket", os.path.join(workdir, "unused.sock"), "--drain-timeout", "2s"],
+         "--listen", "127.0.0.1:1", "--admin-listen", "127.0.0.1:0", "--app-socket", os.path.join(workdir, "unused.sock"), "--drain-timeout", "2s"],
         stdout=log, stderr=subprocess.STDOUT)
     try:
         # systemd-socket-activate binds both sockets, then starts the daemon on the first connection.

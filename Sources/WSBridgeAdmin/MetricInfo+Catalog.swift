@@ -1,0 +1,83 @@
+extension MetricInfo {
+    // Identity and process.
+    static let buildInfo = MetricInfo(
+        "wsbridge_build_info", .gauge, labels: ["version", "node"], "Always 1; the labels name the wsbridge version and the node_id.")
+    static let startTime = MetricInfo(
+        "wsbridge_start_time_seconds", .gauge, "When the process started, in seconds since the Unix epoch.")
+    static let openFDs = MetricInfo(
+        "wsbridge_open_fds", .gauge, "File descriptors the process has open (sockets included).")
+    static let maxFDs = MetricInfo(
+        "wsbridge_max_fds", .gauge, "The process's soft limit on open file descriptors (RLIMIT_NOFILE).")
+
+    // WebSocket edge.
+    static let connectionsOpen = MetricInfo(
+        "wsbridge_connections_open", .gauge, labels: ["path"], "Upgraded WebSocket connections open now.")
+    static let tcpConnectionsOpen = MetricInfo(
+        "wsbridge_tcp_connections_open", .gauge, "TCP connections open on the public listener, handshakes included.")
+    static let sessions = MetricInfo(
+        "wsbridge_sessions", .gauge, "Sessions held: WebSocket connections plus sessions registered by apps.")
+    static let users = MetricInfo(
+        "wsbridge_users", .gauge, "Distinct users with a session, counted once per event loop that holds one.")
+    static let connects = MetricInfo(
+        "wsbridge_connects_total", .counter, "WebSocket upgrades completed.")
+    static let disconnects = MetricInfo(
+        "wsbridge_disconnects_total", .counter, labels: ["code"],
+        "WebSocket connections ended, by close code (1005: no code, 1006: no close frame, other: any code not listed).")
+    static let authRefusals = MetricInfo(
+        "wsbridge_auth_refusals_total", .counter, labels: ["reason"], "WebSocket handshakes refused before the upgrade, by reason.")
+    static let clientMessages = MetricInfo(
+        "wsbridge_client_messages_total", .counter, "Messages received from WebSocket clients.")
+    static let unroutedClientMessages = MetricInfo(
+        "wsbridge_client_messages_unrouted_total", .counter, "Client messages dropped because no attached app serves their connection.")
+    static let deliveries = MetricInfo(
+        "wsbridge_deliveries_total", .counter, labels: ["source"],
+        "Messages written to local sessions, one per recipient, by where the message entered wsbridge.")
+    static let deliveryLatency = MetricInfo(
+        "wsbridge_delivery_latency_seconds", .histogram,
+        "Time from a message's arrival at wsbridge to the flush that wrote it, once per message per event loop.")
+    static let limitHits = MetricInfo(
+        "wsbridge_limit_hits_total", .counter, labels: ["limit"],
+        "Connections closed or refused, or accepts failed, because a limit was reached, by limit.")
+    static let queueHighWater = MetricInfo(
+        "wsbridge_outbound_queue_high_water_bytes", .gauge,
+        "Most bytes seen waiting in one WebSocket connection's outbound buffer since start.")
+    static let queueLargest = MetricInfo(
+        "wsbridge_outbound_queue_largest_bytes", .gauge,
+        "Most bytes waiting in one WebSocket connection's outbound buffer at the last heartbeat.")
+
+    // Broker.
+    static let brokerUp = MetricInfo(
+        "wsbridge_broker_up", .gauge, labels: ["broker"], "1 while the broker link (the subscription) is up, else 0.")
+    static let brokerReconnects = MetricInfo(
+        "wsbridge_broker_reconnects_total", .counter, "Broker connections re-established after being lost.")
+    static let brokerMessages = MetricInfo(
+        "wsbridge_broker_messages_total", .counter, labels: ["direction"],
+        "Messages received from the broker (in) and published through it (out).")
+    static let brokerPublishFailures = MetricInfo(
+        "wsbridge_broker_publish_failures_total", .counter, "Publishes the broker did not accept (link down, Redis error).")
+    static let invalidChannelMessages = MetricInfo(
+        "wsbridge_invalid_channel_messages_total", .counter, "Messages on the channel that were not a valid envelope (dropped).")
+
+    // Apps.
+    static let appsAttached = MetricInfo(
+        "wsbridge_apps_attached", .gauge, "Apps attached to the app socket now.")
+    static let appAttaches = MetricInfo(
+        "wsbridge_app_attaches_total", .counter, "Apps that attached (completed hello).")
+    static let appFrames = MetricInfo(
+        "wsbridge_app_frames_total", .counter, labels: ["direction"], "App-protocol frames received from apps (in) and sent to them (out).")
+    static let appErrors = MetricInfo(
+        "wsbridge_app_errors_total", .counter, labels: ["code"], "error frames sent to apps, by error code.")
+    static let appSlowConsumers = MetricInfo(
+        "wsbridge_app_slow_consumer_disconnects_total", .counter, "Apps disconnected for leaving more than app_max_queue_bytes unread.")
+    static let appRefusedPeers = MetricInfo(
+        "wsbridge_app_refused_peers_total", .counter, "Connections to the app socket refused because their uid is not in app_allowed_uids.")
+
+    /// Every family, in the order of docs/operations.md.
+    public static let all: [MetricInfo] = [
+        .buildInfo, .startTime, .openFDs, .maxFDs,
+        .connectionsOpen, .tcpConnectionsOpen, .sessions, .users, .connects, .disconnects, .authRefusals,
+        .clientMessages, .unroutedClientMessages, .deliveries, .deliveryLatency, .limitHits, .queueHighWater, .queueLargest,
+        .brokerUp, .brokerReconnects, .brokerMessages, .brokerPublishFailures, .invalidChannelMessages,
+        .appsAttached, .appAttaches, .appFrames, .appErrors, .appSlowConsumers, .appRefusedPeers,
+    ]
+}

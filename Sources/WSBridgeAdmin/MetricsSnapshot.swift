@@ -1,0 +1,75 @@
+/// Every number `/metrics` shows (and `wsbridge status` shows most of), read at one moment from where
+/// it is counted: per-shard counters (summed over the event loops), relaxed atomics, the broker.
+///
+/// Plain data, so that the admin module knows nothing of the daemon's parts. Dictionaries are keyed by
+/// label value; the daemon fills in every possible label value (zero included), so that each series
+/// exists from the first scrape and `rate()` and `increase()` see its first increments.
+public struct MetricsSnapshot: Sendable, Equatable {
+    // Identity.
+    public var node = ""
+    public var version = ""
+    /// Process start, seconds since the Unix epoch.
+    public var startTimeSeconds = 0.0
+
+    // WebSocket edge.
+    /// The configured WebSocket path (`ws_path`), the `path` label of open connections.
+    public var webSocketPath = "/ws"
+    /// Upgraded WebSocket connections open now.
+    public var openWebSockets = 0
+    /// TCP connections open on the public listener, handshakes included.
+    public var openTCPConnections = 0
+    /// Sessions held (WebSocket connections and app sessions).
+    public var sessions = 0
+    /// Distinct users with a session, summed over event loops.
+    public var users = 0
+    /// WebSocket upgrades since start.
+    public var connects = 0
+    /// Ended WebSocket connections by close code label.
+    public var disconnects: [String: Int] = [:]
+    /// Refused handshakes by reason.
+    public var authRefusals: [String: Int] = [:]
+    /// Client messages received.
+    public var clientMessages = 0
+    /// Client messages on a connection no app serves (dropped).
+    public var unroutedClientMessages = 0
+    /// Messages written to local sessions (one per recipient), by source.
+    public var deliveries: [String: Int] = [:]
+    /// Limit hits by limit.
+    public var limitHits: [String: Int] = [:]
+    /// The most bytes seen pending in one connection's outbound buffer, since start.
+    public var outboundQueueHighWater = 0
+    /// The most bytes pending in one connection's outbound buffer at the last heartbeat.
+    public var outboundQueueLargest = 0
+
+    // Broker.
+    /// `redis` or `embedded`.
+    public var brokerKind = "embedded"
+    public var brokerUp = false
+    public var brokerReconnects = 0
+    /// Messages the broker handed to wsbridge (valid or not).
+    public var brokerMessagesIn = 0
+    /// Messages wsbridge published through the broker (`publish` from apps and the CLI).
+    public var brokerMessagesOut = 0
+    public var brokerPublishFailures = 0
+    /// Messages on the channel that could not be parsed.
+    public var invalidChannelMessages = 0
+
+    // Apps.
+    public var appsAttached = 0
+    public var appAttaches = 0
+    public var appFramesIn = 0
+    public var appFramesOut = 0
+    /// `error` frames sent to apps, by code.
+    public var appErrors: [String: Int] = [:]
+    public var appSlowConsumerDisconnects = 0
+    /// Peers refused on the app socket (uid not in `app_allowed_uids`).
+    public var appRefusedPeers = 0
+
+    // Process.
+    /// Open file descriptors, if the platform tells.
+    public var openFileDescriptors: Int?
+    /// The soft limit on file descriptors (`RLIMIT_NOFILE`), if the platform tells.
+    public var maxFileDescriptors: Int?
+
+    public init() {}
+}

@@ -1,0 +1,42 @@
+import NIOCore
+import WSBridgeAdmin
+
+extension Daemon {
+    /// `/healthz`: passes while the broker link is up (the same answer as `/healthz` on the public port).
+    func healthProbe() -> ProbeResult {
+        self.broker.isLinked ? .pass("ok") : .fail("broker link down")
+    }
+
+    /// `/readyz`: passes once the WebSocket listener is up and until draining starts.
+    func readinessProbe() -> ProbeResult {
+        let phase = self.phase.value
+        return phase == .ready ? .pass("ready") : .fail(phase.rawValue)
+    }
+
+    /// The admin listener's bound address once started (port 0 resolved), or `nil`.
+    public var adminAddress: SocketAddress? { self.adminAddressBox.withLockedValue { $0 } }
+
+    /// Where the daemon is in its life (the answer of `/readyz`).
+    public var currentPhase: DaemonPhase { self.phase.value }
+
+    /// Binds the admin listener if `admin_listen` is set, and logs where it listens (`wsb.listener=admin`).
+    /// A bind failure stops the start-up like any other listener's.
+    @discardableResult
+    func startAdmin() async throws -> SocketAddress? {
+        guard let admin = self.admin, let listen = self.configuration.adminListen else {
+            self.logger.info("admin listener off (admin_listen = off): no /metrics, /healthz or /readyz")
+            return nil
+        }
+        let address = try await admin.bind(host: listen.host, port: listen.port)
+        self.adminAddressBox.withLockedValue { $0 = address }
+        self.logger.notice(
+            "listening",
+            metadata: [
+                "wsb.listener": "admin",
+                "wsb.address": "\(address.map(Self.hostPort) ?? listen.description)",
+                "wsb.paths": "/metrics,/healthz,/readyz",
+            ]
+        )
+        return address
+    }
+}

@@ -1,0 +1,90 @@
+import NIOCore
+import NIOPosix
+import WSBridgeAdmin
+import WSBridgeBroker
+import WSBridgeCore
+import WSBridgeProtocol
+import WSBridgeSystem
+
+extension Daemon {
+    /// Every counter and gauge, read from where it is counted: the shards (one visit to each event
+    /// loop), the edge's, app link's and broker's atomics, and the process. Status and `/metrics` both
+    /// render from this.
+    ///
+    /// Open descriptors are counted on NIO's thread pool: listing `/proc/self/fd` with 100,000
+    /// clients takes milliseconds that no event loop should spend.
+    public func metricsSnapshot() -> EventLoopFuture<MetricsSnapshot> {
+        let registry = self.router.snapshot()
+        let descriptors = NIOThreadPool.singleton.runIfActive(eventLoop: registry.eventLoop) {
+            ProcessDescriptors.openCount()
+        }
+        return registry.and(descriptors).map { registry, openDescriptors in
+            var snapshot = self.metricsSnapshot(registry)
+            snapshot.openFileDescriptors = openDescriptors
+            return snapshot
+        }
+    }
+
+    /// The `/metrics` body.
+    func renderMetrics() -> EventLoopFuture<ByteBuffer> {
+        self.metricsSnapshot().map { snapshot in
+            self.metrics.render(snapshot)
+        }
+    }
+
+    func metricsSnapshot(_ registry: RegistrySnapshot) -> MetricsSnapshot {
+        let edge = self.edge.counters
+        let app = self.appLink.counters
+        var s = MetricsSnapshot()
+        s.node = self.configuration.nodeID
+        s.version = WSBridgeVersion.string
+        s.startTimeSeconds = self.startedAtWallClock
+
+        s.webSocketPath = self.configuration.wsPath
+        s.openWebSockets = edge.openWebSockets.load(ordering: .relaxed)
+        s.openTCPConnections = edge.openConnections.load(ordering: .relaxed)
+        s.sessions = registry.sessions
+        s.users = registry.usersAcrossShards
+        s.connects = edge.upgrades.load(ordering: .relaxed)
+        s.disconnects = Self.table(CloseCode.disconnectLabels) { registry.disconnects(label: $0) }
+        s.authRefusals = Self.table(RefusalKind.allCases.map(\.rawValue)) { label in
+            RefusalKind(rawValue: label).map(registry.refusals) ?? 0
+        }
+        s.clientMessages = edge.clientMessages.load(ordering: .relaxed)
+        s.unroutedClientMessages = app.unroutedClientMessages.load(ordering: .relaxed)
+        s.deliveries = Self.table(DeliverySource.allCases.map(\.rawValue)) { label in
+            DeliverySource(rawValue: label).map(registry.deliveries) ?? 0
+        }
+        s.limitHits = Self.table(LimitKind.allCases.map(\.rawValue)) { label in
+            LimitKind(rawValue: label).map(registry.limitHits) ?? 0
+        }
+        s.outboundQueueHighWater = registry.outboundQueueHighWater
+        s.outboundQueueLargest = registry.outboundQueueLargest
+
+        s.brokerKind = self.broker is EmbeddedBroker ? "embedded" : "redis"
+        s.brokerUp = self.broker.isLinked
+        s.brokerReconnects = (self.broker as? RedisBroker)?.reconnectCount ?? 0
+        s.brokerMessagesIn = self.brokerTraffic.received.load(ordering: .relaxed)
+        s.brokerMessagesOut = self.brokerTraffic.published.load(ordering: .relaxed)
+        s.brokerPublishFailures = self.brokerTraffic.publishFailures.load(ordering: .relaxed)
+        s.invalidChannelMessages = registry.invalidMessages
+
+        s.appsAttached = app.appsAttached.load(ordering: .relaxed)
+        s.appAttaches = app.attaches.load(ordering: .relaxed)
+        s.appFramesIn = app.framesIn.load(ordering: .relaxed)
+        s.appFramesOut = app.framesOut.load(ordering: .relaxed)
+        let errors = app.errorsByCode
+        s.appErrors = Self.table(AppProtocolError.Code.allVersion1.map(\.rawValue)) { errors[$0] ?? 0 }
+            .merging(errors) { _, counted in counted }
+        s.appSlowConsumerDisconnects = app.slowConsumerDisconnects.load(ordering: .relaxed)
+        s.appRefusedPeers = app.refusedPeers.load(ordering: .relaxed)
+
+        s.maxFileDescriptors = ProcessDescriptors.softLimit()
+        return s
+    }
+
+    /// Every label of `labels` with its count (zero included), so each series exists from the start.
+    private static func table(_ labels: [String], _ count: (String) -> Int) -> [String: Int] {
+        Dictionary(uniqueKeysWithValues: labels.map { ($0, count($0)) })
+    }
+}
