@@ -93,6 +93,8 @@ def metavar(key, default):
         return named[key]
     if key.endswith("_file"):
         return "FILE"
+    if re.fullmatch(r"(\[[0-9a-fA-F:.]+\]|[\w.-]+):\d+", default):
+        return "HOST:PORT"
     if re.fullmatch(r"0|\d+(ms|s|m|h)", default) and not key.endswith(("_loops", "_connections")):
         return "DURATION"
     if re.fullmatch(r"\d+([KMG]i?B?|B)", default, re.IGNORECASE) or key.endswith("_bytes"):

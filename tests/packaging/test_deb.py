@@ -234,7 +234,8 @@ class TestInstalled:
         sockets by the names the socket units give them, tells NOTIFY_SOCKET it is ready, answers
         /healthz on the activated listener, and drains and exits 0 on SIGTERM. systemd is not PID 1
         here: systemd-socket-activate passes the sockets, as the units would (loopback only: the
-        guard --listen 127.0.0.1:1 cannot be bound by wsbridge, so only the passed socket can serve)."""
+        guard --listen 127.0.0.1:1 cannot be bound by wsbridge, so only the passed socket can serve; the
+        admin listener, which the daemon always binds itself, takes a free loopback port)."""
         require_tool("systemd-socket-activate")
         port = free_port()
         app_socket, notify_path = "/run/wsbridge/test-app.sock", "/run/wsbridge/test-notify.sock"
@@ -256,7 +257,8 @@ class TestInstalled:
             ["systemd-socket-activate", "-l", f"127.0.0.1:{port}", "-l", app_socket, "--fdname=ws:app",
              "-E", f"NOTIFY_SOCKET={notify_path}",
              "setpriv", "--reuid=wsbridge", "--regid=wsbridge", "--init-groups", "--",
-             "/usr/bin/wsbridge", "serve", "--config", "/etc/wsbridge/wsbridge.conf", "--listen", "127.0.0.1:1"],
+             "/usr/bin/wsbridge", "serve", "--config", "/etc/wsbridge/wsbridge.conf", "--listen", "127.0.0.1:1",
+             "--admin-listen", "127.0.0.1:0"],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         try:
             deadline, status = time.monotonic() + 20, None

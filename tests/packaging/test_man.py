@@ -174,7 +174,7 @@ def test_exit_statuses_are_the_documented_ones(man_pages, wsbridge_bin, tmp_path
         ([wsbridge_bin, "serve", "--no-such-option"], 64),
         ([wsbridge_bin, "check-config", "--config", str(bad)], 1),
         ([wsbridge_bin, "serve", "--config", str(bad), "--listen", "127.0.0.1:0",
-          "--app-socket", str(tmp_path / "app.sock")], 1),
+          "--app-socket", str(tmp_path / "app.sock"), "--admin-listen", "off"], 1),
         ([wsbridge_bin, "status", "--app-socket", str(tmp_path / "nobody-listens.sock")], 1),
     ]
     for argv, expected in cases:
