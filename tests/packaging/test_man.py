@@ -56,11 +56,14 @@ def test_groff_renders_without_warnings(man_pages, page):
     assert result.returncode == 0 and result.stderr == "", result.stderr
 
 
+@pytest.mark.parametrize("width", [60, 80, 120])
 @pytest.mark.parametrize("page", PAGES)
-def test_man_renders_the_page(man_pages, page):
+def test_man_renders_the_page_without_warnings(man_pages, page, width):
+    """As lintian runs it (man --warnings), at several terminal widths."""
     require_tool("man")
-    env = dict(os.environ, MANWIDTH="80", LC_ALL="C.UTF-8", MANPAGER="cat", PAGER="cat")
-    result = run("man", "-l", man_pages[page], env=env)
+    env = dict(os.environ, MANWIDTH=str(width), LC_ALL="C.UTF-8", MANPAGER="cat", PAGER="cat")
+    result = run("man", "--warnings", "-E", "UTF-8", "-l", man_pages[page], env=env)
+    assert result.stderr == "", result.stderr
     name = page.rsplit(".", 1)[0].upper()
     assert f"{name}({page.rsplit('.', 1)[1]})" in result.stdout
     assert "NAME" in result.stdout and "SEE ALSO" in result.stdout
