@@ -6,7 +6,7 @@ SWIFT ?= swift
 PYTHON ?= python3
 LISTEN ?= 127.0.0.1:8080
 
-.PHONY: build run test unit integration bench clean
+.PHONY: build run test unit integration man deb verify-units lintian packaging-test bench clean
 
 build:
 	$(SWIFT) build
@@ -20,12 +20,32 @@ test:
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 	WSBRIDGE_BIN=$$($(SWIFT) build --show-bin-path)/wsbridge $(PYTHON) -m pytest -q tests/integration
+	WSBRIDGE_BIN=$$($(SWIFT) build --show-bin-path)/wsbridge $(PYTHON) -m pytest -q tests/packaging
 
 unit:
 	$(SWIFT) test
 
 integration: build
 	WSBRIDGE_BIN=$$($(SWIFT) build --show-bin-path)/wsbridge $(PYTHON) -m pytest -q tests/integration
+
+## Man pages (troff) from man/*.in, with the config keys taken from examples/wsbridge.conf.
+man:
+	$(PYTHON) man/render.py .build/man
+
+## The Debian package dist/wsbridge_<version>-<revision>_<arch>.deb (release build, Swift runtime static).
+deb:
+	packaging/build-deb.sh
+
+## systemd-analyze verify on the units in packaging/ (against a built binary; see the script).
+verify-units:
+	packaging/verify-units.sh
+
+lintian:
+	lintian --fail-on error,warning $$(ls -t dist/wsbridge_*.deb | head -n 1)
+
+## The packaging tests alone: builds the .deb if dist/ has none that is up to date, installs it, purges it.
+packaging-test:
+	$(PYTHON) -m pytest -q tests/packaging
 
 ## The benchmarks of docs/benchmarks.md (server on core 0, load on core 1, medians of 3 runs).
 bench:

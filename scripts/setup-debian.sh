@@ -18,6 +18,11 @@ packages=(
     nodejs              # examples/node, run by tests/integration/test_examples.py (Node 18+)
     chromium chromium-driver # headless browser for the examples/browser page test
     pkg-config
+    # make deb and tests/packaging: build, lint, install and check the Debian package and man pages
+    dpkg-dev binutils file # dpkg-shlibdeps, dpkg-gencontrol, dpkg-deb; strip, readelf
+    lintian                # no errors or warnings on the .deb
+    mandoc man-db groff-base # mandoc -T lint, man -l / man -w, groff -ww
+    adduser                # the postinst fallback where systemd-sysusers is missing
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -31,6 +31,7 @@ extension Daemon {
                 linkChanged: { linked in
                     if linked {
                         logger.info("broker linked", metadata: ["wsb.broker": "\(brokerName)"])
+                        self.announceReadyIfDue()
                     } else {
                         logger.warning("broker link down", metadata: ["wsb.broker": "\(brokerName)"])
                     }
@@ -69,7 +70,7 @@ extension Daemon {
         )
         let loop = router.eventLoops[0]
         self.phase.value = .ready
-        self.notifier.ready(status: "listening")
+        self.announceReadyIfDue()
         self.notifier.startWatchdog(on: loop, logger: logger) { true }
         if self.notifier.isSupervised {
             let task = loop.scheduleRepeatedAsyncTask(initialDelay: .seconds(1), delay: .seconds(5)) { _ in
@@ -166,6 +167,23 @@ extension Daemon {
             )
         }
         return (applied, needRestart)
+    }
+
+    /// READY=1 goes to systemd once, when the daemon listens and the broker is linked, whichever comes
+    /// last: a Redis that is down at start keeps the unit "activating" (and says so in STATUS=).
+    func announceReadyIfDue() {
+        guard self.phase.value == .ready else { return }
+        guard self.broker.isLinked else {
+            self.notifier.status("listening; waiting for the broker link to \(self.broker.displayName)")
+            return
+        }
+        let first = self.readyAnnounced.withLockedValue { announced -> Bool in
+            defer { announced = true }
+            return !announced
+        }
+        if first {
+            self.notifier.ready(status: "listening, broker linked")
+        }
     }
 
     func statusLine(_ snapshot: RegistrySnapshot) -> String {

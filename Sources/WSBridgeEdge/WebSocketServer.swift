@@ -53,7 +53,7 @@ public final class WebSocketServer: Sendable {
                     try sync.addHandler(AcceptErrorHandler(edge: edge))
                 }
             }
-            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try Self.initialize(channel, edge: edge)

@@ -87,12 +87,16 @@ struct ServeOptions: ParsableArguments {
         return pairs.compactMap { key, value in value.map { (key: key, value: $0) } }
     }
 
-    /// Loads and validates the configuration, or fails with the file/flag and line at fault.
+    /// Loads and validates the configuration, or fails with the file/flag and line at fault: a bad
+    /// flag is a usage error (exit status 64), a bad or missing config file a configuration error (1).
     func load() throws -> WSBridgeConfiguration {
         do {
             return try ConfigLoader.load(file: self.config, overrides: self.overrides)
-        } catch {
+        } catch where error.source == ConfigError.commandLine {
             throw ValidationError(error.description)
+        } catch {
+            printError(error.description)
+            throw ExitCode(1)
         }
     }
 }

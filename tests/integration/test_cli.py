@@ -36,10 +36,10 @@ def test_check_config_accepts_the_shipped_example():
 
 def test_a_missing_config_file_and_a_bad_flag_are_clear_errors(workdir):
     result = run("serve", "--config", os.path.join(workdir, "nope.conf"))
-    assert result.returncode != 0
+    assert result.returncode == 1, "a configuration error"
     assert "nope.conf" in result.stderr
     result = run("serve", "--listen", "not-an-address")
-    assert result.returncode != 0
+    assert result.returncode == 64, "a usage error"
     assert "--listen" in result.stderr
 
 

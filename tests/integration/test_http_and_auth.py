@@ -84,3 +84,36 @@ def test_client_messages_and_close_codes(nodes):
         with pytest.raises(Exception):
             ws.recv(timeout=5)
         assert ws.close_code == 1009
+
+
+@pytest.mark.skipif(os.getuid() != 0, reason="needs root to drop to another user")
+def test_the_daemon_serves_clients_when_not_running_as_root(workdir):
+    """Regression: TCP_NODELAY was set at the socket level (where its number means SO_DEBUG), which
+    only root may set; as any other user every accepted connection was dropped."""
+    import shutil
+    import subprocess
+    from harness import free_port, wsbridge_binary
+    setpriv = shutil.which("setpriv")
+    if setpriv is None:
+        pytest.skip("setpriv (util-linux) is not installed")
+    os.chmod(workdir, 0o777)
+    port = free_port()
+    process = subprocess.Popen(
+        [setpriv, "--reuid=65534", "--regid=65534", "--clear-groups", wsbridge_binary(), "serve",
+         "--listen", f"127.0.0.1:{port}", "--auth", "insecure-query", "--admin-listen", "off",
+         "--app-socket", os.path.join(workdir, "nobody.sock")],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        import urllib.request
+        def healthy():
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as response:
+                    return response.status == 200
+            except OSError:
+                return False
+        wait_for(healthy, what="/healthz from a daemon running as nobody")
+        with connect(f"ws://127.0.0.1:{port}/ws?user=n") as ws:
+            ws.ping().wait(5)
+    finally:
+        process.terminate()
+        process.wait(timeout=15)

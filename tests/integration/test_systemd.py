@@ -104,3 +104,24 @@ def test_sighup_applies_a_new_origin_list_and_keeps_open_connections(workdir, no
         with connect(node.url(user="d"), origin="https://new.example") as ws:
             ws.ping().wait(5)
         kept.ping().wait(5)
+
+
+def test_ready_waits_for_the_broker_link(workdir):
+    from harness import RedisServer
+    redis = RedisServer(workdir)  # not started yet
+    notify = NotifySocket(os.path.join(workdir, "notify2.sock"))
+    environment = dict(os.environ, NOTIFY_SOCKET=notify.path)
+    process = subprocess.Popen(
+        [wsbridge_binary(), "serve", "--auth", "insecure-query", "--listen", "127.0.0.1:0",
+         "--admin-listen", "off", "--app-socket", os.path.join(workdir, "r.sock"), "--redis", redis.url,
+         "--broker-reconnect-max", "200ms"],
+        env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_for(lambda: notify.saw("waiting for the broker link"), what="STATUS= saying it waits for Redis")
+        assert not notify.saw("READY=1"), "not ready while Redis is unreachable"
+        redis.start()
+        wait_for(lambda: notify.saw("READY=1"), what="READY=1 once Redis is linked")
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+        redis.stop()
