@@ -368,7 +368,7 @@ static void control_input(int fd) {
     char replies[65536];
     size_t rlen = 0;
     size_t off = 0;
-    for (;;) {
+    while (off < c->in_len) { /* each pass consumes a whole command or stops */
         const char *argv[4];
         size_t argl[4];
         int argc = 0;
