@@ -18,6 +18,7 @@ packages=(
     nodejs              # examples/node, run by tests/integration/test_examples.py (Node 18+)
     chromium chromium-driver # headless browser for the examples/browser page test
     pkg-config
+    gcc make            # bench/floor, the minimal C server the load tool is compared with
     # make deb and tests/packaging: build, lint, install and check the Debian package and man pages
     dpkg-dev binutils file # dpkg-shlibdeps, dpkg-gencontrol, dpkg-deb; strip, readelf
     lintian                # no errors or warnings on the .deb
