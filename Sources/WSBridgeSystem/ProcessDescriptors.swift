@@ -24,13 +24,30 @@ public enum ProcessDescriptors {
     /// The soft limit (`RLIMIT_NOFILE`), or `nil` if unlimited or unknown.
     public static func softLimit() -> Int? {
         var limit = rlimit()
-        #if canImport(Glibc)
-        let resource = __rlimit_resource_t(RLIMIT_NOFILE.rawValue)
-        #else
-        let resource = RLIMIT_NOFILE
-        #endif
         // rlim_t.max is RLIM_INFINITY.
-        guard getrlimit(resource, &limit) == 0, limit.rlim_cur != rlim_t.max else { return nil }
+        guard getrlimit(Self.resource, &limit) == 0, limit.rlim_cur != rlim_t.max else { return nil }
         return Int(clamping: limit.rlim_cur)
     }
+
+    /// Raises the soft limit to the hard limit (every client needs a descriptor; the default soft
+    /// limit of 1024 would cap a daemon at about a thousand clients). Returns the limits before and
+    /// after, for the start-up log; `nil` where unknown or unlimited.
+    public static func raiseSoftLimit() -> (before: Int?, after: Int?, hard: Int?) {
+        var limit = rlimit()
+        guard getrlimit(Self.resource, &limit) == 0 else { return (nil, nil, nil) }
+        func value(_ raw: rlim_t) -> Int? { raw == rlim_t.max ? nil : Int(clamping: raw) }
+        let before = value(limit.rlim_cur)
+        if limit.rlim_cur < limit.rlim_max {
+            var raised = limit
+            raised.rlim_cur = limit.rlim_max
+            _ = setrlimit(Self.resource, &raised)
+        }
+        return (before, Self.softLimit(), value(limit.rlim_max))
+    }
+
+    #if canImport(Glibc)
+    private static let resource = __rlimit_resource_t(RLIMIT_NOFILE.rawValue)
+    #else
+    private static let resource = RLIMIT_NOFILE
+    #endif
 }

@@ -23,6 +23,15 @@ struct ServeCommand: AsyncParsableCommand {
             LineLogHandler(label: label, level: level, format: configuration.logFormat == .json ? .json : .logfmt)
         }
         let logger = Logger(label: "wsbridge")
+        let descriptors = ProcessDescriptors.raiseSoftLimit()
+        logger.info(
+            "file descriptor limit",
+            metadata: [
+                "wsb.soft_before": "\(descriptors.before.map(String.init) ?? "unlimited")",
+                "wsb.soft": "\(descriptors.after.map(String.init) ?? "unlimited")",
+                "wsb.hard": "\(descriptors.hard.map(String.init) ?? "unlimited")",
+            ]
+        )
         let daemon: Daemon
         do {
             let activated = try ActivatedSockets.fromEnvironment()

@@ -89,3 +89,37 @@ def test_tools_report_a_missing_daemon_clearly(workdir):
     result = run("status", "--app-socket", os.path.join(workdir, "none.sock"))
     assert result.returncode == 1
     assert "cannot connect to the wsbridge app socket" in result.stderr
+
+
+def test_serve_raises_its_descriptor_soft_limit_to_the_hard_limit(workdir):
+    import json
+    import resource
+    import subprocess
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard == resource.RLIM_INFINITY or hard <= 1024:
+        import pytest
+        pytest.skip("needs a finite hard limit above 1024")
+    log_path = os.path.join(workdir, "fd.log")
+    with open(log_path, "w") as log:
+        process = subprocess.Popen(
+            [wsbridge_binary(), "serve", "--auth", "insecure-query", "--listen", "127.0.0.1:0",
+             "--admin-listen", "off", "--log-format", "json", "--app-socket", os.path.join(workdir, "fd.sock")],
+            stdout=log, stderr=subprocess.STDOUT,
+            preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (1024, hard)))
+    try:
+        from harness import wait_for
+
+        def entry():
+            for line in open(log_path):
+                if '"file descriptor limit"' in line:
+                    return json.loads(line)
+            return None
+        logged = wait_for(entry, what="the descriptor limit log line")
+        assert logged["wsb.soft_before"] == "1024"
+        assert logged["wsb.soft"] == str(hard) == logged["wsb.hard"]
+        with open(f"/proc/{process.pid}/limits") as limits:
+            line = next(l for l in limits if l.startswith("Max open files"))
+        assert line.split()[3] == str(hard)
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
