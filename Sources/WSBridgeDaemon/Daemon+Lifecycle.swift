@@ -32,6 +32,8 @@ extension Daemon {
                     if linked {
                         logger.info("broker linked", metadata: ["wsb.broker": "\(brokerName)"])
                         self.announceReadyIfDue()
+                    } else if self.phase.value == .draining || self.phase.value == .stopped {
+                        logger.info("broker unlinked", metadata: ["wsb.broker": "\(brokerName)"])
                     } else {
                         logger.warning("broker link down", metadata: ["wsb.broker": "\(brokerName)"])
                     }
