@@ -62,7 +62,7 @@ public final class Daemon: Sendable {
             self.group = group
             self.ownsGroup = false
         } else {
-            let threads = configuration.eventLoops > 0 ? configuration.eventLoops : System.coreCount
+            let threads = configuration.eventLoops > 0 ? configuration.eventLoops : UsableCPUs.count()
             self.group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
             self.ownsGroup = true
         }

@@ -123,3 +123,30 @@ def test_serve_raises_its_descriptor_soft_limit_to_the_hard_limit(workdir):
     finally:
         process.terminate()
         process.wait(timeout=20)
+
+
+def test_event_loops_default_to_the_cpus_the_process_may_use(workdir):
+    import json
+    import shutil
+    import subprocess
+    import pytest
+    from harness import wait_for
+    if shutil.which("taskset") is None or len(os.sched_getaffinity(0)) < 2:
+        pytest.skip("needs taskset and at least two CPUs")
+    log_path = os.path.join(workdir, "cpus.log")
+    with open(log_path, "w") as log:
+        process = subprocess.Popen(
+            ["taskset", "-c", "0", wsbridge_binary(), "serve", "--auth", "insecure-query", "--listen", "127.0.0.1:0",
+             "--admin-listen", "off", "--log-format", "json", "--app-socket", os.path.join(workdir, "cpus.sock")],
+            stdout=log, stderr=subprocess.STDOUT)
+    try:
+        def listening():
+            for line in open(log_path):
+                entry = json.loads(line) if line.startswith("{") else {}
+                if entry.get("msg") == "listening" and entry.get("wsb.listener") == "websocket":
+                    return entry
+            return None
+        assert wait_for(listening, what="the listening line")["wsb.event_loops"] == "1"
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
