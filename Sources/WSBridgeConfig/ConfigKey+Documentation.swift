@@ -96,7 +96,7 @@ extension ConfigKey {
         case .drainTimeout:
             return "On SIGTERM, the window over which clients are closed with 1001 before the process exits."
         case .eventLoops:
-            return "Number of event loop threads; 0 = one per usable CPU; at most 256."
+            return "Number of event loop threads; 0 = one per CPU the process may use (affinity, cgroup quota); at most 256."
         case .brokerReconnectMax:
             return "Longest wait between broker reconnect attempts (the backoff cap), at least 100ms."
         case .logLevel:
