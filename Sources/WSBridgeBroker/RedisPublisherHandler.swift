@@ -22,34 +22,23 @@ final class RedisPublisherHandler: ChannelDuplexHandler {
     typealias OutboundIn = RedisPublishRequest
     typealias OutboundOut = RedisCommand
 
-    private enum State {
-        case handshaking(RedisHandshake)
-        case linked
-        case closing(RedisConnectionLoss)
-    }
-
     private let events: RedisConnectionSupervisor.Events
-    private var state: State
+    private var state: RedisLinkState
     private var pending = CircularBuffer<EventLoopPromise<Void>>(initialCapacity: 16)
 
     init(handshake: RedisHandshake, events: RedisConnectionSupervisor.Events) {
         self.events = events
-        self.state = .handshaking(handshake)
+        self.state = RedisLinkState(handshake: handshake)
     }
 
     func channelActive(context: ChannelHandlerContext) {
-        if case .handshaking(let handshake) = self.state {
-            for command in handshake.commands {
-                context.write(self.wrapOutboundOut(command), promise: nil)
-            }
-            context.flush()
-        }
+        self.state.handshakeCommands.writeAndFlush(to: context)
         context.fireChannelActive()
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         let request = self.unwrapOutboundIn(data)
-        guard case .linked = self.state else {
+        guard self.state.isLinked else {
             request.promise.fail(RedisBrokerError.notConnected)
             promise?.fail(RedisBrokerError.notConnected)
             return
@@ -59,19 +48,14 @@ final class RedisPublisherHandler: ChannelDuplexHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let value = self.unwrapInboundIn(data)
-        switch self.state {
-        case .handshaking(var handshake):
-            switch handshake.receive(value) {
-            case .inProgress:
-                self.state = .handshaking(handshake)
-            case .complete:
-                self.state = .linked
-                self.events.linked(context.channel)
-            case .failed(let loss):
-                self.fail(context: context, loss)
-            }
-        case .linked:
+        switch self.state.receive(self.unwrapInboundIn(data)) {
+        case .handshaking, .ignored:
+            break
+        case .justLinked:
+            self.events.linked(context.channel)
+        case .failed:
+            context.close(promise: nil)
+        case .linked(let value):
             guard let promise = self.pending.popFirst() else {
                 let reply = RedisHandshake.describe(value)
                 self.fail(context: context, .unexpectedReply(command: "(nothing pending)", reply: reply))
@@ -85,8 +69,6 @@ final class RedisPublisherHandler: ChannelDuplexHandler {
             default:
                 promise.fail(RedisBrokerError.unexpectedReply(RedisHandshake.describe(value)))
             }
-        case .closing:
-            break
         }
     }
 
@@ -95,13 +77,7 @@ final class RedisPublisherHandler: ChannelDuplexHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        let loss: RedisConnectionLoss
-        if case .closing(let reason) = self.state {
-            loss = reason
-        } else {
-            loss = .closedByServer
-        }
-        self.state = .closing(loss)
+        let loss = self.state.ended()
         while let promise = self.pending.popFirst() {
             promise.fail(RedisBrokerError.connectionLost)
         }
@@ -111,11 +87,9 @@ final class RedisPublisherHandler: ChannelDuplexHandler {
 
     /// Remembers the first reason and closes; `channelInactive` then fails what is pending.
     private func fail(context: ChannelHandlerContext, _ loss: RedisConnectionLoss) {
-        if case .closing = self.state {
-            return  // already closing, for an earlier reason
+        if self.state.close(loss) {
+            context.close(promise: nil)
         }
-        self.state = .closing(loss)
-        context.close(promise: nil)
     }
 }
 

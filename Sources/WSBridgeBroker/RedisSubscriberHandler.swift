@@ -16,17 +16,11 @@ final class RedisSubscriberHandler: ChannelInboundHandler {
     typealias InboundIn = RESPValue
     typealias OutboundOut = RedisCommand
 
-    private enum State {
-        case handshaking(RedisHandshake)
-        case linked
-        case closing(RedisConnectionLoss)
-    }
-
     private let channelName: String
     private let events: RedisConnectionSupervisor.Events
     private let received: ([ByteBuffer]) -> Void
     private let ignored: (RESPValue) -> Void
-    private var state: State
+    private var state: RedisLinkState
     private var batch: [ByteBuffer] = []
 
     /// - Parameters:
@@ -43,41 +37,28 @@ final class RedisSubscriberHandler: ChannelInboundHandler {
         self.events = events
         self.received = received
         self.ignored = ignored
-        self.state = .handshaking(handshake)
+        self.state = RedisLinkState(handshake: handshake)
     }
 
     func channelActive(context: ChannelHandlerContext) {
-        if case .handshaking(let handshake) = self.state {
-            for command in handshake.commands {
-                context.write(self.wrapOutboundOut(command), promise: nil)
-            }
-            context.flush()
-        }
+        self.state.handshakeCommands.writeAndFlush(to: context)
         context.fireChannelActive()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let value = self.unwrapInboundIn(data)
-        switch self.state {
-        case .handshaking(var handshake):
-            switch handshake.receive(value) {
-            case .inProgress:
-                self.state = .handshaking(handshake)
-            case .complete:
-                self.state = .linked
-                self.events.linked(context.channel)
-            case .failed(let loss):
-                self.state = .closing(loss)
-                context.close(promise: nil)
-            }
-        case .linked:
+        switch self.state.receive(self.unwrapInboundIn(data)) {
+        case .handshaking, .ignored:
+            break
+        case .justLinked:
+            self.events.linked(context.channel)
+        case .failed:
+            context.close(promise: nil)
+        case .linked(let value):
             if let payload = self.messagePayload(value) {
                 self.batch.append(payload)
             } else {
                 self.ignored(value)
             }
-        case .closing:
-            break
         }
     }
 
@@ -87,29 +68,15 @@ final class RedisSubscriberHandler: ChannelInboundHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        if !self.isClosing {
-            self.state = .closing(.failed(error))
-        }
+        _ = self.state.close(.failed(error))
         context.close(promise: nil)
     }
 
     func channelInactive(context: ChannelHandlerContext) {
         // Anything decoded before the close (including at EOF) still goes out.
         self.deliverBatch()
-        let loss: RedisConnectionLoss
-        if case .closing(let reason) = self.state {
-            loss = reason
-        } else {
-            loss = .closedByServer
-        }
-        self.state = .closing(loss)
-        self.events.closed(loss)
+        self.events.closed(self.state.ended())
         context.fireChannelInactive()
-    }
-
-    private var isClosing: Bool {
-        if case .closing = self.state { return true }
-        return false
     }
 
     private func deliverBatch() {
