@@ -20,7 +20,7 @@ public final class EdgeContext: Sendable {
     private let healthCheck: @Sendable () -> Bool
 
     struct Live {
-        var settings: EdgeSettings
+        var settings: SharedEdgeSettings
         var authenticator: any HandshakeAuthenticator
         var sink: any ClientEventSink
     }
@@ -35,13 +35,18 @@ public final class EdgeContext: Sendable {
     ) {
         self.router = router
         self.logger = logger
-        self.live = NIOLockedValueBox(Live(settings: settings, authenticator: authenticator, sink: sink))
+        self.live = NIOLockedValueBox(Live(settings: SharedEdgeSettings(settings), authenticator: authenticator, sink: sink))
         self.healthCheck = isHealthy
     }
 
     public var settings: EdgeSettings {
-        get { self.live.withLockedValue { $0.settings } }
-        set { self.live.withLockedValue { $0.settings = newValue } }
+        get { self.sharedSettings.value }
+        set { self.live.withLockedValue { $0.settings = SharedEdgeSettings(newValue) } }
+    }
+
+    /// The current settings as one shared object, for connections to keep.
+    var sharedSettings: SharedEdgeSettings {
+        self.live.withLockedValue { $0.settings }
     }
 
     public var authenticator: any HandshakeAuthenticator {

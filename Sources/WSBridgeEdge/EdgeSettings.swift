@@ -33,6 +33,16 @@ public struct EdgeSettings: Sendable {
     }
 }
 
+/// One configuration's edge settings, shared by reference: every connection accepted under it points at
+/// the same copy instead of carrying its own (a connection's size counts tens of thousands of times).
+final class SharedEdgeSettings: Sendable {
+    let value: EdgeSettings
+
+    init(_ value: EdgeSettings) {
+        self.value = value
+    }
+}
+
 /// Which browser origins may open WebSocket connections.
 ///
 /// A request without an `Origin` header (a non-browser client) is always allowed: the header only

@@ -22,7 +22,8 @@ final class HTTPGatewayHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     private let edge: EdgeContext
-    private let settings: EdgeSettings
+    private let shared: SharedEdgeSettings
+    private var settings: EdgeSettings { self.shared.value }
     private let httpDecoder: RemovableChannelHandler
     private let httpEncoder: RemovableChannelHandler
     /// Over `max_connections`: answer every request with 503.
@@ -32,9 +33,9 @@ final class HTTPGatewayHandler: ChannelInboundHandler, RemovableChannelHandler {
     /// The connection an authenticator is deciding about, if any.
     private var decidingAbout: ConnectionID?
 
-    init(edge: EdgeContext, settings: EdgeSettings, httpDecoder: RemovableChannelHandler, httpEncoder: RemovableChannelHandler, refuse: Bool) {
+    init(edge: EdgeContext, settings: SharedEdgeSettings, httpDecoder: RemovableChannelHandler, httpEncoder: RemovableChannelHandler, refuse: Bool) {
         self.edge = edge
-        self.settings = settings
+        self.shared = settings
         self.httpDecoder = httpDecoder
         self.httpEncoder = httpEncoder
         self.refuse = refuse
@@ -196,7 +197,7 @@ final class HTTPGatewayHandler: ChannelInboundHandler, RemovableChannelHandler {
         self.timeout = nil
         let pipeline = context.pipeline.syncOperations
         let connection = WebSocketConnection(
-            id: id, user: user, path: path, edge: self.edge, settings: self.settings
+            id: id, user: user, path: path, edge: self.edge, settings: self.shared
         )
         do {
             // The encoder goes first so the raw 101 bytes pass straight to the socket.

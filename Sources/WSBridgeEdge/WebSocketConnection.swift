@@ -30,7 +30,8 @@ public final class WebSocketConnection: Session, ChannelInboundHandler {
     public let id: ConnectionID
     public let path: String
     private let edge: EdgeContext
-    private let settings: EdgeSettings
+    private let shared: SharedEdgeSettings
+    private var settings: EdgeSettings { self.shared.value }
     private var assembler: MessageAssembler
     private var state = State.open
     private var context: ChannelHandlerContext?
@@ -42,12 +43,12 @@ public final class WebSocketConnection: Session, ChannelInboundHandler {
     /// Whether the client sent a close frame (tells 1005 from 1006 when it carried no code).
     private var closeFrameReceived = false
 
-    init(id: ConnectionID, user: String, path: String, edge: EdgeContext, settings: EdgeSettings) {
+    init(id: ConnectionID, user: String, path: String, edge: EdgeContext, settings: SharedEdgeSettings) {
         self.id = id
         self.path = path
         self.edge = edge
-        self.settings = settings
-        self.assembler = MessageAssembler(maxMessageBytes: settings.maxMessageBytes)
+        self.shared = settings
+        self.assembler = MessageAssembler(maxMessageBytes: settings.value.maxMessageBytes)
         self.lastHeard = .uptimeNanoseconds(0)
         self.lastPing = .uptimeNanoseconds(0)
         super.init(user: user)

@@ -54,6 +54,7 @@ public final class WebSocketServer: Sendable {
                 }
             }
             .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
+            .childChannelOption(.recvAllocator, value: Self.receiveBuffers)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try Self.initialize(channel, edge: edge)
@@ -61,8 +62,15 @@ public final class WebSocketServer: Sendable {
             }
     }
 
+    /// A channel keeps its last receive buffer for the next read, so an idle connection holds one buffer
+    /// of the size reads had when it went quiet. NIO starts at 2 KiB; clients of a fan-out server send
+    /// little, so start at 512 bytes (a handshake fits; a longer one grows the buffer) and let a client
+    /// that sends more grow it up to 64 KiB.
+    static let receiveBuffers = AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 512, maximum: 64 * 1024)
+
     static func initialize(_ channel: Channel, edge: EdgeContext) throws {
-        let settings = edge.settings
+        let shared = edge.sharedSettings
+        let settings = shared.value
         let open = edge.counters.openConnections.wrappingIncrementThenLoad(ordering: .relaxed)
         channel.closeFuture.whenComplete { _ in
             edge.counters.openConnections.wrappingDecrement(ordering: .relaxed)
@@ -81,7 +89,7 @@ public final class WebSocketServer: Sendable {
         try sync.addHandler(decoder)
         try sync.addHandler(encoder)
         try sync.addHandler(
-            HTTPGatewayHandler(edge: edge, settings: settings, httpDecoder: decoder, httpEncoder: encoder, refuse: refuse)
+            HTTPGatewayHandler(edge: edge, settings: shared, httpDecoder: decoder, httpEncoder: encoder, refuse: refuse)
         )
     }
 }
