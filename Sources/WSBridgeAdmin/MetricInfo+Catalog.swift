@@ -32,6 +32,9 @@ extension MetricInfo {
     static let deliveries = MetricInfo(
         "wsbridge_deliveries_total", .counter, labels: ["source"],
         "Messages written to local sessions, one per recipient, by where the message entered wsbridge.")
+    static let flushes = MetricInfo(
+        "wsbridge_flushes_total", .counter,
+        "Flushes issued to local sessions after writing deliveries: one per recipient per batch, or per write-coalescing window.")
     static let deliveryLatency = MetricInfo(
         "wsbridge_delivery_latency_seconds", .histogram,
         "Time from a message's arrival at wsbridge to the flush that wrote it, once per message per event loop.")
@@ -76,7 +79,7 @@ extension MetricInfo {
     public static let all: [MetricInfo] = [
         .buildInfo, .startTime, .openFDs, .maxFDs,
         .connectionsOpen, .tcpConnectionsOpen, .sessions, .users, .connects, .disconnects, .authRefusals,
-        .clientMessages, .unroutedClientMessages, .deliveries, .deliveryLatency, .limitHits, .queueHighWater, .queueLargest,
+        .clientMessages, .unroutedClientMessages, .deliveries, .flushes, .deliveryLatency, .limitHits, .queueHighWater, .queueLargest,
         .brokerUp, .brokerReconnects, .brokerMessages, .brokerPublishFailures, .invalidChannelMessages,
         .appsAttached, .appAttaches, .appFrames, .appErrors, .appSlowConsumers, .appRefusedPeers,
     ]

@@ -34,6 +34,9 @@ public struct MetricsSnapshot: Sendable, Equatable {
     public var unroutedClientMessages = 0
     /// Messages written to local sessions (one per recipient), by source.
     public var deliveries: [String: Int] = [:]
+    /// Flushes the event loops issued to sessions after writing deliveries (fewer than deliveries when
+    /// batches or a write-coalescing window put several messages in one flush).
+    public var flushes = 0
     /// Limit hits by limit.
     public var limitHits: [String: Int] = [:]
     /// The most bytes seen pending in one connection's outbound buffer, since start.

@@ -65,6 +65,7 @@ public final class WSBridgeMetrics: Sendable {
         self.count(.clientMessages, [], s.clientMessages)
         self.count(.unroutedClientMessages, [], s.unroutedClientMessages)
         self.count(.deliveries, s.deliveries)
+        self.count(.flushes, [], s.flushes)
         self.count(.limitHits, s.limitHits)
         self.set(.queueHighWater, [], Double(s.outboundQueueHighWater))
         self.set(.queueLargest, [], Double(s.outboundQueueLargest))

@@ -51,6 +51,7 @@ struct ConfigDraft {
     static let minimumAppQueueBytes = 64 << 10
     static let maximumEventLoops = 256
     static let minimumBrokerReconnectMax = Duration.milliseconds(100)
+    static let maximumWriteCoalesceWindow = Duration.seconds(1)
     static let minimumSecretBytes = 32
     static let shortSecretMessage = "HS256 secrets must be at least \(minimumSecretBytes) bytes"
 
@@ -112,6 +113,13 @@ struct ConfigDraft {
                 value, from: Self.minimumMessageBytes, to: Self.maximumMessageBytes)
         case .maxQueueBytes:
             configuration.maxQueueBytes = try Self.size(value, from: Self.minimumQueueBytes, to: nil)
+        case .writeCoalesceWindow:
+            let window = try ConfigValue.duration(value)
+            guard window <= Self.maximumWriteCoalesceWindow else {
+                let maximum = ConfigValue.format(Self.maximumWriteCoalesceWindow)
+                throw ConfigValueError("must be from 0 (off) to \(maximum), got \(ConfigValue.quoted(value))")
+            }
+            configuration.writeCoalesceWindow = window
         case .maxConnections:
             let count = try ConfigValue.integer(value)
             guard count >= 1 else {

@@ -23,6 +23,7 @@ extension ConfigKey {
         case .allowedOrigins: return "*"
         case .maxMessageBytes: return "64KiB"
         case .maxQueueBytes: return "1MiB"
+        case .writeCoalesceWindow: return "0"
         case .maxConnections: return "100000"
         case .handshakeTimeout: return "10s"
         case .pingInterval: return "25s"
@@ -83,6 +84,8 @@ extension ConfigKey {
             return "Largest client message after fragment reassembly, 125 bytes to 64MiB."
         case .maxQueueBytes:
             return "Per-connection outbound queue; a client that falls further behind is closed. At least 4KiB."
+        case .writeCoalesceWindow:
+            return "Longest a delivery may wait so that several reach a connection in one flush; 0 = off; at most 1s."
         case .maxConnections:
             return "Most WebSocket connections held at once; more are refused."
         case .handshakeTimeout:

@@ -24,6 +24,7 @@ public enum ConfigKey: String, CaseIterable, Sendable {
     case allowedOrigins = "allowed_origins"
     case maxMessageBytes = "max_message_bytes"
     case maxQueueBytes = "max_queue_bytes"
+    case writeCoalesceWindow = "write_coalesce_window"
     case maxConnections = "max_connections"
     case handshakeTimeout = "handshake_timeout"
     case pingInterval = "ping_interval"
@@ -45,7 +46,7 @@ public enum ConfigKey: String, CaseIterable, Sendable {
     /// log format) need one.
     public var reloadable: Bool {
         switch self {
-        case .logLevel, .allowedOrigins, .maxMessageBytes, .maxQueueBytes, .maxConnections,
+        case .logLevel, .allowedOrigins, .maxMessageBytes, .maxQueueBytes, .writeCoalesceWindow, .maxConnections,
             .handshakeTimeout, .pingInterval, .idleTimeout, .closeTimeout, .drainTimeout,
             .jwtSecret, .jwtSecretFile, .jwtPublicKeyFile, .jwtLeeway,
             .appMaxQueueBytes, .connectTimeout, .appAllowedUIDs:

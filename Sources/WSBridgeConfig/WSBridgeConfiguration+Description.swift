@@ -50,6 +50,7 @@ extension WSBridgeConfiguration: CustomStringConvertible {
             }
         case .maxMessageBytes: return ConfigValue.format(bytes: maxMessageBytes)
         case .maxQueueBytes: return ConfigValue.format(bytes: maxQueueBytes)
+        case .writeCoalesceWindow: return writeCoalesceWindow == .zero ? "0" : ConfigValue.format(writeCoalesceWindow)
         case .maxConnections: return String(maxConnections)
         case .handshakeTimeout: return ConfigValue.format(handshakeTimeout)
         case .pingInterval: return pingInterval.map(ConfigValue.format) ?? "0"

@@ -49,6 +49,10 @@ public struct WSBridgeConfiguration: Sendable, Equatable {
     public var maxMessageBytes: Int
     /// `max_queue_bytes`: per-connection outbound queue limit, at least 4 KiB.
     public var maxQueueBytes: Int
+    /// `write_coalesce_window`: how long the deliveries written to a connection may wait for their
+    /// flush, so that several go out in one; `.zero` (the default) flushes at the end of each batch.
+    /// At most 1 s.
+    public var writeCoalesceWindow: Duration
     /// `max_connections`: at least 1.
     public var maxConnections: Int
     /// `handshake_timeout`: more than zero.
@@ -93,6 +97,7 @@ public struct WSBridgeConfiguration: Sendable, Equatable {
         allowedOrigins = .any
         maxMessageBytes = 64 << 10
         maxQueueBytes = 1 << 20
+        writeCoalesceWindow = .zero
         maxConnections = 100_000
         handshakeTimeout = .seconds(10)
         pingInterval = .seconds(25)

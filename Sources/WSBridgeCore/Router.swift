@@ -18,11 +18,18 @@ public final class Router: Sendable {
 
     /// One shard per event loop of `eventLoops`.
     ///
-    /// - Parameter deliveryLatency: where each shard records, once per message it wrote, the time from
-    ///   the message's arrival at wsbridge to the flush of the batch; `nil` records nothing.
-    public init(eventLoops: [EventLoop], parser: EnvelopeParser, logger: Logger, deliveryLatency: CoreMetrics.Timer? = nil) {
+    /// - Parameters:
+    ///   - deliveryLatency: where each shard records, once per message it wrote, the time from the
+    ///     message's arrival at wsbridge to the flush that wrote it; `nil` records nothing.
+    ///   - writeCoalesceWindow: how long each shard lets written deliveries wait for their flush
+    ///     (`write_coalesce_window`); `.zero` flushes at the end of each batch.
+    public init(
+        eventLoops: [EventLoop], parser: EnvelopeParser, logger: Logger, deliveryLatency: CoreMetrics.Timer? = nil,
+        writeCoalesceWindow: TimeAmount = .zero
+    ) {
         self.shards = eventLoops.enumerated().map { index, loop in
-            ShardHandle(Shard(eventLoop: loop, index: index, deliveryLatency: deliveryLatency))
+            ShardHandle(
+                Shard(eventLoop: loop, index: index, deliveryLatency: deliveryLatency, writeCoalesceWindow: writeCoalesceWindow))
         }
         self.parser = parser
         self.logger = logger
@@ -102,6 +109,13 @@ public final class Router: Sendable {
         return EventLoopFuture.whenAllSucceed(futures, on: first.eventLoop)
     }
 
+    /// Sets the write-coalescing window of every shard, on each shard's loop (for a reload); the future
+    /// succeeds once all have it.
+    @discardableResult
+    public func setWriteCoalesceWindow(_ window: TimeAmount) -> EventLoopFuture<Void> {
+        self.collect { shard in shard.setWriteCoalesceWindow(window) }.map { _ in () }
+    }
+
     /// A consistent-enough view of all shards for status and tests.
     public func snapshot() -> EventLoopFuture<RegistrySnapshot> {
         self.collect { shard in
@@ -130,6 +144,8 @@ public struct RegistrySnapshot: Sendable {
     public func deliveries(from source: DeliverySource) -> Int {
         self.shards.reduce(0) { $0 + ($1.counters.deliveries[source] ?? 0) }
     }
+    /// Flushes the shards issued after writing deliveries.
+    public var flushes: Int { self.shards.reduce(0) { $0 + $1.counters.flushes } }
     public func limitHits(_ limit: LimitKind) -> Int {
         self.shards.reduce(0) { $0 + ($1.counters.limitHits[limit] ?? 0) }
     }

@@ -4,14 +4,15 @@ import NIOCore
 ///
 /// Sessions are confined to the event loop of the ``Shard`` that holds them; every method is called on
 /// that loop. Subclasses write in ``deliver(_:)`` and flush in ``flush()``; the shard calls `flush()` once
-/// per batch for every session it wrote to.
+/// per batch for every session it wrote to, or, with a write-coalescing window, once when the window
+/// ends. A removed session is not flushed by the shard: whoever removes it flushes or closes it.
 open class Session {
     /// The user this session belongs to.
     public let user: String
 
     /// Position in the shard's session list; maintained by the shard.
     var slot: Int = -1
-    /// Whether the session has been written to in the current batch and awaits its flush.
+    /// Whether the session has been written to since the shard's last flush and awaits the next.
     var awaitsFlush = false
 
     public init(user: String) {

@@ -7,9 +7,16 @@ import NIOCore
 /// lock: the ``Router`` hands each shard a whole batch of deliveries with one `execute`, and the shard
 /// writes to every recipient, then flushes each recipient once.
 ///
+/// With a write-coalescing window (`write_coalesce_window`), the shard does not flush at the end of the
+/// batch: the first batch that writes after a flush schedules one task, `window` later, that flushes
+/// every session written since. Messages that fall due for one connection within the window thus go
+/// out in one flush (one `writev`), and none waits longer than the window. One timer per shard, never
+/// per session.
+///
 /// Delivery latency (arrival at wsbridge to the flush that wrote it) is recorded once per message
-/// per batch on each shard that had a recipient for it, never per recipient: one clock read per batch
+/// per flush on each shard that had a recipient for it, never per recipient: one clock read per flush
 /// and one histogram record per message keep the fan-out loop free of per-recipient bookkeeping.
+/// With a window, it is recorded when the delayed flush runs, so it includes the wait.
 public final class Shard {
     public let eventLoop: EventLoop
     /// Position of this shard in the router's list.
@@ -17,19 +24,28 @@ public final class Shard {
 
     private var sessions: [Session] = []
     private var byUser: [String: [Session]] = [:]
+    /// Sessions written to since the last flush. A session removed meanwhile stays listed with
+    /// `awaitsFlush` cleared, and is skipped: the shard never flushes a session it no longer holds.
     private var awaitingFlush: [Session] = []
     private var heartbeatTask: RepeatedTask?
     private let deliveryLatency: CoreMetrics.Timer?
-    /// Arrival times of the current batch's messages that had a recipient here; reused between batches.
+    /// Arrival times of the messages written here since the last flush that had a recipient here;
+    /// reused between flushes.
     private var writtenArrivals: [NIODeadline] = []
+    /// The delayed flush, while one is pending (only with a window).
+    private var scheduledFlush: Scheduled<Void>?
+
+    /// How long written deliveries may wait for their flush; `.zero` flushes at the end of each batch.
+    public private(set) var writeCoalesceWindow: TimeAmount
 
     /// Counters, read through ``Router/snapshot()``.
     public private(set) var counters = ShardCounters()
 
-    init(eventLoop: EventLoop, index: Int, deliveryLatency: CoreMetrics.Timer?) {
+    init(eventLoop: EventLoop, index: Int, deliveryLatency: CoreMetrics.Timer?, writeCoalesceWindow: TimeAmount = .zero) {
         self.eventLoop = eventLoop
         self.index = index
         self.deliveryLatency = deliveryLatency
+        self.writeCoalesceWindow = max(.zero, writeCoalesceWindow)
     }
 
     /// The number of sessions held.
@@ -47,7 +63,8 @@ public final class Shard {
         self.counters.sessionsAdded += 1
     }
 
-    /// Removes a session; harmless if it was never added or is already gone.
+    /// Removes a session; harmless if it was never added or is already gone. The shard will not flush
+    /// it again, even if it was written to since the last flush: the caller flushes or closes it.
     public func remove(_ session: Session) {
         self.eventLoop.preconditionInEventLoop()
         let slot = session.slot
@@ -58,6 +75,8 @@ public final class Shard {
             last.slot = slot
         }
         session.slot = -1
+        // Whoever removes a session flushes or closes it; a pending flush must not touch it later.
+        session.awaitsFlush = false
         if var list = self.byUser[session.user] {
             if let position = list.firstIndex(where: { $0 === session }) {
                 list.remove(at: position)
@@ -72,7 +91,8 @@ public final class Shard {
         self.byUser[user] != nil
     }
 
-    /// Writes every delivery of the batch to its recipients here, then flushes each recipient once.
+    /// Writes every delivery of the batch to its recipients here, then flushes each recipient once:
+    /// at once, or with a window when it ends (see ``setWriteCoalesceWindow(_:)``).
     public func deliver(_ batch: [Delivery]) {
         self.eventLoop.preconditionInEventLoop()
         for delivery in batch {
@@ -95,11 +115,53 @@ public final class Shard {
                 self.writtenArrivals.append(delivery.arrivedAt)
             }
         }
+        if self.writeCoalesceWindow > .zero {
+            self.scheduleFlush()
+        } else {
+            self.flushNow()
+        }
+    }
+
+    /// Sets the write-coalescing window for the batches to come. Turning it off flushes what waits
+    /// at once; a flush already scheduled under another window keeps its time.
+    public func setWriteCoalesceWindow(_ window: TimeAmount) {
+        self.eventLoop.preconditionInEventLoop()
+        self.writeCoalesceWindow = max(.zero, window)
+        if self.writeCoalesceWindow == .zero, self.scheduledFlush != nil {
+            self.flushNow()
+        }
+    }
+
+    /// Flushes every session written since the last flush, now, records the latency of what they
+    /// carried, and cancels the scheduled flush if there is one (shutdown calls this once the broker
+    /// is gone, so nothing written waits for a timer on a loop about to stop).
+    public func flush() {
+        self.eventLoop.preconditionInEventLoop()
+        self.flushNow()
+    }
+
+    private func flushNow() {
+        if let scheduled = self.scheduledFlush {
+            scheduled.cancel()
+            self.scheduledFlush = nil
+        }
         self.flushAll()
         self.recordLatency()
     }
 
-    /// One histogram record per message of the batch that was written here, with one clock read.
+    /// Schedules the delayed flush, unless one is pending or nothing waits. On a loop that is shutting
+    /// down, the task fails instead of running: the sessions go with the loop.
+    private func scheduleFlush() {
+        guard self.scheduledFlush == nil, !self.awaitingFlush.isEmpty else { return }
+        let loopBound = NIOLoopBound(self, eventLoop: self.eventLoop)
+        self.scheduledFlush = self.eventLoop.scheduleTask(in: self.writeCoalesceWindow) {
+            let shard = loopBound.value
+            shard.scheduledFlush = nil
+            shard.flushNow()
+        }
+    }
+
+    /// One histogram record per message written here since the last flush, with one clock read.
     private func recordLatency() {
         guard let timer = self.deliveryLatency, !self.writtenArrivals.isEmpty else { return }
         let now = NIODeadline.now()
@@ -112,11 +174,13 @@ public final class Shard {
     /// Writes `delivery` to every session of `recipients`; returns how many.
     private func write(_ delivery: Delivery, to recipients: [Session]) -> Int {
         for session in recipients {
-            session.deliver(delivery)
+            // Listed before the write: a session that closes (and leaves the shard) while written to
+            // clears the flag again and is not flushed.
             if !session.awaitsFlush {
                 session.awaitsFlush = true
                 self.awaitingFlush.append(session)
             }
+            session.deliver(delivery)
         }
         self.counters.deliveries[delivery.source, default: 0] += recipients.count
         return recipients.count
@@ -126,9 +190,10 @@ public final class Shard {
         // A session's flush may close it and remove it from the shard; the list is ours alone.
         let pending = self.awaitingFlush
         self.awaitingFlush.removeAll(keepingCapacity: true)
-        for session in pending {
+        for session in pending where session.awaitsFlush {
             session.awaitsFlush = false
             session.flush()
+            self.counters.flushes += 1
         }
     }
 

@@ -9,6 +9,10 @@ public struct ShardCounters: Sendable {
     public var sessionsRemoved = 0
     /// Messages written to local sessions, one per recipient, by where the message entered wsbridge.
     public var deliveries: [DeliverySource: Int] = [:]
+    /// Flushes the shard issued to sessions after writing deliveries: one per session per batch, or,
+    /// with a write-coalescing window, per window. Not counted: the flushes a connection does itself
+    /// (an app's `send`, pings, pongs, close frames).
+    public var flushes = 0
     /// Connections closed or refused, or messages dropped, because of a limit.
     public var limitHits: [LimitKind: Int] = [:]
     /// WebSocket handshakes refused (HTTP 401/403/500/503 before the upgrade), by reason.

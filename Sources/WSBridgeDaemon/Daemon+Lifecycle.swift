@@ -92,9 +92,9 @@ extension Daemon {
 
     /// Drains and stops: stops accepting, tells attached apps (`shutdown`), closes WebSocket clients with
     /// 1001 spread over `drain_timeout` (so they do not all reconnect elsewhere at once), waits for them
-    /// (at most the window plus `close_timeout`), then unlinks the broker and stops the event loops.
-    /// `/readyz` answers 503 from the first step; the admin listener closes last, so `/metrics` can be
-    /// scraped during the drain.
+    /// (at most the window plus `close_timeout`), then unlinks the broker, flushes what still waits for a
+    /// write-coalescing window (app sessions) and stops the event loops. `/readyz` answers 503 from the
+    /// first step; the admin listener closes last, so `/metrics` can be scraped during the drain.
     public func shutdown() async {
         let configuration = self.current
         let window = TimeAmount(configuration.drainTimeout)
@@ -117,6 +117,8 @@ extension Daemon {
             try? await Task.sleep(nanoseconds: 20_000_000)
         }
         try? await self.broker.shutdown().get()
+        // No more deliveries come: what waits for a write-coalescing window goes out now.
+        _ = try? await self.router.collect { shard in shard.flush() }.get()
         await self.admin?.stop()
         self.phase.value = .stopped
         self.logger.notice("stopped")
@@ -126,8 +128,9 @@ extension Daemon {
     }
 
     /// Applies a new configuration: the reloadable keys take effect for what happens next (new
-    /// connections, new handshakes, log lines); open connections stay. Changed keys that need a restart
-    /// are named in the log and left as they were. Returns the keys applied and those ignored.
+    /// connections, new handshakes, log lines, the next batch of deliveries on each event loop); open
+    /// connections stay. Changed keys that need a restart are named in the log and left as they were.
+    /// Returns the keys applied and those ignored.
     @discardableResult
     public func reload(_ new: WSBridgeConfiguration) throws -> (applied: [ConfigKey], needRestart: [ConfigKey]) {
         self.notifier.reloading()
@@ -156,6 +159,9 @@ extension Daemon {
         self.edge.settings = EdgeSettings(effective)
         self.edge.authenticator = authenticator
         self.appLink.settings = AppLinkSettings(effective)
+        if applied.contains(.writeCoalesceWindow) {
+            self.router.setWriteCoalesceWindow(TimeAmount(effective.writeCoalesceWindow))
+        }
         self.logLevel?.level = Logger.Level(rawValue: effective.logLevel.rawValue) ?? .info
         self.live.withLockedValue { $0 = effective }
         self.logger.notice(

@@ -55,6 +55,7 @@ extension Daemon {
         s.deliveries = Self.table(DeliverySource.allCases.map(\.rawValue)) { label in
             DeliverySource(rawValue: label).map(registry.deliveries) ?? 0
         }
+        s.flushes = registry.flushes
         s.limitHits = Self.table(LimitKind.allCases.map(\.rawValue)) { label in
             LimitKind(rawValue: label).map(registry.limitHits) ?? 0
         }

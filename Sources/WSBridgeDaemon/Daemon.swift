@@ -73,7 +73,8 @@ public final class Daemon: Sendable {
             eventLoops: loops,
             parser: EnvelopeParser(compatUserField: configuration.compatUserField),
             logger: logger,
-            deliveryLatency: metrics.deliveryLatency
+            deliveryLatency: metrics.deliveryLatency,
+            writeCoalesceWindow: TimeAmount(configuration.writeCoalesceWindow)
         )
         self.router = router
         self.broker = Self.makeBroker(configuration, group: self.group, logger: logger)

@@ -87,6 +87,7 @@ extension Daemon {
         for (source, count) in s.deliveries.sorted(by: { $0.key < $1.key }) {
             totals.add("deliveries_\(source)", count)
         }
+        totals.add("flushes", s.flushes)
         totals.add("broker_messages_in", s.brokerMessagesIn)
         totals.add("broker_messages_out", s.brokerMessagesOut)
         totals.add("app_attaches", s.appAttaches)

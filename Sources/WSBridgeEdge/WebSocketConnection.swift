@@ -157,7 +157,8 @@ public final class WebSocketConnection: Session, ChannelInboundHandler {
         return (try? channel.syncOptions?.getOption(.bufferedWritableBytes)) ?? 0
     }
 
-    /// Sends one message to this client (an app's `send`), flushed at once.
+    /// Sends one message to this client (an app's `send`), flushed at once, with whatever deliveries
+    /// wait for the shard's write-coalescing window (they were written first, so order is kept).
     func send(_ payload: ByteBuffer, isBinary: Bool) {
         guard case .open = self.state, let context = self.context else { return }
         let frame = ServerFrame.encode(isBinary ? .binary : .text, payload: payload, allocator: context.channel.allocator)

@@ -48,6 +48,8 @@ struct ServeOptions: ParsableArguments {
     var maxMessageBytes: String?
     @Option(name: .long, help: "Per-connection outbound queue before a slow client is closed (default 1MiB).")
     var maxQueueBytes: String?
+    @Option(name: .long, help: "Hold deliveries up to this long to flush several at once; 0 = off, at most 1s (default 0).")
+    var writeCoalesceWindow: String?
     @Option(name: .long, help: "Open connections before new ones get 503 (default 100000).")
     var maxConnections: String?
     @Option(name: .long, help: "Time allowed for the HTTP upgrade (default 10s).")
@@ -79,7 +81,7 @@ struct ServeOptions: ParsableArguments {
             (.auth, self.auth), (.jwtSecret, self.jwtSecret), (.jwtSecretFile, self.jwtSecretFile),
             (.jwtPublicKeyFile, self.jwtPublicKeyFile), (.jwtLeeway, self.jwtLeeway),
             (.allowedOrigins, self.allowedOrigins), (.maxMessageBytes, self.maxMessageBytes),
-            (.maxQueueBytes, self.maxQueueBytes), (.maxConnections, self.maxConnections),
+            (.maxQueueBytes, self.maxQueueBytes), (.writeCoalesceWindow, self.writeCoalesceWindow), (.maxConnections, self.maxConnections),
             (.handshakeTimeout, self.handshakeTimeout), (.pingInterval, self.pingInterval),
             (.idleTimeout, self.idleTimeout), (.closeTimeout, self.closeTimeout), (.drainTimeout, self.drainTimeout), (.eventLoops, self.eventLoops),
             (.brokerReconnectMax, self.brokerReconnectMax), (.logLevel, self.logLevel), (.logFormat, self.logFormat),

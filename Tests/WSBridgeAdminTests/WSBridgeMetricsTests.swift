@@ -20,6 +20,7 @@ final class WSBridgeMetricsTests: XCTestCase {
         s.authRefusals = ["invalid_token": 2, "origin": 0]
         s.clientMessages = 42
         s.deliveries = ["redis": 7, "embedded": 0, "app": 1]
+        s.flushes = 5
         s.limitHits = ["slow_consumer": 1, "max_connections": 0]
         s.outboundQueueHighWater = 262_144
         s.outboundQueueLargest = 1024
@@ -69,6 +70,7 @@ final class WSBridgeMetricsTests: XCTestCase {
         XCTAssertEqual(text["wsbridge_client_messages_total"], 42)
         XCTAssertEqual(text[#"wsbridge_deliveries_total{source="redis"}"#], 7)
         XCTAssertEqual(text[#"wsbridge_deliveries_total{source="app"}"#], 1)
+        XCTAssertEqual(text["wsbridge_flushes_total"], 5)
         XCTAssertEqual(text[#"wsbridge_limit_hits_total{limit="slow_consumer"}"#], 1)
         XCTAssertEqual(text["wsbridge_outbound_queue_high_water_bytes"], 262_144)
         XCTAssertEqual(text["wsbridge_outbound_queue_largest_bytes"], 1024)

@@ -24,6 +24,7 @@ final class ConfigurationDefaultsTests: XCTestCase {
         XCTAssertEqual(configuration.allowedOrigins, .any)
         XCTAssertEqual(configuration.maxMessageBytes, 65_536)
         XCTAssertEqual(configuration.maxQueueBytes, 1_048_576)
+        XCTAssertEqual(configuration.writeCoalesceWindow, .zero)
         XCTAssertEqual(configuration.maxConnections, 100_000)
         XCTAssertEqual(configuration.handshakeTimeout, .seconds(10))
         XCTAssertEqual(configuration.pingInterval, .seconds(25))

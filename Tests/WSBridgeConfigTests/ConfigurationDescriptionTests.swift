@@ -20,6 +20,7 @@ final class ConfigurationDescriptionTests: XCTestCase {
             allowed_origins = https://b.example, http://a.example:8080
             max_message_bytes = 1000
             max_queue_bytes = 3MiB
+            write_coalesce_window = 20ms
             ping_interval = 0
             idle_timeout = 90s
             event_loops = 4

@@ -82,12 +82,14 @@ final class AdminListenerTests: XCTestCase {
             #"wsbridge_deliveries_total{source="embedded"} 1"#, #"wsbridge_broker_messages_total{direction="in"} 1"#,
             #"wsbridge_broker_messages_total{direction="out"} 1"#, "wsbridge_client_messages_total 1",
             #"wsbridge_disconnects_total{code="1000"} 1"#, "wsbridge_delivery_latency_seconds_count 1",
+            "wsbridge_flushes_total 1",
         ] {
             XCTAssertTrue(body.contains(line + "\n"), "missing \(line) in\n\(body)")
         }
         let status = String(buffer: try await daemon.status().get())
         XCTAssertTrue(status.contains(#""upgrades":1"#), status)
         XCTAssertTrue(status.contains(#""auth_refusals":1"#), status)
+        XCTAssertTrue(status.contains(#""flushes":1"#), status)
         await daemon.shutdown()
     }
 

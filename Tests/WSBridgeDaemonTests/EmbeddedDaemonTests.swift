@@ -90,6 +90,53 @@ final class EmbeddedDaemonTests: XCTestCase {
         await daemon.shutdown()
     }
 
+    func testWithAWriteCoalescingWindowEveryMessageArrivesInOrder() async throws {
+        let (daemon, port) = try await self.startDaemon { $0.writeCoalesceWindow = .milliseconds(500) }
+        let client = try await WebSocketTestClient.connect(port: port, path: "/ws?user=A", group: self.group)
+        try await self.waitForSessions(daemon, 1)
+        let count = 20
+        for n in 0..<count {
+            try await daemon.publish(EnvelopeText.make(target: .user("A"), data: .text("m\(n)"))).get()
+        }
+        var received: [String] = []
+        for _ in 0..<count {
+            received.append(try await client.nextText())
+        }
+        XCTAssertEqual(received, (0..<count).map { "m\($0)" })
+        let snapshot = try await daemon.router.snapshot().get()
+        XCTAssertEqual(snapshot.deliveries(from: .embedded), count)
+        XCTAssertGreaterThanOrEqual(snapshot.flushes, 1)
+        XCTAssertLessThan(snapshot.flushes, count, "the window put several messages in one flush")
+        await client.close()
+        await daemon.shutdown()
+    }
+
+    func testShutdownSendsWhatWaitsForTheWindowBeforeTheCloseFrame() async throws {
+        let (daemon, port) = try await self.startDaemon { $0.writeCoalesceWindow = .seconds(1) }
+        let client = try await WebSocketTestClient.connect(port: port, path: "/ws?user=A", group: self.group)
+        try await self.waitForSessions(daemon, 1)
+        try await daemon.publish(EnvelopeText.make(target: .user("A"), data: .text("last words"))).get()
+        await daemon.shutdown()
+        let message = try await client.nextText()
+        XCTAssertEqual(message, "last words")
+        let close = try await client.next()
+        XCTAssertEqual(close, .close(code: 1001, reason: "server shutting down"))
+        await client.close()
+    }
+
+    func testAReloadSetsTheWindowOnEveryEventLoop() async throws {
+        let (daemon, _) = try await self.startDaemon()
+        var changed = daemon.current
+        changed.writeCoalesceWindow = .milliseconds(40)
+        let (applied, needRestart) = try daemon.reload(changed)
+        XCTAssertEqual(applied, [.writeCoalesceWindow])
+        XCTAssertEqual(needRestart, [])
+        // Each loop runs tasks in order: the window was set before this look.
+        let windows = try await daemon.router.collect { $0.writeCoalesceWindow }.get()
+        XCTAssertEqual(windows, [.milliseconds(40), .milliseconds(40)])
+        await daemon.shutdown()
+    }
+
     private func waitForSessions(_ daemon: Daemon, _ count: Int) async throws {
         for _ in 0..<500 {
             if try await daemon.router.snapshot().get().sessions == count { return }
