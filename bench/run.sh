@@ -9,10 +9,12 @@
 #   bench/run.sh idle unicast         some of them: idle broadcast burst unicast unicast-app latency
 #   bench/run.sh smoke                tiny versions of all, to check the setup (numbers mean nothing)
 #
-# Environment: RUNS, SERVER_CPU, LOAD_CPU, SOURCES (127.0.0.1-127.0.0.16), TARGETS ("wsbridge floor
-# nchan"), WSB_EXTRA (extra `wsbridge serve` flags, e.g. a write-coalescing window), REDIS_PORT (6390),
-# WSB_PORT (8080), FLOOR_PORT (8081), FLOOR_CONTROL_PORT (8082), NCHAN_PORT (8090), NCHAN_MODE
-# (distributed), NO_BUILD=1 to use the binaries as built.
+# Environment: RUNS, SERVER_CPU, LOAD_CPU, SOURCES (127.0.0.1-127.0.0.16), TARGETS ("wsbridge
+# wsbridge-coalesced floor nchan"; wsbridge-coalesced is wsbridge with --write-coalesce-window
+# COALESCE_WINDOW, default 20ms, and runs in the burst scenario), WSB_EXTRA (extra `wsbridge serve`
+# flags for every wsbridge run), REDIS_PORT (6390), WSB_PORT (8080), FLOOR_PORT (8081),
+# FLOOR_CONTROL_PORT (8082), NCHAN_PORT (8090), NCHAN_MODE (distributed), NO_BUILD=1 to use the
+# binaries as built.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PATH:/opt/swift/usr/bin"
@@ -21,7 +23,8 @@ RUNS="${RUNS:-3}"
 SERVER_CPU="${SERVER_CPU:-0}"
 LOAD_CPU="${LOAD_CPU:-1}"
 SOURCES="${SOURCES:-127.0.0.1-127.0.0.16}"
-TARGETS="${TARGETS:-wsbridge floor nchan}"
+TARGETS="${TARGETS:-wsbridge wsbridge-coalesced floor nchan}"
+COALESCE_WINDOW="${COALESCE_WINDOW:-20ms}"
 WSB_EXTRA="${WSB_EXTRA:-}"
 REDIS_PORT="${REDIS_PORT:-6390}"
 WSB_PORT="${WSB_PORT:-8080}"
@@ -80,12 +83,15 @@ start_redis() {
 
 start_server() {
     SERVER_KIND="$1"
+    local extra="$WSB_EXTRA"
     case "$1" in
-    wsbridge)
+    wsbridge | wsbridge-coalesced)
+        [[ "$1" == wsbridge ]] || extra="$extra --write-coalesce-window $COALESCE_WINDOW"
+        SERVER_KIND=wsbridge
         # shellcheck disable=SC2086
         taskset -c "$SERVER_CPU" "$WSBRIDGE" serve --listen "127.0.0.1:$WSB_PORT" \
             --redis "redis://127.0.0.1:$REDIS_PORT" --auth insecure-query --app-socket "$RUNDIR/app.sock" \
-            --admin-listen 127.0.0.1:0 --log-level warning $WSB_EXTRA >"$RUNDIR/wsbridge.log" 2>&1 &
+            --admin-listen 127.0.0.1:0 --log-level warning $extra >"$RUNDIR/wsbridge.log" 2>&1 &
         SERVER_PIDS=$!
         wait_port "$WSB_PORT"
         ;;
@@ -122,6 +128,7 @@ bench() {
     local args=(--target "$target" --sources "$SOURCES" --json)
     for pid in $SERVER_PIDS; do args+=(--server-pid "$pid"); done
     case "$target" in
+    wsbridge-coalesced) args=(--target wsbridge "${args[@]:2}" --url "ws://127.0.0.1:$WSB_PORT/ws") ;;
     wsbridge) args+=(--url "ws://127.0.0.1:$WSB_PORT/ws") ;;
     floor) args+=(--url "ws://127.0.0.1:$FLOOR_PORT/ws") ;;
     nchan) args+=(--url "ws://127.0.0.1:$NCHAN_PORT/sub") ;;
@@ -132,7 +139,7 @@ bench() {
 publish_flags() {
     local target="$1"
     case "$target" in
-    wsbridge) echo "--redis redis://127.0.0.1:$REDIS_PORT --redis-pid $REDIS_PID" ;;
+    wsbridge | wsbridge-coalesced) echo "--redis redis://127.0.0.1:$REDIS_PORT --redis-pid $REDIS_PID" ;;
     floor) echo "--floor-control 127.0.0.1:$FLOOR_CONTROL_PORT" ;;
     nchan) echo "--nchan-publish http://127.0.0.1:$NCHAN_PORT/pub --redis-pid $REDIS_PID" ;;
     esac
@@ -159,6 +166,7 @@ run() {
             stop_all
             case "$target" in
             nchan) cp "$RUNDIR/nchan/error.log" "$file.server.log" 2>/dev/null || true ;;
+            wsbridge*) cp "$RUNDIR/wsbridge.log" "$file.server.log" 2>/dev/null || true ;;
             *) cp "$RUNDIR/$target.log" "$file.server.log" 2>/dev/null || true ;;
             esac
             sleep 1
@@ -174,8 +182,12 @@ broadcast() {
     run broadcast-1k "wsbridge floor nchan" broadcast --connections 1000 --messages 1000 --rate 50 --warmup 20
     run broadcast-10k "wsbridge floor nchan" broadcast --connections 10000 --messages 100 --rate 5 --warmup 2
 }
-# burst: 200 messages/s to each of 1,000 connections (where a write-coalescing window pays: WSB_EXTRA).
-burst() { run burst-1k "wsbridge floor" broadcast --connections 1000 --messages 2000 --rate 200 --warmup 20; }
+# burst: 200 messages/s to each of 250 connections (50,000 deliveries/s, as in broadcast: one load core
+# cannot read 200 messages/s on 1,000), with and without a write-coalescing window (COALESCE_WINDOW,
+# default 20ms), beside the floor.
+burst() {
+    run burst-250 "wsbridge wsbridge-coalesced floor" broadcast --connections 250 --messages 4000 --rate 200 --warmup 40
+}
 # unicast through Redis: 5,000 messages/s to random users among 1,000.
 unicast() { run unicast "wsbridge floor nchan" unicast --connections 1000 --rate 5000 --messages 50000 --warmup 1000; }
 # unicast through wsbridge's app socket.
@@ -188,7 +200,7 @@ latency() { run latency "wsbridge floor nchan" latency --connections 1000 --rate
 # smoke: tiny versions of everything, to check the setup on any machine.
 smoke() {
     run smoke-idle "wsbridge floor nchan" idle --connections 200 --settle 0.2
-    run smoke-broadcast "wsbridge floor nchan" broadcast --connections 200 --messages 50 --rate 100
+    run smoke-broadcast "wsbridge wsbridge-coalesced floor nchan" broadcast --connections 200 --messages 50 --rate 100
     run smoke-unicast "wsbridge floor nchan" unicast --connections 200 --rate 2000 --messages 2000
     run smoke-unicast-app "wsbridge" unicast --connections 200 --rate 2000 --messages 2000 --via app \
         --app-socket "$RUNDIR/app.sock" --wait-subscribers 0

@@ -27,6 +27,12 @@ METRICS = [
 ]
 
 
+# Targets in column order; wsbridge-coalesced is wsbridge with a write-coalescing window.
+OURS = ("wsbridge", "wsbridge-coalesced")
+BASELINES = ("floor", "nchan")
+TARGETS = OURS + BASELINES
+
+
 def get(report, path):
     value = report
     for key in path:
@@ -63,13 +69,12 @@ def main():
     print("Medians of the runs; a run that was not complete (lost connections or deliveries) is counted")
     print("under 'incomplete' and still part of the median: look at its JSON.\n")
     for scenario in scenarios:
-        targets = [t for t in ("wsbridge", "floor", "nchan") if (scenario, t) in runs or (scenario, t) in failed]
+        targets = [t for t in TARGETS if (scenario, t) in runs or (scenario, t) in failed]
+        ratios = [(ours, other) for ours in OURS for other in BASELINES if ours in targets and other in targets]
         print(f"## {scenario}\n")
         header = "| metric | " + " | ".join(targets)
-        if "floor" in targets and "wsbridge" in targets:
-            header += " | wsbridge/floor"
-        if "nchan" in targets and "wsbridge" in targets:
-            header += " | wsbridge/nchan"
+        for ours, other in ratios:
+            header += f" | {ours}/{other}"
         print(header + " |")
         print("|" + "---|" * (header.count("|")))
         medians = {}
@@ -84,12 +89,11 @@ def main():
             medians[label] = row
             cells = [f"{row[t]:.2f} {unit}".strip() if t in row else "-" for t in targets]
             line = f"| {label} | " + " | ".join(cells)
-            for other in ("floor", "nchan"):
-                if other in targets and "wsbridge" in targets:
-                    if "wsbridge" in row and other in row and row[other]:
-                        line += f" | {row['wsbridge'] / row[other]:.2f}×"
-                    else:
-                        line += " | -"
+            for ours, other in ratios:
+                if ours in row and other in row and row[other]:
+                    line += f" | {row[ours] / row[other]:.2f}×"
+                else:
+                    line += " | -"
             print(line + " |")
         counts = ", ".join(f"{t}: {len(runs[(scenario, t)])} runs, {failed[(scenario, t)]} incomplete" for t in targets)
         print(f"\n{counts}\n")
