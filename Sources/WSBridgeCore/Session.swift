@@ -25,6 +25,16 @@ open class Session {
     /// Flushes what `deliver` wrote.
     open func flush() {}
 
+    /// Writes one delivery and flushes it with whatever waited: the shard's path for a lone message,
+    /// one pass where `deliver` then `flush` take two. A session that left its shard while written
+    /// to is not flushed (whoever removed it flushes or closes it).
+    open func deliverAndFlush(_ delivery: Delivery) {
+        self.deliver(delivery)
+        if self.isRegistered {
+            self.flush()
+        }
+    }
+
     /// Called periodically by the shard with the current time: pings, idle timeouts.
     open func heartbeat(now: NIODeadline) {}
 

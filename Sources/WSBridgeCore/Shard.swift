@@ -95,27 +95,32 @@ public final class Shard {
     /// at once, or with a window when it ends (see ``setWriteCoalesceWindow(_:)``).
     public func deliver(_ batch: [Delivery]) {
         self.eventLoop.preconditionInEventLoop()
+        // A lone message with no window (the usual case at a steady rate) is written and flushed to
+        // each recipient in one pass down its pipeline, with no flush list to keep.
+        let flushEach = batch.count == 1 && self.writeCoalesceWindow == .zero
         for delivery in batch {
             var written = 0
             switch delivery.target {
             case .user(let user):
                 if let recipients = self.byUser[user] {
-                    written += self.write(delivery, to: recipients)
+                    written += self.write(delivery, to: recipients, flushEach: flushEach)
                 }
             case .users(let users):
                 for user in users {
                     if let recipients = self.byUser[user] {
-                        written += self.write(delivery, to: recipients)
+                        written += self.write(delivery, to: recipients, flushEach: flushEach)
                     }
                 }
             case .all:
-                written += self.write(delivery, to: self.sessions)
+                written += self.write(delivery, to: self.sessions, flushEach: flushEach)
             }
             if written > 0, self.deliveryLatency != nil {
                 self.writtenArrivals.append(delivery.arrivedAt)
             }
         }
-        if self.writeCoalesceWindow > .zero {
+        if flushEach {
+            self.recordLatency()
+        } else if self.writeCoalesceWindow > .zero {
             self.scheduleFlush()
         } else {
             self.flushNow()
@@ -171,8 +176,20 @@ public final class Shard {
         self.writtenArrivals.removeAll(keepingCapacity: true)
     }
 
-    /// Writes `delivery` to every session of `recipients`; returns how many.
-    private func write(_ delivery: Delivery, to recipients: [Session]) -> Int {
+    /// Writes `delivery` to every session of `recipients`, and flushes each at once with `flushEach`;
+    /// returns how many.
+    private func write(_ delivery: Delivery, to recipients: [Session], flushEach: Bool) -> Int {
+        self.counters.deliveries[delivery.source, default: 0] += recipients.count
+        if flushEach {
+            for session in recipients {
+                session.deliverAndFlush(delivery)
+                // As in flushAll: a session that left while written to was not flushed by the shard.
+                if session.isRegistered {
+                    self.counters.flushes += 1
+                }
+            }
+            return recipients.count
+        }
         for session in recipients {
             // Listed before the write: a session that closes (and leaves the shard) while written to
             // clears the flag again and is not flushed.
@@ -182,7 +199,6 @@ public final class Shard {
             }
             session.deliver(delivery)
         }
-        self.counters.deliveries[delivery.source, default: 0] += recipients.count
         return recipients.count
     }
 

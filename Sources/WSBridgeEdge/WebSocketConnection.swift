@@ -151,6 +151,11 @@ public final class WebSocketConnection: Session, ChannelInboundHandler {
         self.context?.flush()
     }
 
+    public override func deliverAndFlush(_ delivery: Delivery) {
+        guard case .open = self.state, let context = self.context else { return }
+        context.writeAndFlush(self.wrapOutboundOut(delivery.frame), promise: nil)
+    }
+
     /// The bytes in the channel's outbound buffer: written, not yet taken by the kernel.
     public override var pendingOutboundBytes: Int {
         guard let channel = self.context?.channel else { return 0 }

@@ -34,6 +34,26 @@ final class ShardTests: XCTestCase {
         XCTAssertEqual(b.writesPerFlush, [5])
     }
 
+    func testALoneMessageIsWrittenAndFlushedInOnePass() {
+        final class OnePass: Session {
+            var onePass = 0
+            var separate = 0
+            override func deliver(_ delivery: Delivery) { self.separate += 1 }
+            override func deliverAndFlush(_ delivery: Delivery) { self.onePass += 1 }
+        }
+        let (shard, _) = self.makeShard()
+        let a = OnePass(user: "A")
+        let b = OnePass(user: "B")
+        shard.add(a)
+        shard.add(b)
+        shard.deliver([makeDelivery("lone", to: .all)])
+        XCTAssertEqual([a.onePass, a.separate, b.onePass, b.separate], [1, 0, 1, 0])
+        XCTAssertEqual(shard.counters.flushes, 2)
+        shard.deliver([makeDelivery("one", to: .all), makeDelivery("two", to: .user("A"))])
+        XCTAssertEqual([a.onePass, a.separate, b.onePass, b.separate], [1, 2, 1, 1], "a batch of two: write, then flush once")
+        XCTAssertEqual(shard.counters.flushes, 4)
+    }
+
     func testSessionsNotAddressedAreNotFlushed() {
         let (shard, _) = self.makeShard()
         let a = RecordingSession(user: "A")
