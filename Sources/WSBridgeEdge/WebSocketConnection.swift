@@ -42,6 +42,11 @@ public final class WebSocketConnection: Session, ChannelInboundHandler {
     private var closeReason = ""
     /// Whether the client sent a close frame (tells 1005 from 1006 when it carried no code).
     private var closeFrameReceived = false
+    /// Deliveries written since the last flush, as one buffer: one write for the kernel however many
+    /// messages fall due together (a batch, or a write-coalescing window).
+    private var unflushed: ByteBuffer?
+    /// Whether ``unflushed`` is still the first delivery's own frame (shared with other recipients).
+    private var unflushedIsShared = false
 
     init(id: ConnectionID, user: String, path: String, edge: EdgeContext, settings: SharedEdgeSettings) {
         self.id = id
@@ -90,10 +95,7 @@ public final class WebSocketConnection: Session, ChannelInboundHandler {
             self.edge.sink.messageReceived(self.id, user: self.user, payload: payload, isBinary: isBinary)
         case .pong(let payload):
             guard case .open = self.state else { return }
-            context.writeAndFlush(
-                self.wrapOutboundOut(ServerFrame.encode(.pong, payload: payload, allocator: context.channel.allocator)),
-                promise: nil
-            )
+            self.writeAndFlush(ServerFrame.encode(.pong, payload: payload, allocator: context.channel.allocator), context: context)
         case .closeReceived(let code, let reason):
             self.closeReceived(context: context, code: code, reason: reason)
         case .fail(let code, let reason):
@@ -142,24 +144,68 @@ public final class WebSocketConnection: Session, ChannelInboundHandler {
 
     // MARK: Session
 
+    /// Collects the frame in ``unflushed``; the shard's flush writes them all as one buffer.
     public override func deliver(_ delivery: Delivery) {
         guard case .open = self.state, let context = self.context else { return }
-        context.write(self.wrapOutboundOut(delivery.frame), promise: nil)
+        if self.unflushed == nil {
+            self.unflushed = delivery.frame  // shares the frame's storage: no copy for a lone message
+            self.unflushedIsShared = true
+        } else if self.unflushedIsShared {
+            // The second message: one buffer of our own, with room for a few more.
+            let first = self.unflushed!
+            var own = context.channel.allocator.buffer(capacity: 4 * (first.readableBytes + delivery.frame.readableBytes))
+            own.writeImmutableBuffer(first)
+            own.writeImmutableBuffer(delivery.frame)
+            self.unflushed = own
+            self.unflushedIsShared = false
+        } else {
+            self.unflushed!.writeImmutableBuffer(delivery.frame)
+        }
+        // Collected bytes count toward `max_queue_bytes` only once written: past the limit, write them
+        // now, so the channel's high-water mark sees them and a slow consumer is closed as usual.
+        if self.unflushed!.readableBytes >= self.settings.maxQueueBytes {
+            self.writeUnflushed(context: context)
+        }
     }
 
     public override func flush() {
-        self.context?.flush()
+        guard let context = self.context else { return }
+        if let frames = self.unflushed {
+            self.unflushed = nil
+            context.writeAndFlush(self.wrapOutboundOut(frames), promise: nil)
+        } else {
+            context.flush()
+        }
     }
 
     public override func deliverAndFlush(_ delivery: Delivery) {
         guard case .open = self.state, let context = self.context else { return }
-        context.writeAndFlush(self.wrapOutboundOut(delivery.frame), promise: nil)
+        self.writeAndFlush(delivery.frame, context: context)
     }
 
-    /// The bytes in the channel's outbound buffer: written, not yet taken by the kernel.
+    /// The bytes in the channel's outbound buffer (written, not yet taken by the kernel) and those
+    /// collected for the next flush.
     public override var pendingOutboundBytes: Int {
         guard let channel = self.context?.channel else { return 0 }
-        return (try? channel.syncOptions?.getOption(.bufferedWritableBytes)) ?? 0
+        let buffered = (try? channel.syncOptions?.getOption(.bufferedWritableBytes)) ?? 0
+        return buffered + (self.unflushed?.readableBytes ?? 0)
+    }
+
+    /// Bytes collected for the next flush (for tests).
+    var unflushedBytes: Int { self.unflushed?.readableBytes ?? 0 }
+
+    /// Writes the collected deliveries, without flushing: before any other frame, to keep the order.
+    private func writeUnflushed(context: ChannelHandlerContext) {
+        guard let frames = self.unflushed else { return }
+        self.unflushed = nil
+        context.write(self.wrapOutboundOut(frames), promise: nil)
+    }
+
+    /// Writes `frame` after the collected deliveries and flushes both.
+    @discardableResult
+    private func writeAndFlush(_ frame: ByteBuffer, context: ChannelHandlerContext) -> EventLoopFuture<Void> {
+        self.writeUnflushed(context: context)
+        return context.writeAndFlush(self.wrapOutboundOut(frame))
     }
 
     /// Sends one message to this client (an app's `send`), flushed at once, with whatever deliveries
@@ -167,7 +213,7 @@ public final class WebSocketConnection: Session, ChannelInboundHandler {
     func send(_ payload: ByteBuffer, isBinary: Bool) {
         guard case .open = self.state, let context = self.context else { return }
         let frame = ServerFrame.encode(isBinary ? .binary : .text, payload: payload, allocator: context.channel.allocator)
-        context.writeAndFlush(self.wrapOutboundOut(frame), promise: nil)
+        self.writeAndFlush(frame, context: context)
         self.shard?.countDirectDelivery(from: .app)
     }
 
@@ -182,7 +228,7 @@ public final class WebSocketConnection: Session, ChannelInboundHandler {
         if let interval = self.settings.pingInterval, silence >= interval, now - self.lastPing >= interval {
             self.lastPing = now
             let ping = ServerFrame.encode(.ping, payload: ByteBuffer(), allocator: context.channel.allocator)
-            context.writeAndFlush(self.wrapOutboundOut(ping), promise: nil)
+            self.writeAndFlush(ping, context: context)
         }
     }
 
@@ -195,7 +241,7 @@ public final class WebSocketConnection: Session, ChannelInboundHandler {
         self.closeCode = code
         self.closeReason = reason
         let frame = ServerFrame.close(code, reason: reason, allocator: context.channel.allocator)
-        context.writeAndFlush(self.wrapOutboundOut(frame), promise: nil)
+        self.writeAndFlush(frame, context: context)
         let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
         let timeout = context.eventLoop.scheduleTask(in: self.settings.closeTimeout) {
             loopBound.value.abort()
@@ -227,7 +273,7 @@ public final class WebSocketConnection: Session, ChannelInboundHandler {
             self.state = .closing(nil)
             self.removeFromShard()
             let channel = context.channel
-            context.writeAndFlush(self.wrapOutboundOut(frame)).whenComplete { _ in
+            self.writeAndFlush(frame, context: context).whenComplete { _ in
                 channel.close(promise: nil)
             }
         case .closing:
@@ -247,6 +293,7 @@ public final class WebSocketConnection: Session, ChannelInboundHandler {
         }
         if case .closed = self.state { return }
         self.state = .closed
+        self.unflushed = nil
         self.removeFromShard()
         self.shard?.countDisconnect(label: CloseCode.disconnectLabel(self.closeCode, closeFrameReceived: self.closeFrameReceived))
         self.edge.counters.openWebSockets.wrappingDecrement(ordering: .relaxed)

@@ -56,4 +56,58 @@ final class WriteCoalescingTests: XCTestCase {
         XCTAssertTrue(try harness.readFrames().isEmpty)
         XCTAssertEqual(harness.shardCounters.flushes, 0, "the shard no longer flushes a connection that left it")
     }
+
+    func testDeliveriesFlushedTogetherLeaveAsOneBuffer() throws {
+        let (harness, _) = try self.upgraded(window: .milliseconds(20))
+        harness.router.dispatch([self.delivery("one")])
+        harness.router.dispatch([self.delivery("two"), self.delivery("three")])
+        harness.channel.embeddedEventLoop.advanceTime(by: .milliseconds(20))
+        var written: [ByteBuffer] = []
+        while let part = try harness.channel.readOutbound(as: ByteBuffer.self) {
+            written.append(part)
+        }
+        XCTAssertEqual(written.count, 1, "one write for the kernel, not one per message")
+        let frames = ServerFrame.encode(.text, payload: ByteBuffer(string: "one"), allocator: .init())
+        XCTAssertEqual(written.first?.readableBytes, 3 * frames.readableBytes + 2)
+    }
+
+    func testABatchWithoutAWindowAlsoLeavesAsOneBuffer() throws {
+        let (harness, _) = try self.upgraded(window: .zero)
+        harness.router.dispatch([self.delivery("one"), self.delivery("two")])
+        var written: [ByteBuffer] = []
+        while let part = try harness.channel.readOutbound(as: ByteBuffer.self) {
+            written.append(part)
+        }
+        XCTAssertEqual(written.count, 1)
+        XCTAssertEqual(self.texts(self.frames(in: written)), ["one", "two"])
+    }
+
+    func testCollectedBytesPastTheQueueLimitAreWrittenAtOnce() throws {
+        var settings = EdgeSettings()
+        settings.maxQueueBytes = 64
+        let harness = try EdgeHarness(settings: settings)
+        XCTAssertTrue(try harness.handshake(path: "/ws?user=alice").hasPrefix("HTTP/1.1 101"))
+        harness.router.shard(for: harness.channel.embeddedEventLoop).setWriteCoalesceWindow(.milliseconds(20))
+        let connection = try harness.channel.pipeline.syncOperations.handler(type: WebSocketConnection.self)
+        let big = String(repeating: "x", count: 40)
+        harness.router.dispatch([self.delivery(big)])
+        XCTAssertEqual(connection.unflushedBytes, 42, "under the limit: collected")
+        harness.router.dispatch([self.delivery(big)])
+        // Past it: written to the channel, whose high-water mark sees them (not yet flushed).
+        XCTAssertEqual(connection.unflushedBytes, 0)
+        XCTAssertNil(try harness.channel.readOutbound(as: ByteBuffer.self))
+        harness.channel.embeddedEventLoop.advanceTime(by: .milliseconds(20))
+        XCTAssertEqual(self.texts(try harness.readFrames()), [big, big])
+    }
+
+    private func frames(in parts: [ByteBuffer]) -> [(opcode: UInt8, payload: ByteBuffer)] {
+        var all = ByteBuffer()
+        for var part in parts { all.writeBuffer(&part) }
+        var frames: [(opcode: UInt8, payload: ByteBuffer)] = []
+        while let first = all.readInteger(as: UInt8.self), let length = all.readInteger(as: UInt8.self) {
+            guard let payload = all.readSlice(length: Int(length)) else { break }
+            frames.append((opcode: first & 0x0F, payload: payload))
+        }
+        return frames
+    }
 }
