@@ -1,14 +1,13 @@
 import Logging
 import NIOCore
 import NIOHTTP1
-import NIOWebSocket
 import WSBridgeCore
 
 /// Serves the HTTP side of the public listener until a WebSocket upgrade: `GET /healthz`, the opening
 /// handshake on the WebSocket path (header checks, origin, auth, then 101), and proper statuses for
 /// everything else. Refusals are real HTTP responses sent before any upgrade, then the connection closes.
 ///
-/// On upgrade it swaps the HTTP handlers for the frame decoder and a ``WebSocketConnection``.
+/// On upgrade it swaps the HTTP handlers for a ``WebSocketConnection``, which reads the frames itself.
 final class HTTPGatewayHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
@@ -206,10 +205,9 @@ final class HTTPGatewayHandler: ChannelInboundHandler, RemovableChannelHandler {
                 NIOAny(WebSocketHandshake.switchingProtocolsResponse(accept: accept, allocator: context.channel.allocator)),
                 promise: nil
             )
-            try pipeline.addHandler(ByteToMessageHandler(WebSocketFrameDecoder(maxFrameSize: self.settings.maxMessageBytes)))
             try pipeline.addHandler(connection)
             pipeline.removeHandler(context: context, promise: nil)
-            // Last: bytes the HTTP decoder read past the request flow on to the frame decoder.
+            // Last: bytes the HTTP decoder read past the request flow on to the connection, as a ByteBuffer.
             pipeline.removeHandler(self.httpDecoder, promise: nil)
         } catch {
             self.edge.logger.error("websocket upgrade failed", metadata: ["wsb.error": "\(error)"])

@@ -16,8 +16,11 @@ import Darwin
 /// write-buffer high-water mark is `max_queue_bytes`: when a client falls that far behind, the channel
 /// turns unwritable and the connection is closed with 1008 ("slow consumer") without slowing anyone else.
 /// This handler is the one place where protocol errors become close frames.
+///
+/// Inbound, it reads the socket's bytes itself (``ClientFrameParser``): no frame decoder in the pipeline
+/// either, so a connection is one handler.
 public final class WebSocketConnection: Session, ChannelInboundHandler {
-    public typealias InboundIn = WebSocketFrame
+    public typealias InboundIn = ByteBuffer
     public typealias OutboundOut = ByteBuffer
 
     private enum State {
@@ -47,6 +50,11 @@ public final class WebSocketConnection: Session, ChannelInboundHandler {
     private var unflushed: ByteBuffer?
     /// Whether ``unflushed`` is still the first delivery's own frame (shared with other recipients).
     private var unflushedIsShared = false
+    /// The bytes of a frame not all read yet; nil between frames, so an idle connection holds no buffer.
+    private var inbound: ByteBuffer?
+    /// The client sent a header that cannot be cut into frames: nothing after it can be trusted, so
+    /// what it sends next is dropped while the close handshake runs (and times out).
+    private var inboundUnreadable = false
 
     init(id: ConnectionID, user: String, path: String, edge: EdgeContext, settings: SharedEdgeSettings) {
         self.id = id
@@ -76,6 +84,7 @@ public final class WebSocketConnection: Session, ChannelInboundHandler {
     public func handlerRemoved(context: ChannelHandlerContext) {
         self.finish()
         self.context = nil
+        self.inbound = nil
     }
 
     public func channelInactive(context: ChannelHandlerContext) {
@@ -84,43 +93,43 @@ public final class WebSocketConnection: Session, ChannelInboundHandler {
     }
 
     public func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let frame = self.unwrapInboundIn(data)
-        self.lastHeard = context.eventLoop.now
-        switch self.assembler.receive(frame) {
-        case .none, .pongReceived:
-            break
-        case .message(let payload, let isBinary):
-            guard case .open = self.state else { return }
-            self.edge.counters.clientMessages.wrappingIncrement(ordering: .relaxed)
-            self.edge.sink.messageReceived(self.id, user: self.user, payload: payload, isBinary: isBinary)
-        case .pong(let payload):
-            guard case .open = self.state else { return }
-            self.writeAndFlush(ServerFrame.encode(.pong, payload: payload, allocator: context.channel.allocator), context: context)
-        case .closeReceived(let code, let reason):
-            self.closeReceived(context: context, code: code, reason: reason)
-        case .fail(let code, let reason):
-            if code == .messageTooBig {
-                self.shard?.countLimitHit(.messageTooBig)
-            }
-            self.close(code, reason: reason)
+        var bytes = self.unwrapInboundIn(data)
+        guard self.readsFrames else { return }
+        // Adopting the read buffer costs no copy; only a remainder is copied out of it (below).
+        let adopted = self.inbound == nil
+        if adopted {
+            self.inbound = bytes
+        } else {
+            self.inbound!.writeBuffer(&bytes)
         }
+        let parser = ClientFrameParser(maxFrameSize: self.assembler.maxMessageBytes)
+        var framesRead = 0
+        // Re-checked after every frame: one can close the connection, and then what follows is ignored.
+        while self.readsFrames, self.inbound != nil {
+            let frame: WebSocketFrame?
+            do {
+                frame = try parser.nextFrame(from: &self.inbound!)
+            } catch {
+                self.unreadable(error)
+                return
+            }
+            guard let frame else { break }
+            if framesRead == 0 {
+                self.lastHeard = context.eventLoop.now
+            }
+            framesRead += 1
+            self.receive(frame, context: context)
+        }
+        self.keepRemainder(adopted: adopted, framesRead: framesRead, allocator: context.channel.allocator)
     }
 
     public func errorCaught(context: ChannelHandlerContext, error: Error) {
-        switch error {
-        case NIOWebSocketError.invalidFrameLength:
-            self.shard?.countLimitHit(.messageTooBig)
-            self.close(.messageTooBig, reason: "frame exceeds \(self.settings.maxMessageBytes) bytes")
-        case is NIOWebSocketError:
-            self.close(.protocolError, reason: "protocol error")
-        default:
-            // I/O errors (a reset connection): nothing to tell the client.
-            self.edge.logger.debug(
-                "websocket connection error",
-                metadata: ["wsb.conn": "\(self.id)", "wsb.error": "\(error)"]
-            )
-            context.close(promise: nil)
-        }
+        // I/O errors (a reset connection): nothing to tell the client.
+        self.edge.logger.debug(
+            "websocket connection error",
+            metadata: ["wsb.conn": "\(self.id)", "wsb.error": "\(error)"]
+        )
+        context.close(promise: nil)
     }
 
     public func channelWritabilityChanged(context: ChannelHandlerContext) {
@@ -230,6 +239,69 @@ public final class WebSocketConnection: Session, ChannelInboundHandler {
             let ping = ServerFrame.encode(.ping, payload: ByteBuffer(), allocator: context.channel.allocator)
             self.writeAndFlush(ping, context: context)
         }
+    }
+
+    // MARK: Frames
+
+    /// Whether bytes from the client are still read: not after a header that cannot be cut into frames,
+    /// nor after the client's close frame (RFC 6455 §5.5.1: it sends nothing after it), nor once closed.
+    private var readsFrames: Bool {
+        if case .closed = self.state { return false }
+        return !self.inboundUnreadable && !self.closeFrameReceived
+    }
+
+    private func receive(_ frame: WebSocketFrame, context: ChannelHandlerContext) {
+        switch self.assembler.receive(frame) {
+        case .none, .pongReceived:
+            break
+        case .message(let payload, let isBinary):
+            guard case .open = self.state else { return }
+            self.edge.counters.clientMessages.wrappingIncrement(ordering: .relaxed)
+            self.edge.sink.messageReceived(self.id, user: self.user, payload: payload, isBinary: isBinary)
+        case .pong(let payload):
+            guard case .open = self.state else { return }
+            self.writeAndFlush(ServerFrame.encode(.pong, payload: payload, allocator: context.channel.allocator), context: context)
+        case .closeReceived(let code, let reason):
+            self.closeReceived(context: context, code: code, reason: reason)
+        case .fail(let code, let reason):
+            if code == .messageTooBig {
+                self.shard?.countLimitHit(.messageTooBig)
+            }
+            self.close(code, reason: reason)
+        }
+    }
+
+    /// The client's bytes cannot be cut into frames: drop them and everything after, and close.
+    private func unreadable(_ failure: ClientFrameParser.Failure) {
+        self.inbound = nil
+        self.inboundUnreadable = true
+        switch failure {
+        case .frameTooLarge:
+            self.shard?.countLimitHit(.messageTooBig)
+            self.close(.messageTooBig, reason: "frame exceeds \(self.settings.maxMessageBytes) bytes")
+        case .protocolError(let reason):
+            self.close(.protocolError, reason: reason)
+        }
+    }
+
+    /// After the frames of a read are taken: nothing is kept when all bytes were used (the common case:
+    /// clients send whole frames). An unfinished frame is copied into a buffer of its own when it sits in
+    /// the socket's read buffer (which NIO reuses for the next read only if no one else holds it) or
+    /// behind frames already taken (which would otherwise stay allocated as long as it waits).
+    private func keepRemainder(adopted: Bool, framesRead: Int, allocator: ByteBufferAllocator) {
+        guard let remainder = self.inbound else { return }
+        if remainder.readableBytes == 0 || !self.readsFrames {
+            self.inbound = nil
+        } else if adopted || framesRead > 0 {
+            var own = allocator.buffer(capacity: remainder.readableBytes)
+            own.writeImmutableBuffer(remainder)
+            self.inbound = own
+        }
+    }
+
+    /// The capacity of the storage behind the bytes kept for an unfinished frame; nil when none is kept.
+    var inboundStorageCapacity: Int? {
+        self.inbound?.storageCapacity
     }
 
     // MARK: Closing

@@ -123,4 +123,18 @@ final class HTTPGatewayHandlerTests: XCTestCase {
         harness.channel.embeddedEventLoop.run()
         XCTAssertEqual(harness.events.messages.map(\.0), ["early"])
     }
+
+    func testAFrameStartedInTheHandshakePacketIsFinishedByTheNextRead() throws {
+        let harness = try EdgeHarness()
+        var request = ByteBuffer(
+            string: "GET /ws?user=bob HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: \(EdgeHarness.key)\r\nSec-WebSocket-Version: 13\r\n\r\n"
+        )
+        var frame = EdgeHarness.clientFrame(opcode: 0x1, payload: Array("split early".utf8))
+        request.writeImmutableBuffer(frame.readSlice(length: 7)!)
+        try harness.channel.writeInbound(request)
+        harness.channel.embeddedEventLoop.run()
+        XCTAssertTrue(harness.events.messages.isEmpty)
+        try harness.channel.writeInbound(frame)
+        XCTAssertEqual(harness.events.messages.map(\.0), ["split early"])
+    }
 }

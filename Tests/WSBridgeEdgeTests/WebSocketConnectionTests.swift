@@ -12,6 +12,10 @@ final class WebSocketConnectionTests: XCTestCase {
         return harness
     }
 
+    private func connection(_ harness: EdgeHarness) throws -> WebSocketConnection {
+        try harness.channel.pipeline.syncOperations.handler(type: WebSocketConnection.self)
+    }
+
     private func delivery(_ text: String, to target: DeliveryTarget) -> Delivery {
         Delivery(
             envelope: Envelope(target: target, payload: ByteBuffer(string: text), isBinary: false),
@@ -101,6 +105,92 @@ final class WebSocketConnectionTests: XCTestCase {
         try harness.sendFrame(opcode: 0x0, payload: [UInt8](repeating: 7, count: 600), fin: true)
         XCTAssertEqual(try harness.readCloseCode(), 1009)
         XCTAssertTrue(harness.events.messages.isEmpty)
+    }
+
+    func testAnOversizedFrameIsRefusedFromItsHeaderWithoutWaitingForThePayload() throws {
+        var settings = EdgeSettings()
+        settings.maxMessageBytes = 1000
+        let harness = try self.upgraded(settings)
+        var header = ByteBuffer(bytes: [0x82, 0x80 | 127])
+        header.writeInteger(UInt64(64 << 20))
+        try harness.channel.writeInbound(header)
+        var payload = try XCTUnwrap(try harness.readFrames().first { $0.opcode == 0x8 }).payload
+        XCTAssertEqual(payload.readInteger(as: UInt16.self), 1009)
+        XCTAssertEqual(String(buffer: payload), "frame exceeds 1000 bytes")
+        XCTAssertEqual(harness.shardCounters.limitHits[.messageTooBig], 1)
+        // What follows cannot be cut into frames: it is dropped, not buffered, not even a close frame.
+        try harness.sendFrame(opcode: 0x2, payload: [UInt8](repeating: 1, count: 500))
+        try harness.sendFrame(opcode: 0x8, payload: [0x03, 0xE8])
+        XCTAssertNil(try self.connection(harness).inboundStorageCapacity)
+        XCTAssertTrue(harness.events.messages.isEmpty)
+        XCTAssertTrue(try harness.readFrames().isEmpty)
+        XCTAssertTrue(harness.channel.isActive, "the close handshake runs until its timeout")
+    }
+
+    func testA64BitLengthWithTheTopBitSetIsAProtocolError() throws {
+        let harness = try self.upgraded()
+        var header = ByteBuffer(bytes: [0x82, 0x80 | 127])
+        header.writeInteger(UInt64.max)
+        try harness.channel.writeInbound(header)
+        XCTAssertEqual(try harness.readCloseCode(), 1002)
+        XCTAssertNil(harness.shardCounters.limitHits[.messageTooBig])
+    }
+
+    func testAnIdleConnectionHoldsNoInboundBuffer() throws {
+        let harness = try self.upgraded()
+        let connection = try self.connection(harness)
+        XCTAssertNil(connection.inboundStorageCapacity, "nothing after the handshake")
+        try harness.sendFrame(opcode: 0x1, payload: Array("hello".utf8))
+        XCTAssertEqual(harness.events.messages.map(\.0), ["hello"])
+        XCTAssertNil(connection.inboundStorageCapacity, "nothing after a whole frame")
+    }
+
+    func testAFrameSplitAcrossReadsIsReceivedOnceCompleteAndThenNothingIsHeld() throws {
+        let harness = try self.upgraded()
+        let connection = try self.connection(harness)
+        let payload = (0..<300).map { UInt8(truncatingIfNeeded: $0) }
+        var frame = EdgeHarness.clientFrame(opcode: 0x2, payload: payload)
+        while let byte = frame.readSlice(length: 1) {
+            XCTAssertTrue(harness.events.messages.isEmpty)
+            try harness.channel.writeInbound(byte)
+        }
+        XCTAssertEqual(harness.events.messages.count, 1)
+        XCTAssertEqual(harness.events.messages.first?.0, String(decoding: payload, as: UTF8.self))
+        XCTAssertNil(connection.inboundStorageCapacity)
+    }
+
+    func testSeveralFramesInOneReadAreAllReceivedAndARemainderIsCopiedOutOfTheReadBuffer() throws {
+        let harness = try self.upgraded()
+        let connection = try self.connection(harness)
+        // A large read buffer, as NIO's receive buffers grow to: the unfinished frame at its end must
+        // not keep all of it allocated.
+        var read = ByteBufferAllocator().buffer(capacity: 64 * 1024)
+        var first = EdgeHarness.clientFrame(opcode: 0x1, payload: Array("one".utf8))
+        var second = EdgeHarness.clientFrame(opcode: 0x1, payload: Array("two".utf8))
+        var third = EdgeHarness.clientFrame(opcode: 0x1, payload: Array("three".utf8))
+        read.writeBuffer(&first)
+        read.writeBuffer(&second)
+        read.writeImmutableBuffer(third.readSlice(length: 5)!)
+        try harness.channel.writeInbound(read)
+        XCTAssertEqual(harness.events.messages.map(\.0), ["one", "two"])
+        let held = try XCTUnwrap(connection.inboundStorageCapacity)
+        XCTAssertLessThan(held, 1024, "the 5 bytes of the third frame, not the 64 KiB read buffer")
+        try harness.channel.writeInbound(third)
+        XCTAssertEqual(harness.events.messages.map(\.0), ["one", "two", "three"])
+        XCTAssertNil(connection.inboundStorageCapacity)
+    }
+
+    func testFramesAfterTheClientsCloseFrameAreIgnored() throws {
+        let harness = try self.upgraded()
+        var read = EdgeHarness.clientFrame(opcode: 0x1, payload: Array("before".utf8))
+        var close = EdgeHarness.clientFrame(opcode: 0x8, payload: [0x03, 0xE8])
+        var after = EdgeHarness.clientFrame(opcode: 0x1, payload: Array("after".utf8))
+        read.writeBuffer(&close)
+        read.writeBuffer(&after)
+        try harness.channel.writeInbound(read)
+        XCTAssertEqual(harness.events.messages.map(\.0), ["before"])
+        XCTAssertEqual(try harness.readFrames().map(\.opcode), [0x8], "only the close echo")
+        XCTAssertFalse(harness.channel.isActive)
     }
 
     func testDeliveriesForTheUserAreWrittenAndOthersAreNot() throws {

@@ -1,0 +1,82 @@
+import NIOCore
+import NIOWebSocket
+
+/// Cuts the frames a client sends (RFC 6455 §5.2) out of the bytes read from its connection.
+///
+/// It takes the place of NIO's `ByteToMessageHandler(WebSocketFrameDecoder)`: one channel handler, its
+/// decoder, its cumulation state and its context less per connection (about 600 bytes of an idle
+/// connection's RSS, and a pipeline hop per read). ``WebSocketConnection`` keeps the bytes of an unfinished frame and asks for
+/// frames after each read.
+///
+/// The parser keeps no state: a frame leaves the buffer only once all of it has arrived, and until then
+/// its header (at most 14 bytes) is read again after each read. A connection waiting for bytes holds
+/// nothing but those bytes.
+///
+/// It checks what must be known before a payload is buffered: the control-frame rules (never
+/// fragmented, at most 125 bytes) and the declared length against the limit, so an oversized frame is
+/// refused from its header, not after its megabytes arrived. Everything else (masking, reserved bits,
+/// opcodes, reassembly, UTF-8) is ``MessageAssembler``'s: the frames returned carry the client's bits
+/// as sent, payload still masked. Lengths in a longer encoding than needed are accepted, as NIO did.
+struct ClientFrameParser {
+    /// Why the bytes cannot be cut into frames. Nothing after such a header can be trusted.
+    enum Failure: Error, Equatable {
+        /// The declared payload length exceeds `maxFrameSize`.
+        case frameTooLarge
+        /// The header breaks RFC 6455.
+        case protocolError(String)
+    }
+
+    /// The largest payload accepted (`max_message_bytes`: no frame of a message can be longer).
+    let maxFrameSize: Int
+
+    /// Takes the next complete frame from `buffer`. Returns nil, leaving `buffer` untouched, until all of
+    /// it has arrived; throws as soon as its header shows a frame that must be refused.
+    func nextFrame(from buffer: inout ByteBuffer) throws(Failure) -> WebSocketFrame? {
+        let start = buffer.readerIndex
+        guard let first = buffer.getInteger(at: start, as: UInt8.self),
+            let second = buffer.getInteger(at: start + 1, as: UInt8.self)
+        else {
+            return nil
+        }
+        var headerLength = 2
+        var length = UInt64(second & 0x7F)
+        switch length {
+        case 126:
+            guard let word = buffer.getInteger(at: start + 2, as: UInt16.self) else { return nil }
+            length = UInt64(word)
+            headerLength += 2
+        case 127:
+            guard let quad = buffer.getInteger(at: start + 2, as: UInt64.self) else { return nil }
+            guard quad >> 63 == 0 else {
+                throw .protocolError("frame length with the most significant bit set")
+            }
+            length = quad
+            headerLength += 8
+        default:
+            break
+        }
+        let isControl = first & 0x08 != 0
+        let fin = first & 0x80 != 0
+        guard !isControl || (fin && length <= 125) else {
+            throw .protocolError("bad control frame")
+        }
+        guard length <= UInt64(self.maxFrameSize) else {
+            throw .frameTooLarge
+        }
+        let masked = second & 0x80 != 0
+        let payloadStart = start + headerLength + (masked ? 4 : 0)
+        guard let data = buffer.getSlice(at: payloadStart, length: Int(length)) else {
+            return nil
+        }
+        var maskKey: WebSocketMaskingKey?
+        if masked, let key = buffer.viewBytes(at: start + headerLength, length: 4) {
+            maskKey = WebSocketMaskingKey(key)
+        }
+        buffer.moveReaderIndex(to: payloadStart + Int(length))
+        // Every 4-bit opcode is representable, so the force unwrap cannot fail.
+        return WebSocketFrame(
+            fin: fin, rsv1: first & 0x40 != 0, rsv2: first & 0x20 != 0, rsv3: first & 0x10 != 0,
+            opcode: WebSocketOpcode(encodedWebSocketOpcode: first & 0x0F)!, maskKey: maskKey, data: data
+        )
+    }
+}
