@@ -57,6 +57,15 @@ def test_broadcast_through_redis_delivers_every_message_to_every_connection(daem
     assert report["load"]["cpu_seconds"] > 0
 
 
+def test_broadcast_with_a_write_coalescing_window_delivers_everything(redis_server, nodes):
+    daemon = nodes("bench-coalesced", "--redis", redis_server.url, "--auth", "insecure-query",
+                   "--write-coalesce-window", "20ms")
+    report = run_bench("broadcast", "--url", daemon.url(), "--connections", 20, "--messages", 40, "--rate", 200,
+                       "--redis", redis_server.url, "--server-pid", daemon.process.pid, "--settle", 0.1)
+    assert report["complete"], report["problems"]
+    assert report["deliveries"]["received"] == 20 * 40
+
+
 def test_unicast_through_the_app_socket_and_latency_through_redis(daemon, redis_server):
     report = run_bench("unicast", "--url", daemon.url(), "--connections", 40, "--users", 20, "--messages", 100,
                        "--rate", 1000, "--via", "app", "--app-socket", daemon.app_socket, "--settle", 0.1)
