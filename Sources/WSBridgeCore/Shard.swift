@@ -10,7 +10,7 @@ import NIOCore
 /// With a write-coalescing window (`write_coalesce_window`), the shard does not flush at the end of the
 /// batch: the first batch that writes after a flush schedules one task, `window` later, that flushes
 /// every session written since. Messages that fall due for one connection within the window thus go
-/// out in one flush (one `writev`), and none waits longer than the window. One timer per shard, never
+/// out in one flush (one `write`), and none waits longer than the window. One timer per shard, never
 /// per session.
 ///
 /// Delivery latency (arrival at wsbridge to the flush that wrote it) is recorded once per message

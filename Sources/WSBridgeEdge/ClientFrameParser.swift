@@ -5,8 +5,8 @@ import NIOWebSocket
 ///
 /// It takes the place of NIO's `ByteToMessageHandler(WebSocketFrameDecoder)`: one channel handler, its
 /// decoder, its cumulation state and its context less per connection (about 600 bytes of an idle
-/// connection's RSS, and a pipeline hop per read). ``WebSocketConnection`` keeps the bytes of an unfinished frame and asks for
-/// frames after each read.
+/// connection's RSS, and a pipeline hop per read). ``WebSocketConnection`` keeps the bytes of an
+/// unfinished frame and asks for frames after each read.
 ///
 /// The parser keeps no state: a frame leaves the buffer only once all of it has arrived, and until then
 /// its header (at most 14 bytes) is read again after each read. A connection waiting for bytes holds

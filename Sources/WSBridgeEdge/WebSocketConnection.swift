@@ -210,11 +210,11 @@ public final class WebSocketConnection: Session, ChannelInboundHandler {
         context.write(self.wrapOutboundOut(frames), promise: nil)
     }
 
-    /// Writes `frame` after the collected deliveries and flushes both.
-    @discardableResult
-    private func writeAndFlush(_ frame: ByteBuffer, context: ChannelHandlerContext) -> EventLoopFuture<Void> {
+    /// Writes `frame` after the collected deliveries and flushes both. No promise unless asked for: a
+    /// promise is an allocation, and this is the path of every lone delivery.
+    private func writeAndFlush(_ frame: ByteBuffer, context: ChannelHandlerContext, promise: EventLoopPromise<Void>? = nil) {
         self.writeUnflushed(context: context)
-        return context.writeAndFlush(self.wrapOutboundOut(frame))
+        context.writeAndFlush(self.wrapOutboundOut(frame), promise: promise)
     }
 
     /// Sends one message to this client (an app's `send`), flushed at once, with whatever deliveries
@@ -345,9 +345,11 @@ public final class WebSocketConnection: Session, ChannelInboundHandler {
             self.state = .closing(nil)
             self.removeFromShard()
             let channel = context.channel
-            self.writeAndFlush(frame, context: context).whenComplete { _ in
+            let written = context.eventLoop.makePromise(of: Void.self)
+            written.futureResult.whenComplete { _ in
                 channel.close(promise: nil)
             }
+            self.writeAndFlush(frame, context: context, promise: written)
         case .closing:
             context.close(promise: nil)
         case .closed:
