@@ -27,6 +27,8 @@ public final class Shard {
     /// Sessions written to since the last flush. A session removed meanwhile stays listed with
     /// `awaitsFlush` cleared, and is skipped: the shard never flushes a session it no longer holds.
     private var awaitingFlush: [Session] = []
+    /// The list being flushed; empty between flushes (see ``flushAll()``).
+    private var flushing: [Session] = []
     private var heartbeatTask: RepeatedTask?
     private let deliveryLatency: CoreMetrics.Timer?
     /// Arrival times of the messages written here since the last flush that had a recipient here;
@@ -203,14 +205,16 @@ public final class Shard {
     }
 
     private func flushAll() {
-        // A session's flush may close it and remove it from the shard; the list is ours alone.
-        let pending = self.awaitingFlush
-        self.awaitingFlush.removeAll(keepingCapacity: true)
-        for session in pending where session.awaitsFlush {
+        // A session's flush may close it and remove it from the shard: flush from the other list, so
+        // that `awaitingFlush` is free to change meanwhile. Swapping two lists (both keep their
+        // capacity) allocates nothing per batch, where copying one would.
+        swap(&self.flushing, &self.awaitingFlush)
+        for session in self.flushing where session.awaitsFlush {
             session.awaitsFlush = false
             session.flush()
             self.counters.flushes += 1
         }
+        self.flushing.removeAll(keepingCapacity: true)
     }
 
     /// Calls ``Session/heartbeat(now:)`` on every session every `interval`.
