@@ -53,6 +53,9 @@ extension MetricInfo {
         "wsbridge_broker_up", .gauge, labels: ["broker"], "1 while the broker link (the subscription) is up, else 0.")
     static let brokerReconnects = MetricInfo(
         "wsbridge_broker_reconnects_total", .counter, "Broker connections re-established after being lost.")
+    static let brokerHealthTimeouts = MetricInfo(
+        "wsbridge_broker_health_timeouts_total", .counter,
+        "Broker connections closed because Redis stopped answering (no reply to the health check's PING).")
     static let brokerMessages = MetricInfo(
         "wsbridge_broker_messages_total", .counter, labels: ["direction"],
         "Messages received from the broker (in) and published through it (out).")
@@ -80,7 +83,7 @@ extension MetricInfo {
         .buildInfo, .startTime, .openFDs, .maxFDs,
         .connectionsOpen, .tcpConnectionsOpen, .sessions, .users, .connects, .disconnects, .authRefusals,
         .clientMessages, .unroutedClientMessages, .deliveries, .flushes, .deliveryLatency, .limitHits, .queueHighWater, .queueLargest,
-        .brokerUp, .brokerReconnects, .brokerMessages, .brokerPublishFailures, .invalidChannelMessages,
+        .brokerUp, .brokerReconnects, .brokerHealthTimeouts, .brokerMessages, .brokerPublishFailures, .invalidChannelMessages,
         .appsAttached, .appAttaches, .appFrames, .appErrors, .appSlowConsumers, .appRefusedPeers,
     ]
 }

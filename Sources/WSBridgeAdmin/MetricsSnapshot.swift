@@ -49,6 +49,8 @@ public struct MetricsSnapshot: Sendable, Equatable {
     public var brokerKind = "embedded"
     public var brokerUp = false
     public var brokerReconnects = 0
+    /// Linked Redis connections closed by the health check (`broker_health_interval`).
+    public var brokerHealthTimeouts = 0
     /// Messages the broker handed to wsbridge (valid or not).
     public var brokerMessagesIn = 0
     /// Messages wsbridge published through the broker (`publish` from apps and the CLI).

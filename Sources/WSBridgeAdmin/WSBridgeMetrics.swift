@@ -72,6 +72,7 @@ public final class WSBridgeMetrics: Sendable {
 
         self.set(.brokerUp, [("broker", s.brokerKind)], s.brokerUp ? 1 : 0)
         self.count(.brokerReconnects, [], s.brokerReconnects)
+        self.count(.brokerHealthTimeouts, [], s.brokerHealthTimeouts)
         self.count(.brokerMessages, ["in": s.brokerMessagesIn, "out": s.brokerMessagesOut])
         self.count(.brokerPublishFailures, [], s.brokerPublishFailures)
         self.count(.invalidChannelMessages, [], s.invalidChannelMessages)

@@ -20,6 +20,10 @@ import NIOCore
 /// - ``publish(_:)`` fails at once with ``RedisBrokerError/notConnected`` while the publisher connection
 ///   is down; it never queues while disconnected.
 /// - `connectTimeout` bounds each attempt: TCP/Unix connect plus the handshake.
+/// - `healthInterval` catches a linked connection that went silent (half-open socket, frozen server):
+///   after that long without reading anything it sends `PING`, and closes the connection as
+///   ``RedisConnectionLoss/unresponsive(after:)`` if nothing is read for as long again; the loss is then
+///   repaired like any other (see ``RedisHealthCheck``, ``healthTimeoutCount``).
 /// - Call ``shutdown()`` before the event loop group shuts down: until then the broker keeps reconnecting.
 public final class RedisBroker: Broker {
     public let displayName: String
@@ -34,6 +38,8 @@ public final class RedisBroker: Broker {
     ///   - eventLoopGroup: the broker uses one event loop of it for both connections and all callbacks.
     ///   - reconnectMax: the longest wait between two reconnection attempts.
     ///   - connectTimeout: the longest one attempt (connect plus handshake) may take.
+    ///   - healthInterval: silence on a linked connection before a `PING`, and then before it is declared
+    ///     dead; `nil` turns the health check off.
     ///   - logger: metadata `wsb.redis` (the target, without password) is added to every entry.
     public init(
         target: RedisConnectionTarget,
@@ -41,6 +47,7 @@ public final class RedisBroker: Broker {
         eventLoopGroup: EventLoopGroup,
         reconnectMax: TimeAmount = .seconds(5),
         connectTimeout: TimeAmount = .seconds(2),
+        healthInterval: TimeAmount? = .seconds(5),
         logger: Logger
     ) {
         var logger = logger
@@ -53,6 +60,7 @@ public final class RedisBroker: Broker {
             channel: channel,
             reconnectMax: reconnectMax,
             connectTimeout: connectTimeout,
+            healthInterval: healthInterval,
             logger: logger
         )
         self.core = NIOLoopBoundBox.makeBoxSendingValue(
@@ -74,6 +82,11 @@ public final class RedisBroker: Broker {
     /// How many pushes on the subscription were not a `message` for the channel (and were ignored).
     public var ignoredPushCount: Int {
         self.counters.ignoredPushes.load(ordering: .relaxed)
+    }
+
+    /// How many linked connections the health check closed because Redis stopped answering.
+    public var healthTimeoutCount: Int {
+        self.counters.healthTimeouts.load(ordering: .relaxed)
     }
 
     public func start(handler: BrokerHandler) {
@@ -105,6 +118,7 @@ final class RedisBrokerCore {
         var channel: String
         var reconnectMax: TimeAmount
         var connectTimeout: TimeAmount
+        var healthInterval: TimeAmount?
         var logger: Logger
     }
 
@@ -132,6 +146,7 @@ final class RedisBrokerCore {
             channel: self.settings.channel,
             eventLoop: self.eventLoop,
             connectTimeout: self.settings.connectTimeout,
+            healthInterval: self.settings.healthInterval,
             backoff: backoff,
             logger: self.settings.logger,
             counters: self.counters,
@@ -142,6 +157,7 @@ final class RedisBrokerCore {
             channel: self.settings.channel,
             eventLoop: self.eventLoop,
             connectTimeout: self.settings.connectTimeout,
+            healthInterval: self.settings.healthInterval,
             backoff: backoff,
             logger: self.settings.logger,
             counters: self.counters

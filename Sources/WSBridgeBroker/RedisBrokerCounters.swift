@@ -8,4 +8,13 @@ final class RedisBrokerCounters: Sendable {
     let reconnects = ManagedAtomic<Int>(0)
     /// Pushes on the subscriber connection that were not a `message` for the broker's channel.
     let ignoredPushes = ManagedAtomic<Int>(0)
+    /// Linked connections (subscriber or publisher) closed by the health check: no answer to a `PING`.
+    let healthTimeouts = ManagedAtomic<Int>(0)
+
+    /// Counts a lost link that the health check declared dead.
+    func countLoss(_ loss: RedisConnectionLoss) {
+        if case .unresponsive = loss {
+            self.healthTimeouts.wrappingIncrement(ordering: .relaxed)
+        }
+    }
 }

@@ -16,6 +16,9 @@ enum RedisConnectionLoss: Error, CustomStringConvertible {
     case closedByServer
     /// A socket or protocol error on an established connection.
     case failed(any Error)
+    /// A linked connection read nothing for the health interval, then nothing for another interval after
+    /// a `PING`: a half-open socket or a frozen server, which would otherwise go unnoticed forever.
+    case unresponsive(after: TimeAmount)
 
     var isAuthRefusal: Bool {
         if case .authRefused = self { return true }
@@ -38,6 +41,9 @@ enum RedisConnectionLoss: Error, CustomStringConvertible {
             return "connection closed by the server"
         case .failed(let error):
             return "connection error: \(error)"
+        case .unresponsive(let interval):
+            let milliseconds = interval.nanoseconds / 1_000_000
+            return "no answer to PING: nothing read for \(milliseconds) ms after it (health check)"
         }
     }
 

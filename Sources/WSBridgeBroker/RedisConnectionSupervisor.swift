@@ -62,8 +62,8 @@ final class RedisConnectionSupervisor {
 
     /// Called when the connection becomes usable (after the handshake).
     var onLinked: (Channel, _ isReconnect: Bool) -> Void = { _, _ in }
-    /// Called when a usable connection is lost (not when an attempt fails, nor on ``stop()``).
-    var onLost: () -> Void = {}
+    /// Called when a usable connection is lost (not when an attempt fails, nor on ``stop()``), with why.
+    var onLost: (RedisConnectionLoss) -> Void = { _ in }
 
     init(
         role: Role,
@@ -215,7 +215,7 @@ final class RedisConnectionSupervisor {
             self.attemptFailed(loss)
         case .linked(generation, _):
             self.logger.warning("Redis connection lost; reconnecting now", metadata: ["wsb.error": "\(loss)"])
-            self.onLost()
+            self.onLost(loss)
             self.scheduleRetry()
         default:
             break

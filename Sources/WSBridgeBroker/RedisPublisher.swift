@@ -18,6 +18,7 @@ final class RedisPublisher {
         channel: String,
         eventLoop: EventLoop,
         connectTimeout: TimeAmount,
+        healthInterval: TimeAmount?,
         backoff: ReconnectBackoff,
         logger: Logger,
         counters: RedisBrokerCounters
@@ -33,12 +34,15 @@ final class RedisPublisher {
             backoff: backoff,
             logger: logger
         ) { events in
-            RedisPublisherHandler(handshake: handshake, events: events)
+            RedisPublisherHandler(handshake: handshake, healthInterval: healthInterval, events: events)
         }
         self.supervisor.onLinked = { _, isReconnect in
             if isReconnect {
                 counters.reconnects.wrappingIncrement(ordering: .relaxed)
             }
+        }
+        self.supervisor.onLost = { loss in
+            counters.countLoss(loss)
         }
     }
 

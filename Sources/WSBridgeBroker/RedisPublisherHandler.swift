@@ -16,19 +16,37 @@ struct RedisPublishRequest: Sendable {
 /// ```
 ///
 /// Any number of publishes may be in flight (pipelined); the queue only holds those already written to a
-/// live connection. Event-loop bound: not `Sendable`.
+/// live connection. The health check's `PING`s (see ``RedisHealthCheck``) take their place in the same
+/// queue, so their `+PONG` is never taken for a publish's reply:
+///
+/// ```
+///  write(PUBLISH a)  PING  write(PUBLISH b)  ──▶  pending: [a, ping, b]
+///  :1 ──▶ a succeeds      +PONG ──▶ the ping      :1 ──▶ b succeeds
+///  nothing read for an interval after the PING ──▶ close (unresponsive) ──▶ a and b fail (connectionLost)
+/// ```
+///
+/// Event-loop bound: not `Sendable`.
 final class RedisPublisherHandler: ChannelDuplexHandler {
     typealias InboundIn = RESPValue
     typealias OutboundIn = RedisPublishRequest
     typealias OutboundOut = RedisCommand
 
+    /// A command written on the linked connection whose reply is still due.
+    private enum Pending {
+        case publish(EventLoopPromise<Void>)
+        case ping
+    }
+
     private let events: RedisConnectionSupervisor.Events
     private var state: RedisLinkState
-    private var pending = CircularBuffer<EventLoopPromise<Void>>(initialCapacity: 16)
+    private var pending = CircularBuffer<Pending>(initialCapacity: 16)
+    private let healthCheck: RedisHealthCheck?
 
-    init(handshake: RedisHandshake, events: RedisConnectionSupervisor.Events) {
+    /// - Parameter healthInterval: see ``RedisHealthCheck``; `nil` turns the check off.
+    init(handshake: RedisHandshake, healthInterval: TimeAmount? = nil, events: RedisConnectionSupervisor.Events) {
         self.events = events
         self.state = RedisLinkState(handshake: handshake)
+        self.healthCheck = healthInterval.map(RedisHealthCheck.init(interval:))
     }
 
     func channelActive(context: ChannelHandlerContext) {
@@ -43,7 +61,7 @@ final class RedisPublisherHandler: ChannelDuplexHandler {
             promise?.fail(RedisBrokerError.notConnected)
             return
         }
-        self.pending.append(request.promise)
+        self.pending.append(.publish(request.promise))
         context.write(self.wrapOutboundOut(request.command), promise: promise)
     }
 
@@ -52,37 +70,75 @@ final class RedisPublisherHandler: ChannelDuplexHandler {
         case .handshaking, .ignored:
             break
         case .justLinked:
+            self.startHealthCheck(context: context)
             self.events.linked(context.channel)
         case .failed:
             context.close(promise: nil)
         case .linked(let value):
-            guard let promise = self.pending.popFirst() else {
+            switch self.pending.popFirst() {
+            case .publish(let promise):
+                Self.complete(promise, with: value)
+            case .ping:
+                if value != .simpleString("PONG") {
+                    let reply = RedisHandshake.describe(value)
+                    self.fail(context: context, .unexpectedReply(command: "PING", reply: reply))
+                }
+            case nil:
                 let reply = RedisHandshake.describe(value)
                 self.fail(context: context, .unexpectedReply(command: "(nothing pending)", reply: reply))
-                return
-            }
-            switch value {
-            case .integer:
-                promise.succeed()
-            case .error(let message):
-                promise.fail(RedisBrokerError.publishRejected(message))
-            default:
-                promise.fail(RedisBrokerError.unexpectedReply(RedisHandshake.describe(value)))
             }
         }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        self.healthCheck?.readSomething()
+        context.fireChannelReadComplete()
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         self.fail(context: context, .failed(error))
     }
 
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.healthCheck?.stop()
+    }
+
     func channelInactive(context: ChannelHandlerContext) {
+        self.healthCheck?.stop()
         let loss = self.state.ended()
-        while let promise = self.pending.popFirst() {
-            promise.fail(RedisBrokerError.connectionLost)
+        while let entry = self.pending.popFirst() {
+            if case .publish(let promise) = entry {
+                promise.fail(RedisBrokerError.connectionLost)
+            }
         }
         self.events.closed(loss)
         context.fireChannelInactive()
+    }
+
+    private static func complete(_ promise: EventLoopPromise<Void>, with reply: RESPValue) {
+        switch reply {
+        case .integer:
+            promise.succeed()
+        case .error(let message):
+            promise.fail(RedisBrokerError.publishRejected(message))
+        default:
+            promise.fail(RedisBrokerError.unexpectedReply(RedisHandshake.describe(reply)))
+        }
+    }
+
+    /// The `PING` goes through the same queue as the publishes, so replies keep matching in order.
+    private func startHealthCheck(context: ChannelHandlerContext) {
+        guard let healthCheck = self.healthCheck else { return }
+        let interval = healthCheck.interval
+        healthCheck.start(on: context.eventLoop) { verdict in
+            switch verdict {
+            case .ping:
+                self.pending.append(.ping)
+                context.writeAndFlush(self.wrapOutboundOut(.ping), promise: nil)
+            case .unresponsive:
+                self.fail(context: context, .unresponsive(after: interval))
+            }
+        }
     }
 
     /// Remembers the first reason and closes; `channelInactive` then fails what is pending.

@@ -14,6 +14,7 @@ final class RedisSubscriber {
         channel: String,
         eventLoop: EventLoop,
         connectTimeout: TimeAmount,
+        healthInterval: TimeAmount?,
         backoff: ReconnectBackoff,
         logger: Logger,
         counters: RedisBrokerCounters,
@@ -33,6 +34,7 @@ final class RedisSubscriber {
             RedisSubscriberHandler(
                 channel: channel,
                 handshake: handshake,
+                healthInterval: healthInterval,
                 events: events,
                 received: handler.received,
                 ignored: { value in
@@ -51,7 +53,8 @@ final class RedisSubscriber {
             counters.isLinked.store(true, ordering: .releasing)
             handler.linkChanged(true)
         }
-        self.supervisor.onLost = {
+        self.supervisor.onLost = { loss in
+            counters.countLoss(loss)
             counters.isLinked.store(false, ordering: .releasing)
             handler.linkChanged(false)
         }

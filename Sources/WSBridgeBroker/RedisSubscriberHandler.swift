@@ -7,9 +7,12 @@ import NIOCore
 ///  *3 $7 message $<n> <channel> $<m> <payload>   ──▶ payload appended to the batch
 ///  channelReadComplete                            ──▶ received(batch)   (in arrival order, once per burst)
 ///  channelInactive                                ──▶ received(rest of batch), then closed(cause)
+///  silent for the health interval                 ──▶ PING   (answered by the push *2 $4 pong $0)
+///  silent for another interval after it           ──▶ close (unresponsive)
 /// ```
 ///
-/// Pushes for another channel, or of another kind, are counted and ignored. A message that was read
+/// The `pong` pushes answering the health check's `PING`s are swallowed: neither delivered nor counted
+/// as ignored. Pushes for another channel, or of another kind, are counted and ignored. A message that was read
 /// completely is always handed on — also when the server closes right after it (bytes decoded at EOF are
 /// delivered in `channelInactive`). Event-loop bound: not `Sendable`.
 final class RedisSubscriberHandler: ChannelInboundHandler {
@@ -22,13 +25,16 @@ final class RedisSubscriberHandler: ChannelInboundHandler {
     private let ignored: (RESPValue) -> Void
     private var state: RedisLinkState
     private var batch: [ByteBuffer] = []
+    private let healthCheck: RedisHealthCheck?
 
     /// - Parameters:
     ///   - received: gets each batch; only called while `events.isCurrent()`.
-    ///   - ignored: told about every push that is not a `message` for `channel`.
+    ///   - ignored: told about every push that is not a `message` for `channel` (nor a health `pong`).
+    ///   - healthInterval: see ``RedisHealthCheck``; `nil` turns the check off.
     init(
         channel: String,
         handshake: RedisHandshake,
+        healthInterval: TimeAmount? = nil,
         events: RedisConnectionSupervisor.Events,
         received: @escaping ([ByteBuffer]) -> Void,
         ignored: @escaping (RESPValue) -> Void
@@ -38,6 +44,7 @@ final class RedisSubscriberHandler: ChannelInboundHandler {
         self.received = received
         self.ignored = ignored
         self.state = RedisLinkState(handshake: handshake)
+        self.healthCheck = healthInterval.map(RedisHealthCheck.init(interval:))
     }
 
     func channelActive(context: ChannelHandlerContext) {
@@ -50,19 +57,21 @@ final class RedisSubscriberHandler: ChannelInboundHandler {
         case .handshaking, .ignored:
             break
         case .justLinked:
+            self.startHealthCheck(context: context)
             self.events.linked(context.channel)
         case .failed:
             context.close(promise: nil)
         case .linked(let value):
             if let payload = self.messagePayload(value) {
                 self.batch.append(payload)
-            } else {
+            } else if !Self.isPong(value) {
                 self.ignored(value)
             }
         }
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
+        self.healthCheck?.readSomething()
         self.deliverBatch()
         context.fireChannelReadComplete()
     }
@@ -72,7 +81,12 @@ final class RedisSubscriberHandler: ChannelInboundHandler {
         context.close(promise: nil)
     }
 
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.healthCheck?.stop()
+    }
+
     func channelInactive(context: ChannelHandlerContext) {
+        self.healthCheck?.stop()
         // Anything decoded before the close (including at EOF) still goes out.
         self.deliverBatch()
         self.events.closed(self.state.ended())
@@ -86,6 +100,29 @@ final class RedisSubscriberHandler: ChannelInboundHandler {
         if self.events.isCurrent() {
             self.received(batch)
         }
+    }
+
+    private func startHealthCheck(context: ChannelHandlerContext) {
+        guard let healthCheck = self.healthCheck else { return }
+        let interval = healthCheck.interval
+        healthCheck.start(on: context.eventLoop) { verdict in
+            switch verdict {
+            case .ping:
+                context.writeAndFlush(self.wrapOutboundOut(.ping), promise: nil)
+            case .unresponsive:
+                if self.state.close(.unresponsive(after: interval)) {
+                    context.close(promise: nil)
+                }
+            }
+        }
+    }
+
+    /// Whether a push is `["pong", <argument>]`: how a subscribed connection answers `PING`.
+    private static func isPong(_ value: RESPValue) -> Bool {
+        guard case .array(let items?) = value, items.count == 2, case .bulkString(let kind?) = items[0] else {
+            return false
+        }
+        return kind.readableBytesView.elementsEqual("pong".utf8)
     }
 
     /// The payload of `["message", <our channel>, payload]`, or `nil` for any other push.

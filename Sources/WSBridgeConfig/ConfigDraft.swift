@@ -51,6 +51,9 @@ struct ConfigDraft {
     static let minimumAppQueueBytes = 64 << 10
     static let maximumEventLoops = 256
     static let minimumBrokerReconnectMax = Duration.milliseconds(100)
+    /// Shorter would PING a healthy but quiet Redis needlessly often; longer would leave a dead link
+    /// unnoticed for too long to be useful.
+    static let brokerHealthIntervalRange = Duration.milliseconds(100)...Duration.seconds(3600)
     static let maximumWriteCoalesceWindow = Duration.seconds(1)
     static let minimumSecretBytes = 32
     static let shortSecretMessage = "HS256 secrets must be at least \(minimumSecretBytes) bytes"
@@ -150,6 +153,12 @@ struct ConfigDraft {
                 throw ConfigValueError("must be at least 100ms, got \(ConfigValue.quoted(value))")
             }
             configuration.brokerReconnectMax = cap
+        case .brokerHealthInterval:
+            let interval = try ConfigValue.duration(value)
+            guard interval == .zero || Self.brokerHealthIntervalRange.contains(interval) else {
+                throw ConfigValueError("must be 0 (off) or from 100ms to 1h, got \(ConfigValue.quoted(value))")
+            }
+            configuration.brokerHealthInterval = interval == .zero ? nil : interval
         case .logLevel:
             configuration.logLevel = try ConfigValue.choice(value, of: LogLevel.self)
         case .logFormat:

@@ -32,6 +32,7 @@ extension ConfigKey {
         case .drainTimeout: return "10s"
         case .eventLoops: return "0"
         case .brokerReconnectMax: return "5s"
+        case .brokerHealthInterval: return "5s"
         case .logLevel: return "info"
         case .logFormat: return "logfmt"
         case .appAllowedUIDs, .redis, .compatUserField, .nodeID, .jwtSecret, .jwtSecretFile, .jwtPublicKeyFile:
@@ -102,6 +103,8 @@ extension ConfigKey {
             return "Number of event loop threads; 0 = one per CPU the process may use (affinity, cgroup quota); at most 256."
         case .brokerReconnectMax:
             return "Longest wait between broker reconnect attempts (the backoff cap), at least 100ms."
+        case .brokerHealthInterval:
+            return "PING a Redis connection silent this long; reconnect if it stays silent as long again; 0 = off; 100ms to 1h."
         case .logLevel:
             return "Least severe level logged: trace, debug, info, notice, warning, error or critical."
         case .logFormat:

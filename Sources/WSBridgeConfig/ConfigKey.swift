@@ -33,6 +33,7 @@ public enum ConfigKey: String, CaseIterable, Sendable {
     case drainTimeout = "drain_timeout"
     case eventLoops = "event_loops"
     case brokerReconnectMax = "broker_reconnect_max"
+    case brokerHealthInterval = "broker_health_interval"
     case logLevel = "log_level"
     case logFormat = "log_format"
 
@@ -52,7 +53,7 @@ public enum ConfigKey: String, CaseIterable, Sendable {
             .appMaxQueueBytes, .connectTimeout, .appAllowedUIDs:
             return true
         case .listen, .wsPath, .adminListen, .appSocket, .maxFrameBytes, .appSocketMode, .redis, .channel, .compatUserField,
-            .nodeID, .auth, .eventLoops, .brokerReconnectMax, .logFormat:
+            .nodeID, .auth, .eventLoops, .brokerReconnectMax, .brokerHealthInterval, .logFormat:
             return false
         }
     }

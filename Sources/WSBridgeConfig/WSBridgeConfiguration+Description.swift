@@ -59,6 +59,7 @@ extension WSBridgeConfiguration: CustomStringConvertible {
         case .drainTimeout: return ConfigValue.format(drainTimeout)
         case .eventLoops: return String(eventLoops)
         case .brokerReconnectMax: return ConfigValue.format(brokerReconnectMax)
+        case .brokerHealthInterval: return brokerHealthInterval.map(ConfigValue.format) ?? "0"
         case .logLevel: return logLevel.rawValue
         case .logFormat: return logFormat.rawValue
         }

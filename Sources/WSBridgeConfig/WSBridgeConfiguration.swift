@@ -69,6 +69,9 @@ public struct WSBridgeConfiguration: Sendable, Equatable {
     public var eventLoops: Int
     /// `broker_reconnect_max`: the cap of the reconnect backoff, at least 100 ms.
     public var brokerReconnectMax: Duration
+    /// `broker_health_interval`: silence on a linked Redis connection before a `PING`, and then before it
+    /// is declared dead and reconnected; `nil` when the check is off. 100 ms to 1 h.
+    public var brokerHealthInterval: Duration?
     /// `log_level`.
     public var logLevel: LogLevel
     /// `log_format`.
@@ -106,6 +109,7 @@ public struct WSBridgeConfiguration: Sendable, Equatable {
         drainTimeout = .seconds(10)
         eventLoops = 0
         brokerReconnectMax = .seconds(5)
+        brokerHealthInterval = .seconds(5)
         logLevel = .info
         logFormat = .logfmt
     }

@@ -154,6 +154,7 @@ extension Daemon {
         effective.auth = old.auth
         effective.eventLoops = old.eventLoops
         effective.brokerReconnectMax = old.brokerReconnectMax
+        effective.brokerHealthInterval = old.brokerHealthInterval
         effective.logFormat = old.logFormat
         let authenticator = try Self.makeAuthenticator(effective, appLink: self.appLink, logger: self.logger)
         self.edge.settings = EdgeSettings(effective)

@@ -65,6 +65,7 @@ extension Daemon {
         s.brokerKind = self.broker is EmbeddedBroker ? "embedded" : "redis"
         s.brokerUp = self.broker.isLinked
         s.brokerReconnects = (self.broker as? RedisBroker)?.reconnectCount ?? 0
+        s.brokerHealthTimeouts = (self.broker as? RedisBroker)?.healthTimeoutCount ?? 0
         s.brokerMessagesIn = self.brokerTraffic.received.load(ordering: .relaxed)
         s.brokerMessagesOut = self.brokerTraffic.published.load(ordering: .relaxed)
         s.brokerPublishFailures = self.brokerTraffic.publishFailures.load(ordering: .relaxed)

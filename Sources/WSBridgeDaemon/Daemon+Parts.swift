@@ -19,6 +19,7 @@ extension Daemon {
             channel: configuration.channel,
             eventLoopGroup: group,
             reconnectMax: TimeAmount(configuration.brokerReconnectMax),
+            healthInterval: configuration.brokerHealthInterval.map(TimeAmount.init),
             logger: logger
         )
     }

@@ -66,6 +66,8 @@ struct ServeOptions: ParsableArguments {
     var eventLoops: String?
     @Option(name: .long, help: "Cap of the broker reconnect backoff (default 5s).")
     var brokerReconnectMax: String?
+    @Option(name: .long, help: "PING a Redis link silent this long; reconnect if it stays silent; 0 = off (default 5s).")
+    var brokerHealthInterval: String?
     @Option(name: .long, help: "trace, debug, info, notice, warning, error or critical (default info).")
     var logLevel: String?
     @Option(name: .long, help: "logfmt or json (default logfmt).")
@@ -84,7 +86,8 @@ struct ServeOptions: ParsableArguments {
             (.maxQueueBytes, self.maxQueueBytes), (.writeCoalesceWindow, self.writeCoalesceWindow), (.maxConnections, self.maxConnections),
             (.handshakeTimeout, self.handshakeTimeout), (.pingInterval, self.pingInterval),
             (.idleTimeout, self.idleTimeout), (.closeTimeout, self.closeTimeout), (.drainTimeout, self.drainTimeout), (.eventLoops, self.eventLoops),
-            (.brokerReconnectMax, self.brokerReconnectMax), (.logLevel, self.logLevel), (.logFormat, self.logFormat),
+            (.brokerReconnectMax, self.brokerReconnectMax),
+            (.brokerHealthInterval, self.brokerHealthInterval), (.logLevel, self.logLevel), (.logFormat, self.logFormat),
         ]
         return pairs.compactMap { key, value in value.map { (key: key, value: $0) } }
     }

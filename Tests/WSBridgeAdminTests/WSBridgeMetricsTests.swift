@@ -27,6 +27,7 @@ final class WSBridgeMetricsTests: XCTestCase {
         s.brokerKind = "redis"
         s.brokerUp = true
         s.brokerReconnects = 2
+        s.brokerHealthTimeouts = 3
         s.brokerMessagesIn = 9
         s.brokerMessagesOut = 4
         s.invalidChannelMessages = 1
@@ -76,6 +77,7 @@ final class WSBridgeMetricsTests: XCTestCase {
         XCTAssertEqual(text["wsbridge_outbound_queue_largest_bytes"], 1024)
         XCTAssertEqual(text[#"wsbridge_broker_up{broker="redis"}"#], 1)
         XCTAssertEqual(text["wsbridge_broker_reconnects_total"], 2)
+        XCTAssertEqual(text["wsbridge_broker_health_timeouts_total"], 3)
         XCTAssertEqual(text[#"wsbridge_broker_messages_total{direction="in"}"#], 9)
         XCTAssertEqual(text[#"wsbridge_broker_messages_total{direction="out"}"#], 4)
         XCTAssertEqual(text["wsbridge_invalid_channel_messages_total"], 1)

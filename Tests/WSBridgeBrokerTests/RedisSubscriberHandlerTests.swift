@@ -67,7 +67,7 @@ final class RedisSubscriberHandlerTests: XCTestCase {
 
     func testPushesForOtherChannelsAreCountedAndIgnored() throws {
         let burst = "+OK\r\n*3\r\n$9\r\nsubscribe\r\n$2\r\nch\r\n:1\r\n" + self.message("other", "x")
-            + self.message("ch", "y") + "*2\r\n$4\r\npong\r\n$0\r\n\r\n"
+            + self.message("ch", "y") + "*2\r\n$7\r\nunknown\r\n$0\r\n\r\n"
         XCTAssertNoThrow(try self.channel.writeInbound(ByteBuffer(string: burst)))
         XCTAssertEqual(self.batches, [["y"]])
         XCTAssertEqual(self.ignored.count, 2)

@@ -33,6 +33,7 @@ final class ConfigurationDefaultsTests: XCTestCase {
         XCTAssertEqual(configuration.drainTimeout, .seconds(10))
         XCTAssertEqual(configuration.eventLoops, 0)
         XCTAssertEqual(configuration.brokerReconnectMax, .seconds(5))
+        XCTAssertEqual(configuration.brokerHealthInterval, .seconds(5))
         XCTAssertEqual(configuration.logLevel, .info)
         XCTAssertEqual(configuration.logFormat, .logfmt)
     }

@@ -56,4 +56,18 @@ final class TimeoutRuleTests: XCTestCase {
         assertSingleError(
             "broker_reconnect_max = 99ms", "test.conf:1: broker_reconnect_max: must be at least 100ms, got \"99ms\"")
     }
+
+    func testTheBrokerHealthIntervalIsOffOrFromATenthOfASecondToAnHour() {
+        XCTAssertNil(loaded("broker_health_interval = 0")?.brokerHealthInterval)
+        XCTAssertEqual(loaded("broker_health_interval = 100ms")?.brokerHealthInterval, .milliseconds(100))
+        XCTAssertEqual(loaded("broker_health_interval = 1h")?.brokerHealthInterval, .seconds(3600))
+        XCTAssertEqual(
+            loaded("", overrides: [(key: .brokerHealthInterval, value: "2s")])?.brokerHealthInterval, .seconds(2))
+        assertSingleError(
+            "broker_health_interval = 50ms",
+            "test.conf:1: broker_health_interval: must be 0 (off) or from 100ms to 1h, got \"50ms\"")
+        assertSingleError(
+            "broker_health_interval = 2h",
+            "test.conf:1: broker_health_interval: must be 0 (off) or from 100ms to 1h, got \"2h\"")
+    }
 }

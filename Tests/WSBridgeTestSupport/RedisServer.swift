@@ -87,6 +87,7 @@ public final class RedisServer {
         guard let process = self.process else { return }
         self.process = nil
         guard process.isRunning else { return }
+        kill(process.processIdentifier, SIGCONT)  // a paused server would not act on SIGTERM
         process.terminate()
         let deadline = Date().addingTimeInterval(5)
         while process.isRunning && Date() < deadline {
@@ -96,6 +97,19 @@ public final class RedisServer {
             kill(process.processIdentifier, SIGKILL)
         }
         process.waitUntilExit()
+    }
+
+    /// Freezes the server with SIGSTOP: its sockets stay open but nothing is answered, like a hung
+    /// process or a host gone without a FIN. Pair with ``resume()`` (in a `defer`).
+    public func pause() {
+        guard let process = self.process, process.isRunning else { return }
+        kill(process.processIdentifier, SIGSTOP)
+    }
+
+    /// Lets a ``pause()``d server run again (SIGCONT); harmless if it is not paused.
+    public func resume() {
+        guard let process = self.process, process.isRunning else { return }
+        kill(process.processIdentifier, SIGCONT)
     }
 
     /// Runs `redis-cli -p PORT [-a password] args...` and returns its output, trimmed. `input` is
