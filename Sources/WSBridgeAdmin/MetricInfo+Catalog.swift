@@ -64,6 +64,35 @@ extension MetricInfo {
     static let invalidChannelMessages = MetricInfo(
         "wsbridge_invalid_channel_messages_total", .counter, "Messages on the channel that were not a valid envelope (dropped).")
 
+    static let brokerDurable = MetricInfo(
+        "wsbridge_broker_durable", .gauge,
+        "1 while publishes are durable (the Redis function library is usable, or the embedded broker keeps history), else 0.")
+    static let brokerProbeMisses = MetricInfo(
+        "wsbridge_broker_probe_misses_total", .counter,
+        "Liveness probes that did not come back on the subscription; each rebuilt it.")
+    static let brokerProbeRoundTrip = MetricInfo(
+        "wsbridge_broker_probe_round_trip_seconds", .gauge,
+        "Round trip of the last liveness probe that came back (publish to receipt on the subscription).")
+
+    // History.
+    static let streamsTracked = MetricInfo(
+        "wsbridge_history_streams_tracked", .gauge, "Streams whose position this node tracks: its users' and all.")
+    static let historyCatchUps = MetricInfo(
+        "wsbridge_history_catchups_total", .counter,
+        "Streams that caught up from the history: after the subscription came back, or a hole or new epoch was seen.")
+    static let historyRecovered = MetricInfo(
+        "wsbridge_history_recovered_messages_total", .counter,
+        "Messages delivered from the history, by catch-ups and session recoveries.")
+    static let historyRecoveries = MetricInfo(
+        "wsbridge_history_recoveries_total", .counter, "Sessions that started from since and were given what they missed.")
+    static let historyGaps = MetricInfo(
+        "wsbridge_history_gaps_total", .counter, labels: ["reason"],
+        "Gaps this node found in its streams (messages the history no longer has), by reason.")
+    static let historySessionGaps = MetricInfo(
+        "wsbridge_history_session_gaps_total", .counter, "Gaps reported to sessions whose since the history no longer covers.")
+    static let historyFetches = MetricInfo(
+        "wsbridge_history_fetches_total", .counter, labels: ["result"], "History reads sent to the broker, by result (ok, failed).")
+
     // Apps.
     static let appsAttached = MetricInfo(
         "wsbridge_apps_attached", .gauge, "Apps attached to the app socket now.")
@@ -84,6 +113,9 @@ extension MetricInfo {
         .connectionsOpen, .tcpConnectionsOpen, .sessions, .users, .connects, .disconnects, .authRefusals,
         .clientMessages, .unroutedClientMessages, .deliveries, .flushes, .deliveryLatency, .limitHits, .queueHighWater, .queueLargest,
         .brokerUp, .brokerReconnects, .brokerHealthTimeouts, .brokerMessages, .brokerPublishFailures, .invalidChannelMessages,
+        .brokerDurable, .brokerProbeMisses, .brokerProbeRoundTrip,
+        .streamsTracked, .historyCatchUps, .historyRecovered, .historyRecoveries, .historyGaps, .historySessionGaps,
+        .historyFetches,
         .appsAttached, .appAttaches, .appFrames, .appErrors, .appSlowConsumers, .appRefusedPeers,
     ]
 }

@@ -58,6 +58,29 @@ public struct MetricsSnapshot: Sendable, Equatable {
     public var brokerPublishFailures = 0
     /// Messages on the channel that could not be parsed.
     public var invalidChannelMessages = 0
+    /// Whether publishes are durable right now (the Redis function library is usable, or the embedded
+    /// broker keeps history).
+    public var brokerDurable = false
+    /// Liveness probes that did not come back (each rebuilt the subscription), and the round trip of
+    /// the last one that did, in seconds.
+    public var brokerProbeMisses = 0
+    public var brokerProbeRoundTripSeconds = 0.0
+
+    // History.
+    /// Streams whose position the node tracks (its users' and `all`).
+    public var streamsTracked = 0
+    /// Streams that started catching up from the history.
+    public var historyCatchUps = 0
+    /// Messages delivered from the history (catch-ups and session recoveries).
+    public var historyRecoveredMessages = 0
+    /// Sessions that started from `since` and got what they missed.
+    public var historyRecoveries = 0
+    /// Gaps the node found in its streams, by reason; and gaps reported to sessions in their recovery.
+    public var historyGaps: [String: Int] = [:]
+    public var historySessionGaps = 0
+    /// History reads sent, and those that failed (retried).
+    public var historyFetches = 0
+    public var historyFetchFailures = 0
 
     // Apps.
     public var appsAttached = 0

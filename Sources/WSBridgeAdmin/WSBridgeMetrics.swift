@@ -76,6 +76,17 @@ public final class WSBridgeMetrics: Sendable {
         self.count(.brokerMessages, ["in": s.brokerMessagesIn, "out": s.brokerMessagesOut])
         self.count(.brokerPublishFailures, [], s.brokerPublishFailures)
         self.count(.invalidChannelMessages, [], s.invalidChannelMessages)
+        self.set(.brokerDurable, [], s.brokerDurable ? 1 : 0)
+        self.count(.brokerProbeMisses, [], s.brokerProbeMisses)
+        self.set(.brokerProbeRoundTrip, [], s.brokerProbeRoundTripSeconds)
+
+        self.set(.streamsTracked, [], Double(s.streamsTracked))
+        self.count(.historyCatchUps, [], s.historyCatchUps)
+        self.count(.historyRecovered, [], s.historyRecoveredMessages)
+        self.count(.historyRecoveries, [], s.historyRecoveries)
+        self.count(.historyGaps, s.historyGaps)
+        self.count(.historySessionGaps, [], s.historySessionGaps)
+        self.count(.historyFetches, ["ok": s.historyFetches - s.historyFetchFailures, "failed": s.historyFetchFailures])
 
         self.set(.appsAttached, [], Double(s.appsAttached))
         self.count(.appAttaches, [], s.appAttaches)

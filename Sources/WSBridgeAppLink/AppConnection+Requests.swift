@@ -23,8 +23,8 @@ extension AppConnection {
         case .reject(let id, let conn, let status, let reason):
             let decision = HandshakeDecision.reject(status: HTTPResponseStatus(statusCode: status), reason: reason, kind: .appRejected)
             self.decide(ticket, id: id, conn: conn, app: app, decision: decision)
-        case .register(let id, let session, let user):
-            self.register(ticket, id: id, session: session, user: user)
+        case .register(let id, let session, let user, let since):
+            self.register(ticket, id: id, session: session, user: user, since: since)
         case .unregister(let id, let session):
             self.unregister(ticket, id: id, session: session)
         case .publish(let id, let target, let data):
@@ -108,15 +108,28 @@ extension AppConnection {
         }
     }
 
-    private func register(_ ticket: ReplySequencer.Ticket, id: RequestID?, session: String, user: String) {
+    /// Registers the session; its `ok` comes once its recovery is done (``AppSession``).
+    private func register(_ ticket: ReplySequencer.Ticket, id: RequestID?, session: String, user: String, since text: String?) {
         guard self.sessions[session] == nil, let context = self.context else {
             self.replyError(ticket, .duplicateSession(id: id, session: session))
             return
         }
-        let appSession = AppSession(id: session, user: user, app: self)
+        var since: SessionPosition?
+        if let text, !text.isEmpty {
+            guard let position = SessionPosition(text) else {
+                self.replyError(
+                    ticket,
+                    AppProtocolError(
+                        code: .badField,
+                        message: "\"since\" must be the pos of a deliver event (USERPOS.ALLPOS), got \"\(text.prefix(64))\"",
+                        id: id))
+                return
+            }
+            since = position
+        }
+        let appSession = AppSession(id: session, user: user, since: since, app: self, reply: (ticket, id))
         self.sessions[session] = appSession
         self.link.router.shard(for: context.eventLoop).add(appSession)
-        self.reply(ticket, .ok(id: id))
     }
 
     private func unregister(_ ticket: ReplySequencer.Ticket, id: RequestID?, session: String) {
@@ -134,8 +147,8 @@ extension AppConnection {
         let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
         self.link.publish(envelope).hop(to: context.eventLoop).whenComplete { result in
             switch result {
-            case .success:
-                loopBound.value.reply(ticket, .ok(id: id))
+            case .success(let positions):
+                loopBound.value.reply(ticket, .ok(id: id, positions: positions))
             case .failure(let error):
                 loopBound.value.replyError(ticket, .publishFailed(id: id, reason: "\(error)"))
             }

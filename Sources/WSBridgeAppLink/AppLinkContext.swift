@@ -18,18 +18,19 @@ public final class AppLinkContext: Sendable {
     let directory = AppDirectory()
     let version: String
     private let liveSettings: NIOLockedValueBox<AppLinkSettings>
-    private let publisher: @Sendable (ByteBuffer) -> EventLoopFuture<Void>
+    private let publisher: @Sendable (ByteBuffer) -> EventLoopFuture<String?>
     private let statusProvider: @Sendable () -> EventLoopFuture<ByteBuffer>
 
     /// - Parameters:
-    ///   - publish: hands a native envelope to the broker (every host).
+    ///   - publish: hands a native envelope to the broker (every host); succeeds with the positions it
+    ///     got when published durably.
     ///   - status: renders the daemon's status as one JSON object.
     public init(
         settings: AppLinkSettings,
         router: Router,
         version: String,
         logger: Logger,
-        publish: @escaping @Sendable (ByteBuffer) -> EventLoopFuture<Void>,
+        publish: @escaping @Sendable (ByteBuffer) -> EventLoopFuture<String?>,
         status: @escaping @Sendable () -> EventLoopFuture<ByteBuffer>
     ) {
         self.liveSettings = NIOLockedValueBox(settings)
@@ -45,13 +46,20 @@ public final class AppLinkContext: Sendable {
         set { self.liveSettings.withLockedValue { $0 = newValue } }
     }
 
-    func publish(_ envelope: ByteBuffer) -> EventLoopFuture<Void> { self.publisher(envelope) }
+    func publish(_ envelope: ByteBuffer) -> EventLoopFuture<String?> { self.publisher(envelope) }
     func status() -> EventLoopFuture<ByteBuffer> { self.statusProvider() }
 
     /// Tells every attached app the daemon is draining (`shutdown`); they stay attached meanwhile.
     public func announceShutdown(drainMilliseconds: Int) {
         for app in self.directory.apps {
             app.emit(.shutdown(drainMilliseconds: drainMilliseconds))
+        }
+    }
+
+    /// Tells every attached app of a gap the node found in a stream (after its subscription was lost).
+    public func announceGap(_ gap: StreamGap) {
+        for app in self.directory.apps {
+            app.emit(.gap(AppGap(gap)))
         }
     }
 

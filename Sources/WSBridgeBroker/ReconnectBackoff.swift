@@ -1,16 +1,17 @@
 import NIOCore
 
 /// The delay before each reconnection attempt: the first retry is immediate, later ones wait a capped,
-/// exponentially growing time with full jitter, and a successful link starts over.
+/// growing time with "equal jitter" (between half the ceiling and the ceiling), and a successful link
+/// starts over.
 ///
 /// ```
-///  failures since the last link:  0     1        2         3         …   n
-///  delay:                         0   [0,50ms] [0,100ms] [0,200ms]   …  [0, min(cap, 50ms·2^(n-1))]
+///  failures since the last link:  0       1             2              …   n
+///  delay:                         0   [25,50ms]    [50,100ms]          …  [c/2, c], c = min(cap, 50ms·2^(n-1))
 /// ```
 ///
-/// A dropped subscription therefore comes back at once, while a server that stays away (or keeps refusing
-/// `AUTH`) is asked at most about once per `cap` on average, never in a tight loop. Full jitter spreads the
-/// reconnections of many hosts after a Redis restart.
+/// A dropped subscription therefore comes back at once, and a server that stays away is asked again
+/// every `cap/2` to `cap` (250 ms by default): never in a tight loop, never seconds after it is back. The
+/// jitter spreads the reconnections of many hosts after a Redis restart.
 struct ReconnectBackoff {
     /// The ceiling of the first delayed retry.
     let base: TimeAmount
@@ -25,7 +26,7 @@ struct ReconnectBackoff {
     init(
         base: TimeAmount = .milliseconds(50),
         cap: TimeAmount,
-        jitter: @escaping (TimeAmount) -> TimeAmount = ReconnectBackoff.fullJitter
+        jitter: @escaping (TimeAmount) -> TimeAmount = ReconnectBackoff.equalJitter
     ) {
         self.base = base
         self.cap = max(cap, .zero)
@@ -51,9 +52,10 @@ struct ReconnectBackoff {
         return overflow ? self.cap : min(self.cap, .nanoseconds(scaled))
     }
 
-    /// A uniformly random delay in `0...ceiling`.
-    static func fullJitter(_ ceiling: TimeAmount) -> TimeAmount {
-        guard ceiling.nanoseconds > 0 else { return .zero }
-        return .nanoseconds(Int64.random(in: 0...ceiling.nanoseconds))
+    /// A uniformly random delay in `ceiling/2...ceiling`.
+    static func equalJitter(_ ceiling: TimeAmount) -> TimeAmount {
+        guard ceiling.nanoseconds > 1 else { return ceiling }
+        let half = ceiling.nanoseconds / 2
+        return .nanoseconds(half + Int64.random(in: 0...(ceiling.nanoseconds - half)))
     }
 }

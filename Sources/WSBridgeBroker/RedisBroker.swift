@@ -1,53 +1,78 @@
 import Logging
 import NIOCore
 
-/// The Redis broker: every host `SUBSCRIBE`s to one channel and `PUBLISH`es to it.
+/// The Redis broker: every host `SUBSCRIBE`s to one channel; publishes go through the `wsbridge`
+/// function library (durable, with history) or plain `PUBLISH`.
 ///
 /// ```
-///                   ┌── subscriber connection: [AUTH] SUBSCRIBE channel ──▶ handler.received(batch)
+///                   ┌── subscriber connection: [AUTH] SUBSCRIBE channel probe ──▶ handler.received(batch)
 ///  RedisBroker ─────┤
-///  (one event loop) └── publisher connection:  [AUTH] [SELECT db] PING, then PUBLISH channel msg (pipelined)
+///  (one event loop) └── command connection:    [AUTH] [SELECT db] PING, library check, then
+///                                              FCALL wsbridge_publish / wsbridge_history, probes (pipelined)
 /// ```
 ///
 /// - Both connections run on one event loop of the group, with the pipeline
 ///   `ByteToMessageHandler(RESPDecoder)` → `MessageToByteHandler(RESPCommandEncoder)` → role handler.
 /// - Losing either connection (EOF, error, `CLIENT KILL`, a server restart) is logged at warning and
-///   repaired: the first retry is immediate, later ones back off exponentially with full jitter up to
-///   `reconnectMax`; a successful link resets the backoff. A broker that cannot reach Redis at start
-///   runs the same loop, so ``start(handler:)`` never blocks or fails. `AUTH` refusals are logged at
-///   error and retried with the same (capped) backoff.
+///   repaired: the first retry is immediate, later ones wait a jittered delay that grows to at most
+///   `reconnectMax` (250 ms by default), so a subscription is back within about that long of Redis
+///   answering again, however long it was away. A broker that cannot reach Redis at start runs the same
+///   loop, so ``start(handler:)`` never blocks or fails. `AUTH` refusals are logged at error.
 /// - ``isLinked`` follows the subscription; `handler.linkChanged` reports each change.
-/// - ``publish(_:)`` fails at once with ``RedisBrokerError/notConnected`` while the publisher connection
+/// - ``publish(_:)`` fails at once with ``RedisBrokerError/notConnected`` while the command connection
 ///   is down; it never queues while disconnected.
 /// - `connectTimeout` bounds each attempt: TCP/Unix connect plus the handshake.
 /// - `healthInterval` catches a linked connection that went silent (half-open socket, frozen server):
 ///   after that long without reading anything it sends `PING`, and closes the connection as
 ///   ``RedisConnectionLoss/unresponsive(after:)`` if nothing is read for as long again; the loss is then
 ///   repaired like any other (see ``RedisHealthCheck``, ``healthTimeoutCount``).
+/// - `probe` (the channel and interval) checks the subscription end to end (see ``RedisProbe``): a probe
+///   that does not come back rebuilds the subscription and makes ``isHealthy`` false until one does.
 /// - Call ``shutdown()`` before the event loop group shuts down: until then the broker keeps reconnecting.
 public final class RedisBroker: Broker {
     public let displayName: String
+    public let eventLoop: EventLoop
 
-    private let eventLoop: EventLoop
     private let counters = RedisBrokerCounters()
     private let core: NIOLoopBoundBox<RedisBrokerCore>
+
+    /// The liveness probe's settings.
+    public struct Probe: Sendable {
+        /// A channel of this node alone (the daemon uses `<channel>:probe:<node_id>`).
+        public var channel: String
+        public var interval: TimeAmount
+
+        public init(channel: String, interval: TimeAmount) {
+            self.channel = channel
+            self.interval = interval
+        }
+    }
 
     /// - Parameters:
     ///   - target: where Redis is and how to log in.
     ///   - channel: the pub/sub channel every host shares (for example `websocket:sendMsgTopic`).
+    ///   - library: the function library to load and use (durable publishing, history); nil publishes
+    ///     with plain `PUBLISH` and has no history.
+    ///   - libraryPolicy: whether a library of other settings already in Redis is replaced.
     ///   - eventLoopGroup: the broker uses one event loop of it for both connections and all callbacks.
     ///   - reconnectMax: the longest wait between two reconnection attempts.
     ///   - connectTimeout: the longest one attempt (connect plus handshake) may take.
     ///   - healthInterval: silence on a linked connection before a `PING`, and then before it is declared
     ///     dead; `nil` turns the health check off.
+    ///   - probe: the liveness probe; nil turns it off.
+    ///   - subscribes: false for a broker that only sends (`wsbridge publish`): no subscriber connection.
     ///   - logger: metadata `wsb.redis` (the target, without password) is added to every entry.
     public init(
         target: RedisConnectionTarget,
         channel: String,
+        library: RedisFunctionLibrary? = nil,
+        libraryPolicy: RedisLibraryPolicy = .replace,
         eventLoopGroup: EventLoopGroup,
-        reconnectMax: TimeAmount = .seconds(5),
+        reconnectMax: TimeAmount = .milliseconds(250),
         connectTimeout: TimeAmount = .seconds(2),
         healthInterval: TimeAmount? = .seconds(5),
+        probe: Probe? = nil,
+        subscribes: Bool = true,
         logger: Logger
     ) {
         var logger = logger
@@ -58,9 +83,13 @@ public final class RedisBroker: Broker {
         let settings = RedisBrokerCore.Settings(
             target: target,
             channel: channel,
+            library: library,
+            libraryPolicy: libraryPolicy == .replace ? .replace : .loadIfAbsent,
             reconnectMax: reconnectMax,
             connectTimeout: connectTimeout,
             healthInterval: healthInterval,
+            probe: probe,
+            subscribes: subscribes,
             logger: logger
         )
         self.core = NIOLoopBoundBox.makeBoxSendingValue(
@@ -72,6 +101,29 @@ public final class RedisBroker: Broker {
     /// Whether the subscription is established right now.
     public var isLinked: Bool {
         self.counters.isLinked.load(ordering: .acquiring)
+    }
+
+    /// Linked, and the last liveness probe (if any) came back.
+    public var isHealthy: Bool {
+        self.isLinked && !self.counters.probeFailing.load(ordering: .relaxed)
+    }
+
+    public var unhealthyReason: String? {
+        if !self.isLinked { return "broker link down" }
+        if self.counters.probeFailing.load(ordering: .relaxed) {
+            return "subscription probe missed: the subscription is being rebuilt"
+        }
+        return nil
+    }
+
+    /// Whether the command connection is linked right now (for `wsbridge publish`).
+    public var isConnected: Bool {
+        self.counters.publisherLinked.load(ordering: .acquiring)
+    }
+
+    /// Whether publishes are durable on the current link (the function library is usable).
+    public var isDurable: Bool {
+        self.counters.hasLibrary.load(ordering: .relaxed)
     }
 
     /// How many times a lost connection (subscriber or publisher) has been re-established.
@@ -89,19 +141,37 @@ public final class RedisBroker: Broker {
         self.counters.healthTimeouts.load(ordering: .relaxed)
     }
 
+    /// Liveness probes missed (each rebuilt the subscription) and passed, since start.
+    public var probeMissCount: Int { self.counters.probeMisses.load(ordering: .relaxed) }
+    public var probePassCount: Int { self.counters.probePasses.load(ordering: .relaxed) }
+
+    /// The round trip of the last probe that came back; zero before the first.
+    public var lastProbeRoundTrip: TimeAmount {
+        .nanoseconds(self.counters.lastProbeRoundTrip.load(ordering: .relaxed))
+    }
+
     public func start(handler: BrokerHandler) {
         self.eventLoop.execute {
             self.core.value.start(handler: handler)
         }
     }
 
-    public func publish(_ message: ByteBuffer) -> EventLoopFuture<Void> {
-        if self.eventLoop.inEventLoop {
-            return self.core.value.publish(message)
-        }
-        return self.eventLoop.flatSubmit {
-            self.core.value.publish(message)
-        }
+    public func publish(_ message: ByteBuffer) -> EventLoopFuture<PublishReceipt> {
+        self.onLoop { $0.publish(message) }
+    }
+
+    /// Publishes with plain `PUBLISH` even where the library is usable (best effort, no history).
+    public func publishBestEffort(_ message: ByteBuffer) -> EventLoopFuture<PublishReceipt> {
+        self.onLoop { $0.publishBestEffort(message) }
+    }
+
+    public func history(_ queries: [HistoryQuery]) -> EventLoopFuture<[HistorySlice]> {
+        self.onLoop { $0.history(queries) }
+    }
+
+    /// Any command on the command connection (tests, tools); the future has Redis' reply.
+    public func send(_ command: RedisCommand) -> EventLoopFuture<RESPValue> {
+        self.onLoop { $0.send(command) }
     }
 
     public func shutdown() -> EventLoopFuture<Void> {
@@ -109,6 +179,23 @@ public final class RedisBroker: Broker {
             self.core.value.shutdown()
         }
     }
+
+    private func onLoop<T: Sendable>(_ body: @escaping @Sendable (RedisBrokerCore) -> EventLoopFuture<T>) -> EventLoopFuture<T> {
+        if self.eventLoop.inEventLoop {
+            return body(self.core.value)
+        }
+        return self.eventLoop.flatSubmit {
+            body(self.core.value)
+        }
+    }
+}
+
+/// Whether a publisher link replaces a function library of other settings it finds in Redis.
+public enum RedisLibraryPolicy: Sendable {
+    /// The daemon: its settings win (an older version or other settings are replaced).
+    case replace
+    /// A one-shot tool: load one only when Redis has none.
+    case loadIfAbsent
 }
 
 /// The loop-confined part of ``RedisBroker``: both connections, created by ``start(handler:)``.
@@ -116,9 +203,13 @@ final class RedisBrokerCore {
     struct Settings {
         var target: RedisConnectionTarget
         var channel: String
+        var library: RedisFunctionLibrary?
+        var libraryPolicy: RedisHandshake.LibraryPolicy
         var reconnectMax: TimeAmount
         var connectTimeout: TimeAmount
         var healthInterval: TimeAmount?
+        var probe: RedisBroker.Probe?
+        var subscribes: Bool
         var logger: Logger
     }
 
@@ -127,56 +218,138 @@ final class RedisBrokerCore {
     private let counters: RedisBrokerCounters
     private var subscriber: RedisSubscriber?
     private var publisher: RedisPublisher?
+    private var probe: RedisProbe?
+    private var probeTask: RepeatedTask?
     private var isShutDown = false
 
     init(settings: Settings, eventLoop: EventLoop, counters: RedisBrokerCounters) {
         self.settings = settings
         self.eventLoop = eventLoop
         self.counters = counters
+        self.probe = settings.probe.map { RedisProbe(interval: $0.interval) }
     }
 
     func start(handler: BrokerHandler) {
-        guard !self.isShutDown, self.subscriber == nil else {
+        guard !self.isShutDown, self.publisher == nil else {
             self.settings.logger.warning("RedisBroker.start called twice or after shutdown; ignored")
             return
         }
         let backoff = ReconnectBackoff(cap: self.settings.reconnectMax)
-        let subscriber = RedisSubscriber(
-            target: self.settings.target,
-            channel: self.settings.channel,
-            eventLoop: self.eventLoop,
-            connectTimeout: self.settings.connectTimeout,
-            healthInterval: self.settings.healthInterval,
-            backoff: backoff,
-            logger: self.settings.logger,
-            counters: self.counters,
-            handler: handler
-        )
+        let counters = self.counters
         let publisher = RedisPublisher(
             target: self.settings.target,
             channel: self.settings.channel,
+            library: self.settings.library,
+            libraryPolicy: self.settings.libraryPolicy,
             eventLoop: self.eventLoop,
             connectTimeout: self.settings.connectTimeout,
             healthInterval: self.settings.healthInterval,
             backoff: backoff,
             logger: self.settings.logger,
-            counters: self.counters
+            counters: counters
         )
-        self.subscriber = subscriber
         self.publisher = publisher
+        if self.settings.subscribes {
+            let loopBound = NIOLoopBound(self, eventLoop: self.eventLoop)
+            self.subscriber = RedisSubscriber(
+                target: self.settings.target,
+                channel: self.settings.channel,
+                probeChannel: self.settings.probe?.channel,
+                eventLoop: self.eventLoop,
+                connectTimeout: self.settings.connectTimeout,
+                healthInterval: self.settings.healthInterval,
+                backoff: backoff,
+                logger: self.settings.logger,
+                counters: counters,
+                handler: handler,
+                probeReceived: { payload in loopBound.value.probeReceived(payload) }
+            )
+        }
         self.settings.logger.info("Starting Redis broker")
-        subscriber.start()
+        self.subscriber?.start()
         publisher.start()
+        if let interval = self.settings.probe?.interval, self.subscriber != nil {
+            let loopBound = NIOLoopBound(self, eventLoop: self.eventLoop)
+            self.probeTask = self.eventLoop.scheduleRepeatedTask(initialDelay: interval, delay: interval) { _ in
+                loopBound.value.probeTick()
+            }
+        }
     }
 
-    func publish(_ message: ByteBuffer) -> EventLoopFuture<Void> {
-        guard !self.isShutDown else {
-            return self.eventLoop.makeFailedFuture(RedisBrokerError.shutDown)
+    func send(_ command: RedisCommand) -> EventLoopFuture<RESPValue> {
+        guard let publisher = self.usablePublisher() else {
+            return self.eventLoop.makeFailedFuture(self.isShutDown ? RedisBrokerError.shutDown : .notConnected)
         }
-        guard let publisher = self.publisher else {
-            return self.eventLoop.makeFailedFuture(RedisBrokerError.notConnected)
+        return publisher.send(command)
+    }
+
+    func publish(_ message: ByteBuffer) -> EventLoopFuture<PublishReceipt> {
+        guard let publisher = self.usablePublisher() else {
+            return self.eventLoop.makeFailedFuture(self.isShutDown ? RedisBrokerError.shutDown : .notConnected)
         }
         return publisher.publish(message)
+    }
+
+    func publishBestEffort(_ message: ByteBuffer) -> EventLoopFuture<PublishReceipt> {
+        guard let publisher = self.usablePublisher() else {
+            return self.eventLoop.makeFailedFuture(self.isShutDown ? RedisBrokerError.shutDown : .notConnected)
+        }
+        return publisher.publishBestEffort(message)
+    }
+
+    func history(_ queries: [HistoryQuery]) -> EventLoopFuture<[HistorySlice]> {
+        guard let publisher = self.usablePublisher() else {
+            return self.eventLoop.makeFailedFuture(self.isShutDown ? RedisBrokerError.shutDown : .notConnected)
+        }
+        return publisher.history(queries)
+    }
+
+    private func usablePublisher() -> RedisPublisher? {
+        self.isShutDown ? nil : self.publisher
+    }
+
+    // MARK: Probe
+
+    private func probeTick() {
+        guard var probe = self.probe, !self.isShutDown else { return }
+        let linked = (self.subscriber?.isLinked ?? false) && (self.publisher?.isConnected ?? false)
+        if !linked {
+            probe.linkLost()
+        }
+        let actions = probe.tick(now: .now(), linked: linked)
+        self.probe = probe
+        for action in actions {
+            self.perform(action)
+        }
+    }
+
+    private func perform(_ action: RedisProbe.Action) {
+        switch action {
+        case .send(let token):
+            guard let channel = self.settings.probe?.channel, let publisher = self.publisher else { return }
+            let loopBound = NIOLoopBound(self, eventLoop: self.eventLoop)
+            publisher.send(.publish(channel: channel, message: ByteBuffer(string: token))).whenSuccess { reply in
+                guard case .integer(let receivers) = reply else { return }
+                let core = loopBound.value
+                if let missed = core.probe?.published(token, receivers: receivers) {
+                    core.perform(missed)
+                }
+            }
+        case .missed:
+            self.counters.probeMisses.wrappingIncrement(ordering: .relaxed)
+            self.counters.probeFailing.store(true, ordering: .relaxed)
+            let interval = self.settings.probe?.interval ?? .zero
+            self.subscriber?.restart(because: .probeMissed(after: interval))
+        }
+    }
+
+    private func probeReceived(_ payload: ByteBuffer) {
+        guard let roundTrip = self.probe?.received(String(buffer: payload), now: .now()) else { return }
+        self.counters.probePasses.wrappingIncrement(ordering: .relaxed)
+        self.counters.lastProbeRoundTrip.store(roundTrip.nanoseconds, ordering: .relaxed)
+        if self.counters.probeFailing.exchange(false, ordering: .relaxed) {
+            self.settings.logger.notice("subscription probe came back: the subscription delivers again")
+        }
     }
 
     /// Stops both connections: no reconnects, pending publishes fail, no `received` afterwards.
@@ -185,6 +358,8 @@ final class RedisBrokerCore {
             return self.eventLoop.makeSucceededVoidFuture()
         }
         self.isShutDown = true
+        self.probeTask?.cancel()
+        self.probeTask = nil
         let closed = [self.subscriber?.stop(), self.publisher?.stop()].compactMap { $0 }
         self.settings.logger.info("Redis broker shut down")
         return EventLoopFuture.andAllComplete(closed, on: self.eventLoop)

@@ -11,6 +11,19 @@ final class RedisBrokerCounters: Sendable {
     /// Linked connections (subscriber or publisher) closed by the health check: no answer to a `PING`.
     let healthTimeouts = ManagedAtomic<Int>(0)
 
+    /// Liveness probes that did not come back (each rebuilt the subscription).
+    let probeMisses = ManagedAtomic<Int>(0)
+    /// Probes that came back.
+    let probePasses = ManagedAtomic<Int>(0)
+    /// Whether the last probe was missed and none has passed since.
+    let probeFailing = ManagedAtomic<Bool>(false)
+    /// The round trip of the last probe that came back, in nanoseconds.
+    let lastProbeRoundTrip = ManagedAtomic<Int64>(0)
+    /// Whether the command (publisher) connection is linked.
+    let publisherLinked = ManagedAtomic<Bool>(false)
+    /// Whether the publisher link can use the function library (durable publishing, history).
+    let hasLibrary = ManagedAtomic<Bool>(false)
+
     /// Counts a lost link that the health check declared dead.
     func countLoss(_ loss: RedisConnectionLoss) {
         if case .unresponsive = loss {

@@ -6,6 +6,8 @@ public struct RedisBrokerError: Error, Sendable, Hashable, CustomStringConvertib
         case publishRejected
         case unexpectedReply
         case shutDown
+        case historyUnavailable
+        case historyRejected
     }
 
     private let code: Code
@@ -26,12 +28,20 @@ public struct RedisBrokerError: Error, Sendable, Hashable, CustomStringConvertib
     /// The broker was shut down.
     public static let shutDown = RedisBrokerError(.shutDown)
 
-    /// Redis answered the `PUBLISH` with an error reply.
+    /// The link has no usable function library (Redis before 7.0, or `FUNCTION` refused): no history.
+    public static let historyUnavailable = RedisBrokerError(.historyUnavailable)
+
+    /// Redis answered `FCALL wsbridge_history` with an error reply.
+    public static func historyRejected(_ reply: String) -> RedisBrokerError {
+        RedisBrokerError(.historyRejected, detail: reply)
+    }
+
+    /// Redis answered the publish (`FCALL wsbridge_publish` or `PUBLISH`) with an error reply.
     public static func publishRejected(_ reply: String) -> RedisBrokerError {
         RedisBrokerError(.publishRejected, detail: reply)
     }
 
-    /// Redis answered the `PUBLISH` with something other than an integer.
+    /// Redis answered with something that makes no sense for the command.
     public static func unexpectedReply(_ reply: String) -> RedisBrokerError {
         RedisBrokerError(.unexpectedReply, detail: reply)
     }
@@ -39,10 +49,12 @@ public struct RedisBrokerError: Error, Sendable, Hashable, CustomStringConvertib
     public var description: String {
         switch self.code {
         case .notConnected: "not connected to Redis (reconnecting); message not published"
-        case .connectionLost: "Redis connection lost before PUBLISH was confirmed"
+        case .connectionLost: "Redis connection lost before the command was answered: the message may or may not have been published"
         case .shutDown: "the Redis broker is shut down"
-        case .publishRejected: "Redis rejected PUBLISH: \(self.detail ?? "")"
-        case .unexpectedReply: "unexpected reply to PUBLISH: \(self.detail ?? "")"
+        case .publishRejected: "Redis rejected the message: \(self.detail ?? "")"
+        case .unexpectedReply: "unexpected reply from Redis: \(self.detail ?? "")"
+        case .historyUnavailable: "Redis has no usable wsbridge function library (Redis 7.0 or newer is needed): no history"
+        case .historyRejected: "Redis rejected the history request: \(self.detail ?? "")"
         }
     }
 }

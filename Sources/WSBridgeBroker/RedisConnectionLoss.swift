@@ -19,6 +19,8 @@ enum RedisConnectionLoss: Error, CustomStringConvertible {
     /// A linked connection read nothing for the health interval, then nothing for another interval after
     /// a `PING`: a half-open socket or a frozen server, which would otherwise go unnoticed forever.
     case unresponsive(after: TimeAmount)
+    /// The liveness probe did not come back on the subscription (see ``RedisProbe``).
+    case probeMissed(after: TimeAmount)
 
     var isAuthRefusal: Bool {
         if case .authRefused = self { return true }
@@ -44,6 +46,8 @@ enum RedisConnectionLoss: Error, CustomStringConvertible {
         case .unresponsive(let interval):
             let milliseconds = interval.nanoseconds / 1_000_000
             return "no answer to PING: nothing read for \(milliseconds) ms after it (health check)"
+        case .probeMissed(let interval):
+            return "the liveness probe did not come back on the subscription within \(interval.nanoseconds / 1_000_000) ms"
         }
     }
 

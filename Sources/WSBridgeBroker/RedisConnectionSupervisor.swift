@@ -117,6 +117,17 @@ final class RedisConnectionSupervisor {
         }
     }
 
+    /// Gives up a linked connection that is up but known not to work (its liveness probe was missed):
+    /// reported like any loss, closed, and replaced at once.
+    func restart(because loss: RedisConnectionLoss) {
+        self.eventLoop.preconditionInEventLoop()
+        guard case .linked(_, let channel) = self.state else { return }
+        self.logger.warning("Redis connection does not deliver; reconnecting now", metadata: ["wsb.error": "\(loss)"])
+        self.onLost(loss)
+        self.scheduleRetry()
+        channel.close(promise: nil)
+    }
+
     private static func close(_ channel: Channel?, on eventLoop: EventLoop) -> EventLoopFuture<Void> {
         guard let channel else { return eventLoop.makeSucceededVoidFuture() }
         channel.close(promise: nil)

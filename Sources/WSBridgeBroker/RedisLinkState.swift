@@ -16,8 +16,8 @@ struct RedisLinkState {
 
     /// What a reply means for the handler.
     enum Reply {
-        /// A handshake reply; nothing to do yet.
-        case handshaking
+        /// A handshake reply; write `send` (usually empty) and wait for more.
+        case handshaking(send: [RedisCommand])
         /// The last handshake reply: the connection is usable now.
         case justLinked
         /// The handshake failed; the state is closing with this reason: close the channel.
@@ -29,6 +29,8 @@ struct RedisLinkState {
     }
 
     private var state: State
+    /// What the handshake found about the function library (publisher links with a library only).
+    private(set) var libraryStatus: RedisLibraryStatus?
 
     init(handshake: RedisHandshake) {
         self.state = .handshaking(handshake)
@@ -49,10 +51,11 @@ struct RedisLinkState {
         switch self.state {
         case .handshaking(var handshake):
             switch handshake.receive(value) {
-            case .inProgress:
+            case .inProgress(let send):
                 self.state = .handshaking(handshake)
-                return .handshaking
+                return .handshaking(send: send)
             case .complete:
+                self.libraryStatus = handshake.libraryStatus
                 self.state = .linked
                 return .justLinked
             case .failed(let loss):

@@ -1,21 +1,34 @@
 import Logging
 import NIOCore
 
-/// The sending half of ``RedisBroker``: one connection for `PUBLISH`, separate from the subscription (a
-/// subscribed connection may not publish). Confined to the broker's event loop; not `Sendable`.
+/// The sending half of ``RedisBroker``: one connection for commands (publishes, history, probes),
+/// separate from the subscription (a subscribed connection may not run them). Confined to the broker's
+/// event loop; not `Sendable`.
 ///
-/// Publishes are pipelined: each is written at once and every write of one event-loop tick shares a
-/// single flush. While the connection is down, publishes fail at once with
+/// Commands are pipelined: each is written at once and every write of one event-loop tick shares a
+/// single flush. While the connection is down, commands fail at once with
 /// ``RedisBrokerError/notConnected`` instead of piling up in memory.
+///
+/// With a function library (``RedisFunctionLibrary``) that the link could use, a publish is
+/// `FCALL wsbridge_publish 0 ENVELOPE` (durable: the receipt carries the positions); without one it is a
+/// plain `PUBLISH` (best effort).
 final class RedisPublisher {
     private let supervisor: RedisConnectionSupervisor
     private let channelName: String
     private let eventLoop: EventLoop
+    private let logger: Logger
+    private let counters: RedisBrokerCounters
     private var flushScheduled = false
+    /// What the current link found about the library; nil while down, or without a library.
+    private(set) var libraryStatus: RedisLibraryStatus?
+    /// The last status logged, so that a relink finding the same says nothing new.
+    private var loggedStatus: RedisLibraryStatus?
 
     init(
         target: RedisConnectionTarget,
         channel: String,
+        library: RedisFunctionLibrary?,
+        libraryPolicy: RedisHandshake.LibraryPolicy = .replace,
         eventLoop: EventLoop,
         connectTimeout: TimeAmount,
         healthInterval: TimeAmount?,
@@ -25,7 +38,9 @@ final class RedisPublisher {
     ) {
         self.channelName = channel
         self.eventLoop = eventLoop
-        let handshake = RedisHandshake.publisher(target: target)
+        self.logger = logger
+        let handshake = RedisHandshake.publisher(target: target, library: library, policy: libraryPolicy)
+        let box = LibraryStatusBox()
         self.supervisor = RedisConnectionSupervisor(
             role: .publisher,
             target: target,
@@ -34,15 +49,21 @@ final class RedisPublisher {
             backoff: backoff,
             logger: logger
         ) { events in
-            RedisPublisherHandler(handshake: handshake, healthInterval: healthInterval, events: events)
+            RedisPublisherHandler(
+                handshake: handshake, healthInterval: healthInterval, events: events,
+                libraryChecked: { status in box.status = status }
+            )
         }
-        self.supervisor.onLinked = { _, isReconnect in
+        self.counters = counters
+        self.supervisor.onLinked = { [weak self] _, isReconnect in
             if isReconnect {
                 counters.reconnects.wrappingIncrement(ordering: .relaxed)
             }
+            self?.linked(library: box.status)
         }
-        self.supervisor.onLost = { loss in
+        self.supervisor.onLost = { [weak self] loss in
             counters.countLoss(loss)
+            self?.unlinked()
         }
     }
 
@@ -51,22 +72,56 @@ final class RedisPublisher {
         self.supervisor.linkedChannel != nil
     }
 
+    /// Whether publishes are durable and history can be read on the current link.
+    var hasLibrary: Bool {
+        self.libraryStatus?.isUsable ?? false
+    }
+
     func start() {
         self.supervisor.start()
     }
 
     func stop() -> EventLoopFuture<Void> {
-        self.supervisor.stop()
+        self.unlinked()
+        return self.supervisor.stop()
     }
 
-    /// Writes `PUBLISH channel message`; the future completes with Redis' reply.
-    func publish(_ message: ByteBuffer) -> EventLoopFuture<Void> {
+    private func unlinked() {
+        self.libraryStatus = nil
+        self.counters.hasLibrary.store(false, ordering: .relaxed)
+        self.counters.publisherLinked.store(false, ordering: .releasing)
+    }
+
+    private func linked(library status: RedisLibraryStatus?) {
+        self.libraryStatus = status
+        self.counters.hasLibrary.store(status?.isUsable ?? false, ordering: .relaxed)
+        self.counters.publisherLinked.store(true, ordering: .releasing)
+        guard let status, status != self.loggedStatus else { return }
+        self.loggedStatus = status
+        let metadata: Logger.Metadata = ["wsb.library": "\(status)"]
+        switch status {
+        case .current, .loaded:
+            self.logger.info("Redis function library ready: durable publishing on", metadata: metadata)
+        case .replaced:
+            self.logger.notice(
+                "Redis function library replaced: if other hosts use other history settings, give them the same",
+                metadata: metadata)
+        case .keptNewer, .keptOther:
+            self.logger.notice("Redis function library left as it is", metadata: metadata)
+        case .unavailable:
+            self.logger.warning(
+                "Redis function library unusable: publishing is best effort (plain PUBLISH) and there is no history; Redis 7.0 or newer with FUNCTION allowed is needed",
+                metadata: metadata)
+        }
+    }
+
+    /// Writes `command`; the future completes with Redis' reply (an error reply is a reply).
+    func send(_ command: RedisCommand) -> EventLoopFuture<RESPValue> {
         guard let channel = self.supervisor.linkedChannel else {
             return self.eventLoop.makeFailedFuture(RedisBrokerError.notConnected)
         }
-        let promise = self.eventLoop.makePromise(of: Void.self)
-        let command = RedisCommand.publish(channel: self.channelName, message: message)
-        channel.write(RedisPublishRequest(command: command, promise: promise), promise: nil)
+        let promise = self.eventLoop.makePromise(of: RESPValue.self)
+        channel.write(RedisRequest(command: command, promise: promise), promise: nil)
         if !self.flushScheduled {
             self.flushScheduled = true
             self.eventLoop.assumeIsolated().execute {
@@ -76,7 +131,67 @@ final class RedisPublisher {
         }
         return promise.futureResult
     }
+
+    /// Publishes one envelope: durably through the library when the link has it, else with `PUBLISH`.
+    func publish(_ message: ByteBuffer) -> EventLoopFuture<PublishReceipt> {
+        guard self.hasLibrary else {
+            return self.publishBestEffort(message)
+        }
+        let command = RedisCommand(arguments: [
+            ByteBuffer(string: "FCALL"), ByteBuffer(string: RedisFunctionLibrary.publishFunction), ByteBuffer(string: "0"),
+            message,
+        ])
+        return self.send(command).flatMapThrowing { reply in
+            switch reply {
+            case .bulkString(let positions?):
+                return PublishReceipt(positions: String(buffer: positions))
+            case .error(let message):
+                throw RedisBrokerError.publishRejected(message)
+            default:
+                throw RedisBrokerError.unexpectedReply(RedisHandshake.describe(reply))
+            }
+        }
+    }
+
+    /// `PUBLISH channel message`: succeeds once Redis answered with the number of receivers.
+    func publishBestEffort(_ message: ByteBuffer) -> EventLoopFuture<PublishReceipt> {
+        self.send(.publish(channel: self.channelName, message: message)).flatMapThrowing { reply in
+            switch reply {
+            case .integer:
+                return PublishReceipt(positions: nil)
+            case .error(let message):
+                throw RedisBrokerError.publishRejected(message)
+            default:
+                throw RedisBrokerError.unexpectedReply(RedisHandshake.describe(reply))
+            }
+        }
+    }
+
+    /// Reads the positions and retained history of streams: one `FCALL wsbridge_history` for them all.
+    func history(_ queries: [HistoryQuery]) -> EventLoopFuture<[HistorySlice]> {
+        guard !queries.isEmpty else { return self.eventLoop.makeSucceededFuture([]) }
+        guard self.hasLibrary || !self.isConnected else {
+            return self.eventLoop.makeFailedFuture(RedisBrokerError.historyUnavailable)
+        }
+        var arguments = [
+            ByteBuffer(string: "FCALL"), ByteBuffer(string: RedisFunctionLibrary.historyFunction), ByteBuffer(string: "0"),
+        ]
+        arguments.reserveCapacity(3 + 2 * queries.count)
+        for query in queries {
+            arguments.append(ByteBuffer(string: query.stream))
+            arguments.append(ByteBuffer(string: query.since ?? ""))
+        }
+        return self.send(RedisCommand(arguments: arguments)).flatMapThrowing { reply in
+            try HistorySlice.parse(reply, count: queries.count)
+        }
+    }
 }
 
 @available(*, unavailable)
 extension RedisPublisher: Sendable {}
+
+/// Hands the library status from the handler of the current attempt to the publisher. Touched on the
+/// broker's event loop only (the handler and the supervisor both run there).
+private final class LibraryStatusBox {
+    var status: RedisLibraryStatus?
+}

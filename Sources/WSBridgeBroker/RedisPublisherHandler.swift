@@ -1,17 +1,19 @@
 import NIOCore
 
-/// One `PUBLISH` on its way to Redis, with the promise its integer reply completes.
-struct RedisPublishRequest: Sendable {
+/// One command on its way to Redis (`FCALL wsbridge_publish`, `PUBLISH`...), with the promise its reply
+/// completes. An error reply is a reply too: the promise succeeds with `.error`, the caller judges it.
+struct RedisRequest: Sendable {
     var command: RedisCommand
-    var promise: EventLoopPromise<Void>
+    var promise: EventLoopPromise<RESPValue>
 }
 
-/// The last handler of the publisher connection: sends the handshake (`AUTH`, `SELECT`, `PING`), then
-/// writes ``RedisPublishRequest``s and completes their promises from the replies, first in, first out.
+/// The last handler of the publisher connection: sends the handshake (`AUTH`, `SELECT`, `PING`, the
+/// function library check), then writes ``RedisRequest``s and completes their promises from the
+/// replies, first in, first out.
 ///
 /// ```
-///  write(PUBLISH a) write(PUBLISH b) write(PUBLISH c)  ──▶  pending: [a, b, c]
-///  :2 ──▶ a succeeds      -ERR ... ──▶ b fails (publishRejected)      :0 ──▶ c succeeds
+///  write(FCALL a) write(FCALL b) write(PUBLISH c)  ──▶  pending: [a, b, c]
+///  $9 … ──▶ a gets it    -WSBRIDGE … ──▶ b gets the error reply     :0 ──▶ c gets it
 ///  channelInactive ──▶ every pending promise fails (connectionLost)
 /// ```
 ///
@@ -28,12 +30,12 @@ struct RedisPublishRequest: Sendable {
 /// Event-loop bound: not `Sendable`.
 final class RedisPublisherHandler: ChannelDuplexHandler {
     typealias InboundIn = RESPValue
-    typealias OutboundIn = RedisPublishRequest
+    typealias OutboundIn = RedisRequest
     typealias OutboundOut = RedisCommand
 
     /// A command written on the linked connection whose reply is still due.
     private enum Pending {
-        case publish(EventLoopPromise<Void>)
+        case request(EventLoopPromise<RESPValue>)
         case ping
     }
 
@@ -41,10 +43,18 @@ final class RedisPublisherHandler: ChannelDuplexHandler {
     private var state: RedisLinkState
     private var pending = CircularBuffer<Pending>(initialCapacity: 16)
     private let healthCheck: RedisHealthCheck?
+    private let libraryChecked: (RedisLibraryStatus?) -> Void
 
-    /// - Parameter healthInterval: see ``RedisHealthCheck``; `nil` turns the check off.
-    init(handshake: RedisHandshake, healthInterval: TimeAmount? = nil, events: RedisConnectionSupervisor.Events) {
+    /// - Parameters:
+    ///   - healthInterval: see ``RedisHealthCheck``; `nil` turns the check off.
+    ///   - libraryChecked: told, just before the link is reported, what the handshake found about the
+    ///     function library (nil when it had none to check).
+    init(
+        handshake: RedisHandshake, healthInterval: TimeAmount? = nil, events: RedisConnectionSupervisor.Events,
+        libraryChecked: @escaping (RedisLibraryStatus?) -> Void = { _ in }
+    ) {
         self.events = events
+        self.libraryChecked = libraryChecked
         self.state = RedisLinkState(handshake: handshake)
         self.healthCheck = healthInterval.map(RedisHealthCheck.init(interval:))
     }
@@ -61,23 +71,26 @@ final class RedisPublisherHandler: ChannelDuplexHandler {
             promise?.fail(RedisBrokerError.notConnected)
             return
         }
-        self.pending.append(.publish(request.promise))
+        self.pending.append(.request(request.promise))
         context.write(self.wrapOutboundOut(request.command), promise: promise)
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch self.state.receive(self.unwrapInboundIn(data)) {
-        case .handshaking, .ignored:
+        case .handshaking(let send):
+            send.writeAndFlush(to: context)
+        case .ignored:
             break
         case .justLinked:
             self.startHealthCheck(context: context)
+            self.libraryChecked(self.state.libraryStatus)
             self.events.linked(context.channel)
         case .failed:
             context.close(promise: nil)
         case .linked(let value):
             switch self.pending.popFirst() {
-            case .publish(let promise):
-                Self.complete(promise, with: value)
+            case .request(let promise):
+                promise.succeed(value)
             case .ping:
                 if value != .simpleString("PONG") {
                     let reply = RedisHandshake.describe(value)
@@ -107,23 +120,12 @@ final class RedisPublisherHandler: ChannelDuplexHandler {
         self.healthCheck?.stop()
         let loss = self.state.ended()
         while let entry = self.pending.popFirst() {
-            if case .publish(let promise) = entry {
+            if case .request(let promise) = entry {
                 promise.fail(RedisBrokerError.connectionLost)
             }
         }
         self.events.closed(loss)
         context.fireChannelInactive()
-    }
-
-    private static func complete(_ promise: EventLoopPromise<Void>, with reply: RESPValue) {
-        switch reply {
-        case .integer:
-            promise.succeed()
-        case .error(let message):
-            promise.fail(RedisBrokerError.publishRejected(message))
-        default:
-            promise.fail(RedisBrokerError.unexpectedReply(RedisHandshake.describe(reply)))
-        }
     }
 
     /// The `PING` goes through the same queue as the publishes, so replies keep matching in order.

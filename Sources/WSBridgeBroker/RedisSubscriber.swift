@@ -12,17 +12,19 @@ final class RedisSubscriber {
     init(
         target: RedisConnectionTarget,
         channel: String,
+        probeChannel: String?,
         eventLoop: EventLoop,
         connectTimeout: TimeAmount,
         healthInterval: TimeAmount?,
         backoff: ReconnectBackoff,
         logger: Logger,
         counters: RedisBrokerCounters,
-        handler: BrokerHandler
+        handler: BrokerHandler,
+        probeReceived: @escaping (ByteBuffer) -> Void
     ) {
         self.counters = counters
         self.handler = handler
-        let handshake = RedisHandshake.subscriber(target: target, channel: channel)
+        let handshake = RedisHandshake.subscriber(target: target, channels: [channel] + (probeChannel.map { [$0] } ?? []))
         self.supervisor = RedisConnectionSupervisor(
             role: .subscriber,
             target: target,
@@ -35,8 +37,10 @@ final class RedisSubscriber {
                 channel: channel,
                 handshake: handshake,
                 healthInterval: healthInterval,
+                probeChannel: probeChannel,
                 events: events,
                 received: handler.received,
+                probeReceived: probeReceived,
                 ignored: { value in
                     counters.ignoredPushes.wrappingIncrement(ordering: .relaxed)
                     logger.debug(
@@ -62,6 +66,16 @@ final class RedisSubscriber {
 
     func start() {
         self.supervisor.start()
+    }
+
+    /// Whether the subscription is established right now.
+    var isLinked: Bool {
+        self.supervisor.linkedChannel != nil
+    }
+
+    /// Replaces a subscription that is up but does not deliver (the probe was missed).
+    func restart(because loss: RedisConnectionLoss) {
+        self.supervisor.restart(because: loss)
     }
 
     /// Unsubscribes by closing the connection; reports the link down if it was up.

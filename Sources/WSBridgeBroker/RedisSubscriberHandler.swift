@@ -5,6 +5,7 @@ import NIOCore
 ///
 /// ```
 ///  *3 $7 message $<n> <channel> $<m> <payload>   ──▶ payload appended to the batch
+///  *3 $7 message $<n> <probe channel> $<m> <p>    ──▶ probeReceived(p)   (the liveness probe, see RedisProbe)
 ///  channelReadComplete                            ──▶ received(batch)   (in arrival order, once per burst)
 ///  channelInactive                                ──▶ received(rest of batch), then closed(cause)
 ///  silent for the health interval                 ──▶ PING   (answered by the push *2 $4 pong $0)
@@ -20,6 +21,8 @@ final class RedisSubscriberHandler: ChannelInboundHandler {
     typealias OutboundOut = RedisCommand
 
     private let channelName: String
+    private let probeChannel: String?
+    private let probeReceived: (ByteBuffer) -> Void
     private let events: RedisConnectionSupervisor.Events
     private let received: ([ByteBuffer]) -> Void
     private let ignored: (RESPValue) -> Void
@@ -31,15 +34,21 @@ final class RedisSubscriberHandler: ChannelInboundHandler {
     ///   - received: gets each batch; only called while `events.isCurrent()`.
     ///   - ignored: told about every push that is not a `message` for `channel` (nor a health `pong`).
     ///   - healthInterval: see ``RedisHealthCheck``; `nil` turns the check off.
+    ///   - probeChannel: the node's own probe channel, whose messages go to `probeReceived` (only while
+    ///     `events.isCurrent()`), never into a batch.
     init(
         channel: String,
         handshake: RedisHandshake,
         healthInterval: TimeAmount? = nil,
+        probeChannel: String? = nil,
         events: RedisConnectionSupervisor.Events,
         received: @escaping ([ByteBuffer]) -> Void,
+        probeReceived: @escaping (ByteBuffer) -> Void = { _ in },
         ignored: @escaping (RESPValue) -> Void
     ) {
         self.channelName = channel
+        self.probeChannel = probeChannel
+        self.probeReceived = probeReceived
         self.events = events
         self.received = received
         self.ignored = ignored
@@ -54,7 +63,9 @@ final class RedisSubscriberHandler: ChannelInboundHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch self.state.receive(self.unwrapInboundIn(data)) {
-        case .handshaking, .ignored:
+        case .handshaking(let send):
+            send.writeAndFlush(to: context)
+        case .ignored:
             break
         case .justLinked:
             self.startHealthCheck(context: context)
@@ -62,10 +73,17 @@ final class RedisSubscriberHandler: ChannelInboundHandler {
         case .failed:
             context.close(promise: nil)
         case .linked(let value):
-            if let payload = self.messagePayload(value) {
+            switch self.message(value) {
+            case .channel(let payload):
                 self.batch.append(payload)
-            } else if !Self.isPong(value) {
-                self.ignored(value)
+            case .probe(let payload):
+                if self.events.isCurrent() {
+                    self.probeReceived(payload)
+                }
+            case nil:
+                if !Self.isPong(value) {
+                    self.ignored(value)
+                }
             }
         }
     }
@@ -125,17 +143,28 @@ final class RedisSubscriberHandler: ChannelInboundHandler {
         return kind.readableBytesView.elementsEqual("pong".utf8)
     }
 
-    /// The payload of `["message", <our channel>, payload]`, or `nil` for any other push.
-    private func messagePayload(_ value: RESPValue) -> ByteBuffer? {
+    private enum Message {
+        case channel(ByteBuffer)
+        case probe(ByteBuffer)
+    }
+
+    /// The payload of `["message", <our channel or probe channel>, payload]`, or `nil` for any other push.
+    private func message(_ value: RESPValue) -> Message? {
         guard
             case .array(let items?) = value, items.count == 3,
             case .bulkString(let kind?) = items[0], kind.readableBytesView.elementsEqual("message".utf8),
-            case .bulkString(let channel?) = items[1], channel.readableBytesView.elementsEqual(self.channelName.utf8),
+            case .bulkString(let channel?) = items[1],
             case .bulkString(let payload?) = items[2]
         else {
             return nil
         }
-        return payload
+        if channel.readableBytesView.elementsEqual(self.channelName.utf8) {
+            return .channel(payload)
+        }
+        if let probe = self.probeChannel, channel.readableBytesView.elementsEqual(probe.utf8) {
+            return .probe(payload)
+        }
+        return nil
     }
 }
 

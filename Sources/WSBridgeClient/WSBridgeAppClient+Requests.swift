@@ -18,9 +18,14 @@ extension WSBridgeAppClient {
     }
 
     /// From now on, every message for `user` also reaches this app as a `deliver` event tagged
-    /// `session`. Throws `duplicate_session` if this app already registered `session`.
-    public func register(session: String, user: String) async throws(WSBridgeClientError) {
-        _ = try await request(expecting: "ok") { .register(id: $0, session: session, user: user) }
+    /// `session`; with `since` (the `pos` of the last `deliver` of an earlier session), what it missed
+    /// comes first. Returns the session's position once that is done (nil when the broker keeps no
+    /// history). Throws `duplicate_session` if this app already registered `session`.
+    @discardableResult
+    public func register(session: String, user: String, since: String? = nil) async throws(WSBridgeClientError) -> String? {
+        let reply = try await request(expecting: "ok") { .register(id: $0, session: session, user: user, since: since) }
+        guard case .ok(_, let pos, _) = reply else { return nil }
+        return pos
     }
 
     /// Stops the deliveries of `session`. Throws `unknown_session` if this app has not registered it.
@@ -29,14 +34,18 @@ extension WSBridgeAppClient {
     }
 
     /// Sends `data` to every session of `target` on every host; returns once the broker took the
-    /// message (not once it was delivered). Throws `publish_failed` if the broker is down or refuses.
+    /// message (not once it was delivered), with the positions it got when published durably
+    /// (`EPOCH-OFFSET` per stream). Throws `publish_failed` if the broker is down or refuses.
     ///
     /// `.text` goes out as a JSON string (clients get a text message), `.json` as the raw JSON text it
     /// holds (clients get that text), `.binary` as base64 (clients get a binary message). A `.json`
     /// payload that is not exactly one JSON value is not sent:
     /// ``WSBridgeClientError/invalidRequest(code:message:)``.
-    public func publish(_ target: AppTarget, _ data: AppData) async throws(WSBridgeClientError) {
-        _ = try await request(expecting: "ok") { .publish(id: $0, target: target, data: data) }
+    @discardableResult
+    public func publish(_ target: AppTarget, _ data: AppData) async throws(WSBridgeClientError) -> String? {
+        let reply = try await request(expecting: "ok") { .publish(id: $0, target: target, data: data) }
+        guard case .ok(_, _, let positions) = reply else { return nil }
+        return positions
     }
 
     /// Sends `data` to the connection `conn`, which this app accepted; returns once it is queued for

@@ -11,6 +11,13 @@ extension ConfigDraft {
         checkShorter(
             .pingInterval, configuration.pingInterval, than: .idleTimeout, configuration.idleTimeout,
             blaming: .idleTimeout, zeroTurnsOff: true, into: &errors)
+        if !failedKeys.contains(.historyTTL), !failedKeys.contains(.historyMetaTTL),
+            configuration.historyMetaTTL < configuration.historyTTL
+        {
+            errors.append(origin(of: .historyMetaTTL).error(
+                .historyMetaTTL,
+                "must be at least history_ttl (\(ConfigValue.format(configuration.historyTTL))), got \(ConfigValue.format(configuration.historyMetaTTL))"))
+        }
         // connect_timeout only bounds the wait for an app's verdict, which only auth = app has.
         if configuration.auth == .app, !failedKeys.contains(.auth) {
             checkShorter(

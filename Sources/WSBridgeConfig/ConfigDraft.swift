@@ -50,7 +50,10 @@ struct ConfigDraft {
     static let maximumFrameBytes = 64 << 20
     static let minimumAppQueueBytes = 64 << 10
     static let maximumEventLoops = 256
-    static let minimumBrokerReconnectMax = Duration.milliseconds(100)
+    static let brokerReconnectMaxRange = Duration.milliseconds(10)...Duration.seconds(10)
+    static let brokerProbeIntervalRange = Duration.milliseconds(100)...Duration.seconds(3600)
+    static let historySizeRange = 1...100_000
+    static let historyTTLRange = Duration.seconds(1)...Duration.seconds(30 * 86400)
     /// Shorter would PING a healthy but quiet Redis needlessly often; longer would leave a dead link
     /// unnoticed for too long to be useful.
     static let brokerHealthIntervalRange = Duration.milliseconds(100)...Duration.seconds(3600)
@@ -149,8 +152,8 @@ struct ConfigDraft {
             configuration.eventLoops = count
         case .brokerReconnectMax:
             let cap = try ConfigValue.duration(value)
-            guard cap >= Self.minimumBrokerReconnectMax else {
-                throw ConfigValueError("must be at least 100ms, got \(ConfigValue.quoted(value))")
+            guard Self.brokerReconnectMaxRange.contains(cap) else {
+                throw ConfigValueError("must be from 10ms to 10s, got \(ConfigValue.quoted(value))")
             }
             configuration.brokerReconnectMax = cap
         case .brokerHealthInterval:
@@ -159,6 +162,30 @@ struct ConfigDraft {
                 throw ConfigValueError("must be 0 (off) or from 100ms to 1h, got \(ConfigValue.quoted(value))")
             }
             configuration.brokerHealthInterval = interval == .zero ? nil : interval
+        case .brokerProbeInterval:
+            let interval = try ConfigValue.duration(value)
+            guard interval == .zero || Self.brokerProbeIntervalRange.contains(interval) else {
+                throw ConfigValueError("must be 0 (off) or from 100ms to 1h, got \(ConfigValue.quoted(value))")
+            }
+            configuration.brokerProbeInterval = interval == .zero ? nil : interval
+        case .historySize:
+            let size = try ConfigValue.integer(value)
+            guard Self.historySizeRange.contains(size) else {
+                throw ConfigValueError("must be from 1 to 100000 messages, got \(ConfigValue.quoted(value))")
+            }
+            configuration.historySize = size
+        case .historyTTL:
+            let ttl = try ConfigValue.duration(value)
+            guard Self.historyTTLRange.contains(ttl) else {
+                throw ConfigValueError("must be from 1s to 720h (30 days), got \(ConfigValue.quoted(value))")
+            }
+            configuration.historyTTL = ttl
+        case .historyMetaTTL:
+            let ttl = try ConfigValue.duration(value)
+            guard Self.historyTTLRange.contains(ttl) else {
+                throw ConfigValueError("must be from 1s to 720h (30 days), got \(ConfigValue.quoted(value))")
+            }
+            configuration.historyMetaTTL = ttl
         case .logLevel:
             configuration.logLevel = try ConfigValue.choice(value, of: LogLevel.self)
         case .logFormat:

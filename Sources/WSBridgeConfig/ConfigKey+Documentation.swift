@@ -31,8 +31,12 @@ extension ConfigKey {
         case .closeTimeout: return "3s"
         case .drainTimeout: return "10s"
         case .eventLoops: return "0"
-        case .brokerReconnectMax: return "5s"
+        case .brokerReconnectMax: return "250ms"
         case .brokerHealthInterval: return "5s"
+        case .brokerProbeInterval: return "5s"
+        case .historySize: return "100"
+        case .historyTTL: return "5m"
+        case .historyMetaTTL: return "1h"
         case .logLevel: return "info"
         case .logFormat: return "logfmt"
         case .appAllowedUIDs, .redis, .compatUserField, .nodeID, .jwtSecret, .jwtSecretFile, .jwtPublicKeyFile:
@@ -102,7 +106,15 @@ extension ConfigKey {
         case .eventLoops:
             return "Number of event loop threads; 0 = one per CPU the process may use (affinity, cgroup quota); at most 256."
         case .brokerReconnectMax:
-            return "Longest wait between broker reconnect attempts (the backoff cap), at least 100ms."
+            return "Longest wait between broker reconnect attempts while Redis is away (the first is immediate), 10ms to 10s."
+        case .brokerProbeInterval:
+            return "Publish a probe this often that must come back on the subscription, else it is rebuilt; 0 = off; 100ms to 1h."
+        case .historySize:
+            return "Durable messages kept per stream (each user's, and all) for recovery, 1 to 100000."
+        case .historyTTL:
+            return "How long a stream's messages are kept after its last publish, 1s to 720h."
+        case .historyMetaTTL:
+            return "How long a stream's position outlives its last use; at least history_ttl, at most 720h."
         case .brokerHealthInterval:
             return "PING a Redis connection silent this long; reconnect if it stays silent as long again; 0 = off; 100ms to 1h."
         case .logLevel:

@@ -34,6 +34,10 @@ public enum ConfigKey: String, CaseIterable, Sendable {
     case eventLoops = "event_loops"
     case brokerReconnectMax = "broker_reconnect_max"
     case brokerHealthInterval = "broker_health_interval"
+    case brokerProbeInterval = "broker_probe_interval"
+    case historySize = "history_size"
+    case historyTTL = "history_ttl"
+    case historyMetaTTL = "history_meta_ttl"
     case logLevel = "log_level"
     case logFormat = "log_format"
 
@@ -53,7 +57,8 @@ public enum ConfigKey: String, CaseIterable, Sendable {
             .appMaxQueueBytes, .connectTimeout, .appAllowedUIDs:
             return true
         case .listen, .wsPath, .adminListen, .appSocket, .maxFrameBytes, .appSocketMode, .redis, .channel, .compatUserField,
-            .nodeID, .auth, .eventLoops, .brokerReconnectMax, .brokerHealthInterval, .logFormat:
+            .nodeID, .auth, .eventLoops, .brokerReconnectMax, .brokerHealthInterval, .brokerProbeInterval, .historySize,
+            .historyTTL, .historyMetaTTL, .logFormat:
             return false
         }
     }

@@ -60,6 +60,10 @@ extension WSBridgeConfiguration: CustomStringConvertible {
         case .eventLoops: return String(eventLoops)
         case .brokerReconnectMax: return ConfigValue.format(brokerReconnectMax)
         case .brokerHealthInterval: return brokerHealthInterval.map(ConfigValue.format) ?? "0"
+        case .brokerProbeInterval: return brokerProbeInterval.map(ConfigValue.format) ?? "0"
+        case .historySize: return String(historySize)
+        case .historyTTL: return ConfigValue.format(historyTTL)
+        case .historyMetaTTL: return ConfigValue.format(historyMetaTTL)
         case .logLevel: return logLevel.rawValue
         case .logFormat: return logFormat.rawValue
         }

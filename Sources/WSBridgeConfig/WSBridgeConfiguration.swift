@@ -67,11 +67,21 @@ public struct WSBridgeConfiguration: Sendable, Equatable {
     public var drainTimeout: Duration
     /// `event_loops`: 0 (one per usable CPU) to 256.
     public var eventLoops: Int
-    /// `broker_reconnect_max`: the cap of the reconnect backoff, at least 100 ms.
+    /// `broker_reconnect_max`: the cap of the reconnect backoff, 10 ms to 10 s.
     public var brokerReconnectMax: Duration
     /// `broker_health_interval`: silence on a linked Redis connection before a `PING`, and then before it
     /// is declared dead and reconnected; `nil` when the check is off. 100 ms to 1 h.
     public var brokerHealthInterval: Duration?
+    /// `broker_probe_interval`: how often the subscription is probed end to end; `nil` when off.
+    /// 100 ms to 1 h.
+    public var brokerProbeInterval: Duration?
+    /// `history_size`: durable messages kept per stream, 1 to 100,000.
+    public var historySize: Int
+    /// `history_ttl`: how long a stream's messages live after its last publish, 1 s to 30 d.
+    public var historyTTL: Duration
+    /// `history_meta_ttl`: how long a stream's epoch and offset outlive their last use; at least
+    /// ``historyTTL``, at most 30 d.
+    public var historyMetaTTL: Duration
     /// `log_level`.
     public var logLevel: LogLevel
     /// `log_format`.
@@ -108,8 +118,12 @@ public struct WSBridgeConfiguration: Sendable, Equatable {
         closeTimeout = .seconds(3)
         drainTimeout = .seconds(10)
         eventLoops = 0
-        brokerReconnectMax = .seconds(5)
+        brokerReconnectMax = .milliseconds(250)
         brokerHealthInterval = .seconds(5)
+        brokerProbeInterval = .seconds(5)
+        historySize = 100
+        historyTTL = .seconds(300)
+        historyMetaTTL = .seconds(3600)
         logLevel = .info
         logFormat = .logfmt
     }

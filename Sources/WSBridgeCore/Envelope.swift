@@ -20,6 +20,7 @@ public enum DeliveryTarget: Sendable, Equatable {
 /// {"all":true,         "data":<any JSON>}     everyone
 /// {"user":"A", "binary":true, "data":"<base64>"}   binary payload
 /// {"userId":42, ...}   with compatUserField "userId": the whole message, unchanged, to user 42
+/// {"wsb":"E-O[,E-O…]", <any of the above>}   a durable message: its positions, one per stream
 /// ```
 public struct Envelope: Sendable {
     /// Who receives the payload.
@@ -29,11 +30,20 @@ public struct Envelope: Sendable {
     public var payload: ByteBuffer
     /// Whether the payload goes out as a binary frame (`"binary": true` with base64 `data`).
     public var isBinary: Bool
+    /// The raw JSON text of `data` as published (for a seed-compatible message, the whole message).
+    public var data: ByteBuffer
+    /// The positions of a durable message (the `wsb` member): one per stream, in target order.
+    public var positions: [StreamPosition]
 
-    public init(target: DeliveryTarget, payload: ByteBuffer, isBinary: Bool) {
+    public init(
+        target: DeliveryTarget, payload: ByteBuffer, isBinary: Bool, data: ByteBuffer? = nil,
+        positions: [StreamPosition] = []
+    ) {
         self.target = target
         self.payload = payload
         self.isBinary = isBinary
+        self.data = data ?? payload
+        self.positions = positions
     }
 }
 
@@ -49,6 +59,7 @@ public struct Envelope: Sendable {
 /// | `missing_data`        | a native envelope without `data`                                          |
 /// | `bad_data`            | `data` or `binary` unusable (bad base64, non-boolean `binary`, twice)     |
 /// | `too_large`           | more users than allowed, or JSON nested deeper than allowed               |
+/// | `bad_position`        | `wsb` is not a string of positions, one per stream of the target          |
 public struct EnvelopeError: Error, Sendable, Equatable, CustomStringConvertible {
     /// A stable, machine-readable error code (used in logs and metrics labels).
     public enum Code: String, Sendable {
@@ -60,6 +71,7 @@ public struct EnvelopeError: Error, Sendable, Equatable, CustomStringConvertible
         case missingData = "missing_data"
         case badData = "bad_data"
         case tooLarge = "too_large"
+        case badPosition = "bad_position"
     }
 
     /// What went wrong, as a stable code.

@@ -19,6 +19,10 @@ import NIOCore
 /// - other members are ignored; a member the parser reads (`user`, `users`, `all`, `data`, `binary`)
 ///   must not appear twice, since JSON parsers disagree about which copy wins.
 ///
+/// Durable messages carry their positions as a member `wsb` (`"E-O"`, or `"E-O,E-O"` for `users`, one
+/// per deduplicated user): the parser reads them into ``Envelope/positions``; a seed-compatible message
+/// is delivered without that member, as it was published.
+///
 /// Seed compatibility: with ``compatUserField`` set (for example `userId`), a message with none of
 /// `user`, `users`, `all` but with that member (a string or an integer) goes, whole and byte for byte
 /// unchanged, to that user as text.
@@ -63,6 +67,7 @@ public struct EnvelopeParser: Sendable {
         var data = Slot()
         var binary = Slot()
         var compat = Slot()
+        var positions = Slot()
 
         struct Slot {
             var member: JSONMember?
@@ -95,6 +100,7 @@ public struct EnvelopeParser: Sendable {
             case "all": fields.all.record(member)
             case "data": fields.data.record(member)
             case "binary": fields.binary.record(member)
+            case "wsb": fields.positions.record(member)
             default: break
             }
             if let compatUserField, member.key == compatUserField { fields.compat.record(member) }
@@ -115,7 +121,24 @@ public struct EnvelopeParser: Sendable {
             }
             target = .all
         } else {
-            return try compatEnvelope(bytes, fields.compat, message: message)
+            var envelope = try compatEnvelope(bytes, fields.compat, message: message)
+            if fields.positions.member != nil {
+                envelope.positions = try self.positions(bytes, fields.positions, count: 1)
+                envelope.payload = Self.withoutPositions(message, bytes) ?? envelope.payload
+                envelope.data = envelope.payload
+            }
+            return envelope
+        }
+        let positions: [StreamPosition]
+        if fields.positions.member != nil {
+            let count: Int
+            switch target {
+            case .users(let ids): count = ids.count
+            case .user, .all: count = 1
+            }
+            positions = try self.positions(bytes, fields.positions, count: count)
+        } else {
+            positions = []
         }
 
         guard let data = fields.data.member else {
@@ -139,7 +162,49 @@ public struct EnvelopeParser: Sendable {
             isBinary
             ? try binaryPayload(bytes, data)
             : try textPayload(bytes, data, message: message)
-        return Envelope(target: target, payload: payload, isBinary: isBinary)
+        return Envelope(
+            target: target, payload: payload, isBinary: isBinary, data: Self.slice(message, bytes, data.value),
+            positions: positions)
+    }
+
+    /// The `wsb` member: `count` positions, comma-separated, in a string without escapes.
+    private func positions(
+        _ bytes: UnsafeRawBufferPointer, _ slot: Fields.Slot, count: Int
+    ) throws(EnvelopeError) -> [StreamPosition] {
+        guard let member = slot.member, slot.count == 1, member.kind == .string,
+            !JSONScanner.stringHasEscapes(bytes, member.value)
+        else {
+            throw EnvelopeError(code: .badPosition, detail: "\"wsb\" must appear once, as a string of positions")
+        }
+        let text = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[member.value.lowerBound + 1..<member.value.upperBound - 1]), as: UTF8.self)
+        var positions: [StreamPosition] = []
+        positions.reserveCapacity(count)
+        for part in text.split(separator: ",", omittingEmptySubsequences: false) {
+            guard let position = StreamPosition(part) else {
+                throw EnvelopeError(code: .badPosition, detail: "\"wsb\": \"\(part.prefix(64))\" is not EPOCH-OFFSET")
+            }
+            positions.append(position)
+        }
+        guard positions.count == count else {
+            throw EnvelopeError(
+                code: .badPosition, detail: "\"wsb\" has \(positions.count) positions for \(count) streams")
+        }
+        return positions
+    }
+
+    /// A durable seed-compatible message without the `wsb` member the broker put first: `{` and the
+    /// members after it. Nil when `wsb` is not the first member as written by the brokers.
+    private static func withoutPositions(_ message: ByteBuffer, _ bytes: UnsafeRawBufferPointer) -> ByteBuffer? {
+        let prefix = Array("{\"wsb\":\"".utf8)
+        guard bytes.count > prefix.count, bytes.starts(with: prefix) else { return nil }
+        var index = prefix.count
+        while index < bytes.count, bytes[index] != UInt8(ascii: "\"") { index += 1 }
+        guard index + 1 < bytes.count, bytes[index + 1] == UInt8(ascii: ",") else { return nil }
+        let rest = UnsafeRawBufferPointer(rebasing: bytes[(index + 2)...])
+        var original = ByteBufferAllocator().buffer(capacity: rest.count + 1)
+        original.writeInteger(UInt8(ascii: "{"))
+        original.writeBytes(rest)
+        return original
     }
 
     /// The seed-compatible form: the whole message, unchanged, to the user in the compatibility field.

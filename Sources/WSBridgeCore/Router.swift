@@ -10,6 +10,8 @@ import NIOCore
 /// loop). Thread safe: `route` may be called from any thread.
 public final class Router: Sendable {
     private let shards: [ShardHandle]
+    /// The node's stream tracker, when the broker keeps history: durable messages pass through it.
+    public let tracker: StreamTrackerDriver?
     private let parser: EnvelopeParser
     private let logger: Logger
     private let invalidLog: RateLimitedLog
@@ -23,14 +25,33 @@ public final class Router: Sendable {
     ///     message's arrival at wsbridge to the flush that wrote it; `nil` records nothing.
     ///   - writeCoalesceWindow: how long each shard lets written deliveries wait for their flush
     ///     (`write_coalesce_window`); `.zero` flushes at the end of each batch.
+    ///   - history: where the broker's history is read; nil when it keeps none (no stream tracker:
+    ///     messages go straight to the shards, sessions get no positions).
     public init(
         eventLoops: [EventLoop], parser: EnvelopeParser, logger: Logger, deliveryLatency: CoreMetrics.Timer? = nil,
-        writeCoalesceWindow: TimeAmount = .zero
+        writeCoalesceWindow: TimeAmount = .zero, history: RouterHistory? = nil
     ) {
-        self.shards = eventLoops.enumerated().map { index, loop in
-            ShardHandle(
-                Shard(eventLoop: loop, index: index, deliveryLatency: deliveryLatency, writeCoalesceWindow: writeCoalesceWindow))
+        let tracker = history.map { history in
+            StreamTrackerDriver(
+                eventLoop: history.eventLoop, tracker: StreamTracker(parser: parser), fetch: history.fetch,
+                retryDelay: history.retryDelay, auditInterval: history.auditInterval, logger: logger, onGap: history.onGap)
         }
+        let streamEvents = tracker?.shardEvents
+        let shards = eventLoops.enumerated().map { index, loop in
+            ShardHandle(
+                Shard(
+                    eventLoop: loop, index: index, deliveryLatency: deliveryLatency, writeCoalesceWindow: writeCoalesceWindow,
+                    streamEvents: streamEvents))
+        }
+        self.shards = shards
+        self.tracker = tracker
+        tracker?.connect(
+            dispatch: { batch in Self.dispatch(batch, to: shards) },
+            dispatchGap: { gap in
+                for shard in shards {
+                    shard.eventLoop.execute { shard.value.gap(gap) }
+                }
+            })
         self.parser = parser
         self.logger = logger
         self.invalidLog = RateLimitedLog()
@@ -60,14 +81,25 @@ public final class Router: Sendable {
                 self.countInvalid(error, message: message)
             }
         }
-        self.dispatch(batch)
+        guard !batch.isEmpty else { return }
+        self.routedMessages.wrappingIncrement(by: batch.count, ordering: .relaxed)
+        if let tracker = self.tracker {
+            tracker.received(batch)
+        } else {
+            Self.dispatch(batch, to: self.shards)
+        }
     }
 
-    /// Hands already-built deliveries to every shard.
+    /// Hands already-built deliveries to every shard (not through the stream tracker).
     public func dispatch(_ batch: [Delivery]) {
         guard !batch.isEmpty else { return }
         self.routedMessages.wrappingIncrement(by: batch.count, ordering: .relaxed)
-        for shard in self.shards {
+        Self.dispatch(batch, to: self.shards)
+    }
+
+    private static func dispatch(_ batch: [Delivery], to shards: [ShardHandle]) {
+        guard !batch.isEmpty else { return }
+        for shard in shards {
             if shard.eventLoop.inEventLoop {
                 shard.value.deliver(batch)
             } else {
@@ -123,6 +155,30 @@ public final class Router: Sendable {
         }.map { shards in
             RegistrySnapshot(shards: shards, invalidMessages: self.invalidMessageCount)
         }
+    }
+}
+
+/// Where a router's stream tracker reads the history.
+public struct RouterHistory: Sendable {
+    /// The tracker's loop: the broker's, where messages arrive.
+    public var eventLoop: EventLoop
+    public var fetch: StreamTrackerDriver.Fetch
+    /// How long to wait before a failed history read is tried again.
+    public var retryDelay: TimeAmount
+    /// How often every tracked stream's position is read again (nil: never).
+    public var auditInterval: TimeAmount?
+    /// Told of every gap the node finds.
+    public var onGap: @Sendable (StreamGap) -> Void
+
+    public init(
+        eventLoop: EventLoop, fetch: @escaping StreamTrackerDriver.Fetch, retryDelay: TimeAmount = .milliseconds(250),
+        auditInterval: TimeAmount?, onGap: @escaping @Sendable (StreamGap) -> Void = { _ in }
+    ) {
+        self.eventLoop = eventLoop
+        self.fetch = fetch
+        self.retryDelay = retryDelay
+        self.auditInterval = auditInterval
+        self.onGap = onGap
     }
 }
 

@@ -60,7 +60,8 @@ public enum ServerFrame {
         return Self.encode(.close, payload: payload, allocator: allocator)
     }
 
-    private static func writeHeader(_ opcode: Opcode, payloadLength: Int, into buffer: inout ByteBuffer) {
+    /// Writes the header of a final, unmasked frame whose payload (`payloadLength` bytes) follows.
+    public static func writeHeader(_ opcode: Opcode, payloadLength: Int, into buffer: inout ByteBuffer) {
         buffer.writeInteger(0x80 | opcode.rawValue)
         switch payloadLength {
         case ..<126:

@@ -9,18 +9,41 @@ import NIOCore
 open class Session {
     /// The user this session belongs to.
     public let user: String
+    /// Whether the session tracks positions (a `wsbridge.v1` client, an app session): the shard then
+    /// asks the node's stream tracker for its recovery when it is added, calls
+    /// ``deliver(_:stream:position:)`` instead of ``deliver(_:)``, and passes gaps on.
+    public let tracksPositions: Bool
+    /// The recovery this session waits for (0: none); maintained by the shard.
+    var recoveryTicket: UInt64 = 0
 
     /// Position in the shard's session list; maintained by the shard.
     var slot: Int = -1
     /// Whether the session has been written to since the shard's last flush and awaits the next.
     var awaitsFlush = false
 
-    public init(user: String) {
+    public init(user: String, tracksPositions: Bool = false) {
         self.user = user
+        self.tracksPositions = tracksPositions
     }
 
     /// Writes one delivery without flushing.
     open func deliver(_ delivery: Delivery) {}
+
+    /// Where a session that tracks positions starts: the position it asks to resume after (nil: now).
+    open var recoverySince: SessionPosition? { nil }
+
+    /// Writes one delivery to a session that tracks positions, without flushing: `position` is the
+    /// message's position in the session's `stream` (nil for a best-effort message).
+    open func deliver(_ delivery: Delivery, stream: SessionStream, position: StreamPosition?) {
+        self.deliver(delivery)
+    }
+
+    /// The node found messages of the session's `stream` gone (positions-tracking sessions only). The
+    /// shard flushes afterwards.
+    open func gap(_ gap: StreamGap, stream: SessionStream) {}
+
+    /// What the session missed before it started, from the history; it writes and flushes it itself.
+    open func recovered(_ recovery: SessionRecovery) {}
 
     /// Flushes what `deliver` wrote.
     open func flush() {}
@@ -41,6 +64,13 @@ open class Session {
     /// Bytes written to this session but not yet taken by the kernel (a WebSocket connection's
     /// outbound buffer); 0 for sessions without one. Read by the shard at each heartbeat.
     open var pendingOutboundBytes: Int { 0 }
+
+    /// Hands the session its recovery, if it is still held and waits for that one.
+    func takeRecovery(_ ticket: UInt64, _ recovery: SessionRecovery) {
+        guard self.isRegistered, self.recoveryTicket == ticket else { return }
+        self.recoveryTicket = 0
+        self.recovered(recovery)
+    }
 
     /// Whether the shard currently holds this session.
     public var isRegistered: Bool { self.slot >= 0 }

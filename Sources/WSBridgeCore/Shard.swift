@@ -43,11 +43,22 @@ public final class Shard {
     /// Counters, read through ``Router/snapshot()``.
     public private(set) var counters = ShardCounters()
 
-    init(eventLoop: EventLoop, index: Int, deliveryLatency: CoreMetrics.Timer?, writeCoalesceWindow: TimeAmount = .zero) {
+    /// Where users coming and going, and the recoveries of sessions that track positions, are reported;
+    /// nil when the node tracks no streams.
+    private let streamEvents: ShardStreamEvents?
+    /// The last recovery ticket handed out here (tickets are unique per node: the shard index is in the
+    /// top bits).
+    private var lastTicket: UInt64 = 0
+
+    init(
+        eventLoop: EventLoop, index: Int, deliveryLatency: CoreMetrics.Timer?, writeCoalesceWindow: TimeAmount = .zero,
+        streamEvents: ShardStreamEvents? = nil
+    ) {
         self.eventLoop = eventLoop
         self.index = index
         self.deliveryLatency = deliveryLatency
         self.writeCoalesceWindow = max(.zero, writeCoalesceWindow)
+        self.streamEvents = streamEvents
     }
 
     /// The number of sessions held.
@@ -61,8 +72,47 @@ public final class Shard {
         precondition(!session.isRegistered, "session added twice")
         session.slot = self.sessions.count
         self.sessions.append(session)
-        self.byUser[session.user, default: []].append(session)
+        if self.byUser[session.user] == nil {
+            self.byUser[session.user] = [session]
+            self.streamEvents?.userAppeared(session.user)
+        } else {
+            self.byUser[session.user]!.append(session)
+        }
         self.counters.sessionsAdded += 1
+        guard session.tracksPositions else { return }
+        guard let streamEvents = self.streamEvents else {
+            // No stream tracker (no history): the session starts at once, without positions.
+            session.recovered(SessionRecovery(user: session.user, parts: []))
+            return
+        }
+        self.lastTicket += 1
+        let ticket = UInt64(self.index) << 48 | self.lastTicket
+        session.recoveryTicket = ticket
+        streamEvents.recover(
+            SessionRecoveryRequest(
+                ticket: ticket, user: session.user, since: session.recoverySince,
+                session: NIOLoopBound(session, eventLoop: self.eventLoop)))
+    }
+
+    /// Tells the sessions of the gap's stream that track positions, and flushes them.
+    public func gap(_ gap: StreamGap) {
+        self.eventLoop.preconditionInEventLoop()
+        let recipients: [Session]
+        let stream: SessionStream
+        switch gap.stream {
+        case .all:
+            recipients = self.sessions
+            stream = .all
+        case .user(let user):
+            recipients = self.byUser[user] ?? []
+            stream = .user
+        }
+        for session in recipients where session.tracksPositions {
+            session.gap(gap, stream: stream)
+            if session.isRegistered {
+                session.flush()
+            }
+        }
     }
 
     /// Removes a session; harmless if it was never added or is already gone. The shard will not flush
@@ -84,6 +134,13 @@ public final class Shard {
                 list.remove(at: position)
             }
             self.byUser[session.user] = list.isEmpty ? nil : list
+            if list.isEmpty {
+                self.streamEvents?.userLeft(session.user)
+            }
+        }
+        if session.recoveryTicket != 0 {
+            self.streamEvents?.abandon(session.recoveryTicket)
+            session.recoveryTicket = 0
         }
         self.counters.sessionsRemoved += 1
     }
@@ -102,19 +159,22 @@ public final class Shard {
         let flushEach = batch.count == 1 && self.writeCoalesceWindow == .zero
         for delivery in batch {
             var written = 0
+            let positions = delivery.positions
             switch delivery.target {
             case .user(let user):
                 if let recipients = self.byUser[user] {
-                    written += self.write(delivery, to: recipients, flushEach: flushEach)
+                    written += self.write(
+                        delivery, to: recipients, stream: .user, position: positions.first, flushEach: flushEach)
                 }
             case .users(let users):
-                for user in users {
+                for (index, user) in users.enumerated() {
                     if let recipients = self.byUser[user] {
-                        written += self.write(delivery, to: recipients, flushEach: flushEach)
+                        let position = index < positions.count ? positions[index] : nil
+                        written += self.write(delivery, to: recipients, stream: .user, position: position, flushEach: flushEach)
                     }
                 }
             case .all:
-                written += self.write(delivery, to: self.sessions, flushEach: flushEach)
+                written += self.write(delivery, to: self.sessions, stream: .all, position: positions.first, flushEach: flushEach)
             }
             if written > 0, self.deliveryLatency != nil {
                 self.writtenArrivals.append(delivery.arrivedAt)
@@ -179,12 +239,21 @@ public final class Shard {
     }
 
     /// Writes `delivery` to every session of `recipients`, and flushes each at once with `flushEach`;
-    /// returns how many.
-    private func write(_ delivery: Delivery, to recipients: [Session], flushEach: Bool) -> Int {
+    /// returns how many. `position` is the message's position in `stream`, for sessions that track them.
+    private func write(
+        _ delivery: Delivery, to recipients: [Session], stream: SessionStream, position: StreamPosition?, flushEach: Bool
+    ) -> Int {
         self.counters.deliveries[delivery.source, default: 0] += recipients.count
         if flushEach {
             for session in recipients {
-                session.deliverAndFlush(delivery)
+                if session.tracksPositions {
+                    session.deliver(delivery, stream: stream, position: position)
+                    if session.isRegistered {
+                        session.flush()
+                    }
+                } else {
+                    session.deliverAndFlush(delivery)
+                }
                 // As in flushAll: a session that left while written to was not flushed by the shard.
                 if session.isRegistered {
                     self.counters.flushes += 1
@@ -199,7 +268,11 @@ public final class Shard {
                 session.awaitsFlush = true
                 self.awaitingFlush.append(session)
             }
-            session.deliver(delivery)
+            if session.tracksPositions {
+                session.deliver(delivery, stream: stream, position: position)
+            } else {
+                session.deliver(delivery)
+            }
         }
         return recipients.count
     }
@@ -296,5 +369,43 @@ public final class Shard {
         if bytes > self.counters.outboundQueueHighWater {
             self.counters.outboundQueueHighWater = bytes
         }
+    }
+}
+
+/// Where shards report to the node's stream tracker (``StreamTrackerDriver``). Each closure is called on
+/// the shard's event loop and must hop to the tracker's.
+public struct ShardStreamEvents: Sendable {
+    /// The shard got its first session of a user.
+    public var userAppeared: @Sendable (String) -> Void
+    /// The shard lost its last session of a user.
+    public var userLeft: @Sendable (String) -> Void
+    /// A session that tracks positions was added and waits for its recovery.
+    public var recover: @Sendable (SessionRecoveryRequest) -> Void
+    /// A session left before its recovery came.
+    public var abandon: @Sendable (UInt64) -> Void
+
+    public init(
+        userAppeared: @escaping @Sendable (String) -> Void, userLeft: @escaping @Sendable (String) -> Void,
+        recover: @escaping @Sendable (SessionRecoveryRequest) -> Void, abandon: @escaping @Sendable (UInt64) -> Void
+    ) {
+        self.userAppeared = userAppeared
+        self.userLeft = userLeft
+        self.recover = recover
+        self.abandon = abandon
+    }
+}
+
+/// A session waiting for its recovery: what it asks for, and how to reach it on its shard's loop.
+public struct SessionRecoveryRequest: Sendable {
+    public var ticket: UInt64
+    public var user: String
+    public var since: SessionPosition?
+    public var session: NIOLoopBound<Session>
+
+    public init(ticket: UInt64, user: String, since: SessionPosition?, session: NIOLoopBound<Session>) {
+        self.ticket = ticket
+        self.user = user
+        self.since = since
+        self.session = session
     }
 }

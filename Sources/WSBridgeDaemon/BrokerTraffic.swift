@@ -17,7 +17,7 @@ final class BrokerTraffic: Sendable {
     }
 
     /// Counts the outcome of one publish and passes it on.
-    func track(_ publish: EventLoopFuture<Void>) -> EventLoopFuture<Void> {
+    func track<T>(_ publish: EventLoopFuture<T>) -> EventLoopFuture<T> {
         publish.always { result in
             switch result {
             case .success: self.published.wrappingIncrement(ordering: .relaxed)

@@ -2,9 +2,13 @@ import NIOCore
 import WSBridgeAdmin
 
 extension Daemon {
-    /// `/healthz`: passes while the broker link is up (the same answer as `/healthz` on the public port).
+    /// `/healthz`: passes while the broker link is up and its liveness probe comes back (the same answer
+    /// as `/healthz` on the public port).
     func healthProbe() -> ProbeResult {
-        self.broker.isLinked ? .pass("ok") : .fail("broker link down")
+        if let reason = self.broker.unhealthyReason {
+            return .fail(reason)
+        }
+        return .pass("ok")
     }
 
     /// `/readyz`: passes once the WebSocket listener is up and until draining starts.

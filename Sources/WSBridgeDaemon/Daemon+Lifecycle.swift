@@ -29,6 +29,7 @@ extension Daemon {
                     router.route(messages, source: source)
                 },
                 linkChanged: { linked in
+                    router.tracker?.linkChanged(linked)
                     if linked {
                         logger.info("broker linked", metadata: ["wsb.broker": "\(brokerName)"])
                         self.announceReadyIfDue()
@@ -85,9 +86,25 @@ extension Daemon {
         return address
     }
 
-    /// Publishes a raw channel message (an envelope) to every host through the broker.
-    public func publish(_ message: ByteBuffer) -> EventLoopFuture<Void> {
-        self.brokerTraffic.track(self.broker.publish(message))
+    /// Publishes a raw channel message (an envelope) to every host through the broker; succeeds with
+    /// the positions it got when published durably.
+    public func publish(_ message: ByteBuffer) -> EventLoopFuture<String?> {
+        self.brokerTraffic.track(self.broker.publish(message)).map(\.positions)
+    }
+
+    /// A gap the node found in one of its streams: apps are told, it is counted (by the tracker) and
+    /// logged at a bounded rate.
+    func gapFound(_ gap: StreamGap) {
+        self.appLink.announceGap(gap)
+        self.gapLog.log(
+            "messages lost: the history does not cover them",
+            level: .warning,
+            metadata: [
+                "wsb.stream": "\(gap.stream)", "wsb.reason": "\(gap.reason.rawValue)",
+                "wsb.after": "\(gap.after.map { "\($0)" } ?? "-")", "wsb.resumes_after": "\(gap.resumesAfter)",
+                "wsb.missed": "\(gap.missed.map { "\($0)" } ?? "unknown")",
+            ],
+            to: self.logger)
     }
 
     /// Drains and stops: stops accepting, tells attached apps (`shutdown`), closes WebSocket clients with
@@ -116,6 +133,7 @@ extension Daemon {
         while NIODeadline.now() < deadline, self.edge.counters.openWebSockets.load(ordering: .relaxed) > 0 {
             try? await Task.sleep(nanoseconds: 20_000_000)
         }
+        self.router.tracker?.stop()
         try? await self.broker.shutdown().get()
         // No more deliveries come: what waits for a write-coalescing window goes out now.
         _ = try? await self.router.collect { shard in shard.flush() }.get()
@@ -155,6 +173,10 @@ extension Daemon {
         effective.eventLoops = old.eventLoops
         effective.brokerReconnectMax = old.brokerReconnectMax
         effective.brokerHealthInterval = old.brokerHealthInterval
+        effective.brokerProbeInterval = old.brokerProbeInterval
+        effective.historySize = old.historySize
+        effective.historyTTL = old.historyTTL
+        effective.historyMetaTTL = old.historyMetaTTL
         effective.logFormat = old.logFormat
         let authenticator = try Self.makeAuthenticator(effective, appLink: self.appLink, logger: self.logger)
         self.edge.settings = EdgeSettings(effective)

@@ -18,9 +18,13 @@ extension Daemon {
         let descriptors = NIOThreadPool.singleton.runIfActive(eventLoop: registry.eventLoop) {
             ProcessDescriptors.openCount()
         }
-        return registry.and(descriptors).map { registry, openDescriptors in
+        let streams = self.router.tracker?.snapshot().hop(to: registry.eventLoop)
+            ?? registry.eventLoop.makeSucceededFuture((tracked: 0, catchingUp: 0))
+        return registry.and(descriptors).and(streams).map { registryAndDescriptors, streams in
+            let (registry, openDescriptors) = registryAndDescriptors
             var snapshot = self.metricsSnapshot(registry)
             snapshot.openFileDescriptors = openDescriptors
+            snapshot.streamsTracked = streams.tracked
             return snapshot
         }
     }
@@ -70,6 +74,25 @@ extension Daemon {
         s.brokerMessagesOut = self.brokerTraffic.published.load(ordering: .relaxed)
         s.brokerPublishFailures = self.brokerTraffic.publishFailures.load(ordering: .relaxed)
         s.invalidChannelMessages = registry.invalidMessages
+        if let redis = self.broker as? RedisBroker {
+            s.brokerDurable = redis.isDurable
+            s.brokerProbeMisses = redis.probeMissCount
+            s.brokerProbeRoundTripSeconds = Double(redis.lastProbeRoundTrip.nanoseconds) / 1e9
+        } else {
+            s.brokerDurable = self.router.tracker != nil
+        }
+        if let history = self.router.tracker?.counters {
+            s.historyCatchUps = history.catchUps.load(ordering: .relaxed)
+            s.historyRecoveredMessages = history.recoveredMessages.load(ordering: .relaxed)
+            s.historyRecoveries = history.recoveries.load(ordering: .relaxed)
+            s.historySessionGaps = history.sessionGaps.load(ordering: .relaxed)
+            s.historyFetches = history.fetches.load(ordering: .relaxed)
+            s.historyFetchFailures = history.fetchFailures.load(ordering: .relaxed)
+        }
+        let counters = self.router.tracker?.counters
+        s.historyGaps = Self.table(StreamGap.Reason.allCases.map(\.rawValue)) { label in
+            StreamGap.Reason(rawValue: label).map { counters?.gaps($0) ?? 0 } ?? 0
+        }
 
         s.appsAttached = app.appsAttached.load(ordering: .relaxed)
         s.appAttaches = app.attaches.load(ordering: .relaxed)

@@ -9,18 +9,65 @@ import WSBridgeCore
 import WSBridgeEdge
 
 extension Daemon {
-    /// The embedded broker without `redis`, the Redis broker with it.
-    static func makeBroker(_ configuration: WSBridgeConfiguration, group: EventLoopGroup, logger: Logger) -> any Broker {
+    /// The embedded broker without `redis`, the Redis broker with it; both publish durably with the
+    /// history settings (`history_size`, `history_ttl`, `history_meta_ttl`).
+    static func makeBroker(
+        _ configuration: WSBridgeConfiguration, parser: EnvelopeParser, group: EventLoopGroup, logger: Logger
+    ) -> any Broker {
         guard let endpoint = configuration.redis else {
-            return EmbeddedBroker(eventLoop: group.next())
+            let history = EmbeddedBrokerHistorySettings(
+                size: configuration.historySize, ttl: TimeAmount(configuration.historyTTL),
+                metaTTL: TimeAmount(configuration.historyMetaTTL))
+            return EmbeddedBroker(eventLoop: group.next(), history: history) { message in
+                guard case .success(let envelope) = parser.parse(message) else { return nil }
+                return envelope.streams.map(\.name)
+            }
         }
         return RedisBroker(
             target: RedisConnectionTarget(endpoint),
             channel: configuration.channel,
+            library: RedisFunctionLibrary(configuration),
             eventLoopGroup: group,
             reconnectMax: TimeAmount(configuration.brokerReconnectMax),
             healthInterval: configuration.brokerHealthInterval.map(TimeAmount.init),
+            probe: configuration.brokerProbeInterval.map {
+                RedisBroker.Probe(channel: Self.probeChannel(configuration), interval: TimeAmount($0))
+            },
             logger: logger
+        )
+    }
+
+    /// The node's own liveness-probe channel.
+    static func probeChannel(_ configuration: WSBridgeConfiguration) -> String {
+        "\(configuration.channel):probe:\(configuration.nodeID)"
+    }
+
+    /// Where the router's stream tracker reads the broker's history. The positions are read again every
+    /// third of `history_meta_ttl`, which keeps them alive while their users are connected.
+    static func routerHistory(
+        _ configuration: WSBridgeConfiguration, broker: any Broker, onGap: @escaping @Sendable (StreamGap) -> Void
+    ) -> RouterHistory {
+        RouterHistory(
+            eventLoop: broker.eventLoop,
+            fetch: { requests in
+                let queries = requests.map { HistoryQuery(stream: $0.stream.name, since: $0.since?.description) }
+                return broker.history(queries)
+                    .map { slices in
+                        slices.map { StreamTracker.HistoryReply(epoch: $0.epoch, top: $0.top, first: $0.first, entries: $0.entries) }
+                    }
+                    .flatMapErrorThrowing { error in
+                        switch error {
+                        case let error as RedisBrokerError where error == .historyUnavailable:
+                            throw HistoryFailure.unavailable
+                        case is EmbeddedBrokerError:
+                            throw HistoryFailure.unavailable
+                        default:
+                            throw HistoryFailure.failed("\(error)")
+                        }
+                    }
+            },
+            auditInterval: .nanoseconds(TimeAmount(configuration.historyMetaTTL).nanoseconds / 3),
+            onGap: onGap
         )
     }
 
@@ -56,6 +103,28 @@ extension RedisConnectionTarget {
         case .unix(let path): address = .unix(path: path)
         }
         self.init(address: address, username: endpoint.username, password: endpoint.password, database: endpoint.db)
+    }
+}
+
+extension RedisFunctionLibrary {
+    /// The library with this configuration's channel, history settings and compatibility field.
+    public init(_ configuration: WSBridgeConfiguration) {
+        self.init(
+            channel: configuration.channel, historySize: configuration.historySize,
+            historyTTLMilliseconds: TimeAmount(configuration.historyTTL).nanoseconds / 1_000_000,
+            metaTTLMilliseconds: TimeAmount(configuration.historyMetaTTL).nanoseconds / 1_000_000,
+            compatUserField: configuration.compatUserField)
+    }
+}
+
+extension Envelope {
+    /// The history streams a message is in.
+    var streams: [StreamID] {
+        switch self.target {
+        case .user(let user): [.user(user)]
+        case .users(let users): users.map { .user($0) }
+        case .all: [.all]
+        }
     }
 }
 

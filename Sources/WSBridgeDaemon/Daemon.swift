@@ -41,6 +41,8 @@ public final class Daemon: Sendable {
     let readyAnnounced = NIOLockedValueBox(false)
     let phase = PhaseBox()
     let brokerTraffic = BrokerTraffic()
+    /// Bounds the log lines of gaps (a Redis restart can cost every stream its history at once).
+    let gapLog = RateLimitedLog()
     /// The admin listener, unless `admin_listen` is off.
     let admin: AdminServer?
     let adminAddressBox = NIOLockedValueBox<SocketAddress?>(nil)
@@ -69,24 +71,26 @@ public final class Daemon: Sendable {
         let loops = Array(self.group.makeIterator())
         let metrics = WSBridgeMetrics()
         self.metrics = metrics
+        let parser = EnvelopeParser(compatUserField: configuration.compatUserField)
+        self.broker = Self.makeBroker(configuration, parser: parser, group: self.group, logger: logger)
+        let broker = self.broker
+        let status = StatusBox()
         let router = Router(
             eventLoops: loops,
-            parser: EnvelopeParser(compatUserField: configuration.compatUserField),
+            parser: parser,
             logger: logger,
             deliveryLatency: metrics.deliveryLatency,
-            writeCoalesceWindow: TimeAmount(configuration.writeCoalesceWindow)
+            writeCoalesceWindow: TimeAmount(configuration.writeCoalesceWindow),
+            history: Self.routerHistory(configuration, broker: broker) { gap in status.daemon?.gapFound(gap) }
         )
         self.router = router
-        self.broker = Self.makeBroker(configuration, group: self.group, logger: logger)
-        let broker = self.broker
         let traffic = self.brokerTraffic
-        let status = StatusBox()
         self.appLink = AppLinkContext(
             settings: AppLinkSettings(configuration),
             router: router,
             version: WSBridgeVersion.string,
             logger: logger,
-            publish: { traffic.track(broker.publish($0)) },
+            publish: { traffic.track(broker.publish($0)).map(\.positions) },
             status: { status.render() }
         )
         self.edge = EdgeContext(
@@ -95,7 +99,7 @@ public final class Daemon: Sendable {
             authenticator: try Self.makeAuthenticator(configuration, appLink: self.appLink, logger: logger),
             sink: AppClientEventSink(link: self.appLink),
             logger: logger,
-            isHealthy: { broker.isLinked }
+            isHealthy: { broker.isHealthy }
         )
         self.server = WebSocketServer(edge: self.edge, group: self.group)
         self.appServer = AppLinkServer(link: self.appLink, group: self.group)

@@ -145,6 +145,18 @@ final class HTTPGatewayHandler: ChannelInboundHandler, RemovableChannelHandler {
             self.refused(context: context, status: .forbidden, reason: "origin not allowed", kind: .origin)
             return
         }
+        let subprotocol = SubprotocolFrame.isOffered(head.headers[canonicalForm: "sec-websocket-protocol"].map(String.init))
+        var requestedSince: SessionPosition?
+        if subprotocol, let text = QueryString.parse(rawQuery).first(where: { $0.name == "since" })?.value, !text.isEmpty {
+            guard let position = SessionPosition(text) else {
+                self.respond(
+                    context: context, status: .badRequest,
+                    body: "since: expected the pos of a wsbridge.v1 message (USERPOS.ALLPOS), got \"\(text.prefix(100))\"\n")
+                return
+            }
+            requestedSince = position
+        }
+        let since = requestedSince
         let connectionID = self.edge.connectionIDs.make()
         let request = HandshakeRequest(
             connection: connectionID, path: path, rawQuery: rawQuery, headers: head.headers,
@@ -157,7 +169,9 @@ final class HTTPGatewayHandler: ChannelInboundHandler, RemovableChannelHandler {
             guard case .deciding = handler.state, context.channel.isActive else { return }
             switch result {
             case .success(.accept(let user)):
-                handler.upgrade(context: context, accept: accept, id: connectionID, user: user, path: path)
+                handler.upgrade(
+                    context: context, accept: accept, id: connectionID, user: user, path: path, subprotocol: subprotocol,
+                    since: since)
             case .success(.reject(let status, let reason, let kind)):
                 handler.refused(context: context, status: status, reason: reason, kind: kind)
             case .failure(let error):
@@ -190,19 +204,25 @@ final class HTTPGatewayHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     // MARK: Upgrade
 
-    private func upgrade(context: ChannelHandlerContext, accept: String, id: ConnectionID, user: String, path: String) {
+    private func upgrade(
+        context: ChannelHandlerContext, accept: String, id: ConnectionID, user: String, path: String, subprotocol: Bool,
+        since: SessionPosition?
+    ) {
         self.state = .done
         self.timeout?.cancel()
         self.timeout = nil
         let pipeline = context.pipeline.syncOperations
         let connection = WebSocketConnection(
-            id: id, user: user, path: path, edge: self.edge, settings: self.shared
+            id: id, user: user, path: path, edge: self.edge, settings: self.shared, subprotocol: subprotocol, since: since
         )
         do {
             // The encoder goes first so the raw 101 bytes pass straight to the socket.
             pipeline.removeHandler(self.httpEncoder, promise: nil)
             context.writeAndFlush(
-                NIOAny(WebSocketHandshake.switchingProtocolsResponse(accept: accept, allocator: context.channel.allocator)),
+                NIOAny(
+                    WebSocketHandshake.switchingProtocolsResponse(
+                        accept: accept, subprotocol: subprotocol ? SubprotocolFrame.name : nil,
+                        allocator: context.channel.allocator)),
                 promise: nil
             )
             try pipeline.addHandler(connection)

@@ -55,8 +55,16 @@ public final class WebSocketConnection: Session, ChannelInboundHandler {
     /// The client sent a header that cannot be cut into frames: nothing after it can be trusted, so
     /// what it sends next is dropped while the close handshake runs (and times out).
     private var inboundUnreadable = false
+    /// With the `wsbridge.v1` subprotocol: the client's positions; every frame is JSON (`SubprotocolFrame`).
+    private var cursor: SessionCursor?
 
-    init(id: ConnectionID, user: String, path: String, edge: EdgeContext, settings: SharedEdgeSettings) {
+    /// - Parameters:
+    ///   - subprotocol: the client negotiated `wsbridge.v1`.
+    ///   - since: where it asked to resume (`?since=`); nil for now.
+    init(
+        id: ConnectionID, user: String, path: String, edge: EdgeContext, settings: SharedEdgeSettings,
+        subprotocol: Bool = false, since: SessionPosition? = nil
+    ) {
         self.id = id
         self.path = path
         self.edge = edge
@@ -64,8 +72,12 @@ public final class WebSocketConnection: Session, ChannelInboundHandler {
         self.assembler = MessageAssembler(maxMessageBytes: settings.value.maxMessageBytes)
         self.lastHeard = .uptimeNanoseconds(0)
         self.lastPing = .uptimeNanoseconds(0)
-        super.init(user: user)
+        self.cursor = subprotocol ? SessionCursor(since: since, holdLimit: settings.value.maxQueueBytes) : nil
+        super.init(user: user, tracksPositions: subprotocol)
     }
+
+    /// Whether the client speaks the `wsbridge.v1` subprotocol.
+    public var speaksSubprotocol: Bool { self.cursor != nil }
 
     // MARK: Channel events
 
@@ -156,19 +168,71 @@ public final class WebSocketConnection: Session, ChannelInboundHandler {
     /// Collects the frame in ``unflushed``; the shard's flush writes them all as one buffer.
     public override func deliver(_ delivery: Delivery) {
         guard case .open = self.state, let context = self.context else { return }
+        self.collect(delivery.frame, context: context)
+    }
+
+    /// A delivery for a `wsbridge.v1` client: its own frame, with the client's position after it.
+    public override func deliver(_ delivery: Delivery, stream: SessionStream, position: StreamPosition?) {
+        guard case .open = self.state, let context = self.context, self.cursor != nil else { return }
+        switch self.cursor!.admit(delivery, stream: stream, at: position) {
+        case .deliver(let after):
+            let frame = SubprotocolFrame.message(
+                data: delivery.data, isBinary: delivery.isBinary, position: after, allocator: context.channel.allocator)
+            self.collect(frame, context: context)
+        case .skip, .held:
+            break
+        case .overflowed:
+            // The client comes back with its last position and gets it all from the history.
+            self.close(.policyViolation, reason: "too much arrived while recovering")
+        }
+    }
+
+    public override var recoverySince: SessionPosition? { self.cursor?.since }
+
+    public override func gap(_ gap: StreamGap, stream: SessionStream) {
+        guard case .open = self.state, let context = self.context, self.cursor != nil else { return }
+        if case .gap(let gap, let position) = self.cursor!.gap(gap, stream: stream) {
+            self.collect(SubprotocolFrame.gap(gap, stream: stream, position: position, allocator: context.channel.allocator), context: context)
+        }
+    }
+
+    /// Writes what the client missed (gaps first), what arrived meanwhile, then `ready`, and flushes.
+    public override func recovered(_ recovery: SessionRecovery) {
+        guard case .open = self.state, let context = self.context, self.cursor != nil else { return }
+        let allocator = context.channel.allocator
+        var recovered = 0
+        for output in self.cursor!.recovered(recovery) {
+            switch output {
+            case .deliver(let delivery, let position):
+                if delivery.source == .history { recovered += 1 }
+                self.collect(
+                    SubprotocolFrame.message(data: delivery.data, isBinary: delivery.isBinary, position: position, allocator: allocator),
+                    context: context)
+            case .gap(let gap, let position):
+                let stream: SessionStream = gap.stream == .all ? .all : .user
+                self.collect(SubprotocolFrame.gap(gap, stream: stream, position: position, allocator: allocator), context: context)
+            }
+            guard case .open = self.state else { return }
+        }
+        self.collect(SubprotocolFrame.ready(position: self.cursor!.position, recovered: recovered, allocator: allocator), context: context)
+        self.flush()
+    }
+
+    /// Appends one frame to ``unflushed``.
+    private func collect(_ frame: ByteBuffer, context: ChannelHandlerContext) {
         if self.unflushed == nil {
-            self.unflushed = delivery.frame  // shares the frame's storage: no copy for a lone message
+            self.unflushed = frame  // shares the frame's storage: no copy for a lone message
             self.unflushedIsShared = true
         } else if self.unflushedIsShared {
             // The second message: one buffer of our own, with room for a few more.
             let first = self.unflushed!
-            var own = context.channel.allocator.buffer(capacity: 4 * (first.readableBytes + delivery.frame.readableBytes))
+            var own = context.channel.allocator.buffer(capacity: 4 * (first.readableBytes + frame.readableBytes))
             own.writeImmutableBuffer(first)
-            own.writeImmutableBuffer(delivery.frame)
+            own.writeImmutableBuffer(frame)
             self.unflushed = own
             self.unflushedIsShared = false
         } else {
-            self.unflushed!.writeImmutableBuffer(delivery.frame)
+            self.unflushed!.writeImmutableBuffer(frame)
         }
         // Collected bytes count toward `max_queue_bytes` only once written: past the limit, write them
         // now, so the channel's high-water mark sees them and a slow consumer is closed as usual.
@@ -221,7 +285,11 @@ public final class WebSocketConnection: Session, ChannelInboundHandler {
     /// wait for the shard's write-coalescing window (they were written first, so order is kept).
     func send(_ payload: ByteBuffer, isBinary: Bool) {
         guard case .open = self.state, let context = self.context else { return }
-        let frame = ServerFrame.encode(isBinary ? .binary : .text, payload: payload, allocator: context.channel.allocator)
+        let allocator = context.channel.allocator
+        let frame =
+            self.cursor != nil
+            ? SubprotocolFrame.sent(payload, isBinary: isBinary, allocator: allocator)
+            : ServerFrame.encode(isBinary ? .binary : .text, payload: payload, allocator: allocator)
         self.writeAndFlush(frame, context: context)
         self.shard?.countDirectDelivery(from: .app)
     }

@@ -41,12 +41,16 @@ enum WebSocketHandshake {
     }
 
     /// The raw bytes of the 101 response.
-    static func switchingProtocolsResponse(accept: String, allocator: ByteBufferAllocator) -> ByteBuffer {
-        var buffer = allocator.buffer(capacity: 160)
+    static func switchingProtocolsResponse(accept: String, subprotocol: String? = nil, allocator: ByteBufferAllocator) -> ByteBuffer {
+        var buffer = allocator.buffer(capacity: 200)
         buffer.writeString(
             "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: "
         )
         buffer.writeString(accept)
+        if let subprotocol {
+            buffer.writeString("\r\nSec-WebSocket-Protocol: ")
+            buffer.writeString(subprotocol)
+        }
         buffer.writeString("\r\n\r\n")
         return buffer
     }

@@ -17,10 +17,14 @@ extension AppEvent: Equatable {
             return conn1 == conn2 && user1 == user2 && payload1 == payload2 && binary1 == binary2
         case let (.closed(conn1, user1, code1, reason1), .closed(conn2, user2, code2, reason2)):
             return conn1 == conn2 && user1 == user2 && code1 == code2 && reason1 == reason2
-        case let (.deliver(session1, user1, payload1, binary1), .deliver(session2, user2, payload2, binary2)):
-            return session1 == session2 && user1 == user2 && payload1 == payload2 && binary1 == binary2
-        case let (.ok(id1), .ok(id2)), let (.pong(id1), .pong(id2)):
+        case let (.deliver(session1, user1, payload1, binary1, pos1), .deliver(session2, user2, payload2, binary2, pos2)):
+            return session1 == session2 && user1 == user2 && payload1 == payload2 && binary1 == binary2 && pos1 == pos2
+        case let (.ok(id1, pos1, positions1), .ok(id2, pos2, positions2)):
+            return id1 == id2 && pos1 == pos2 && positions1 == positions2
+        case let (.pong(id1), .pong(id2)):
             return id1 == id2
+        case let (.gap(gap1), .gap(gap2)):
+            return gap1 == gap2
         case let (.error(id1, code1, message1), .error(id2, code2, message2)):
             return id1 == id2 && code1 == code2 && message1 == message2
         case let (.shutdown(drain1), .shutdown(drain2)):

@@ -27,10 +27,17 @@ public enum AppEvent: Sendable {
     /// A connection this app accepted has closed: the last event for that `conn`. `code` is the
     /// WebSocket close code, nil when the connection ended without a close frame.
     case closed(conn: String, user: String, code: Int?, reason: String)
-    /// A message published for `user` reached the session this app registered as `session`.
-    case deliver(session: String, user: String, payload: ByteBuffer, isBinary: Bool)
-    /// The request with `id` succeeded.
-    case ok(id: RequestID?)
+    /// A message published for `user` reached the session this app registered as `session`. `pos` is
+    /// the session's position after it (`USERPOS.ALLPOS`), nil for a message published best effort:
+    /// the last one seen is what `register`'s `since` takes to resume.
+    case deliver(session: String, user: String, payload: ByteBuffer, isBinary: Bool, pos: String? = nil)
+    /// The request with `id` succeeded. `pos`: a `register`'s session position once its recovery is
+    /// done; `positions`: where a durable `publish` landed (`EPOCH-OFFSET` per stream, comma-separated).
+    case ok(id: RequestID?, pos: String? = nil, positions: String? = nil)
+    /// Messages that can no longer be delivered (see docs/reliability.md): for a registered `session`
+    /// (with its `pos` after the gap), or, without `session`, what this node found for `user`'s stream
+    /// or `all` after its subscription was lost.
+    case gap(AppGap)
     /// The request with `id` failed (or, with no id, a frame that could not be read as a request).
     case error(id: RequestID?, code: AppProtocolError.Code, message: String)
     /// The answer to `ping`.
@@ -55,6 +62,7 @@ public enum AppEvent: Sendable {
         case .message: return "message"
         case .closed: return "closed"
         case .deliver: return "deliver"
+        case .gap: return "gap"
         case .ok: return "ok"
         case .error: return "error"
         case .pong: return "pong"

@@ -63,12 +63,28 @@ public enum AppEventEncoder {
                 buffer.writeString(String(code))
             }
             writeMember("reason", reason, into: &buffer)
-        case .deliver(let session, let user, let payload, let isBinary):
+        case .deliver(let session, let user, let payload, let isBinary, let pos):
             writeMember("session", session, into: &buffer)
             writeMember("user", user, into: &buffer)
+            if let pos { writeMember("pos", pos, into: &buffer) }
             writeData(payload, isBinary: isBinary, into: &buffer)
-        case .ok(let id), .pong(let id):
+        case .ok(let id, let pos, let positions):
             writeID(id, into: &buffer)
+            if let pos { writeMember("pos", pos, into: &buffer) }
+            if let positions { writeMember("positions", positions, into: &buffer) }
+        case .pong(let id):
+            writeID(id, into: &buffer)
+        case .gap(let gap):
+            if let session = gap.session { writeMember("session", session, into: &buffer) }
+            if let user = gap.user { writeMember("user", user, into: &buffer) }
+            writeMember("stream", gap.stream, into: &buffer)
+            writeMember("reason", gap.reason, into: &buffer)
+            if let after = gap.after { writeMember("after", after, into: &buffer) }
+            if let missed = gap.missed {
+                buffer.writeStaticString(",\"missed\":")
+                buffer.writeString(String(missed))
+            }
+            if let pos = gap.pos { writeMember("pos", pos, into: &buffer) }
         case .error(let id, let code, let message):
             writeID(id, into: &buffer)
             writeMember("code", code.rawValue, into: &buffer)
@@ -146,7 +162,7 @@ public enum AppEventEncoder {
     /// a little for escapes) plus room for the other members.
     private static func estimatedSize(_ event: AppEvent) -> Int {
         switch event {
-        case .message(_, _, let payload, let isBinary), .deliver(_, _, let payload, let isBinary):
+        case .message(_, _, let payload, let isBinary), .deliver(_, _, let payload, let isBinary, _):
             let data = payload.readableBytes
             return 128 + (isBinary ? (data + 2) / 3 * 4 : data + data / 16)
         case .status(_, let body):

@@ -69,8 +69,19 @@ public enum AppEventParser {
             )
         case "deliver":
             let (payload, isBinary) = try data(fields)
-            return .deliver(session: try text("session", fields), user: try fields.userID("user"), payload: payload, isBinary: isBinary)
-        case "ok": return .ok(id: fields.id)
+            return .deliver(
+                session: try text("session", fields), user: try fields.userID("user"), payload: payload, isBinary: isBinary,
+                pos: try optionalText("pos", fields))
+        case "ok":
+            return .ok(id: fields.id, pos: try optionalText("pos", fields), positions: try optionalText("positions", fields))
+        case "gap":
+            let missed = try fields.integer("missed")
+            return .gap(
+                AppGap(
+                    session: try optionalText("session", fields), user: try optionalText("user", fields),
+                    stream: try text("stream", fields), reason: try text("reason", fields),
+                    after: try optionalText("after", fields), missed: missed.map { UInt64(max(0, $0)) },
+                    pos: try optionalText("pos", fields)))
         case "pong": return .pong(id: fields.id)
         case "error":
             let code = try text("code", fields)
@@ -146,6 +157,10 @@ public enum AppEventParser {
     // MARK: Members
 
     /// The required string member `name`, of any length the frame holds.
+    private static func optionalText(_ name: String, _ fields: RequestFields) throws(AppProtocolError) -> String? {
+        try fields.string(name, maxBytes: fields.bytes.count)
+    }
+
     private static func text(_ name: String, _ fields: RequestFields) throws(AppProtocolError) -> String {
         try fields.requiredString(name, maxBytes: fields.bytes.count)
     }

@@ -34,4 +34,6 @@ public enum AppProtocol {
 
     /// The deepest JSON nesting accepted in a request; the request object itself is depth 1.
     public static let maxDepth = 64
+    /// The longest `since` (a session position, `USERPOS.ALLPOS`), in bytes.
+    public static let maxPositionBytes = 128
 }

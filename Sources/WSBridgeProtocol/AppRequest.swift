@@ -13,7 +13,9 @@ public enum AppRequest: Sendable, Equatable {
     /// (empty when absent).
     case reject(id: RequestID?, conn: String, status: Int, reason: String)
     /// `register`: deliveries for `user` also reach this app, as `deliver` events tagged `session`.
-    case register(id: RequestID?, session: String, user: String)
+    /// `since` (optional) is the `pos` of the last `deliver` the app got for an earlier session of this
+    /// user: what it missed since comes first. Checked by the daemon, which knows positions.
+    case register(id: RequestID?, session: String, user: String, since: String? = nil)
     /// `unregister`: stop the deliveries of a registered session.
     case unregister(id: RequestID?, session: String)
     /// `publish`: send `data` to `target` on every host, through the broker.
@@ -32,7 +34,7 @@ public enum AppRequest: Sendable, Equatable {
     /// The request's `id`, echoed in its reply.
     public var id: RequestID? {
         switch self {
-        case .hello(let id, _, _, _), .accept(let id, _, _), .reject(let id, _, _, _), .register(let id, _, _),
+        case .hello(let id, _, _, _), .accept(let id, _, _), .reject(let id, _, _, _), .register(let id, _, _, _),
             .unregister(let id, _), .publish(let id, _, _), .send(let id, _, _), .close(let id, _, _, _),
             .ping(let id), .status(let id):
             return id

@@ -55,9 +55,10 @@ public enum AppRequestEncoder {
             writeMember("conn", conn, into: &buffer)
             writeInteger("status", status, into: &buffer)
             if !reason.isEmpty { writeMember("reason", reason, into: &buffer) }
-        case .register(_, let session, let user):
+        case .register(_, let session, let user, let since):
             writeMember("session", session, into: &buffer)
             writeMember("user", user, into: &buffer)
+            if let since { writeMember("since", since, into: &buffer) }
         case .unregister(_, let session):
             writeMember("session", session, into: &buffer)
         case .publish(_, let target, let data):

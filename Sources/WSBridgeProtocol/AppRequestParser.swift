@@ -41,7 +41,10 @@ public enum AppRequestParser {
         case "hello": return try hello(fields)
         case "accept": return .accept(id: fields.id, conn: try fields.conn(), user: try fields.userID("user"))
         case "reject": return try reject(fields)
-        case "register": return .register(id: fields.id, session: try session(fields), user: try fields.userID("user"))
+        case "register":
+            return .register(
+                id: fields.id, session: try session(fields), user: try fields.userID("user"),
+                since: try fields.string("since", maxBytes: AppProtocol.maxPositionBytes))
         case "unregister": return .unregister(id: fields.id, session: try session(fields))
         case "publish": return try publish(fields)
         case "send": return .send(id: fields.id, conn: try fields.conn(), data: try data(fields))

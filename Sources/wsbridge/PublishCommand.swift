@@ -16,9 +16,11 @@ struct PublishCommand: AsyncParsableCommand {
         abstract: "Publish one message to a user, several users or everyone, on every host.",
         discussion: """
             Publishes through the running daemon's app socket (--app-socket, else the config file's \
-            app_socket, else the default), or with --redis straight to the Redis channel as a native \
-            envelope. DATA is sent to the recipients as text; with --json it must be a JSON value and is \
-            sent as its JSON text.
+            app_socket, else the default), or with --redis straight to Redis as a native envelope, \
+            durably (FCALL wsbridge_publish: kept in the history, with a position) where Redis has the \
+            wsbridge function library (Redis 7), else with PUBLISH. DATA is sent to the recipients as \
+            text; with --json it must be a JSON value and is sent as its JSON text. A durable publish \
+            prints the message's positions (EPOCH-OFFSET per stream).
             """
     )
 
@@ -77,27 +79,36 @@ struct PublishCommand: AsyncParsableCommand {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         var logger = Logger(label: "wsbridge.publish")
         logger.logLevel = .critical
+        // The library is loaded only where Redis has none: a daemon's own settings are never replaced.
         let broker = RedisBroker(
-            target: RedisConnectionTarget(endpoint), channel: configuration.channel, eventLoopGroup: group,
-            reconnectMax: .milliseconds(200), logger: logger
+            target: RedisConnectionTarget(endpoint), channel: configuration.channel,
+            library: RedisFunctionLibrary(configuration), libraryPolicy: .loadIfAbsent, eventLoopGroup: group,
+            reconnectMax: .milliseconds(200), probe: nil, subscribes: false, logger: logger
         )
         broker.start(handler: BrokerHandler(received: { _ in }))
         let deadline = NIODeadline.now() + .nanoseconds(Int64(self.timeout * 1e9))
-        var lastError: Error?
+        var outcome: Result<PublishReceipt, Error> = .failure(RedisBrokerError.notConnected)
         while NIODeadline.now() < deadline {
             do {
-                try await broker.publish(message).get()
-                lastError = nil
+                outcome = .success(try await broker.publish(message).get())
                 break
-            } catch {
-                lastError = error
+            } catch let error as RedisBrokerError where error == .notConnected {
+                outcome = .failure(error)
                 try await Task.sleep(nanoseconds: 20_000_000)
+            } catch {
+                outcome = .failure(error)
+                break
             }
         }
         try? await broker.shutdown().get()
         try? await group.shutdownGracefully()
-        if let lastError {
-            printError("wsbridge publish: could not publish to \(endpoint.redacted): \(lastError)")
+        switch outcome {
+        case .success(let receipt):
+            if let positions = receipt.positions {
+                print(positions)
+            }
+        case .failure(let error):
+            printError("wsbridge publish: could not publish to \(endpoint.redacted): \(error)")
             throw ExitCode(1)
         }
     }
@@ -118,7 +129,9 @@ struct PublishCommand: AsyncParsableCommand {
         }
         let data: AppData = self.json ? .json(ByteBuffer(string: self.data)) : .text(ByteBuffer(string: self.data))
         try await withAppClient(socket: socket, name: "wsbridge-publish") { client in
-            try await client.publish(target, data)
+            if let positions = try await client.publish(target, data) {
+                print(positions)
+            }
         }
     }
 

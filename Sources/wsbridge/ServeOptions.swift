@@ -64,10 +64,18 @@ struct ServeOptions: ParsableArguments {
     var drainTimeout: String?
     @Option(name: .long, help: "Event loop threads; 0 = one per usable CPU (default 0).")
     var eventLoops: String?
-    @Option(name: .long, help: "Cap of the broker reconnect backoff (default 5s).")
+    @Option(name: .long, help: "Longest wait between broker reconnect attempts (default 250ms).")
     var brokerReconnectMax: String?
     @Option(name: .long, help: "PING a Redis link silent this long; reconnect if it stays silent; 0 = off (default 5s).")
     var brokerHealthInterval: String?
+    @Option(name: .long, help: "Probe the subscription end to end this often; 0 = off (default 5s).")
+    var brokerProbeInterval: String?
+    @Option(name: .long, help: "Durable messages kept per stream for recovery (default 100).")
+    var historySize: String?
+    @Option(name: .long, help: "Keep a stream's messages this long after its last publish (default 5m).")
+    var historyTtl: String?
+    @Option(name: .long, help: "Keep a stream's position this long after its last use (default 1h).")
+    var historyMetaTtl: String?
     @Option(name: .long, help: "trace, debug, info, notice, warning, error or critical (default info).")
     var logLevel: String?
     @Option(name: .long, help: "logfmt or json (default logfmt).")
@@ -87,7 +95,9 @@ struct ServeOptions: ParsableArguments {
             (.handshakeTimeout, self.handshakeTimeout), (.pingInterval, self.pingInterval),
             (.idleTimeout, self.idleTimeout), (.closeTimeout, self.closeTimeout), (.drainTimeout, self.drainTimeout), (.eventLoops, self.eventLoops),
             (.brokerReconnectMax, self.brokerReconnectMax),
-            (.brokerHealthInterval, self.brokerHealthInterval), (.logLevel, self.logLevel), (.logFormat, self.logFormat),
+            (.brokerHealthInterval, self.brokerHealthInterval), (.brokerProbeInterval, self.brokerProbeInterval),
+            (.historySize, self.historySize), (.historyTTL, self.historyTtl), (.historyMetaTTL, self.historyMetaTtl),
+            (.logLevel, self.logLevel), (.logFormat, self.logFormat),
         ]
         return pairs.compactMap { key, value in value.map { (key: key, value: $0) } }
     }

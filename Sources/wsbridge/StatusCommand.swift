@@ -45,7 +45,12 @@ enum StatusReport {
         var lines: [String] = []
         lines.append("node        \(object["node"] ?? "?")  (wsbridge \(object["version"] ?? "?"), up \(Self.duration(int(object["uptime_seconds"]))))")
         let linked = (broker["linked"] as? Bool) == true ? "linked" : "DOWN"
-        lines.append("broker      \(broker["kind"] ?? "?") \(broker["target"] ?? "")  \(linked), \(int(broker["reconnects"])) reconnects")
+        let durable = (broker["durable"] as? Bool) == true ? "durable" : "best effort only"
+        lines.append(
+            "broker      \(broker["kind"] ?? "?") \(broker["target"] ?? "")  \(linked), \(durable), \(int(broker["reconnects"])) reconnects, \(int(broker["probe_misses"])) probe misses")
+        let history = dict("history")
+        lines.append(
+            "history     \(int(history["streams_tracked"])) streams tracked, \(int(history["catchups"])) catch-ups, \(int(history["recovered_messages"])) messages recovered, \(int(history["gaps"])) gaps")
         lines.append("connections \(int(connections["websocket"])) WebSocket, \(int(connections["tcp"])) TCP, \(int(connections["sessions"])) sessions")
         lines.append("users       \(int(object["users"]))")
         let apps = object["apps"] as? [[String: Any]] ?? []

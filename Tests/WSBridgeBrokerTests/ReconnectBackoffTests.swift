@@ -18,16 +18,24 @@ final class ReconnectBackoffTests: XCTestCase {
         XCTAssertEqual(backoff.nextDelay(), .milliseconds(50))
     }
 
-    func testFullJitterStaysWithinTheCeiling() {
+    func testTheJitterStaysBetweenHalfTheCeilingAndTheCeiling() {
         var backoff = ReconnectBackoff(cap: .seconds(1))
         _ = backoff.nextDelay()
         for failures in 1..<40 {
             let ceiling = backoff.ceiling(afterFailures: failures)
             let delay = backoff.nextDelay()
-            XCTAssertGreaterThanOrEqual(delay, .zero)
+            XCTAssertGreaterThanOrEqual(delay.nanoseconds, ceiling.nanoseconds / 2)
             XCTAssertLessThanOrEqual(delay, ceiling)
             XCTAssertLessThanOrEqual(ceiling, .seconds(1))
         }
+    }
+
+    func testWithTheDefaultCapALongOutageIsAskedAgainAtLeastEveryQuarterSecond() {
+        var backoff = ReconnectBackoff(cap: .milliseconds(250))
+        let delays = (0..<200).map { _ in backoff.nextDelay() }
+        XCTAssertEqual(delays[0], .zero)
+        XCTAssertTrue(delays.allSatisfy { $0 <= .milliseconds(250) }, "\(delays.max()!)")
+        XCTAssertTrue(delays[10...].allSatisfy { $0 >= .milliseconds(125) }, "never a tight loop")
     }
 
     func testHugeFailureCountsDoNotOverflow() {

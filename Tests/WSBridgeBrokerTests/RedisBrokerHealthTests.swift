@@ -43,7 +43,7 @@ final class RedisBrokerHealthTests: XCTestCase {
         XCTAssertEqual(broker.healthTimeoutCount, 0, "a healthy, quiet link is not declared dead")
 
         redis.pause()
-        let frozenPublish = PublishOutcome(broker.publish(ByteBuffer(string: "while frozen")))
+        let frozenPublish = PublishOutcome(broker.publish(ByteBuffer(string: "while frozen")).map { _ in })
         eventually("link declared dead", timeout: 10) { !broker.isLinked && broker.healthTimeoutCount >= 1 }
         eventually("the publish got an answer (a failure)", timeout: 10) { frozenPublish.failure != nil }
         let failure = frozenPublish.failure as? RedisBrokerError

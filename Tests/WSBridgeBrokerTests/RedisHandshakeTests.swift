@@ -59,3 +59,76 @@ final class RedisHandshakeTests: XCTestCase {
         guard case .failed = confused.receive(self.subscribed("other")) else { return XCTFail() }
     }
 }
+
+final class RedisHandshakeLibraryTests: XCTestCase {
+    private let target = RedisConnectionTarget(address: .tcp(host: "127.0.0.1", port: 6379))
+    private let library = RedisFunctionLibrary(channel: "ch", historySize: 100, historyTTLMilliseconds: 300_000, metaTTLMilliseconds: 3_600_000)
+
+    private func afterPing(_ policy: RedisHandshake.LibraryPolicy = .replace) -> RedisHandshake {
+        var handshake = RedisHandshake.publisher(target: self.target, library: self.library, policy: policy)
+        XCTAssertEqual(handshake.commands.last, RedisCommand("FCALL_RO", "wsbridge_version", "0"))
+        guard case .inProgress = handshake.receive(.simpleString("PONG")) else { XCTFail("ping"); return handshake }
+        return handshake
+    }
+
+    private func loads(_ progress: RedisHandshake.Progress) -> Bool {
+        guard case .inProgress(let send) = progress, send.count == 1 else { return false }
+        return send[0].arguments.prefix(3).map { String(buffer: $0) } == ["FUNCTION", "LOAD", "REPLACE"]
+    }
+
+    func testTheCurrentLibraryIsLeftAlone() {
+        var handshake = self.afterPing()
+        guard case .complete = handshake.receive(.bulkString(ByteBuffer(string: self.library.versionReply))) else {
+            return XCTFail()
+        }
+        XCTAssertEqual(handshake.libraryStatus, .current)
+    }
+
+    func testAMissingLibraryIsLoaded() {
+        var handshake = self.afterPing()
+        XCTAssertTrue(self.loads(handshake.receive(.error("ERR Function not found"))))
+        guard case .complete = handshake.receive(.bulkString(ByteBuffer(string: "wsbridge"))) else { return XCTFail() }
+        XCTAssertEqual(handshake.libraryStatus, .loaded)
+    }
+
+    func testOtherSettingsAreReplacedByTheDaemonButNotByATool() {
+        let other = RedisFunctionLibrary(channel: "ch", historySize: 5, historyTTLMilliseconds: 1000, metaTTLMilliseconds: 1000)
+        var daemon = self.afterPing()
+        XCTAssertTrue(self.loads(daemon.receive(.bulkString(ByteBuffer(string: other.versionReply)))))
+        _ = daemon.receive(.bulkString(ByteBuffer(string: "wsbridge")))
+        XCTAssertEqual(daemon.libraryStatus, .replaced(held: other.versionReply))
+
+        var tool = self.afterPing(.loadIfAbsent)
+        guard case .complete = tool.receive(.bulkString(ByteBuffer(string: other.versionReply))) else { return XCTFail() }
+        XCTAssertEqual(tool.libraryStatus, .keptOther(held: other.versionReply))
+    }
+
+    func testANewerVersionIsNeverDowngraded() {
+        var handshake = self.afterPing()
+        guard case .complete = handshake.receive(.bulkString(ByteBuffer(string: "99 size=1"))) else { return XCTFail() }
+        XCTAssertEqual(handshake.libraryStatus, .keptNewer(held: "99 size=1"))
+    }
+
+    func testARedisWithoutFunctionsStillLinksWithoutALibrary() {
+        var handshake = self.afterPing()
+        guard case .complete = handshake.receive(.error("ERR unknown command 'FCALL_RO'")) else { return XCTFail() }
+        XCTAssertEqual(handshake.libraryStatus?.isUsable, false)
+    }
+
+    func testARefusedLoadIsNoLibraryNotAFailedLink() {
+        var handshake = self.afterPing()
+        _ = handshake.receive(.error("ERR Function not found"))
+        guard case .complete = handshake.receive(.error("NOPERM this user has no permissions to run the 'function|load' command")) else {
+            return XCTFail()
+        }
+        XCTAssertEqual(handshake.libraryStatus?.isUsable, false)
+    }
+
+    func testASubscriberSubscribesToEveryChannelInOneCommand() {
+        var handshake = RedisHandshake.subscriber(target: self.target, channels: ["ch", "ch:probe:n1"])
+        XCTAssertEqual(handshake.commands, [RedisCommand("SUBSCRIBE", "ch", "ch:probe:n1")])
+        let first = RESPValue.array([.bulkString(ByteBuffer(string: "subscribe")), .bulkString(ByteBuffer(string: "ch")), .integer(1)])
+        let second = RESPValue.array([.bulkString(ByteBuffer(string: "subscribe")), .bulkString(ByteBuffer(string: "ch:probe:n1")), .integer(2)])
+        guard case .inProgress = handshake.receive(first), case .complete = handshake.receive(second) else { return XCTFail() }
+    }
+}

@@ -148,10 +148,10 @@ final class WSBridgeAppClientTests: XCTestCase {
         }
         try await daemon.waitForRequests(2)
         async let accepted: Void = client.accept(conn: "c1", user: "alice")
-        async let registered: Void = client.register(session: "s1", user: "bob")
+        async let registered = client.register(session: "s1", user: "bob")
         async let status = client.status()
         async let pinged: Void = client.ping()
-        async let published: Void = client.publish(.all, .text(ByteBuffer(string: "hi")))
+        async let published = client.publish(.all, .text(ByteBuffer(string: "hi")))
         _ = try await (accepted, registered, status, pinged, published)
         try await held.value
 

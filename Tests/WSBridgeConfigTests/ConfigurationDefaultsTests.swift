@@ -32,8 +32,12 @@ final class ConfigurationDefaultsTests: XCTestCase {
         XCTAssertEqual(configuration.closeTimeout, .seconds(3))
         XCTAssertEqual(configuration.drainTimeout, .seconds(10))
         XCTAssertEqual(configuration.eventLoops, 0)
-        XCTAssertEqual(configuration.brokerReconnectMax, .seconds(5))
+        XCTAssertEqual(configuration.brokerReconnectMax, .milliseconds(250))
         XCTAssertEqual(configuration.brokerHealthInterval, .seconds(5))
+        XCTAssertEqual(configuration.brokerProbeInterval, .seconds(5))
+        XCTAssertEqual(configuration.historySize, 100)
+        XCTAssertEqual(configuration.historyTTL, .seconds(300))
+        XCTAssertEqual(configuration.historyMetaTTL, .seconds(3600))
         XCTAssertEqual(configuration.logLevel, .info)
         XCTAssertEqual(configuration.logFormat, .logfmt)
     }

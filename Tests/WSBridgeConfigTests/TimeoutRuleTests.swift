@@ -51,10 +51,36 @@ final class TimeoutRuleTests: XCTestCase {
         assertSingleError("close_timeout = 0ms", "test.conf:1: close_timeout: must be longer than 0, got \"0ms\"")
     }
 
-    func testTheBrokerReconnectCapIsAtLeastATenthOfASecond() {
-        XCTAssertEqual(loaded("broker_reconnect_max = 100ms")?.brokerReconnectMax, .milliseconds(100))
+    func testTheBrokerReconnectCapIsFromTenMillisecondsToTenSeconds() {
+        XCTAssertEqual(loaded("broker_reconnect_max = 10ms")?.brokerReconnectMax, .milliseconds(10))
+        XCTAssertEqual(loaded("broker_reconnect_max = 10s")?.brokerReconnectMax, .seconds(10))
         assertSingleError(
-            "broker_reconnect_max = 99ms", "test.conf:1: broker_reconnect_max: must be at least 100ms, got \"99ms\"")
+            "broker_reconnect_max = 9ms", "test.conf:1: broker_reconnect_max: must be from 10ms to 10s, got \"9ms\"")
+        assertSingleError(
+            "broker_reconnect_max = 11s", "test.conf:1: broker_reconnect_max: must be from 10ms to 10s, got \"11s\"")
+    }
+
+    func testTheProbeIntervalIsOffOrFromATenthOfASecondToAnHour() {
+        XCTAssertNil(loaded("broker_probe_interval = 0")!.brokerProbeInterval)
+        XCTAssertEqual(loaded("broker_probe_interval = 100ms")?.brokerProbeInterval, .milliseconds(100))
+        assertSingleError(
+            "broker_probe_interval = 50ms", "test.conf:1: broker_probe_interval: must be 0 (off) or from 100ms to 1h, got \"50ms\"")
+    }
+
+    func testTheHistorySettingsHaveBounds() {
+        XCTAssertEqual(loaded("history_size = 1")?.historySize, 1)
+        XCTAssertEqual(loaded("history_size = 100000")?.historySize, 100_000)
+        assertSingleError("history_size = 0", "test.conf:1: history_size: must be from 1 to 100000 messages, got \"0\"")
+        assertSingleError("history_ttl = 500ms", "test.conf:1: history_ttl: must be from 1s to 720h (30 days), got \"500ms\"")
+        assertSingleError(
+            "history_meta_ttl = 721h", "test.conf:1: history_meta_ttl: must be from 1s to 720h (30 days), got \"721h\"")
+        XCTAssertEqual(loaded("history_ttl = 2h\nhistory_meta_ttl = 2h")?.historyMetaTTL, .seconds(7200))
+    }
+
+    func testThePositionMustOutliveTheHistory() {
+        assertSingleError(
+            "history_ttl = 2h\nhistory_meta_ttl = 1h",
+            "test.conf:2: history_meta_ttl: must be at least history_ttl (2h), got 1h")
     }
 
     func testTheBrokerHealthIntervalIsOffOrFromATenthOfASecondToAnHour() {

@@ -80,7 +80,8 @@ def test_publish_and_status_go_through_the_daemons_app_socket(nodes, workdir):
         status = json.loads(run("status", "--app-socket", socket_path, "--json").stdout)
         assert status["node"] == "host1"
         assert status["connections"]["websocket"] == 1
-        assert status["broker"] == {"kind": "embedded", "target": "embedded", "linked": True, "reconnects": 0}
+        assert status["broker"] == {"kind": "embedded", "target": "embedded", "linked": True, "reconnects": 0,
+                                    "durable": True, "probe_misses": 0}
         text = run("status", "--app-socket", socket_path).stdout
         assert "node        host1" in text and "1 WebSocket" in text, text
 

@@ -46,7 +46,8 @@ def moved(after, before, prefixes):
 COUNTERS = ("wsbridge_connects_total", "wsbridge_disconnects_total", "wsbridge_auth_refusals_total",
             "wsbridge_client_messages", "wsbridge_deliveries_total", "wsbridge_limit_hits_total",
             "wsbridge_broker_messages_total", "wsbridge_broker_reconnects_total", "wsbridge_broker_publish_failures",
-            "wsbridge_invalid_channel_messages_total", "wsbridge_app_", "wsbridge_delivery_latency_seconds_count")
+            "wsbridge_invalid_channel_messages_total", "wsbridge_app_", "wsbridge_delivery_latency_seconds_count",
+            "wsbridge_history_catchups_total", "wsbridge_history_gaps_total")
 
 
 def test_every_counter_moves_by_exactly_what_happened(redis_server, nodes):
@@ -133,7 +134,9 @@ def scenario(node, redis_server, m0, stack):
     assert any(e.get("msg") == "closing slow consumer" for e in node.log_entries())
 
     # Phase 3: Redis restarts; the link goes down, /healthz and the gauge follow, both connections
-    # (subscriber and publisher) come back once each, and delivery resumes.
+    # (subscriber and publisher) come back once each, and delivery resumes. Redis lost its data (no
+    # persistence): the node's two streams (user A's and all) start a new epoch, each a gap that
+    # the app hears of twice (for the node, and for its session of A).
     redis_server.stop()
     wait_for(lambda: node.http("/healthz", admin=True)[0] == 503, what="admin /healthz 503 while Redis is down")
     assert node.metrics()[series("wsbridge_broker_up", broker="redis")] == 0
@@ -147,13 +150,17 @@ def scenario(node, redis_server, m0, stack):
     assert a1.recv(timeout=5) == "after"
     assert a2.recv(timeout=5) == "after"
     assert app.next_event("deliver")["data"] == "after"
+    wait_for(lambda: node.metrics()[series("wsbridge_history_gaps_total", reason="history_lost")] == 2,
+             what="both streams' gaps to be counted")
     m3 = node.metrics()
     assert moved(m3, m2, COUNTERS) == {
         series("wsbridge_broker_reconnects_total"): 2,
         REDIS_DELIVERIES: 3,
         BROKER_IN: 1,
-        series("wsbridge_app_frames_total", direction="out"): 1,
+        series("wsbridge_app_frames_total", direction="out"): 1 + 2 + 2,
         LATENCY_COUNT: 1,
+        series("wsbridge_history_catchups_total"): 2,
+        series("wsbridge_history_gaps_total", reason="history_lost"): 2,
     }
     assert m3[series("wsbridge_broker_up", broker="redis")] == 1
     app.kill()

@@ -1,0 +1,112 @@
+import NIOCore
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The history of the embedded broker: the same streams, positions and retention as the Redis function
+/// library (``RedisFunctionLibrary``), kept in this process. A value type with no I/O; the embedded
+/// broker holds it on its event loop and passes the time in.
+///
+/// A stream's messages are dropped `ttl` after its last publish, its epoch and offset `metaTTL` after
+/// their last use (a publish or a history read); a stream created again gets a new epoch, made from the
+/// wall clock like Redis' `TIME`, so positions from an earlier run of the process never match.
+struct MemoryHistory {
+    private struct Stream {
+        var epoch: String
+        var top: UInt64 = 0
+        var entries = CircularBuffer<ByteBuffer>()
+        var lastPublish: NIODeadline
+        var lastUse: NIODeadline
+    }
+
+    let settings: EmbeddedBrokerHistorySettings
+    private var streams: [String: Stream] = [:]
+    private let makeEpoch: () -> String
+
+    init(settings: EmbeddedBrokerHistorySettings, makeEpoch: @escaping () -> String = MemoryHistory.wallClockEpoch) {
+        self.settings = settings
+        self.makeEpoch = makeEpoch
+    }
+
+    /// The number of streams with an epoch (for tests and status).
+    var streamCount: Int { self.streams.count }
+
+    /// Appends `envelope` to `stream`; returns its position, `EPOCH-OFFSET`.
+    mutating func append(_ envelope: ByteBuffer, to stream: String, now: NIODeadline) -> String {
+        var current = self.take(stream, now: now)
+        current.top += 1
+        current.entries.append(envelope)
+        while current.entries.count > self.settings.size {
+            current.entries.removeFirst()
+        }
+        current.lastPublish = now
+        current.lastUse = now
+        self.streams[stream] = current
+        return "\(current.epoch)-\(current.top)"
+    }
+
+    /// Answers like `FCALL wsbridge_history`.
+    mutating func history(_ queries: [HistoryQuery], now: NIODeadline) -> [HistorySlice] {
+        queries.map { query in
+            var current = self.take(query.stream, now: now)
+            current.lastUse = now
+            self.streams[query.stream] = current
+            var first = current.top + 1
+            guard let since = query.since else {
+                return HistorySlice(epoch: current.epoch, top: current.top, first: first, entries: [])
+            }
+            let oldest = current.top - UInt64(current.entries.count) + 1
+            first = oldest
+            if let position = Self.split(since), position.epoch == current.epoch {
+                first = max(oldest, position.offset &+ 1)
+            }
+            guard first <= current.top else {
+                return HistorySlice(epoch: current.epoch, top: current.top, first: current.top + 1, entries: [])
+            }
+            let skip = Int(first - oldest)
+            let entries = Array(current.entries[current.entries.index(current.entries.startIndex, offsetBy: skip)...])
+            return HistorySlice(epoch: current.epoch, top: current.top, first: first, entries: entries)
+        }
+    }
+
+    /// Drops what has expired by `now`: messages `ttl` after the last publish, streams `metaTTL` after
+    /// their last use.
+    mutating func sweep(now: NIODeadline) {
+        for (name, stream) in self.streams {
+            if now - stream.lastUse >= self.settings.metaTTL {
+                self.streams[name] = nil
+            } else if !stream.entries.isEmpty, now - stream.lastPublish >= self.settings.ttl {
+                self.streams[name]?.entries.removeAll()
+            }
+        }
+    }
+
+    /// The stream as of `now`, expired parts dropped, created with a new epoch if it has none.
+    private mutating func take(_ stream: String, now: NIODeadline) -> Stream {
+        if var current = self.streams[stream], now - current.lastUse < self.settings.metaTTL {
+            if now - current.lastPublish >= self.settings.ttl {
+                current.entries.removeAll()
+            }
+            return current
+        }
+        return Stream(epoch: self.makeEpoch(), lastPublish: now, lastUse: now)
+    }
+
+    private static func split(_ position: String) -> (epoch: String, offset: UInt64)? {
+        guard let dash = position.lastIndex(of: "-"), let offset = UInt64(position[position.index(after: dash)...]) else {
+            return nil
+        }
+        return (String(position[..<dash]), offset)
+    }
+
+    /// Hex seconds and five hex digits of microseconds of the wall clock, as the Redis library makes them.
+    static func wallClockEpoch() -> String {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        let micros = String(now.tv_nsec / 1000, radix: 16)
+        return String(now.tv_sec, radix: 16) + String(repeating: "0", count: max(0, 5 - micros.count)) + micros
+    }
+}

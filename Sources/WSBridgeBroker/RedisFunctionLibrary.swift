@@ -1,0 +1,265 @@
+/// The Redis function library `wsbridge` that makes publishing durable: the daemon loads it on every
+/// publisher link (``RedisHandshake``), producers call it with `FCALL`.
+///
+/// ```
+///  FCALL wsbridge_publish 0 ENVELOPE
+///      → "EPOCH-OFFSET" (one per stream, comma-separated for a `users` target, in the order of the
+///        deduplicated list); the message is appended to each stream's history and published on the
+///        channel as  {"wsb":"EPOCH-OFFSET[,…]",<the envelope's members>}
+///  FCALL wsbridge_history 0 STREAM SINCE [STREAM SINCE …]       (STREAM: u:<user> or all)
+///      → per stream [epoch, top, first, entry…]: the stream's epoch and last offset, then the
+///        retained entries from offset `first` on (SINCE "" asks for the position only: none)
+///  FCALL_RO wsbridge_version 0
+///      → "1 size=100 ttl_ms=300000 meta_ttl_ms=3600000 compat= channel=websocket:sendMsgTopic"
+/// ```
+///
+/// Keys, per stream (`u:<user>` or `all`; the hash tag keeps a stream's two keys in one cluster slot):
+///
+/// ```
+///  wsb:{STREAM}:m   hash {e: epoch, o: last offset}       expires history_meta_ttl after the last use
+///  wsb:{STREAM}:h   list of the last `size` envelopes     expires history_ttl after the last publish
+/// ```
+///
+/// An epoch is made from Redis' clock (`TIME`, hex seconds and microseconds) when a stream's meta key is
+/// created: after a restart without persistence, or once the meta key expired, offsets start again at 1
+/// under a new epoch, so a position from before can never be mistaken for one after.
+///
+/// The settings are written into the code: a library is "current" when its version reply equals
+/// ``versionReply``. The version (``version``) only grows; an older daemon leaves a newer library alone.
+public struct RedisFunctionLibrary: Sendable, Equatable {
+    /// The library's code version. Version 1 is the first.
+    public static let version = 1
+    public static let name = "wsbridge"
+    public static let publishFunction = "wsbridge_publish"
+    public static let historyFunction = "wsbridge_history"
+    public static let versionFunction = "wsbridge_version"
+
+    /// The pub/sub channel the library publishes on.
+    public var channel: String
+    /// Messages kept per stream (`history_size`).
+    public var historySize: Int
+    /// How long a stream's history lives after its last publish (`history_ttl`), in milliseconds.
+    public var historyTTLMilliseconds: Int64
+    /// How long a stream's epoch and last offset live after their last use (`history_meta_ttl`).
+    public var metaTTLMilliseconds: Int64
+    /// The seed-compatibility user field (`compat_user_field`), if any.
+    public var compatUserField: String?
+
+    public init(
+        channel: String, historySize: Int, historyTTLMilliseconds: Int64, metaTTLMilliseconds: Int64,
+        compatUserField: String? = nil
+    ) {
+        self.channel = channel
+        self.historySize = historySize
+        self.historyTTLMilliseconds = historyTTLMilliseconds
+        self.metaTTLMilliseconds = metaTTLMilliseconds
+        self.compatUserField = compatUserField
+    }
+
+    /// What `FCALL_RO wsbridge_version 0` answers with this library loaded: the version, then the
+    /// settings written into it.
+    public var versionReply: String {
+        "\(Self.version) size=\(self.historySize) ttl_ms=\(self.historyTTLMilliseconds) "
+            + "meta_ttl_ms=\(self.metaTTLMilliseconds) compat=\(self.compatUserField ?? "") channel=\(self.channel)"
+    }
+
+    /// The version number at the start of a version reply, if it has one.
+    public static func version(ofReply reply: String) -> Int? {
+        reply.split(separator: " ", maxSplits: 1).first.flatMap { Int($0) }
+    }
+
+    /// The Lua source for `FUNCTION LOAD`.
+    public var source: String {
+        """
+        #!lua name=\(Self.name)
+        -- wsbridge durable publishing, library version \(Self.version). Generated and loaded by wsbridge
+        -- (FUNCTION LOAD REPLACE on every publisher link): do not edit, the daemon replaces it.
+        local VERSION_REPLY = \(Self.luaString(self.versionReply))
+        local CHANNEL = \(Self.luaString(self.channel))
+        local COMPAT = \(self.compatUserField.map(Self.luaString) ?? "nil")
+        local SIZE = \(self.historySize)
+        local TTL = \(self.historyTTLMilliseconds)
+        local META_TTL = \(self.metaTTLMilliseconds)
+        local MAX_USERS = 10000
+        local MAX_ID_BYTES = 256
+        local MAX_INTEGER = 9007199254740992
+
+        local function fail(code, message)
+          return redis.error_reply('WSBRIDGE ' .. code .. ': ' .. message)
+        end
+
+        -- A user id as the daemon reads it: a non-empty string, or an integer as its decimal text.
+        local function user_id(value, name)
+          local kind = type(value)
+          if kind == 'string' then
+            if #value == 0 then return nil, name .. ' must not be empty' end
+            if #value > MAX_ID_BYTES then return nil, name .. ' is longer than 256 bytes' end
+            return value
+          elseif kind == 'number' then
+            if value ~= math.floor(value) or value >= MAX_INTEGER or value <= -MAX_INTEGER then
+              return nil, name .. ' must be a string, or an integer of at most 2^53'
+            end
+            return string.format('%d', value)
+          end
+          return nil, name .. ' must be a string or an integer'
+        end
+
+        local function meta_key(stream) return 'wsb:{' .. stream .. '}:m' end
+        local function list_key(stream) return 'wsb:{' .. stream .. '}:h' end
+
+        -- The stream's epoch; a stream without one gets a new epoch, an empty history and offset 0.
+        local function epoch(meta, list)
+          local current = redis.call('HGET', meta, 'e')
+          if current then return current end
+          local now = redis.call('TIME')
+          current = string.format('%x%05x', tonumber(now[1]), tonumber(now[2]))
+          redis.call('DEL', list)
+          redis.call('HSET', meta, 'e', current, 'o', 0)
+          return current
+        end
+
+        local function append(stream, envelope)
+          local meta, list = meta_key(stream), list_key(stream)
+          local e = epoch(meta, list)
+          local offset = redis.call('HINCRBY', meta, 'o', 1)
+          local length = redis.call('RPUSH', list, envelope)
+          if length > SIZE then redis.call('LTRIM', list, -SIZE, -1) end
+          redis.call('PEXPIRE', list, TTL)
+          redis.call('PEXPIRE', meta, META_TTL)
+          return e .. '-' .. string.format('%d', offset)
+        end
+
+        -- The streams of an envelope, or nil and an error reply.
+        local function streams_of(message)
+          local targets = 0
+          if message.user ~= nil then targets = targets + 1 end
+          if message.users ~= nil then targets = targets + 1 end
+          if message.all ~= nil then targets = targets + 1 end
+          if targets > 1 then return nil, fail('conflicting_targets', 'more than one of "user", "users", "all"') end
+          if message.user ~= nil then
+            local id, problem = user_id(message.user, '"user"')
+            if not id then return nil, fail('bad_target', problem) end
+            return {'u:' .. id}
+          elseif message.users ~= nil then
+            local users = message.users
+            if type(users) ~= 'table' or #users == 0 then
+              return nil, fail('bad_target', '"users" must be a non-empty array')
+            end
+            if #users > MAX_USERS then
+              return nil, fail('too_large', '"users" has ' .. #users .. ' entries, more than the limit of 10000')
+            end
+            local streams, seen = {}, {}
+            for position, value in ipairs(users) do
+              local id, problem = user_id(value, '"users[' .. (position - 1) .. ']"')
+              if not id then return nil, fail('bad_target', problem) end
+              if not seen[id] then
+                seen[id] = true
+                streams[#streams + 1] = 'u:' .. id
+              end
+            end
+            return streams
+          elseif message.all ~= nil then
+            if message.all ~= true then return nil, fail('bad_target', '"all" must be true') end
+            return {'all'}
+          elseif COMPAT ~= nil and message[COMPAT] ~= nil then
+            local id, problem = user_id(message[COMPAT], '"' .. COMPAT .. '"')
+            if not id then return nil, fail('bad_target', problem) end
+            return {'u:' .. id}, nil, true
+          end
+          return nil, fail('no_target', 'none of "user", "users", "all"' .. (COMPAT and (', "' .. COMPAT .. '"') or ''))
+        end
+
+        local function check_data(message)
+          if message.data == nil then return fail('missing_data', 'the message has no "data"') end
+          if message.binary ~= nil and type(message.binary) ~= 'boolean' then
+            return fail('bad_data', '"binary" must be true or false')
+          end
+          if message.binary == true then
+            if type(message.data) ~= 'string' or string.find(message.data, '[^A-Za-z0-9+/=]') then
+              return fail('bad_data', 'binary "data" must be a base64 string')
+            end
+          end
+          return nil
+        end
+
+        local function publish(keys, args)
+          local envelope = args[1]
+          if envelope == nil or #args ~= 1 then
+            return fail('usage', 'FCALL wsbridge_publish 0 ENVELOPE')
+          end
+          local members = string.match(envelope, '^[ \\t\\r\\n]*{(.*)$')
+          local ok, message = pcall(cjson.decode, envelope)
+          if not ok then return fail('invalid_json', 'the envelope is not valid JSON') end
+          if members == nil or type(message) ~= 'table' then
+            return fail('not_an_object', 'the envelope is JSON but not an object')
+          end
+          if message.wsb ~= nil then return fail('bad_field', '"wsb" is reserved for wsbridge') end
+          local streams, problem, compat = streams_of(message)
+          if not streams then return problem end
+          if not compat then
+            local bad = check_data(message)
+            if bad then return bad end
+          end
+          local positions = {}
+          for index, stream in ipairs(streams) do
+            positions[index] = append(stream, envelope)
+          end
+          local joined = table.concat(positions, ',')
+          redis.call('PUBLISH', CHANNEL, '{"wsb":"' .. joined .. '",' .. members)
+          return joined
+        end
+
+        local function history(keys, args)
+          if #args == 0 or #args % 2 ~= 0 then
+            return fail('usage', 'FCALL wsbridge_history 0 STREAM SINCE [STREAM SINCE ...]')
+          end
+          local replies = {}
+          for index = 1, #args, 2 do
+            local stream, since = args[index], args[index + 1]
+            local meta, list = meta_key(stream), list_key(stream)
+            local e = epoch(meta, list)
+            local top = tonumber(redis.call('HGET', meta, 'o'))
+            redis.call('PEXPIRE', meta, META_TTL)
+            local reply = {e, top, top + 1}
+            if since ~= '' then
+              local since_epoch, since_offset = string.match(since, '^([0-9a-z]+)-([0-9]+)$')
+              local length = redis.call('LLEN', list)
+              local oldest = top - length + 1
+              local first = oldest
+              if since_epoch == e then first = math.max(oldest, tonumber(since_offset) + 1) end
+              if first <= top then
+                reply[3] = first
+                local entries = redis.call('LRANGE', list, first - oldest, -1)
+                for _, entry in ipairs(entries) do reply[#reply + 1] = entry end
+              end
+            end
+            replies[#replies + 1] = reply
+          end
+          return replies
+        end
+
+        redis.register_function('\(Self.publishFunction)', publish)
+        redis.register_function('\(Self.historyFunction)', history)
+        redis.register_function{
+          function_name = '\(Self.versionFunction)',
+          callback = function() return VERSION_REPLY end,
+          flags = {'no-writes'}
+        }
+
+        """
+    }
+
+    /// `text` as a Lua string literal: every byte outside printable ASCII, and the quote and backslash,
+    /// as a decimal escape, so any channel name survives.
+    static func luaString(_ text: String) -> String {
+        var literal = "'"
+        for byte in text.utf8 {
+            if byte >= 0x20, byte < 0x7F, byte != UInt8(ascii: "'"), byte != UInt8(ascii: "\\") {
+                literal.unicodeScalars.append(Unicode.Scalar(byte))
+            } else {
+                literal += "\\" + String(byte)
+            }
+        }
+        return literal + "'"
+    }
+}

@@ -1,0 +1,80 @@
+import NIOCore
+@testable import WSBridgeBroker
+import XCTest
+
+final class MemoryHistoryTests: XCTestCase {
+    private let start = NIODeadline.uptimeNanoseconds(1_000_000_000)
+    private var epochs = 0
+
+    private func history(size: Int = 3, ttl: TimeAmount = .seconds(60), metaTTL: TimeAmount = .seconds(600)) -> MemoryHistory {
+        MemoryHistory(settings: .init(size: size, ttl: ttl, metaTTL: metaTTL)) { [unowned self] in
+            self.epochs += 1
+            return "e\(self.epochs)"
+        }
+    }
+
+    private func texts(_ slice: HistorySlice) -> [String] { slice.entries.map { String(buffer: $0) } }
+
+    func testOffsetsCountFromOneInAFreshEpochPerStream() {
+        var history = self.history()
+        XCTAssertEqual(history.append(ByteBuffer(string: "a"), to: "u:A", now: self.start), "e1-1")
+        XCTAssertEqual(history.append(ByteBuffer(string: "b"), to: "u:A", now: self.start), "e1-2")
+        XCTAssertEqual(history.append(ByteBuffer(string: "c"), to: "all", now: self.start), "e2-1")
+    }
+
+    func testSinceReturnsWhatCameAfterItAndOnlyTheLastSizeAreKept() {
+        var history = self.history(size: 3)
+        for text in ["1", "2", "3", "4", "5"] {
+            _ = history.append(ByteBuffer(string: text), to: "u:A", now: self.start)
+        }
+        let afterThree = history.history([HistoryQuery(stream: "u:A", since: "e1-3")], now: self.start)[0]
+        XCTAssertEqual(afterThree.first, 4)
+        XCTAssertEqual(self.texts(afterThree), ["4", "5"])
+        let fromOne = history.history([HistoryQuery(stream: "u:A", since: "e1-1")], now: self.start)[0]
+        XCTAssertEqual(fromOne.first, 3, "2 is no longer kept: the reader sees first > since + 1")
+        XCTAssertEqual(self.texts(fromOne), ["3", "4", "5"])
+        let positionOnly = history.history([HistoryQuery(stream: "u:A", since: nil)], now: self.start)[0]
+        XCTAssertEqual(positionOnly, HistorySlice(epoch: "e1", top: 5, first: 6, entries: []))
+    }
+
+    func testAnotherEpochGetsEverythingRetained() {
+        var history = self.history()
+        _ = history.append(ByteBuffer(string: "x"), to: "u:A", now: self.start)
+        let slice = history.history([HistoryQuery(stream: "u:A", since: "old-40")], now: self.start)[0]
+        XCTAssertEqual(slice.first, 1)
+        XCTAssertEqual(self.texts(slice), ["x"])
+    }
+
+    func testMessagesExpireAfterTheTTLButThePositionStays() {
+        var history = self.history(ttl: .seconds(5))
+        _ = history.append(ByteBuffer(string: "x"), to: "u:A", now: self.start)
+        let later = self.start + .seconds(6)
+        let slice = history.history([HistoryQuery(stream: "u:A", since: "e1-0")], now: later)[0]
+        XCTAssertEqual(slice.epoch, "e1")
+        XCTAssertEqual(slice.top, 1)
+        XCTAssertEqual(slice.entries, [], "expired")
+        XCTAssertEqual(slice.first, 2)
+    }
+
+    func testAPositionUnusedForTheMetaTTLStartsANewEpoch() {
+        var history = self.history(ttl: .seconds(5), metaTTL: .seconds(10))
+        _ = history.append(ByteBuffer(string: "x"), to: "u:A", now: self.start)
+        history.sweep(now: self.start + .seconds(11))
+        XCTAssertEqual(history.streamCount, 0)
+        XCTAssertEqual(history.append(ByteBuffer(string: "y"), to: "u:A", now: self.start + .seconds(12)), "e2-1")
+    }
+
+    func testReadingAPositionKeepsItAlive() {
+        var history = self.history(ttl: .seconds(5), metaTTL: .seconds(10))
+        _ = history.append(ByteBuffer(string: "x"), to: "u:A", now: self.start)
+        _ = history.history([HistoryQuery(stream: "u:A", since: nil)], now: self.start + .seconds(8))
+        history.sweep(now: self.start + .seconds(16))
+        XCTAssertEqual(history.history([HistoryQuery(stream: "u:A", since: nil)], now: self.start + .seconds(16))[0].epoch, "e1")
+    }
+
+    func testADurableMessageCarriesItsPositionsAsItsFirstMember() {
+        let wrapped = DurableMessage.wrap(positions: "e-1,e-2", envelope: ByteBuffer(string: #"  {"users":["a","b"],"data":1}"#), allocator: .init())
+        XCTAssertEqual(wrapped.map { String(buffer: $0) }, #"{"wsb":"e-1,e-2","users":["a","b"],"data":1}"#)
+        XCTAssertNil(DurableMessage.wrap(positions: "e-1", envelope: ByteBuffer(string: "[1]"), allocator: .init()))
+    }
+}
