@@ -6,7 +6,7 @@ SWIFT ?= swift
 PYTHON ?= python3
 LISTEN ?= 127.0.0.1:8080
 
-.PHONY: build run test unit integration man deb verify-units lintian packaging-test bench clean
+.PHONY: build run test unit integration faults man deb verify-units lintian packaging-test bench clean
 
 build:
 	$(SWIFT) build
@@ -15,11 +15,14 @@ build:
 run:
 	LISTEN=$(LISTEN) scripts/demo.sh
 
-## The whole suite: Swift unit and integration tests, then the end-to-end tests with real processes.
+## The whole suite: Swift unit and integration tests, then the end-to-end tests with real processes,
+## the Redis fault suite (its table goes to $(FAULTS_REPORT)) and the packaging tests.
+FAULTS_REPORT ?= .build/faults-report.md
 test:
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 	WSBRIDGE_BIN=$$($(SWIFT) build --show-bin-path)/wsbridge $(PYTHON) -m pytest -q tests/integration
+	WSBRIDGE_BIN=$$($(SWIFT) build --show-bin-path)/wsbridge FAULTS_REPORT=$(FAULTS_REPORT) $(PYTHON) -m pytest -q -s tests/faults
 	WSBRIDGE_BIN=$$($(SWIFT) build --show-bin-path)/wsbridge $(PYTHON) -m pytest -q tests/packaging
 
 unit:
@@ -27,6 +30,10 @@ unit:
 
 integration: build
 	WSBRIDGE_BIN=$$($(SWIFT) build --show-bin-path)/wsbridge $(PYTHON) -m pytest -q tests/integration
+
+## The Redis fault suite alone (docs/reliability.md): faults under load, every message counted.
+faults: build
+	WSBRIDGE_BIN=$$($(SWIFT) build --show-bin-path)/wsbridge FAULTS_REPORT=$(FAULTS_REPORT) $(PYTHON) -m pytest -q -s tests/faults
 
 ## Man pages (troff) from man/*.in, with the config keys taken from examples/wsbridge.conf.
 man:

@@ -48,8 +48,14 @@ public final class Router: Sendable {
         tracker?.connect(
             dispatch: { batch in Self.dispatch(batch, to: shards) },
             dispatchGap: { gap in
+                // As deliveries go: at once on the tracker's own loop, so that a gap always reaches a
+                // shard before the messages that follow it.
                 for shard in shards {
-                    shard.eventLoop.execute { shard.value.gap(gap) }
+                    if shard.eventLoop.inEventLoop {
+                        shard.value.gap(gap)
+                    } else {
+                        shard.eventLoop.execute { shard.value.gap(gap) }
+                    }
                 }
             })
         self.parser = parser

@@ -36,6 +36,7 @@ final class WSBridgeMetricsTests: XCTestCase {
         s.appFramesIn = 20
         s.appFramesOut = 30
         s.appErrors = ["invalid_json": 2]
+        s.historyGaps = ["history_lost": 1, "history_trimmed": 0]
         s.appSlowConsumerDisconnects = 1
         s.openFileDescriptors = 33
         s.maxFileDescriptors = 1024

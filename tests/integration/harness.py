@@ -43,10 +43,13 @@ def wait_for(predicate, timeout=10.0, interval=0.02, what="condition"):
 class RedisServer:
     """A redis-server of our own on a free loopback port; can be stopped and started again on that port."""
 
-    def __init__(self, workdir, password=None):
+    def __init__(self, workdir, password=None, persistence=False):
         self.port = free_port()
         self.workdir = workdir
         self.password = password
+        # With persistence, every write is in the append-only file before Redis answers it
+        # (appendfsync always), so a SIGKILL loses nothing Redis accepted.
+        self.persistence = persistence
         self.process = None
 
     @property
@@ -54,13 +57,19 @@ class RedisServer:
         auth = f":{self.password}@" if self.password else ""
         return f"redis://{auth}127.0.0.1:{self.port}/0"
 
-    def start(self):
+    def start(self, wait=True):
         args = ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-                "--appendonly", "no", "--daemonize", "no", "--dir", self.workdir]
+                "--daemonize", "no", "--dir", self.workdir]
+        if self.persistence:
+            args += ["--appendonly", "yes", "--appendfsync", "always",
+                     "--appendfilename", f"redis-{self.port}.aof", "--appenddirname", f"aof-{self.port}"]
+        else:
+            args += ["--appendonly", "no"]
         if self.password:
             args += ["--requirepass", self.password]
         self.process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        wait_for(lambda: self.cli("PING") == "PONG", what="redis-server to answer PING")
+        if wait:
+            wait_for(lambda: self.cli("PING") == "PONG", what="redis-server to answer PING")
 
     def stop(self):
         if self.process and self.process.poll() is None:
@@ -71,6 +80,19 @@ class RedisServer:
                 self.process.kill()
                 self.process.wait()
         self.process = None
+
+    def kill(self):
+        """SIGKILL: no shutdown, no save; what the kernel had not sent is lost."""
+        if self.process and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+        self.process = None
+
+    def freeze(self):
+        self.process.send_signal(signal.SIGSTOP)
+
+    def thaw(self):
+        self.process.send_signal(signal.SIGCONT)
 
     def cli(self, *args):
         base = ["redis-cli", "-h", "127.0.0.1", "-p", str(self.port)]
