@@ -99,7 +99,7 @@ public final class Daemon: Sendable {
             authenticator: try Self.makeAuthenticator(configuration, appLink: self.appLink, logger: logger),
             sink: AppClientEventSink(link: self.appLink),
             logger: logger,
-            isHealthy: { broker.isHealthy }
+            unhealthyReason: { broker.unhealthyReason }
         )
         self.server = WebSocketServer(edge: self.edge, group: self.group)
         self.appServer = AppLinkServer(link: self.appLink, group: self.group)

@@ -17,7 +17,7 @@ public final class EdgeContext: Sendable {
     /// Bounds the log lines of slow consumers (a broadcast that outruns many clients at once).
     let slowConsumerLog = RateLimitedLog()
     private let live: NIOLockedValueBox<Live>
-    private let healthCheck: @Sendable () -> Bool
+    private let healthCheck: @Sendable () -> String?
 
     struct Live {
         var settings: SharedEdgeSettings
@@ -31,12 +31,12 @@ public final class EdgeContext: Sendable {
         authenticator: any HandshakeAuthenticator,
         sink: any ClientEventSink = DiscardingClientEventSink(),
         logger: Logger,
-        isHealthy: @escaping @Sendable () -> Bool
+        unhealthyReason: @escaping @Sendable () -> String?
     ) {
         self.router = router
         self.logger = logger
         self.live = NIOLockedValueBox(Live(settings: SharedEdgeSettings(settings), authenticator: authenticator, sink: sink))
-        self.healthCheck = isHealthy
+        self.healthCheck = unhealthyReason
     }
 
     public var settings: EdgeSettings {
@@ -59,6 +59,6 @@ public final class EdgeContext: Sendable {
         set { self.live.withLockedValue { $0.sink = newValue } }
     }
 
-    /// Whether `/healthz` answers 200.
-    public var isHealthy: Bool { self.healthCheck() }
+    /// Why `/healthz` does not answer 200 (the broker link is down, its probe was missed), or nil.
+    public var unhealthyReason: String? { self.healthCheck() }
 }

@@ -105,10 +105,10 @@ final class HTTPGatewayHandler: ChannelInboundHandler, RemovableChannelHandler {
                 self.respond(context: context, status: .methodNotAllowed, body: "use GET\n", headers: [("Allow", "GET, HEAD")])
                 return
             }
-            if self.edge.isHealthy {
-                self.respond(context: context, status: .ok, body: "ok\n", includeBody: head.method == .GET)
+            if let reason = self.edge.unhealthyReason {
+                self.respond(context: context, status: .serviceUnavailable, body: reason + "\n", includeBody: head.method == .GET)
             } else {
-                self.respond(context: context, status: .serviceUnavailable, body: "broker link down\n", includeBody: head.method == .GET)
+                self.respond(context: context, status: .ok, body: "ok\n", includeBody: head.method == .GET)
             }
         default:
             self.respond(context: context, status: .notFound, body: "not found\n")

@@ -15,7 +15,7 @@ final class AcceptErrorHandlerTests: XCTestCase {
         let router = Router(eventLoops: [channel.embeddedEventLoop], parser: EnvelopeParser(), logger: Logger(label: "test"))
         let edge = EdgeContext(
             settings: EdgeSettings(), router: router, authenticator: InsecureQueryAuthenticator(),
-            logger: Logger(label: "test"), isHealthy: { true }
+            logger: Logger(label: "test"), unhealthyReason: { nil }
         )
         try channel.pipeline.syncOperations.addHandler(AcceptErrorHandler(edge: edge))
         return (channel, router)

@@ -25,7 +25,7 @@ final class EdgeHarness {
         self.events = RecordingSink()
         self.edge = EdgeContext(
             settings: settings, router: self.router, authenticator: authenticator, sink: self.events,
-            logger: Logger(label: "test"), isHealthy: { healthy }
+            logger: Logger(label: "test"), unhealthyReason: { healthy ? nil : "broker link down" }
         )
         try WebSocketServer.initialize(self.channel, edge: self.edge)
         try self.channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 40000)).wait()
