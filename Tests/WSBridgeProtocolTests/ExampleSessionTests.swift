@@ -68,7 +68,9 @@ final class ExampleSessionTests: XCTestCase {
             #"{"type":"publish","id":3,"users":["alice","bob"],"data":{"text":"hi all"}}"#, prefix: "00 00 00 4a",
             .publish(id: RequestID(3), target: .users(["alice", "bob"]), data: .json(ByteBuffer(string: #"{"text":"hi all"}"#)))
         )
-        assertEvent(.ok(id: RequestID(3)), #"{"type":"ok","id":3}"#, prefix: "00 00 00 14")
+        assertEvent(
+            .ok(id: RequestID(3), positions: "6b1163c72284a-7,6b1163c7259c1-2"),
+            #"{"type":"ok","id":3,"positions":"6b1163c72284a-7,6b1163c7259c1-2"}"#, prefix: "00 00 00 42")
         let bad = #"{"type":"close","id":4,"conn":"c1","code":1001}"#
         XCTAssertEqual(hexPrefix(framed(bad)), "00 00 00 2f")
         XCTAssertEqual(
