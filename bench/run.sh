@@ -7,11 +7,13 @@
 #
 #   bench/run.sh                      every scenario
 #   bench/run.sh idle unicast         some of them: idle broadcast burst unicast unicast-app latency
+#                                     durable catchup
 #   bench/run.sh smoke                tiny versions of all, to check the setup (numbers mean nothing)
 #
 # Environment: RUNS, SERVER_CPU, LOAD_CPU, SOURCES (127.0.0.1-127.0.0.16), TARGETS ("wsbridge
-# wsbridge-coalesced floor nchan"; wsbridge-coalesced is wsbridge with --write-coalesce-window
-# COALESCE_WINDOW, default 20ms, and runs in the burst scenario), WSB_EXTRA (extra `wsbridge serve`
+# wsbridge-coalesced wsbridge-durable floor nchan"; wsbridge-coalesced is wsbridge with
+# --write-coalesce-window COALESCE_WINDOW, default 20ms, and runs in the burst scenario;
+# wsbridge-durable is wsbridge fed by FCALL, in the durable scenario), WSB_EXTRA (extra `wsbridge serve`
 # flags for every wsbridge run), REDIS_PORT (6390), WSB_PORT (8080), FLOOR_PORT (8081),
 # FLOOR_CONTROL_PORT (8082), NCHAN_PORT (8090), NCHAN_MODE (distributed), NO_BUILD=1 to use the
 # binaries as built.
@@ -23,7 +25,7 @@ RUNS="${RUNS:-3}"
 SERVER_CPU="${SERVER_CPU:-0}"
 LOAD_CPU="${LOAD_CPU:-1}"
 SOURCES="${SOURCES:-127.0.0.1-127.0.0.16}"
-TARGETS="${TARGETS:-wsbridge wsbridge-coalesced floor nchan}"
+TARGETS="${TARGETS:-wsbridge wsbridge-coalesced wsbridge-durable floor nchan}"
 COALESCE_WINDOW="${COALESCE_WINDOW:-20ms}"
 WSB_EXTRA="${WSB_EXTRA:-}"
 REDIS_PORT="${REDIS_PORT:-6390}"
@@ -85,8 +87,9 @@ start_server() {
     SERVER_KIND="$1"
     local extra="$WSB_EXTRA"
     case "$1" in
-    wsbridge | wsbridge-coalesced)
-        [[ "$1" == wsbridge ]] || extra="$extra --write-coalesce-window $COALESCE_WINDOW"
+    wsbridge | wsbridge-coalesced | wsbridge-durable)
+        [[ "$1" != wsbridge-coalesced ]] || extra="$extra --write-coalesce-window $COALESCE_WINDOW"
+        [[ -z "${WSB_LOG_LEVEL:-}" ]] || extra="$extra --log-level $WSB_LOG_LEVEL"
         SERVER_KIND=wsbridge
         # shellcheck disable=SC2086
         taskset -c "$SERVER_CPU" "$WSBRIDGE" serve --listen "127.0.0.1:$WSB_PORT" \
@@ -128,7 +131,7 @@ bench() {
     local args=(--target "$target" --sources "$SOURCES" --json)
     for pid in $SERVER_PIDS; do args+=(--server-pid "$pid"); done
     case "$target" in
-    wsbridge-coalesced) args=(--target wsbridge "${args[@]:2}" --url "ws://127.0.0.1:$WSB_PORT/ws") ;;
+    wsbridge-coalesced | wsbridge-durable) args=(--target wsbridge "${args[@]:2}" --url "ws://127.0.0.1:$WSB_PORT/ws") ;;
     wsbridge) args+=(--url "ws://127.0.0.1:$WSB_PORT/ws") ;;
     floor) args+=(--url "ws://127.0.0.1:$FLOOR_PORT/ws") ;;
     nchan) args+=(--url "ws://127.0.0.1:$NCHAN_PORT/sub") ;;
@@ -140,6 +143,7 @@ publish_flags() {
     local target="$1"
     case "$target" in
     wsbridge | wsbridge-coalesced) echo "--redis redis://127.0.0.1:$REDIS_PORT --redis-pid $REDIS_PID" ;;
+    wsbridge-durable) echo "--via fcall --redis redis://127.0.0.1:$REDIS_PORT --redis-pid $REDIS_PID" ;;
     floor) echo "--floor-control 127.0.0.1:$FLOOR_CONTROL_PORT" ;;
     nchan) echo "--nchan-publish http://127.0.0.1:$NCHAN_PORT/pub --redis-pid $REDIS_PID" ;;
     esac
@@ -195,6 +199,33 @@ unicast_app() {
     run unicast-app "wsbridge" unicast --connections 1000 --rate 5000 --messages 50000 --warmup 1000 --via app \
         --app-socket "$RUNDIR/app.sock" --wait-subscribers 0
 }
+# durable: the unicast and broadcast scenarios with messages published by FCALL wsbridge_publish
+# (history, positions) beside plain PUBLISH, in the same run: Redis CPU per message, server CPU
+# per delivery.
+durable() {
+    run durable-unicast "wsbridge wsbridge-durable" unicast --connections 1000 --rate 5000 --messages 50000 --warmup 1000
+    run durable-broadcast-1k "wsbridge wsbridge-durable" broadcast --connections 1000 --messages 1000 --rate 50 --warmup 20
+}
+# catchup: 10,000 users connected; their subscription killed while 1,000 durable messages to random
+# users are published in the same MULTI (so they reach Redis while the node is unsubscribed); the
+# time until the node has caught up every stream from the history (bench/catchup.py).
+catchup() {
+    [[ " $TARGETS " == *" wsbridge "* ]] || return 0
+    for i in $(seq 1 "$RUNS"); do
+        start_redis
+        WSB_LOG_LEVEL=notice start_server wsbridge
+        local file="$OUT/catchup-10k.wsbridge.$i.json"
+        if python3 bench/catchup.py --bench "$BENCH" --load-cpu "$LOAD_CPU" --sources "$SOURCES" \
+            --url "ws://127.0.0.1:$WSB_PORT/ws" --redis-port "$REDIS_PORT" --log "$RUNDIR/wsbridge.log" \
+            --users "${CATCHUP_USERS:-10000}" --messages "${CATCHUP_MESSAGES:-1000}" >"$file" 2>"$file.err"; then
+            echo "catchup wsbridge run $i: ok"
+        else
+            echo "catchup wsbridge run $i: FAILED (see $file and $file.err)"
+        fi
+        stop_all
+        sleep 1
+    done
+}
 # latency through Redis: 1,000 users, 1,000 messages/s.
 latency() { run latency "wsbridge floor nchan" latency --connections 1000 --rate 1000 --messages 20000 --warmup 1000; }
 # smoke: tiny versions of everything, to check the setup on any machine.
@@ -205,10 +236,12 @@ smoke() {
     run smoke-unicast-app "wsbridge" unicast --connections 200 --rate 2000 --messages 2000 --via app \
         --app-socket "$RUNDIR/app.sock" --wait-subscribers 0
     run smoke-latency "wsbridge floor nchan" latency --connections 200 --rate 1000 --messages 2000
+    run smoke-durable "wsbridge wsbridge-durable" unicast --connections 200 --rate 2000 --messages 2000
+    CATCHUP_USERS=200 CATCHUP_MESSAGES=50 catchup
 }
 
 scenarios=("$@")
-[[ ${#scenarios[@]} -gt 0 ]] || scenarios=(idle broadcast burst unicast unicast-app latency)
+[[ ${#scenarios[@]} -gt 0 ]] || scenarios=(idle broadcast burst unicast unicast-app latency durable catchup)
 {
     echo "machine: $(uname -srm); $(nproc) CPUs: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | xargs)"
     echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -218,7 +251,7 @@ scenarios=("$@")
 } | tee "$OUT/machine.txt"
 for scenario in "${scenarios[@]}"; do
     case "$scenario" in
-    idle | broadcast | burst | unicast | latency | smoke) "$scenario" ;;
+    idle | broadcast | burst | unicast | latency | durable | catchup | smoke) "$scenario" ;;
     unicast-app) unicast_app ;;
     *) echo "unknown scenario $scenario" >&2; exit 2 ;;
     esac

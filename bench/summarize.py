@@ -24,11 +24,15 @@ METRICS = [
     ("latency p99.9", ("latency_microseconds", "p999"), "µs"),
     ("latency max", ("latency_microseconds", "max"), "µs"),
     ("load tool cores busy", ("load", "busy_cores"), ""),
+    ("subscription back after CLIENT KILL", ("catchup", "relinked_ms"), "ms"),
+    ("caught up after CLIENT KILL", ("catchup", "caught_up_ms"), "ms"),
+    ("messages recovered per catch-up", ("catchup", "recovered_messages"), ""),
 ]
 
 
-# Targets in column order; wsbridge-coalesced is wsbridge with a write-coalescing window.
-OURS = ("wsbridge", "wsbridge-coalesced")
+# Targets in column order; wsbridge-coalesced is wsbridge with a write-coalescing window,
+# wsbridge-durable is wsbridge with its messages published by FCALL wsbridge_publish (durable).
+OURS = ("wsbridge", "wsbridge-coalesced", "wsbridge-durable")
 BASELINES = ("floor", "nchan")
 TARGETS = OURS + BASELINES
 
@@ -71,6 +75,8 @@ def main():
     for scenario in scenarios:
         targets = [t for t in TARGETS if (scenario, t) in runs or (scenario, t) in failed]
         ratios = [(ours, other) for ours in OURS for other in BASELINES if ours in targets and other in targets]
+        if "wsbridge-durable" in targets and "wsbridge" in targets:
+            ratios.append(("wsbridge-durable", "wsbridge"))
         print(f"## {scenario}\n")
         header = "| metric | " + " | ".join(targets)
         for ours, other in ratios:

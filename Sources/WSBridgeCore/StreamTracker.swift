@@ -65,7 +65,7 @@ public struct StreamTracker: Sendable {
     }
 
     /// Why a history request was made.
-    private enum Purpose: Sendable {
+    enum Purpose: Sendable {
         /// The node's own position of a stream (a new stream, or the periodic audit).
         case position(StreamID)
         /// The node catches up after `since`.
@@ -82,7 +82,7 @@ public struct StreamTracker: Sendable {
         }
     }
 
-    private struct Track: Sendable {
+    struct Track: Sendable {
         var cursor: StreamPosition?
         /// Shards holding a session of this user; `all` is pinned.
         var shards: Int
@@ -92,24 +92,24 @@ public struct StreamTracker: Sendable {
         var held: [Delivery] = []
     }
 
-    private struct PendingRecovery: Sendable {
+    struct PendingRecovery: Sendable {
         var user: String
         var parts: [SessionStream: SessionRecovery.Part]
     }
 
     /// The most history requests in one fetch.
     public let fetchBatchSize: Int
-    private let parser: EnvelopeParser
-    private let allocator = ByteBufferAllocator()
-    private var tracks: [StreamID: Track] = [:]
-    private var queued: [Purpose] = []
-    private var deferred: [Purpose] = []
-    private var inFlight: [FetchID: [Purpose]] = [:]
-    private var nextFetch: FetchID = 1
-    private var recoveries: [Ticket: PendingRecovery] = [:]
+    let parser: EnvelopeParser
+    let allocator = ByteBufferAllocator()
+    var tracks: [StreamID: Track] = [:]
+    var queued: [Purpose] = []
+    var deferred: [Purpose] = []
+    var inFlight: [FetchID: [Purpose]] = [:]
+    var nextFetch: FetchID = 1
+    var recoveries: [Ticket: PendingRecovery] = [:]
     /// False once the broker said it keeps no history (a Redis without the function library): sessions
     /// are then answered at once, without positions.
-    public private(set) var historyAvailable = true
+    public internal(set) var historyAvailable = true
 
     public init(parser: EnvelopeParser, fetchBatchSize: Int = 500) {
         self.parser = parser
@@ -224,7 +224,7 @@ public struct StreamTracker: Sendable {
         case hold
     }
 
-    private mutating func admit(_ delivery: Delivery, into out: inout [Delivery]) {
+    mutating func admit(_ delivery: Delivery, into out: inout [Delivery]) {
         guard delivery.isDurable else {
             out.append(delivery)
             return
@@ -272,7 +272,7 @@ public struct StreamTracker: Sendable {
         return .hold
     }
 
-    private mutating func startCatchUp(_ stream: StreamID, from cursor: StreamPosition) {
+    mutating func startCatchUp(_ stream: StreamID, from cursor: StreamPosition) {
         self.tracks[stream]?.catchingUp = true
         self.queued.append(.catchUp(stream, since: cursor))
     }
@@ -281,174 +281,6 @@ public struct StreamTracker: Sendable {
         guard let track = self.tracks[stream], !track.positionPending else { return }
         self.tracks[stream]!.positionPending = true
         self.queued.append(.position(stream))
-    }
-
-    // MARK: Fetches
-
-    /// The history requests waiting, in batches of at most ``fetchBatchSize``.
-    public mutating func takeFetches() -> [Action] {
-        guard !self.queued.isEmpty else { return [] }
-        var actions: [Action] = []
-        var start = 0
-        while start < self.queued.count {
-            let batch = Array(self.queued[start..<min(start + self.fetchBatchSize, self.queued.count)])
-            start += batch.count
-            let id = self.nextFetch
-            self.nextFetch += 1
-            self.inFlight[id] = batch
-            actions.append(.fetch(id, batch.map(\.request)))
-        }
-        self.queued.removeAll(keepingCapacity: true)
-        return actions
-    }
-
-    /// Sends again what failed (call it a short while after ``Action/retryLater``).
-    public mutating func retry() {
-        self.queued.append(contentsOf: self.deferred)
-        self.deferred.removeAll()
-    }
-
-    /// The broker answered fetch `id` (or could not).
-    public mutating func fetchReplied(_ id: FetchID, _ result: Result<[HistoryReply], HistoryFailure>, now: NIODeadline) -> [Action] {
-        guard let purposes = self.inFlight.removeValue(forKey: id) else { return [] }
-        switch result {
-        case .failure(.unavailable):
-            self.historyAvailable = false
-            return purposes.flatMap { self.withoutHistory($0) }
-        case .failure(.failed):
-            self.deferred.append(contentsOf: purposes)
-            return [.retryLater]
-        case .success(let replies) where replies.count != purposes.count:
-            self.deferred.append(contentsOf: purposes)
-            return [.retryLater]
-        case .success(let replies):
-            var actions: [Action] = []
-            for (purpose, reply) in zip(purposes, replies) {
-                actions += self.answer(purpose, reply, now: now)
-            }
-            return actions
-        }
-    }
-
-    private mutating func answer(_ purpose: Purpose, _ reply: HistoryReply, now: NIODeadline) -> [Action] {
-        let top = StreamPosition(epoch: reply.epoch, offset: reply.top)
-        switch purpose {
-        case .position(let stream):
-            guard var track = self.tracks[stream] else { return [] }
-            track.positionPending = false
-            self.tracks[stream] = track
-            guard let cursor = track.cursor else {
-                self.tracks[stream]!.cursor = top
-                return []
-            }
-            if !track.catchingUp, !cursor.covers(top) {
-                // The stream went on (or restarted) without this node hearing of it.
-                self.startCatchUp(stream, from: cursor)
-            }
-            return []
-        case .catchUp(let stream, let since):
-            return self.caughtUp(stream, since: since, reply, now: now)
-        case .recovery(let ticket, let sessionStream, let stream, let since):
-            guard var pending = self.recoveries[ticket] else { return [] }
-            var invalid: [Action] = []
-            let (gap, entries) = self.missed(stream, since: since, reply, now: now, invalid: &invalid)
-            pending.parts[sessionStream] = SessionRecovery.Part(stream: sessionStream, gap: gap, entries: entries, end: top)
-            guard pending.parts.count == SessionStream.allCases.count else {
-                self.recoveries[ticket] = pending
-                return invalid
-            }
-            self.recoveries[ticket] = nil
-            return invalid + [.recovered(ticket, Self.recovery(pending))]
-        }
-    }
-
-    private mutating func caughtUp(_ stream: StreamID, since: StreamPosition, _ reply: HistoryReply, now: NIODeadline) -> [Action] {
-        guard var track = self.tracks[stream] else { return [] }
-        var actions: [Action] = []
-        let (gap, entries) = self.missed(stream, since: since, reply, now: now, invalid: &actions)
-        if let gap {
-            actions.append(.gap(gap))
-            track.cursor = gap.resumesAfter
-        }
-        var out: [Delivery] = []
-        for entry in entries {
-            guard let position = entry.positions.first else { continue }
-            if let cursor = track.cursor, cursor.covers(position) { continue }
-            track.cursor = position
-            out.append(entry)
-        }
-        let top = StreamPosition(epoch: reply.epoch, offset: reply.top)
-        if let cursor = track.cursor, cursor.epoch == top.epoch, cursor.offset < top.offset {
-            track.cursor = top  // entries that could not be parsed still count as passed
-        }
-        track.catchingUp = false
-        let held = track.held
-        track.held = []
-        self.tracks[stream] = track
-        for delivery in held {
-            self.admit(delivery, into: &out)
-        }
-        if !out.isEmpty {
-            actions.append(.dispatch(out))
-        }
-        return actions
-    }
-
-    /// The gap (if any) and the messages a reply holds for a reader at `since`.
-    private func missed(
-        _ stream: StreamID, since: StreamPosition?, _ reply: HistoryReply, now: NIODeadline, invalid: inout [Action]
-    ) -> (StreamGap?, [Delivery]) {
-        guard let since else { return (nil, []) }
-        var gap: StreamGap?
-        let resume = StreamPosition(epoch: reply.epoch, offset: reply.first - 1)
-        if since.epoch != reply.epoch {
-            gap = StreamGap(stream: stream, reason: .historyLost, after: since, resumesAfter: resume)
-        } else if reply.first > since.offset + 1 {
-            gap = StreamGap(stream: stream, reason: .historyTrimmed, after: since, resumesAfter: resume)
-        }
-        var entries: [Delivery] = []
-        entries.reserveCapacity(reply.entries.count)
-        for (index, entry) in reply.entries.enumerated() {
-            let position = StreamPosition(epoch: reply.epoch, offset: reply.first + UInt64(index))
-            switch self.parser.parse(entry) {
-            case .success(let envelope):
-                let delivery = Delivery(envelope: envelope, source: .history, arrivedAt: now, allocator: self.allocator)
-                entries.append(delivery.restricted(to: stream, at: position))
-            case .failure(let error):
-                invalid.append(.invalidEntry(error))
-            }
-        }
-        return (gap, entries)
-    }
-
-    /// A request answered without history: positions unknown, held messages go out as they are.
-    private mutating func withoutHistory(_ purpose: Purpose) -> [Action] {
-        switch purpose {
-        case .position(let stream):
-            self.tracks[stream]?.positionPending = false
-            return []
-        case .catchUp(let stream, _):
-            guard var track = self.tracks[stream] else { return [] }
-            let held = track.held
-            track.held = []
-            track.catchingUp = false
-            track.cursor = nil
-            self.tracks[stream] = track
-            return held.isEmpty ? [] : [.dispatch(held)]
-        case .recovery(let ticket, let sessionStream, _, _):
-            guard var pending = self.recoveries[ticket] else { return [] }
-            pending.parts[sessionStream] = SessionRecovery.Part(stream: sessionStream, end: nil)
-            guard pending.parts.count == SessionStream.allCases.count else {
-                self.recoveries[ticket] = pending
-                return []
-            }
-            self.recoveries[ticket] = nil
-            return [.recovered(ticket, Self.recovery(pending))]
-        }
-    }
-
-    private static func recovery(_ pending: PendingRecovery) -> SessionRecovery {
-        SessionRecovery(user: pending.user, parts: SessionStream.allCases.compactMap { pending.parts[$0] })
     }
 }
 

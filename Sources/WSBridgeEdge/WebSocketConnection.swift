@@ -56,7 +56,8 @@ public final class WebSocketConnection: Session, ChannelInboundHandler {
     /// what it sends next is dropped while the close handshake runs (and times out).
     private var inboundUnreadable = false
     /// With the `wsbridge.v1` subprotocol: the client's positions; every frame is JSON (`SubprotocolFrame`).
-    private var cursor: SessionCursor?
+    /// Boxed, so that a plain connection pays one pointer for it.
+    private let positions: CursorBox?
 
     /// - Parameters:
     ///   - subprotocol: the client negotiated `wsbridge.v1`.
@@ -72,12 +73,12 @@ public final class WebSocketConnection: Session, ChannelInboundHandler {
         self.assembler = MessageAssembler(maxMessageBytes: settings.value.maxMessageBytes)
         self.lastHeard = .uptimeNanoseconds(0)
         self.lastPing = .uptimeNanoseconds(0)
-        self.cursor = subprotocol ? SessionCursor(since: since, holdLimit: settings.value.maxQueueBytes) : nil
+        self.positions = subprotocol ? CursorBox(SessionCursor(since: since, holdLimit: settings.value.maxQueueBytes)) : nil
         super.init(user: user, tracksPositions: subprotocol)
     }
 
     /// Whether the client speaks the `wsbridge.v1` subprotocol.
-    public var speaksSubprotocol: Bool { self.cursor != nil }
+    public var speaksSubprotocol: Bool { self.positions != nil }
 
     // MARK: Channel events
 
@@ -173,8 +174,8 @@ public final class WebSocketConnection: Session, ChannelInboundHandler {
 
     /// A delivery for a `wsbridge.v1` client: its own frame, with the client's position after it.
     public override func deliver(_ delivery: Delivery, stream: SessionStream, position: StreamPosition?) {
-        guard case .open = self.state, let context = self.context, self.cursor != nil else { return }
-        switch self.cursor!.admit(delivery, stream: stream, at: position) {
+        guard case .open = self.state, let context = self.context, let positions = self.positions else { return }
+        switch positions.cursor.admit(delivery, stream: stream, at: position) {
         case .deliver(let after):
             let frame = SubprotocolFrame.message(
                 data: delivery.data, isBinary: delivery.isBinary, position: after, allocator: context.channel.allocator)
@@ -187,21 +188,21 @@ public final class WebSocketConnection: Session, ChannelInboundHandler {
         }
     }
 
-    public override var recoverySince: SessionPosition? { self.cursor?.since }
+    public override var recoverySince: SessionPosition? { self.positions?.cursor.since }
 
     public override func gap(_ gap: StreamGap, stream: SessionStream) {
-        guard case .open = self.state, let context = self.context, self.cursor != nil else { return }
-        if case .gap(let gap, let position) = self.cursor!.gap(gap, stream: stream) {
+        guard case .open = self.state, let context = self.context, let positions = self.positions else { return }
+        if case .gap(let gap, let position) = positions.cursor.gap(gap, stream: stream) {
             self.collect(SubprotocolFrame.gap(gap, stream: stream, position: position, allocator: context.channel.allocator), context: context)
         }
     }
 
     /// Writes what the client missed (gaps first), what arrived meanwhile, then `ready`, and flushes.
     public override func recovered(_ recovery: SessionRecovery) {
-        guard case .open = self.state, let context = self.context, self.cursor != nil else { return }
+        guard case .open = self.state, let context = self.context, let positions = self.positions else { return }
         let allocator = context.channel.allocator
         var recovered = 0
-        for output in self.cursor!.recovered(recovery) {
+        for output in positions.cursor.recovered(recovery) {
             switch output {
             case .deliver(let delivery, let position):
                 if delivery.source == .history { recovered += 1 }
@@ -214,7 +215,7 @@ public final class WebSocketConnection: Session, ChannelInboundHandler {
             }
             guard case .open = self.state else { return }
         }
-        self.collect(SubprotocolFrame.ready(position: self.cursor!.position, recovered: recovered, allocator: allocator), context: context)
+        self.collect(SubprotocolFrame.ready(position: positions.cursor.position, recovered: recovered, allocator: allocator), context: context)
         self.flush()
     }
 
@@ -287,7 +288,7 @@ public final class WebSocketConnection: Session, ChannelInboundHandler {
         guard case .open = self.state, let context = self.context else { return }
         let allocator = context.channel.allocator
         let frame =
-            self.cursor != nil
+            self.positions != nil
             ? SubprotocolFrame.sent(payload, isBinary: isBinary, allocator: allocator)
             : ServerFrame.encode(isBinary ? .binary : .text, payload: payload, allocator: allocator)
         self.writeAndFlush(frame, context: context)
@@ -440,5 +441,14 @@ public final class WebSocketConnection: Session, ChannelInboundHandler {
         self.shard?.countDisconnect(label: CloseCode.disconnectLabel(self.closeCode, closeFrameReceived: self.closeFrameReceived))
         self.edge.counters.openWebSockets.wrappingDecrement(ordering: .relaxed)
         self.edge.sink.connectionClosed(self.id, user: self.user, code: self.closeCode, reason: self.closeReason)
+    }
+}
+
+/// A `wsbridge.v1` connection's cursor, behind one reference. Event-loop bound like its connection.
+private final class CursorBox {
+    var cursor: SessionCursor
+
+    init(_ cursor: SessionCursor) {
+        self.cursor = cursor
     }
 }

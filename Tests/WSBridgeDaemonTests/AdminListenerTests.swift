@@ -64,7 +64,7 @@ final class AdminListenerTests: XCTestCase {
             if try await daemon.router.snapshot().get().sessions == 1 { break }
             try await Task.sleep(nanoseconds: 5_000_000)
         }
-        try await daemon.publish(EnvelopeText.make(target: .user("A"), data: .text("hi"))).get()
+        _ = try await daemon.publish(EnvelopeText.make(target: .user("A"), data: .text("hi"))).get()
         let received = try await a.nextText()
         XCTAssertEqual(received, "hi")
         try await a.send(text: "from A")

@@ -48,9 +48,9 @@ final class EmbeddedDaemonTests: XCTestCase {
         let b = try await WebSocketTestClient.connect(port: port, path: "/ws?user=B", group: self.group)
         try await self.waitForSessions(daemon, 3)
 
-        try await daemon.publish(EnvelopeText.make(target: .user("A"), data: .text("for A"))).get()
-        try await daemon.publish(EnvelopeText.make(target: .all, data: .json(#"{"n":1}"#))).get()
-        try await daemon.publish(EnvelopeText.make(target: .users(["B"]), data: .binary([0, 1, 2]))).get()
+        _ = try await daemon.publish(EnvelopeText.make(target: .user("A"), data: .text("for A"))).get()
+        _ = try await daemon.publish(EnvelopeText.make(target: .all, data: .json(#"{"n":1}"#))).get()
+        _ = try await daemon.publish(EnvelopeText.make(target: .users(["B"]), data: .binary([0, 1, 2]))).get()
 
         for client in [a1, a2] {
             let first = try await client.nextText()
@@ -96,7 +96,7 @@ final class EmbeddedDaemonTests: XCTestCase {
         try await self.waitForSessions(daemon, 1)
         let count = 20
         for n in 0..<count {
-            try await daemon.publish(EnvelopeText.make(target: .user("A"), data: .text("m\(n)"))).get()
+            _ = try await daemon.publish(EnvelopeText.make(target: .user("A"), data: .text("m\(n)"))).get()
         }
         var received: [String] = []
         for _ in 0..<count {
@@ -115,7 +115,7 @@ final class EmbeddedDaemonTests: XCTestCase {
         let (daemon, port) = try await self.startDaemon { $0.writeCoalesceWindow = .seconds(1) }
         let client = try await WebSocketTestClient.connect(port: port, path: "/ws?user=A", group: self.group)
         try await self.waitForSessions(daemon, 1)
-        try await daemon.publish(EnvelopeText.make(target: .user("A"), data: .text("last words"))).get()
+        _ = try await daemon.publish(EnvelopeText.make(target: .user("A"), data: .text("last words"))).get()
         await daemon.shutdown()
         let message = try await client.nextText()
         XCTAssertEqual(message, "last words")

@@ -5,6 +5,9 @@ public enum PublishRoute: Sendable, CustomStringConvertible {
     /// RESP `PUBLISH channel envelope` to Redis, or to bench/floor's control socket (which speaks the
     /// same command), with the native envelope `{"user":"uN","data":...}` / `{"all":true,"data":...}`.
     case resp(SocketEndpoint, channel: String)
+    /// RESP `FCALL wsbridge_publish 0 envelope` to Redis: wsbridge's durable path (the library
+    /// publishes on `channel`, which the wait for subscribers watches).
+    case fcall(SocketEndpoint, channel: String)
     /// wsbridge's app socket: length-prefixed `{"type":"publish",...}` after a `hello`.
     case appSocket(path: String)
     /// Nchan's HTTP publisher: `POST PREFIX/uN` (or `PREFIX/all`) with the payload as body.
@@ -13,6 +16,7 @@ public enum PublishRoute: Sendable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .resp(let endpoint, let channel): return "RESP PUBLISH to \(endpoint) on \(channel)"
+        case .fcall(let endpoint, let channel): return "RESP FCALL wsbridge_publish to \(endpoint) (channel \(channel))"
         case .appSocket(let path): return "app socket \(path)"
         case .nchanHTTP(let endpoint, let prefix): return "HTTP POST http://\(endpoint)\(prefix)/<channel>"
         }

@@ -3,6 +3,8 @@ import NIOCore
 /// The bytes of one publish for a route, and the parsing of its acknowledgements.
 enum PublishWire {
     case resp(channel: [UInt8])
+    /// `FCALL wsbridge_publish 0 envelope`: the durable path.
+    case fcall
     case app
     case nchanHTTP(pathPrefix: [UInt8], host: [UInt8])
 
@@ -21,6 +23,13 @@ enum PublishWire {
             buffer.writeStaticString("\r\n")
             buffer.writeBytes(channel)
             buffer.writeStaticString("\r\n$")
+            Self.writeDecimal(bodyLength, into: &buffer)
+            buffer.writeStaticString("\r\n")
+            Self.writeEnvelope(target: target, stamp: stamp, payloadBytes: payloadBytes, into: &buffer)
+            buffer.writeStaticString("\r\n")
+        case .fcall:
+            let bodyLength = Self.envelopeLength(target: target, payloadBytes: payloadBytes)
+            buffer.writeStaticString("*4\r\n$5\r\nFCALL\r\n$16\r\nwsbridge_publish\r\n$1\r\n0\r\n$")
             Self.writeDecimal(bodyLength, into: &buffer)
             buffer.writeStaticString("\r\n")
             Self.writeEnvelope(target: target, stamp: stamp, payloadBytes: payloadBytes, into: &buffer)
@@ -174,9 +183,21 @@ struct ReplyCounter {
         return nil
     }
 
-    /// Integer (`:N`), simple string (`+OK`) or error (`-ERR`) replies: one line each.
+    /// Integer (`:N`), simple string (`+OK`) or error (`-ERR`) replies, one line each, or a bulk
+    /// string (`$N`, the positions `FCALL wsbridge_publish` answers with).
     private static func readRESP(_ buffer: inout ByteBuffer, _ counts: inout Counts) throws -> Bool {
         guard let end = lineEnd(buffer) else { return false }
+        if buffer.readableBytesView.first == UInt8(ascii: "$") {
+            guard let header = buffer.getString(at: buffer.readerIndex, length: end),
+                let length = Int(header.dropFirst()), length >= 0
+            else {
+                throw BenchError("unexpected RESP reply: \(buffer.getString(at: buffer.readerIndex, length: min(end, 80)) ?? "")")
+            }
+            guard buffer.readableBytes >= end + 2 + length + 2 else { return false }
+            buffer.moveReaderIndex(forwardBy: end + 2 + length + 2)
+            counts.ok += 1
+            return true
+        }
         guard let line = buffer.readString(length: end) else { return false }
         buffer.moveReaderIndex(forwardBy: 2)
         switch line.first {

@@ -17,6 +17,9 @@ public enum Publisher {
         case .resp(_, let channel):
             wire = .resp(channel: Array(channel.utf8))
             replies = .resp
+        case .fcall:
+            wire = .fcall
+            replies = .resp
         case .appSocket:
             wire = .app
             replies = .app
@@ -38,9 +41,9 @@ public enum Publisher {
             }
         let channel: Channel
         switch route {
-        case .resp(.tcp(let endpoint), _), .nchanHTTP(let endpoint, _):
+        case .resp(.tcp(let endpoint), _), .fcall(.tcp(let endpoint), _), .nchanHTTP(let endpoint, _):
             channel = try await bootstrap.connect(host: endpoint.host.description, port: endpoint.port).get()
-        case .resp(.unix(let path), _), .appSocket(let path):
+        case .resp(.unix(let path), _), .fcall(.unix(let path), _), .appSocket(let path):
             channel = try await bootstrap.connect(unixDomainSocketPath: path).get()
         }
         defer { channel.close(promise: nil) }

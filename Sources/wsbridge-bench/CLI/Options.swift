@@ -6,6 +6,8 @@ extension AuthMode: ExpressibleByArgument {}
 
 enum Via: String, ExpressibleByArgument, Sendable {
     case redis
+    /// Redis, durably: `FCALL wsbridge_publish`.
+    case fcall
     case app
 }
 
@@ -78,7 +80,7 @@ struct LoadOptions: ParsableArguments {
 
 /// How messages are published and paced: shared by unicast, broadcast and latency.
 struct PublishOptions: ParsableArguments {
-    @Option(help: "wsbridge: publish through redis (PUBLISH on --channel) or app (the app socket).")
+    @Option(help: "wsbridge: publish through redis (PUBLISH on --channel), fcall (FCALL wsbridge_publish: durable) or app (the app socket).")
     var via: Via = .redis
     @Option(help: "Redis URL (wsbridge --via redis).")
     var redis: String = "redis://127.0.0.1:6379"
@@ -120,6 +122,7 @@ struct PublishOptions: ParsableArguments {
         case .wsbridge:
             switch via {
             case .redis: return .resp(try SocketEndpoint(parsing: redis, defaultPort: 6379), channel: channel)
+            case .fcall: return .fcall(try SocketEndpoint(parsing: redis, defaultPort: 6379), channel: channel)
             case .app: return .appSocket(path: appSocket)
             }
         case .floor:

@@ -132,9 +132,14 @@ struct Runner {
         do {
             try await sleepSeconds(load.settle)
             let loop = session.publishLoop
-            if case .resp(let endpoint, let channel) = route, load.target == .wsbridge, publish.waitSubscribers > 0 {
-                try await RESPQuery.waitForSubscribers(
-                    endpoint: endpoint, channel: channel, count: publish.waitSubscribers, timeoutSeconds: 10, on: loop)
+            switch route {
+            case .resp(let endpoint, let channel), .fcall(let endpoint, let channel):
+                if load.target == .wsbridge, publish.waitSubscribers > 0 {
+                    try await RESPQuery.waitForSubscribers(
+                        endpoint: endpoint, channel: channel, count: publish.waitSubscribers, timeoutSeconds: 10, on: loop)
+                }
+            default:
+                break
             }
             func plan(_ messages: Int) -> PublishPlan {
                 PublishPlan(
