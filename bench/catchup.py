@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Catch-up time of one wsbridge node after its subscription is killed, with USERS users connected.
 
-Called by bench/run.sh (scenario catchup) with a running redis-server and wsbridge (log level notice,
+Called by bench/run.sh (scenario catchup) with a running redis-server and wsbridge (log level info,
 admin listener on). Holds USERS connections with `wsbridge-bench idle`, waits until the node tracks
 every user's stream, then sends Redis one MULTI: CLIENT KILL TYPE pubsub, then MESSAGES durable
 publishes to random users (they land while the node is unsubscribed). Reads from the node's log when
@@ -92,8 +92,8 @@ def main():
                 break
             time.sleep(0.2)
         else:
-            raise SystemExit(f"only {m.get('wsbridge_connections_open{path=\"/ws\"}')} connections, "
-                             f"{m.get('wsbridge_history_streams_tracked')} streams tracked")
+            opened = m.get('wsbridge_connections_open{path="/ws"}')
+            raise SystemExit(f"only {opened} connections, {m.get('wsbridge_history_streams_tracked')} streams tracked")
         time.sleep(1)  # the position reads of the last users settle
         before = metrics(admin)
         rng = random.Random(1)

@@ -213,7 +213,7 @@ catchup() {
     [[ " $TARGETS " == *" wsbridge "* ]] || return 0
     for i in $(seq 1 "$RUNS"); do
         start_redis
-        WSB_LOG_LEVEL=notice start_server wsbridge
+        WSB_LOG_LEVEL=info start_server wsbridge
         local file="$OUT/catchup-10k.wsbridge.$i.json"
         if python3 bench/catchup.py --bench "$BENCH" --load-cpu "$LOAD_CPU" --sources "$SOURCES" \
             --url "ws://127.0.0.1:$WSB_PORT/ws" --redis-port "$REDIS_PORT" --log "$RUNDIR/wsbridge.log" \
@@ -222,6 +222,7 @@ catchup() {
         else
             echo "catchup wsbridge run $i: FAILED (see $file and $file.err)"
         fi
+        cp "$RUNDIR/wsbridge.log" "$file.server.log" 2>/dev/null || true
         stop_all
         sleep 1
     done

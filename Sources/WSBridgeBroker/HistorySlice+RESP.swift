@@ -1,9 +1,11 @@
 import NIOCore
 
 extension HistorySlice {
-    /// Reads the reply of `FCALL wsbridge_history`: an array of `count` arrays
-    /// `[epoch, top, first, entry…]` (see ``RedisFunctionLibrary``).
-    static func parse(_ reply: RESPValue, count: Int) throws(RedisBrokerError) -> [HistorySlice] {
+    /// Reads the reply of `FCALL wsbridge_history` to `queries`: per query an array
+    /// `[epoch, top, first, entry…]`, or `0` when its `since` is the stream's position (see
+    /// ``RedisFunctionLibrary``).
+    static func parse(_ reply: RESPValue, queries: [HistoryQuery]) throws(RedisBrokerError) -> [HistorySlice] {
+        let count = queries.count
         if case .error(let message) = reply {
             throw RedisBrokerError.historyRejected(message)
         }
@@ -12,7 +14,16 @@ extension HistorySlice {
         }
         var slices: [HistorySlice] = []
         slices.reserveCapacity(count)
-        for stream in streams {
+        for (stream, query) in zip(streams, queries) {
+            if case .integer(0) = stream {
+                guard let since = query.since, let dash = since.lastIndex(of: "-"),
+                    let offset = UInt64(since[since.index(after: dash)...])
+                else {
+                    throw RedisBrokerError.unexpectedReply("wsbridge_history: 0 for a stream asked without since")
+                }
+                slices.append(HistorySlice(epoch: String(since[..<dash]), top: offset, first: offset + 1, entries: []))
+                continue
+            }
             guard case .array(let items?) = stream, items.count >= 3,
                 let epoch = items[0].text,
                 case .integer(let top) = items[1], top >= 0,

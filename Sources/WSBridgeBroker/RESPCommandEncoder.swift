@@ -10,6 +10,7 @@ import NIOCore
 ///
 /// Every argument is passed with its explicit length, so payloads may hold any bytes (NUL, CR, LF). The
 /// buffer hiredis allocates is copied into `out` and freed with `redisFreeCommand` before returning.
+/// Encoding is linear in the command's size, whatever the number of arguments.
 public struct RESPCommandEncoder: MessageToByteEncoder {
     public typealias OutboundIn = RedisCommand
 
@@ -19,43 +20,34 @@ public struct RESPCommandEncoder: MessageToByteEncoder {
         guard !data.arguments.isEmpty else {
             throw RedisCommandEncodingError(reason: "a command needs at least a name")
         }
-        // An empty argument still needs a valid address for hiredis' memcpy of zero bytes.
-        let empty: CChar = 0
-        try withUnsafePointer(to: empty) { empty in
-            try Self.withArgumentPointers(data.arguments[...], empty: empty, [], []) { pointers, lengths in
-                var argv = pointers
-                var formatted: UnsafeMutablePointer<CChar>?
-                let length = redisFormatCommandArgv(&formatted, Int32(argv.count), &argv, lengths)
-                defer { redisFreeCommand(formatted) }
-                guard length >= 0, let formatted else {
-                    throw RedisCommandEncodingError(reason: "redisFormatCommandArgv failed (out of memory)")
-                }
-                out.writeBytes(UnsafeRawBufferPointer(start: formatted, count: Int(length)))
+        // The arguments' bytes side by side in one scratch array, so that every pointer hiredis gets
+        // stays valid for the one call, however many arguments there are (a history read has a
+        // thousand): one copy, linear in the command's size.
+        var lengths: [Int] = []
+        lengths.reserveCapacity(data.arguments.count)
+        var scratch: [UInt8] = []
+        scratch.reserveCapacity(data.arguments.reduce(1) { $0 + $1.readableBytes })
+        for argument in data.arguments {
+            lengths.append(argument.readableBytes)
+            scratch.append(contentsOf: argument.readableBytesView)
+        }
+        scratch.append(0)  // an empty last argument still needs a valid address for hiredis' memcpy
+        try scratch.withUnsafeBufferPointer { bytes in
+            let base = UnsafeRawPointer(bytes.baseAddress!).assumingMemoryBound(to: CChar.self)
+            var argv: [UnsafePointer<CChar>?] = []
+            argv.reserveCapacity(lengths.count)
+            var offset = 0
+            for length in lengths {
+                argv.append(base + offset)
+                offset += length
             }
-        }
-    }
-
-    /// Calls `body` while a pointer to the bytes of every argument is valid: nests one
-    /// `withUnsafeReadableBytes` per argument (commands have a handful), so no argument bytes are copied.
-    private static func withArgumentPointers(
-        _ arguments: ArraySlice<ByteBuffer>,
-        empty: UnsafePointer<CChar>,
-        _ pointers: [UnsafePointer<CChar>?],
-        _ lengths: [Int],
-        _ body: ([UnsafePointer<CChar>?], [Int]) throws -> Void
-    ) throws {
-        guard let first = arguments.first else {
-            try body(pointers, lengths)
-            return
-        }
-        try first.withUnsafeReadableBytes { bytes in
-            try Self.withArgumentPointers(
-                arguments.dropFirst(),
-                empty: empty,
-                pointers + [bytes.baseAddress?.assumingMemoryBound(to: CChar.self) ?? empty],
-                lengths + [bytes.count],
-                body
-            )
+            var formatted: UnsafeMutablePointer<CChar>?
+            let length = redisFormatCommandArgv(&formatted, Int32(argv.count), &argv, lengths)
+            defer { redisFreeCommand(formatted) }
+            guard length >= 0, let formatted else {
+                throw RedisCommandEncodingError(reason: "redisFormatCommandArgv failed (out of memory)")
+            }
+            out.writeBytes(UnsafeRawBufferPointer(start: formatted, count: Int(length)))
         }
     }
 }

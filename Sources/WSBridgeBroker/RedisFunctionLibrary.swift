@@ -8,9 +8,10 @@
 ///        channel as  {"wsb":"EPOCH-OFFSET[,…]",<the envelope's members>}
 ///  FCALL wsbridge_history 0 STREAM SINCE [STREAM SINCE …]       (STREAM: u:<user> or all)
 ///      → per stream [epoch, top, first, entry…]: the stream's epoch and last offset, then the
-///        retained entries from offset `first` on (SINCE "" asks for the position only: none)
+///        retained entries from offset `first` on (SINCE "" asks for the position only: none);
+///        or 0 when SINCE is the stream's position (nothing after it)
 ///  FCALL_RO wsbridge_version 0
-///      → "1 size=100 ttl_ms=300000 meta_ttl_ms=3600000 compat= channel=websocket:sendMsgTopic"
+///      → "1.3 size=100 ttl_ms=300000 meta_ttl_ms=3600000 compat= channel=websocket:sendMsgTopic"
 /// ```
 ///
 /// Keys, per stream (`u:<user>` or `all`; the hash tag keeps a stream's two keys in one cluster slot):
@@ -29,6 +30,9 @@
 public struct RedisFunctionLibrary: Sendable, Equatable {
     /// The library's code version. Version 1 is the first.
     public static let version = 1
+    /// Changes of the code that keep the interface of ``version``: a Redis holding an older revision
+    /// gets this one at the next link.
+    public static let revision = 3
     public static let name = "wsbridge"
     public static let publishFunction = "wsbridge_publish"
     public static let historyFunction = "wsbridge_history"
@@ -59,13 +63,23 @@ public struct RedisFunctionLibrary: Sendable, Equatable {
     /// What `FCALL_RO wsbridge_version 0` answers with this library loaded: the version, then the
     /// settings written into it.
     public var versionReply: String {
-        "\(Self.version) size=\(self.historySize) ttl_ms=\(self.historyTTLMilliseconds) "
+        "\(Self.version).\(Self.revision) size=\(self.historySize) ttl_ms=\(self.historyTTLMilliseconds) "
             + "meta_ttl_ms=\(self.metaTTLMilliseconds) compat=\(self.compatUserField ?? "") channel=\(self.channel)"
     }
 
-    /// The version number at the start of a version reply, if it has one.
-    public static func version(ofReply reply: String) -> Int? {
-        reply.split(separator: " ", maxSplits: 1).first.flatMap { Int($0) }
+    /// The version and revision at the start of a version reply (`1.2 size=…`; a bare `1` is revision
+    /// 0), if it has them.
+    public static func version(ofReply reply: String) -> (version: Int, revision: Int)? {
+        guard let word = reply.split(separator: " ", maxSplits: 1).first else { return nil }
+        let parts = word.split(separator: ".", maxSplits: 1)
+        guard let version = Int(parts[0]) else { return nil }
+        return (version, parts.count > 1 ? Int(parts[1]) ?? 0 : 0)
+    }
+
+    /// Whether a library whose version reply is `held` is newer than this code.
+    public static func isNewer(_ held: String) -> Bool {
+        guard let (version, revision) = Self.version(ofReply: held) else { return false }
+        return (version, revision) > (Self.version, Self.revision)
     }
 
     /// The Lua source for `FUNCTION LOAD`.
@@ -217,20 +231,32 @@ public struct RedisFunctionLibrary: Sendable, Equatable {
           for index = 1, #args, 2 do
             local stream, since = args[index], args[index + 1]
             local meta, list = meta_key(stream), list_key(stream)
-            local e = epoch(meta, list)
-            local top = tonumber(redis.call('HGET', meta, 'o'))
-            redis.call('PEXPIRE', meta, META_TTL)
+            local held = redis.call('HMGET', meta, 'e', 'o')
+            local e, top = held[1], tonumber(held[2])
+            if not e then
+              e = epoch(meta, list)
+              top = 0
+            end
             local reply = {e, top, top + 1}
-            if since ~= '' then
+            if since == '' then
+              -- A position read: it also keeps the position alive while nodes deliver the stream.
+              redis.call('PEXPIRE', meta, META_TTL)
+            else
               local since_epoch, since_offset = string.match(since, '^([0-9a-z]+)-([0-9]+)$')
-              local length = redis.call('LLEN', list)
-              local oldest = top - length + 1
-              local first = oldest
-              if since_epoch == e then first = math.max(oldest, tonumber(since_offset) + 1) end
-              if first <= top then
-                reply[3] = first
-                local entries = redis.call('LRANGE', list, first - oldest, -1)
-                for _, entry in ipairs(entries) do reply[#reply + 1] = entry end
+              local after = tonumber(since_offset)
+              if since_epoch == e and after == top then
+                -- The usual case after a lost subscription: nothing missed.
+                reply = 0
+              elseif since_epoch ~= e or after < top then
+                local length = redis.call('LLEN', list)
+                local oldest = top - length + 1
+                local first = oldest
+                if since_epoch == e then first = math.max(oldest, after + 1) end
+                if first <= top then
+                  reply[3] = first
+                  local entries = redis.call('LRANGE', list, first - oldest, -1)
+                  for _, entry in ipairs(entries) do reply[#reply + 1] = entry end
+                end
               end
             end
             replies[#replies + 1] = reply

@@ -157,8 +157,7 @@ struct RedisHandshake {
                 self.libraryStatus = .current
                 return self.progress(sending: [])
             }
-            let heldVersion = RedisFunctionLibrary.version(ofReply: held) ?? 0
-            if heldVersion > RedisFunctionLibrary.version {
+            if RedisFunctionLibrary.isNewer(held) {
                 self.libraryStatus = .keptNewer(held: held)
                 return self.progress(sending: [])
             }

@@ -182,7 +182,7 @@ final class RedisPublisher {
             arguments.append(ByteBuffer(string: query.since ?? ""))
         }
         return self.send(RedisCommand(arguments: arguments)).flatMapThrowing { reply in
-            try HistorySlice.parse(reply, count: queries.count)
+            try HistorySlice.parse(reply, queries: queries)
         }
     }
 }

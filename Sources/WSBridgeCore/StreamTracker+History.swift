@@ -100,7 +100,10 @@ extension StreamTracker {
         if let cursor = track.cursor, cursor.epoch == top.epoch, cursor.offset < top.offset {
             track.cursor = top  // entries that could not be parsed still count as passed
         }
-        track.catchingUp = false
+        if track.catchingUp {
+            track.catchingUp = false
+            self.catchingUpCount -= 1
+        }
         let held = track.held
         track.held = []
         self.tracks[stream] = track
@@ -150,7 +153,10 @@ extension StreamTracker {
             guard var track = self.tracks[stream] else { return [] }
             let held = track.held
             track.held = []
-            track.catchingUp = false
+            if track.catchingUp {
+                track.catchingUp = false
+                self.catchingUpCount -= 1
+            }
             track.cursor = nil
             self.tracks[stream] = track
             return held.isEmpty ? [] : [.dispatch(held)]

@@ -125,7 +125,7 @@ public struct StreamTracker: Sendable {
     /// The number of streams tracked, `all` included.
     public var trackedCount: Int { self.tracks.count }
     /// Streams catching up right now.
-    public var catchingUpCount: Int { self.tracks.values.filter(\.catchingUp).count }
+    public internal(set) var catchingUpCount = 0
     /// Whether history requests wait to be sent, are in flight or wait for a retry.
     public var hasPendingFetches: Bool { !self.queued.isEmpty || !self.inFlight.isEmpty || !self.deferred.isEmpty }
 
@@ -147,6 +147,9 @@ public struct StreamTracker: Sendable {
         let stream = StreamID.user(user)
         guard var track = self.tracks[stream] else { return }
         track.shards -= 1
+        if track.shards <= 0, track.catchingUp {
+            self.catchingUpCount -= 1
+        }
         self.tracks[stream] = track.shards > 0 ? track : nil
     }
 
@@ -268,12 +271,15 @@ public struct StreamTracker: Sendable {
         }
         track.catchingUp = true
         track.held.append(delivery.restricted(to: stream, at: position))
+        self.catchingUpCount += 1
         self.queued.append(.catchUp(stream, since: cursor))
         return .hold
     }
 
     mutating func startCatchUp(_ stream: StreamID, from cursor: StreamPosition) {
-        self.tracks[stream]?.catchingUp = true
+        guard self.tracks[stream]?.catchingUp == false else { return }
+        self.tracks[stream]!.catchingUp = true
+        self.catchingUpCount += 1
         self.queued.append(.catchUp(stream, since: cursor))
     }
 

@@ -35,6 +35,17 @@ final class RESPCommandEncoderTests: XCTestCase {
         XCTAssertEqual(try self.encode(command), Array("*3\r\n$7\r\nPUBLISH\r\n$1\r\nc\r\n$0\r\n\r\n".utf8))
     }
 
+    func testACommandWithThousandsOfArgumentsEncodesEachInPlace() throws {
+        let arguments = (0..<5000).map { ByteBuffer(string: "a\($0)") }
+        let encoded = try self.encode(RedisCommand(arguments: arguments))
+        var expected = Array("*5000\r\n".utf8)
+        for index in 0..<5000 {
+            let text = "a\(index)"
+            expected += Array("$\(text.utf8.count)\r\n\(text)\r\n".utf8)
+        }
+        XCTAssertEqual(encoded, expected)
+    }
+
     func testACommandWithoutArgumentsIsRefused() {
         XCTAssertThrowsError(try self.encode(RedisCommand(arguments: [])))
     }

@@ -83,8 +83,9 @@ final class RedisFunctionLibraryTests: XCTestCase {
         let slices = try broker.history([
             HistoryQuery(stream: "u:A", since: "\(epoch)-3"), HistoryQuery(stream: "u:A", since: "\(epoch)-1"),
             HistoryQuery(stream: "u:A", since: nil), HistoryQuery(stream: "u:nobody", since: "x-9"),
-            HistoryQuery(stream: "u:A", since: "other-2"),
+            HistoryQuery(stream: "u:A", since: "other-2"), HistoryQuery(stream: "u:A", since: "\(epoch)-5"),
         ]).wait()
+        XCTAssertEqual(slices[5], HistorySlice(epoch: epoch, top: 5, first: 6, entries: []), "nothing after the top")
         XCTAssertEqual(slices[0].first, 4)
         XCTAssertEqual(slices[0].entries.map { String(buffer: $0) }, [#"{"user":"A","data":"4"}"#, #"{"user":"A","data":"5"}"#])
         XCTAssertEqual(slices[1].first, 3, "offset 2 is no longer kept")
@@ -133,9 +134,9 @@ final class RedisFunctionLibraryTests: XCTestCase {
     func testTheLibraryIsLoadedOnceAndOtherSettingsReplaceIt() throws {
         let redis = try RedisServer.started()
         let (first, _) = try self.started(redis, library: self.library(size: 3))
-        XCTAssertTrue(redis.run(["FCALL_RO", "wsbridge_version", "0"]).hasPrefix("1 size=3 "))
+        XCTAssertTrue(redis.run(["FCALL_RO", "wsbridge_version", "0"]).hasPrefix("1.3 size=3 "))
         _ = try self.started(redis, library: self.library(size: 7))
-        XCTAssertTrue(redis.run(["FCALL_RO", "wsbridge_version", "0"]).hasPrefix("1 size=7 "), "the later daemon's settings win")
+        XCTAssertTrue(redis.run(["FCALL_RO", "wsbridge_version", "0"]).hasPrefix("1.3 size=7 "), "the later daemon's settings win")
         XCTAssertNotNil(try self.publish(first, #"{"all":true,"data":1}"#), "and the first still publishes durably")
     }
 }

@@ -132,3 +132,14 @@ final class RedisHandshakeLibraryTests: XCTestCase {
         guard case .inProgress = handshake.receive(first), case .complete = handshake.receive(second) else { return XCTFail() }
     }
 }
+
+final class RedisLibraryVersionTests: XCTestCase {
+    func testAnOlderRevisionIsReplacedAndANewerOneKept() {
+        XCTAssertFalse(RedisFunctionLibrary.isNewer("1 size=100"), "revision 0 of version 1")
+        XCTAssertFalse(RedisFunctionLibrary.isNewer("1.1 size=100"))
+        XCTAssertFalse(RedisFunctionLibrary.isNewer("\(RedisFunctionLibrary.version).\(RedisFunctionLibrary.revision) size=1"))
+        XCTAssertTrue(RedisFunctionLibrary.isNewer("1.\(RedisFunctionLibrary.revision + 1) size=100"))
+        XCTAssertTrue(RedisFunctionLibrary.isNewer("2 size=100"))
+        XCTAssertFalse(RedisFunctionLibrary.isNewer("garbage"))
+    }
+}
