@@ -103,7 +103,10 @@ public struct SessionCursor: Sendable {
 
     private mutating func applyGap(_ gap: StreamGap, stream: SessionStream) -> Output? {
         if let current = self.position[stream], current.covers(gap.resumesAfter) {
-            return nil  // already where the gap ends, or past it (its own recovery saw it)
+            // Already where the gap ends, or past it (its own recovery saw it) — unless the gap is
+            // Redis rewinding the stream to before where the session stands.
+            let rewound = gap.reason == .historyLost && gap.resumesAfter.offset < current.offset
+            if !rewound { return nil }
         }
         self.position[stream] = gap.resumesAfter
         return .gap(gap, position: self.position)

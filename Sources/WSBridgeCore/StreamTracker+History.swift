@@ -60,8 +60,8 @@ extension StreamTracker {
                 self.tracks[stream]!.cursor = top
                 return []
             }
-            if !track.catchingUp, !cursor.covers(top) {
-                // The stream went on (or restarted) without this node hearing of it.
+            // The stream went on (or restarted, or Redis rewound it) without this node hearing of it.
+            if !track.catchingUp, !cursor.covers(top) || top.offset < cursor.offset {
                 self.startCatchUp(stream, from: cursor)
             }
             return []
@@ -125,6 +125,13 @@ extension StreamTracker {
         let resume = StreamPosition(epoch: reply.epoch, offset: reply.first - 1)
         if since.epoch != reply.epoch {
             gap = StreamGap(stream: stream, reason: .historyLost, after: since, resumesAfter: resume)
+        } else if since.offset > reply.top {
+            // Rewound: Redis came back with fewer messages than were delivered (an AOF fsynced every
+            // second, a replica promoted): the offsets after `top` will be handed out again, to
+            // other messages. Go back to `top`, and say that what was after it may be lost elsewhere.
+            gap = StreamGap(
+                stream: stream, reason: .historyLost, after: since,
+                resumesAfter: StreamPosition(epoch: reply.epoch, offset: reply.top))
         } else if reply.first > since.offset + 1 {
             gap = StreamGap(stream: stream, reason: .historyTrimmed, after: since, resumesAfter: resume)
         }

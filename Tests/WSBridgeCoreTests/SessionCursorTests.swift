@@ -95,6 +95,16 @@ final class SessionCursorTests: XCTestCase {
         XCTAssertNil(cursor.gap(gap, stream: .user), "the same gap twice")
     }
 
+    func testARewindTakesTheSessionBackSoThatReissuedOffsetsAreDelivered() {
+        var cursor = self.live(SessionPosition(user: pos("u", 10), all: pos("a", 0)))
+        let gap = StreamGap(stream: .user("alice"), reason: .historyLost, after: pos("u", 10), resumesAfter: pos("u", 7))
+        guard case .gap(_, let after)? = cursor.gap(gap, stream: .user) else { return XCTFail("the rewind was ignored") }
+        XCTAssertEqual(after.description, "u-7.a-0")
+        guard case .deliver = cursor.admit(DeliveryFactory.user("alice", "new 8", "u", 8), stream: .user, at: pos("u", 8)) else {
+            return XCTFail("a reissued offset was taken for a duplicate")
+        }
+    }
+
     func testTooMuchHeldWhileRecoveringIsDroppedAndReportedAsAGap() {
         var cursor = SessionCursor(since: SessionPosition(user: pos("u", 1), all: pos("a", 1)), holdLimit: 10)
         guard case .held = cursor.admit(DeliveryFactory.user("alice", "12345", "u", 2), stream: .user, at: pos("u", 2)) else {

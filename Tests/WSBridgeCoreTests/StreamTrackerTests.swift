@@ -187,6 +187,38 @@ final class StreamTrackerTests: XCTestCase {
         XCTAssertEqual(self.fetches(self.tracker.takeFetches()).flatMap(\.1), [.init(stream: .user("alice"), since: pos("e", 4))])
     }
 
+    func testARewoundStreamGoesBackToWhereRedisIsAndSaysSo() {
+        self.tracker.userAppeared("alice")
+        self.settlePositions([.user("alice"): pos("e", 10), .all: pos("a", 0)])
+        self.tracker.linkUp()
+        let fetch = self.fetches(self.tracker.takeFetches())
+        XCTAssertEqual(fetch.count, 1)
+        let replies = fetch[0].1.map { request in
+            request.stream == .all
+                ? StreamTracker.HistoryReply(epoch: "a", top: 0, first: 1, entries: [])
+                : StreamTracker.HistoryReply(epoch: "e", top: 7, first: 8, entries: [])
+        }
+        let actions = self.tracker.fetchReplied(fetch[0].0, .success(replies), now: .now())
+        let gaps = actions.compactMap { action -> StreamGap? in
+            if case .gap(let gap) = action { return gap }
+            return nil
+        }
+        guard let gap = gaps.first, gaps.count == 1 else { return XCTFail("\(actions)") }
+        XCTAssertEqual(gap, StreamGap(stream: .user("alice"), reason: .historyLost, after: pos("e", 10), resumesAfter: pos("e", 7)))
+        XCTAssertEqual(self.tracker.cursor(of: .user("alice")), pos("e", 7))
+        XCTAssertEqual(
+            self.dispatched(self.tracker.received([DeliveryFactory.user("alice", "a new 8", "e", 8)])), ["a new 8"],
+            "offset 8 again, but another message: not a duplicate")
+    }
+
+    func testTheAuditNoticesARewoundStream() {
+        self.tracker.userAppeared("alice")
+        self.settlePositions([.user("alice"): pos("e", 10), .all: pos("a", 0)])
+        self.tracker.audit()
+        self.settlePositions([.user("alice"): pos("e", 7), .all: pos("a", 0)])
+        XCTAssertEqual(self.tracker.catchingUpCount, 1)
+    }
+
     func testAUserWhoLeftEverywhereIsNoLongerTracked() {
         self.tracker.userAppeared("alice")
         self.tracker.userAppeared("alice")
