@@ -186,6 +186,7 @@ let package = Package(
                 "WSBridgeCore",
                 "WSBridgeBroker",
                 "WSBridgeDaemon",
+                "WSBridgeAuth",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

@@ -25,6 +25,14 @@ public struct JWTError: Error, Sendable, Equatable, CustomStringConvertible {
         case notYetValid = "not_yet_valid"
         /// `sub` is absent, `null` or the empty string.
         case missingSubject = "missing_subject"
+        /// `exp` is absent and the verifier requires it (`jwt_require_exp`).
+        case missingExpiry = "missing_exp"
+        /// `iss` is absent, or not the configured issuer (`jwt_issuer`).
+        case wrongIssuer = "bad_issuer"
+        /// `aud` is absent, or names none of the configured audiences (`jwt_audience`).
+        case wrongAudience = "bad_audience"
+        /// The header's `kid` names no configured key, and no key without a `kid` can stand in.
+        case unknownKey = "unknown_key"
     }
 
     /// Creates an error with a code and a message that must not contain the token.
@@ -54,4 +62,12 @@ extension JWTError {
     static let expired = JWTError(code: .expired, message: "token has expired (exp is past, beyond the leeway)")
     static let notYetValid = JWTError(code: .notYetValid, message: "token is not valid yet (nbf is in the future, beyond the leeway)")
     static let missingSubject = JWTError(code: .missingSubject, message: "token has no subject (sub missing or empty)")
+    static let missingExpiry = JWTError(code: .missingExpiry, message: "token has no exp, and jwt_require_exp is on")
+    static let missingIssuer = JWTError(code: .wrongIssuer, message: "token has no iss; jwt_issuer requires one")
+    static let wrongIssuer = JWTError(code: .wrongIssuer, message: "token iss is not the issuer jwt_issuer names")
+    static let missingAudience = JWTError(code: .wrongAudience, message: "token has no aud; jwt_audience requires one")
+    static let wrongAudience = JWTError(code: .wrongAudience, message: "token aud names none of the audiences in jwt_audience")
+    static func unknownKey(known: Int) -> JWTError {
+        JWTError(code: .unknownKey, message: "token kid names none of the \(known) configured keys with a kid")
+    }
 }

@@ -10,7 +10,7 @@ public struct JWTKeyError: Error, Sendable, Equatable, CustomStringConvertible {
 
     /// Stable reason codes; the raw values are the log spelling.
     public enum Code: String, Sendable {
-        /// Neither an HS256 secret nor an RS256 public key was given.
+        /// Neither an HS256 secret, an RS256 public key nor a JWKS was given.
         case noKey = "no_key"
         /// The HS256 secret is empty.
         case emptySecret = "empty_secret"
@@ -18,6 +18,8 @@ public struct JWTKeyError: Error, Sendable, Equatable, CustomStringConvertible {
         case badPEM = "bad_pem"
         /// The leeway is negative.
         case negativeLeeway = "negative_leeway"
+        /// The JWKS file is not a key set with at least one usable key (see ``JWKSet``).
+        case badJWKS = "bad_jwks"
     }
 
     /// Creates an error with a code and a message that must not contain the secret.

@@ -40,9 +40,14 @@ enum JWTSigningKey: Sendable {
     /// to swift-crypto as it is.
     static func rs256(pem: String) throws(JWTKeyError) -> JWTSigningKey {
         let components = try RSAPublicKeyPEM.parse(pem)
+        return try rs256(modulus: components.modulus, exponent: components.exponent)
+    }
+
+    /// An RSA public key from its modulus and public exponent (big-endian, as a JWK's `n` and `e`).
+    static func rs256(modulus: ArraySlice<UInt8>, exponent: ArraySlice<UInt8>) throws(JWTKeyError) -> JWTSigningKey {
         let key: _RSA.Signing.PublicKey
         do {
-            key = try _RSA.Signing.PublicKey(n: components.modulus, e: components.exponent)
+            key = try _RSA.Signing.PublicKey(n: modulus, e: exponent)
         } catch {
             throw JWTKeyError(code: .badPEM, message: "the RS256 public key has an invalid modulus or exponent")
         }

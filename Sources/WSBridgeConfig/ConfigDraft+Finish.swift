@@ -6,6 +6,7 @@ extension ConfigDraft {
         var errors: [ConfigError] = []
         resolveJWTSecret(into: &errors)
         resolveJWTPublicKey(into: &errors)
+        resolveJWKS(into: &errors)
         checkAuthHasKeys(into: &errors)
         checkAdminListenerIsApart(into: &errors)
         checkShorter(
@@ -98,15 +99,38 @@ extension ConfigDraft {
         }
     }
 
+    /// The JWKS file is read here and only roughly checked (a JSON object); its keys are checked by
+    /// the JWT verifier, which the daemon and `check-config` build from it.
+    private mutating func resolveJWKS(into errors: inout [ConfigError]) {
+        guard !failedKeys.contains(.jwtJWKSFile) else { return }
+        guard let path = jwtJWKSFile else {
+            configuration.jwtJWKS = nil
+            return
+        }
+        let keyOrigin = origin(of: .jwtJWKSFile)
+        do {
+            let bytes = try FileContents.bytes(atPath: path)
+            guard bytes.first(where: { $0 != 0x20 && $0 != 0x09 && $0 != 0x0A && $0 != 0x0D }) == UInt8(ascii: "{") else {
+                errors.append(keyOrigin.error(.jwtJWKSFile, "\(path) is not a JWKS file (a JSON object with a \"keys\" array)"))
+                markFailed(.jwtJWKSFile)
+                return
+            }
+            configuration.jwtJWKS = bytes
+        } catch {
+            errors.append(keyOrigin.error(.jwtJWKSFile, "cannot read \(path): \(error.reason)"))
+            markFailed(.jwtJWKSFile)
+        }
+    }
+
     private func checkAuthHasKeys(into errors: inout [ConfigError]) {
-        let involved: [ConfigKey] = [.auth, .jwtSecret, .jwtSecretFile, .jwtPublicKeyFile]
+        let involved: [ConfigKey] = [.auth, .jwtSecret, .jwtSecretFile, .jwtPublicKeyFile, .jwtJWKSFile]
         guard configuration.auth == .jwt, !involved.contains(where: failedKeys.contains),
-            configuration.jwtSecret == nil, configuration.jwtPublicKeyPEM == nil
+            configuration.jwtSecret == nil, configuration.jwtPublicKeyPEM == nil, configuration.jwtJWKS == nil
         else {
             return
         }
         errors.append(origin(of: .auth).error(
-            .auth, "jwt needs one of jwt_secret, jwt_secret_file or jwt_public_key_file"))
+            .auth, "jwt needs one of jwt_secret, jwt_secret_file, jwt_public_key_file or jwt_jwks_file"))
     }
 
     /// The rule that `shorter` is shorter than `longer` when both are in effect (not `nil`).

@@ -10,11 +10,12 @@ struct ConfigDraft {
     /// Used for errors about keys that were never set explicitly.
     let fallbackOrigin: ConfigError.Origin
 
-    /// The literal `jwt_secret`, the `jwt_secret_file` and `jwt_public_key_file` paths; the
+    /// The literal `jwt_secret`, the `jwt_secret_file`, `jwt_public_key_file` and `jwt_jwks_file` paths; the
     /// files are read by ``finish()``.
     var jwtSecretText: String?
     var jwtSecretFile: String?
     var jwtPublicKeyFile: String?
+    var jwtJWKSFile: String?
 
     init(fallbackOrigin: ConfigError.Origin) {
         self.fallbackOrigin = fallbackOrigin
@@ -110,8 +111,16 @@ struct ConfigDraft {
             jwtSecretFile = value.isEmpty ? nil : value
         case .jwtPublicKeyFile:
             jwtPublicKeyFile = value.isEmpty ? nil : value
+        case .jwtJWKSFile:
+            jwtJWKSFile = value.isEmpty ? nil : value
         case .jwtLeeway:
             configuration.jwtLeeway = try ConfigValue.duration(value)
+        case .jwtRequireExp:
+            configuration.jwtRequireExp = try ConfigValue.boolean(value)
+        case .jwtIssuer:
+            configuration.jwtIssuer = value.isEmpty ? nil : value
+        case .jwtAudience:
+            configuration.jwtAudiences = value.isEmpty ? [] : try ConfigValue.list(value)
         case .allowedOrigins:
             configuration.allowedOrigins = try OriginAllowlist.parse(value)
         case .maxMessageBytes:

@@ -20,6 +20,7 @@ extension ConfigKey {
         case .channel: return "websocket:sendMsgTopic"
         case .auth: return "app"
         case .jwtLeeway: return "30s"
+        case .jwtRequireExp: return "on"
         case .allowedOrigins: return "*"
         case .maxMessageBytes: return "64KiB"
         case .maxQueueBytes: return "1MiB"
@@ -39,7 +40,8 @@ extension ConfigKey {
         case .historyMetaTTL: return "1h"
         case .logLevel: return "info"
         case .logFormat: return "logfmt"
-        case .appAllowedUIDs, .redis, .compatUserField, .nodeID, .jwtSecret, .jwtSecretFile, .jwtPublicKeyFile:
+        case .appAllowedUIDs, .redis, .compatUserField, .nodeID, .jwtSecret, .jwtSecretFile, .jwtPublicKeyFile,
+            .jwtJWKSFile, .jwtIssuer, .jwtAudience:
             return nil
         }
     }
@@ -81,8 +83,16 @@ extension ConfigKey {
             return "File whose content (trailing newline removed) is the HS256 secret; excludes jwt_secret."
         case .jwtPublicKeyFile:
             return "PEM file with the RS256 public key that verifies tokens."
+        case .jwtJWKSFile:
+            return "JWKS file (RFC 7517) of RS256 and HS256 keys chosen by the token's kid; re-read on SIGHUP, for key rotation."
         case .jwtLeeway:
             return "Clock skew tolerated when checking a token's exp and nbf."
+        case .jwtRequireExp:
+            return "Refuse tokens without an exp claim (on or off)."
+        case .jwtIssuer:
+            return "The iss claim every token must carry; empty = not checked."
+        case .jwtAudience:
+            return "Comma-separated audiences; a token's aud must name one of them; empty = not checked."
         case .allowedOrigins:
             return "Comma-separated Origin allowlist (scheme://host[:port]), or * for any origin."
         case .maxMessageBytes:

@@ -20,7 +20,11 @@ public enum ConfigKey: String, CaseIterable, Sendable {
     case jwtSecret = "jwt_secret"
     case jwtSecretFile = "jwt_secret_file"
     case jwtPublicKeyFile = "jwt_public_key_file"
+    case jwtJWKSFile = "jwt_jwks_file"
     case jwtLeeway = "jwt_leeway"
+    case jwtRequireExp = "jwt_require_exp"
+    case jwtIssuer = "jwt_issuer"
+    case jwtAudience = "jwt_audience"
     case allowedOrigins = "allowed_origins"
     case maxMessageBytes = "max_message_bytes"
     case maxQueueBytes = "max_queue_bytes"
@@ -53,7 +57,7 @@ public enum ConfigKey: String, CaseIterable, Sendable {
         switch self {
         case .logLevel, .allowedOrigins, .maxMessageBytes, .maxQueueBytes, .writeCoalesceWindow, .maxConnections,
             .handshakeTimeout, .pingInterval, .idleTimeout, .closeTimeout, .drainTimeout,
-            .jwtSecret, .jwtSecretFile, .jwtPublicKeyFile, .jwtLeeway,
+            .jwtSecret, .jwtSecretFile, .jwtPublicKeyFile, .jwtJWKSFile, .jwtLeeway, .jwtRequireExp, .jwtIssuer, .jwtAudience,
             .appMaxQueueBytes, .connectTimeout, .appAllowedUIDs:
             return true
         case .listen, .wsPath, .adminListen, .appSocket, .maxFrameBytes, .appSocketMode, .redis, .channel, .compatUserField,

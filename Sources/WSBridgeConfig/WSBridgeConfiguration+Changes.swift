@@ -6,6 +6,7 @@ extension WSBridgeConfiguration {
             switch key {
             case .jwtSecret, .jwtSecretFile: return self.jwtSecret != other.jwtSecret
             case .jwtPublicKeyFile: return self.jwtPublicKeyPEM != other.jwtPublicKeyPEM
+            case .jwtJWKSFile: return self.jwtJWKS != other.jwtJWKS
             case .redis: return self.redis != other.redis
             default: return self.text(of: key) != other.text(of: key)
             }

@@ -17,6 +17,10 @@ extension WSBridgeConfiguration: CustomStringConvertible {
                 if let jwtPublicKeyPEM {
                     lines.append("# jwt_public_key_file: RS256 public key loaded (\(jwtPublicKeyPEM.utf8.count) bytes of PEM)")
                 }
+            case .jwtJWKSFile:
+                if let jwtJWKS {
+                    lines.append("# jwt_jwks_file: JWKS loaded (\(jwtJWKS.count) bytes)")
+                }
             default:
                 lines.append("\(key.rawValue) = \(Self.quotedIfNeeded(text(of: key)))")
             }
@@ -41,8 +45,11 @@ extension WSBridgeConfiguration: CustomStringConvertible {
         case .compatUserField: return compatUserField ?? ""
         case .nodeID: return nodeID
         case .auth: return auth.rawValue
-        case .jwtSecret, .jwtSecretFile, .jwtPublicKeyFile: return ""
+        case .jwtSecret, .jwtSecretFile, .jwtPublicKeyFile, .jwtJWKSFile: return ""
         case .jwtLeeway: return ConfigValue.format(jwtLeeway)
+        case .jwtRequireExp: return jwtRequireExp ? "on" : "off"
+        case .jwtIssuer: return jwtIssuer ?? ""
+        case .jwtAudience: return jwtAudiences.joined(separator: ", ")
         case .allowedOrigins:
             switch allowedOrigins {
             case .any: return "*"

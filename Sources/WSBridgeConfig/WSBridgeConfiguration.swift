@@ -41,8 +41,16 @@ public struct WSBridgeConfiguration: Sendable, Equatable {
     public var jwtSecret: [UInt8]?
     /// The RS256 public key PEM read from `jwt_public_key_file`, or `nil`.
     public var jwtPublicKeyPEM: String?
+    /// The JWKS document read from `jwt_jwks_file`, or `nil`; its keys are checked by the verifier.
+    public var jwtJWKS: [UInt8]?
     /// `jwt_leeway`: clock skew tolerated on `exp` and `nbf`.
     public var jwtLeeway: Duration
+    /// `jwt_require_exp`: refuse tokens without `exp`.
+    public var jwtRequireExp: Bool
+    /// `jwt_issuer`: the required `iss`, or `nil`.
+    public var jwtIssuer: String?
+    /// `jwt_audience`: the accepted `aud` values; empty = any.
+    public var jwtAudiences: [String]
     /// `allowed_origins`.
     public var allowedOrigins: OriginAllowlist
     /// `max_message_bytes`: the largest client message, 125 bytes to 64 MiB.
@@ -106,7 +114,11 @@ public struct WSBridgeConfiguration: Sendable, Equatable {
         auth = .app
         jwtSecret = nil
         jwtPublicKeyPEM = nil
+        jwtJWKS = nil
         jwtLeeway = .seconds(30)
+        jwtRequireExp = true
+        jwtIssuer = nil
+        jwtAudiences = []
         allowedOrigins = .any
         maxMessageBytes = 64 << 10
         maxQueueBytes = 1 << 20

@@ -82,14 +82,41 @@ extension Daemon {
             )
             return InsecureQueryAuthenticator()
         case .jwt:
-            let verifier = try JWTVerifier(
-                hs256Secret: configuration.jwtSecret,
-                rs256PublicKeyPEM: configuration.jwtPublicKeyPEM,
-                leeway: configuration.jwtLeeway
-            )
-            return JWTAuthenticator(verifier: verifier)
+            do {
+                return JWTAuthenticator(verifier: try JWTVerifier(configuration))
+            } catch {
+                // Named like a config file error: which key, and what is wrong with it.
+                throw ConfigError(source: "configuration", key: error.configKey.rawValue, message: error.message)
+            }
         case .app:
             return AppAuthenticator(link: appLink)
+        }
+    }
+}
+
+extension JWTVerifier {
+    /// The verifier `auth = jwt` uses: the configuration's keys and claim rules.
+    public init(_ configuration: WSBridgeConfiguration) throws(JWTKeyError) {
+        try self.init(
+            hs256Secret: configuration.jwtSecret,
+            rs256PublicKeyPEM: configuration.jwtPublicKeyPEM,
+            jwks: configuration.jwtJWKS,
+            leeway: configuration.jwtLeeway,
+            requireExpiry: configuration.jwtRequireExp,
+            issuer: configuration.jwtIssuer,
+            audiences: configuration.jwtAudiences)
+    }
+}
+
+extension JWTKeyError {
+    /// The config key whose value is wrong.
+    public var configKey: ConfigKey {
+        switch self.code {
+        case .noKey: return .auth
+        case .emptySecret: return .jwtSecret
+        case .badPEM: return .jwtPublicKeyFile
+        case .negativeLeeway: return .jwtLeeway
+        case .badJWKS: return .jwtJWKSFile
         }
     }
 }

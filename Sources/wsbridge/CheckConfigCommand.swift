@@ -1,6 +1,8 @@
 import Foundation
 import ArgumentParser
+import WSBridgeAuth
 import WSBridgeConfig
+import WSBridgeDaemon
 
 struct CheckConfigCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -12,7 +14,15 @@ struct CheckConfigCommand: ParsableCommand {
     var config: String
 
     func run() throws {
-        let errors = ConfigLoader.validateFile(path: self.config)
+        var errors = ConfigLoader.validateFile(path: self.config)
+        if errors.isEmpty, let configuration = try? ConfigLoader.load(file: self.config), configuration.auth == .jwt {
+            // The keys themselves (a PEM that holds no RSA key, a JWKS without a usable key), as `serve` checks them.
+            do {
+                _ = try JWTVerifier(configuration)
+            } catch {
+                errors.append(ConfigError(source: self.config, key: error.configKey.rawValue, message: error.message))
+            }
+        }
         guard errors.isEmpty else {
             for error in errors {
                 printError(error.description)

@@ -40,8 +40,16 @@ struct ServeOptions: ParsableArguments {
     var jwtSecretFile: String?
     @Option(name: .long, help: "RS256 public key (PEM) file.")
     var jwtPublicKeyFile: String?
+    @Option(name: .long, help: "JWKS file of RS256/HS256 keys picked by the token's kid (re-read on SIGHUP).")
+    var jwtJwksFile: String?
     @Option(name: .long, help: "Clock skew allowed on exp/nbf (default 30s).")
     var jwtLeeway: String?
+    @Option(name: .long, help: "Refuse tokens without exp: on or off (default on).")
+    var jwtRequireExp: String?
+    @Option(name: .long, help: "The iss every token must carry (default: not checked).")
+    var jwtIssuer: String?
+    @Option(name: .long, help: "Comma-separated audiences, one of which a token's aud must name (default: not checked).")
+    var jwtAudience: String?
     @Option(name: .long, help: "Comma-separated Origin allowlist, or * (default *).")
     var allowedOrigins: String?
     @Option(name: .long, help: "Largest client message (default 64KiB).")
@@ -89,7 +97,8 @@ struct ServeOptions: ParsableArguments {
             (.connectTimeout, self.connectTimeout), (.appSocketMode, self.appSocketMode),
             (.appAllowedUIDs, self.appAllowedUids), (.channel, self.channel), (.compatUserField, self.compatUserField), (.nodeID, self.nodeId),
             (.auth, self.auth), (.jwtSecret, self.jwtSecret), (.jwtSecretFile, self.jwtSecretFile),
-            (.jwtPublicKeyFile, self.jwtPublicKeyFile), (.jwtLeeway, self.jwtLeeway),
+            (.jwtPublicKeyFile, self.jwtPublicKeyFile), (.jwtJWKSFile, self.jwtJwksFile), (.jwtLeeway, self.jwtLeeway),
+            (.jwtRequireExp, self.jwtRequireExp), (.jwtIssuer, self.jwtIssuer), (.jwtAudience, self.jwtAudience),
             (.allowedOrigins, self.allowedOrigins), (.maxMessageBytes, self.maxMessageBytes),
             (.maxQueueBytes, self.maxQueueBytes), (.writeCoalesceWindow, self.writeCoalesceWindow), (.maxConnections, self.maxConnections),
             (.handshakeTimeout, self.handshakeTimeout), (.pingInterval, self.pingInterval),

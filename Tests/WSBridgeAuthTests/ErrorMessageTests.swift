@@ -62,10 +62,12 @@ final class ErrorMessageTests: XCTestCase {
     func testTheStableCodesHaveTheirWireSpelling() {
         let codes: [JWTError.Code] = [
             .malformed, .unsupportedAlgorithm, .badSignature, .expired, .notYetValid, .missingSubject,
+            .missingExpiry, .wrongIssuer, .wrongAudience, .unknownKey,
         ]
         XCTAssertEqual(
             codes.map(\.rawValue),
-            ["malformed", "unsupported_algorithm", "bad_signature", "expired", "not_yet_valid", "missing_subject"]
+            ["malformed", "unsupported_algorithm", "bad_signature", "expired", "not_yet_valid", "missing_subject",
+             "missing_exp", "bad_issuer", "bad_audience", "unknown_key"]
         )
     }
 

@@ -32,8 +32,8 @@ final class ConfigKeyTests: XCTestCase {
             [
                 "log_level", "allowed_origins", "max_message_bytes", "max_queue_bytes", "write_coalesce_window", "max_connections",
                 "handshake_timeout", "ping_interval", "idle_timeout", "close_timeout", "drain_timeout",
-                "jwt_secret", "jwt_secret_file", "jwt_public_key_file", "jwt_leeway",
-                "app_max_queue_bytes", "connect_timeout", "app_allowed_uids",
+                "jwt_secret", "jwt_secret_file", "jwt_public_key_file", "jwt_jwks_file", "jwt_leeway",
+                "jwt_require_exp", "jwt_issuer", "jwt_audience", "app_max_queue_bytes", "connect_timeout", "app_allowed_uids",
             ])
     }
 

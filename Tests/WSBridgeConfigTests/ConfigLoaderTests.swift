@@ -91,7 +91,7 @@ final class ConfigLoaderTests: XCTestCase {
                 "\(path):4: max_queue_bytes: expected a size such as 1MiB, got \"lots\"",
                 "\(path):6: expected \"key = value\", but this line has no \"=\"",
                 "\(path):8: channel: given twice, first on line 7",
-                "\(path):9: auth: jwt needs one of jwt_secret, jwt_secret_file or jwt_public_key_file",
+                "\(path):9: auth: jwt needs one of jwt_secret, jwt_secret_file, jwt_public_key_file or jwt_jwks_file",
                 "\(path):10: ping_interval: must be shorter than idle_timeout (1m), got 90s; or set idle_timeout = 0",
             ])
     }

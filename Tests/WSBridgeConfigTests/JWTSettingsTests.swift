@@ -36,12 +36,45 @@ final class JWTSettingsTests: XCTestCase {
         XCTAssertNil(configuration?.jwtSecret)
     }
 
+    func testAJWKSFileIsReadAndIsEnoughForJWTAuth() throws {
+        let jwks = #"{"keys":[{"kty":"oct","k":"AAAA","kid":"a"}]}"#
+        let path = try directory.write("keys.json", "\n " + jwks)
+        let configuration = loaded("auth = jwt\njwt_jwks_file = \(path)")
+        XCTAssertEqual(configuration?.jwtJWKS, Array(("\n " + jwks).utf8))
+        XCTAssertEqual(configuration?.description.contains("# jwt_jwks_file: JWKS loaded (\(jwks.utf8.count + 2) bytes)"), true)
+    }
+
+    func testAJWKSFileThatIsNotAJSONObjectIsAnErrorNamingThePath() throws {
+        let path = try directory.write("keys.pem", pem)
+        assertSingleError(
+            "jwt_jwks_file = \(path)", #"test.conf:1: jwt_jwks_file: \#(path) is not a JWKS file (a JSON object with a "keys" array)"#)
+        assertSingleError(
+            "jwt_jwks_file = \(directory.path)/missing.json",
+            "test.conf:1: jwt_jwks_file: cannot read \(directory.path)/missing.json: No such file or directory")
+    }
+
+    func testTheClaimRulesHaveTheirDefaultsAndCanBeSet() {
+        let defaults = loaded("")
+        XCTAssertEqual(defaults?.jwtRequireExp, true)
+        XCTAssertNil(defaults?.jwtIssuer)
+        XCTAssertEqual(defaults?.jwtAudiences, [])
+        let set = loaded("jwt_require_exp = off\njwt_issuer = https://id.example\njwt_audience = wsbridge, chat")
+        XCTAssertEqual(set?.jwtRequireExp, false)
+        XCTAssertEqual(set?.jwtIssuer, "https://id.example")
+        XCTAssertEqual(set?.jwtAudiences, ["wsbridge", "chat"])
+        XCTAssertEqual(
+            set.map { $0.changedKeys(comparedTo: defaults!) }.map { $0.map(\.rawValue) },
+            ["jwt_require_exp", "jwt_issuer", "jwt_audience"])
+        assertSingleError("jwt_require_exp = maybe", #"test.conf:1: jwt_require_exp: expected true or false (or yes/no, on/off), got "maybe""#)
+        assertSingleError("jwt_audience = a,,b", #"test.conf:1: jwt_audience: expected a comma-separated list without empty entries, got "a,,b""#)
+    }
+
     func testJWTAuthWithoutAnyKeyIsAnError() {
         assertSingleError(
-            "# jwt\nauth = jwt\n", "test.conf:2: auth: jwt needs one of jwt_secret, jwt_secret_file or jwt_public_key_file")
+            "# jwt\nauth = jwt\n", "test.conf:2: auth: jwt needs one of jwt_secret, jwt_secret_file, jwt_public_key_file or jwt_jwks_file")
         XCTAssertEqual(
             errorDescriptions("", overrides: [(key: .auth, value: "jwt")]),
-            ["command line: --auth: jwt needs one of jwt_secret, jwt_secret_file or jwt_public_key_file"])
+            ["command line: --auth: jwt needs one of jwt_secret, jwt_secret_file, jwt_public_key_file or jwt_jwks_file"])
     }
 
     func testASecretAndASecretFileAreMutuallyExclusive() throws {
@@ -102,7 +135,7 @@ final class JWTSettingsTests: XCTestCase {
         let path = try directory.write("secret", secret)
         XCTAssertEqual(
             errorDescriptions("auth = jwt\njwt_secret_file = \(path)", overrides: [(key: .jwtSecretFile, value: "")]),
-            ["test.conf:1: auth: jwt needs one of jwt_secret, jwt_secret_file or jwt_public_key_file"])
+            ["test.conf:1: auth: jwt needs one of jwt_secret, jwt_secret_file, jwt_public_key_file or jwt_jwks_file"])
     }
 
     func testTheLeewayIsADuration() {

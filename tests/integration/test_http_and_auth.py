@@ -5,6 +5,8 @@ import hashlib
 import hmac
 import json
 import os
+import signal
+import subprocess
 import time
 
 import pytest
@@ -16,10 +18,15 @@ from harness import wait_for
 SECRET = "0123456789abcdef0123456789abcdef-test-secret"
 
 
-def token(claims, secret=SECRET, alg="HS256"):
-    def b64(data):
-        return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-    header = b64(json.dumps({"alg": alg, "typ": "JWT"}).encode())
+def b64(data):
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def token(claims, secret=SECRET, alg="HS256", kid=None):
+    header = {"alg": alg, "typ": "JWT"}
+    if kid is not None:
+        header["kid"] = kid
+    header = b64(json.dumps(header).encode())
     payload = b64(json.dumps(claims).encode())
     signature = hmac.new(secret.encode(), f"{header}.{payload}".encode(), hashlib.sha256).digest()
     return f"{header}.{payload}.{b64(signature)}"
@@ -49,16 +56,106 @@ def test_jwt_mode_accepts_a_good_token_and_refuses_bad_ones(workdir, nodes):
     with connect(node.url(token=token({"sub": "alice", "exp": now + 60}))) as ws:
         ws.send("hi")  # accepted: the connection stays open
         ws.ping().wait(5)
-    with connect(node.url(), additional_headers={"Authorization": "Bearer " + token({"sub": "bob"})}) as ws:
+    with connect(node.url(), additional_headers={"Authorization": "Bearer " + token({"sub": "bob", "exp": now + 60})}) as ws:
         ws.ping().wait(5)
-    for bad in [token({"sub": "x", "exp": now - 3600}), token({"sub": "x"}, secret="wrong" * 8),
-                token({"sub": "x"}, alg="none"), "garbage"]:
-        with pytest.raises(InvalidStatus) as refused:
-            connect(node.url(token=bad))
-        assert refused.value.response.status_code == 401
+    for bad, code in [(token({"sub": "x", "exp": now - 3600}), "expired"),
+                      (token({"sub": "x", "exp": now + 60}, secret="wrong" * 8), "bad_signature"),
+                      (token({"sub": "x"}, alg="none"), "unsupported_algorithm"), ("garbage", "malformed"),
+                      (token({"sub": "x"}), "missing_exp")]:
+        assert refusal(node, bad) == (401, "invalid token: " + code)
     with pytest.raises(InvalidStatus) as refused:
         connect(node.url())
     assert refused.value.response.status_code == 401
+
+
+def refusal(node, bad_token):
+    """The status and body of the answer to an upgrade with `bad_token`."""
+    with pytest.raises(InvalidStatus) as refused:
+        connect(node.url(token=bad_token))
+    response = refused.value.response
+    return response.status_code, response.body.decode().strip()
+
+
+def test_jwt_claim_rules_issuer_audience_and_tokens_without_exp(nodes, workdir):
+    secret_file = os.path.join(workdir, "secret")
+    with open(secret_file, "w") as f:
+        f.write(SECRET)
+    node = nodes("host1", "--auth", "jwt", "--jwt-secret-file", secret_file, "--jwt-issuer", "https://id.example",
+                 "--jwt-audience", "wsbridge,chat", "--jwt-require-exp", "off")
+    good = {"sub": "alice", "iss": "https://id.example", "aud": ["billing", "chat"]}
+    with connect(node.url(token=token(good))) as ws:  # no exp: allowed with --jwt-require-exp off
+        ws.ping().wait(5)
+    assert refusal(node, token(dict(good, iss="https://evil.example"))) == (401, "invalid token: bad_issuer")
+    assert refusal(node, token(dict(good, aud="billing"))) == (401, "invalid token: bad_audience")
+    assert refusal(node, token({"sub": "alice", "aud": "chat"})) == (401, "invalid token: bad_issuer")
+
+
+def jwks(*keys):
+    """A JWKS of HS256 (oct) keys: (kid, secret) pairs."""
+    return json.dumps({"keys": [{"kty": "oct", "kid": kid, "k": b64(secret.encode()), "alg": "HS256", "use": "sig"}
+                                for kid, secret in keys]})
+
+
+def test_jwks_keys_rotate_on_sighup_and_a_broken_file_keeps_the_old_keys(nodes, workdir):
+    old, new = "old-secret-0123456789abcdef0123456789", "new-secret-0123456789abcdef0123456789"
+    keys_file = os.path.join(workdir, "jwks.json")
+    config = os.path.join(workdir, "wsbridge.conf")
+    with open(keys_file, "w") as f:
+        f.write(jwks(("2026-11", old)))
+    with open(config, "w") as f:
+        f.write(f"auth = jwt\njwt_jwks_file = {keys_file}\n")
+    node = nodes("host1", "--config", config)
+    exp = int(time.time()) + 600
+    signed_old = token({"sub": "alice", "exp": exp}, secret=old, kid="2026-11")
+    signed_new = token({"sub": "alice", "exp": exp}, secret=new, kid="2026-12")
+    with connect(node.url(token=signed_old)) as kept:
+        assert refusal(node, signed_new) == (401, "invalid token: unknown_key")
+
+        def reload(what):
+            before = len([e for e in node.log_entries() if e.get("msg") in what])
+            node.process.send_signal(signal.SIGHUP)
+            wait_for(lambda: len([e for e in node.log_entries() if e.get("msg") in what]) > before, what=str(what))
+
+        # Step 1: publish the new key beside the old one.
+        with open(keys_file, "w") as f:
+            f.write(jwks(("2026-11", old), ("2026-12", new)))
+        reload({"configuration reloaded"})
+        for signed in (signed_old, signed_new):
+            with connect(node.url(token=signed)) as ws:
+                ws.ping().wait(5)
+        # Step 2: drop the old key; its tokens are refused, the open connection stays.
+        with open(keys_file, "w") as f:
+            f.write(jwks(("2026-12", new)))
+        reload({"configuration reloaded"})
+        assert refusal(node, signed_old) == (401, "invalid token: unknown_key")
+        with connect(node.url(token=signed_new)) as ws:
+            ws.ping().wait(5)
+        kept.ping().wait(5)
+        # A broken file is refused as a whole: the keys in use stay.
+        with open(keys_file, "w") as f:
+            f.write('{"keys":[{"kty":"oct","kid":"x","k":"too short"}]}')
+        reload({"configuration reload rejected; keeping the running configuration"})
+        rejected = [e for e in node.log_entries() if "reload rejected" in e.get("msg", "")][-1]
+        assert rejected["wsb.error"] == 'configuration: jwt_jwks_file: key 1 (kid "x"): "k" is not unpadded base64url'
+        with connect(node.url(token=signed_new)) as ws:
+            ws.ping().wait(5)
+
+
+def test_check_config_and_serve_refuse_a_jwks_without_a_usable_key(workdir):
+    from harness import wsbridge_binary
+    keys_file = os.path.join(workdir, "jwks.json")
+    with open(keys_file, "w") as f:
+        f.write('{"keys":[{"kty":"EC","crv":"P-256","x":"AA","y":"AA"}]}')
+    config = os.path.join(workdir, "jwks.conf")
+    with open(config, "w") as f:
+        f.write(f"auth = jwt\njwt_jwks_file = {keys_file}\nlisten = 127.0.0.1:0\nadmin_listen = off\n"
+                f"app_socket = {workdir}/jwks-app.sock\n")
+    expected = f"{config}: jwt_jwks_file: the JWKS file has no RS256 (kty RSA) or HS256 (kty oct) signing key; 1 other keys skipped"
+    checked = subprocess.run([wsbridge_binary(), "check-config", "--config", config], capture_output=True, text=True, timeout=30)
+    assert (checked.returncode, checked.stderr.strip()) == (1, expected)
+    served = subprocess.run([wsbridge_binary(), "serve", "--config", config], capture_output=True, text=True, timeout=30)
+    assert served.returncode == 1
+    assert "jwt_jwks_file: the JWKS file has no RS256" in served.stderr, served.stderr
 
 
 def test_origin_allowlist(nodes):
