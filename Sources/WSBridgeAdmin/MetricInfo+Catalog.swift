@@ -3,11 +3,25 @@ extension MetricInfo {
     static let buildInfo = MetricInfo(
         "wsbridge_build_info", .gauge, labels: ["version", "node"], "Always 1; the labels name the wsbridge version and the node_id.")
     static let startTime = MetricInfo(
-        "wsbridge_start_time_seconds", .gauge, "When the process started, in seconds since the Unix epoch.")
+        "wsbridge_start_time_seconds", .gauge, "Deprecated, the same as process_start_time_seconds.")
     static let openFDs = MetricInfo(
-        "wsbridge_open_fds", .gauge, "File descriptors the process has open (sockets included).")
+        "wsbridge_open_fds", .gauge, "Deprecated, the same as process_open_fds.")
     static let maxFDs = MetricInfo(
-        "wsbridge_max_fds", .gauge, "The process's soft limit on open file descriptors (RLIMIT_NOFILE).")
+        "wsbridge_max_fds", .gauge, "Deprecated, the same as process_max_fds.")
+
+    // The standard process metrics (the Prometheus client libraries' names and meanings).
+    static let processCPU = MetricInfo(
+        "process_cpu_seconds_total", .counter, "User and system CPU time spent, in seconds.")
+    static let processResident = MetricInfo(
+        "process_resident_memory_bytes", .gauge, "Resident memory size, in bytes.")
+    static let processVirtual = MetricInfo(
+        "process_virtual_memory_bytes", .gauge, "Virtual memory size, in bytes.")
+    static let processOpenFDs = MetricInfo(
+        "process_open_fds", .gauge, "Open file descriptors (every client connection is one).")
+    static let processMaxFDs = MetricInfo(
+        "process_max_fds", .gauge, "The soft limit on open file descriptors (RLIMIT_NOFILE).")
+    static let processStartTime = MetricInfo(
+        "process_start_time_seconds", .gauge, "When the process started, in seconds since the Unix epoch.")
 
     // WebSocket edge.
     static let connectionsOpen = MetricInfo(
@@ -17,7 +31,7 @@ extension MetricInfo {
     static let sessions = MetricInfo(
         "wsbridge_sessions", .gauge, "Sessions held: WebSocket connections plus sessions registered by apps.")
     static let users = MetricInfo(
-        "wsbridge_users", .gauge, "Distinct users with a session, counted once per event loop that holds one.")
+        "wsbridge_users", .gauge, "Distinct users with a session on this node (each counted once, however many sessions and event loops).")
     static let connects = MetricInfo(
         "wsbridge_connects_total", .counter, "WebSocket upgrades completed.")
     static let disconnects = MetricInfo(
@@ -95,9 +109,9 @@ extension MetricInfo {
 
     // Apps.
     static let appsAttached = MetricInfo(
-        "wsbridge_apps_attached", .gauge, "Apps attached to the app socket now.")
+        "wsbridge_apps_attached", .gauge, "Apps attached to the app socket now (tools such as wsbridge status and publish not counted).")
     static let appAttaches = MetricInfo(
-        "wsbridge_app_attaches_total", .counter, "Apps that attached (completed hello).")
+        "wsbridge_app_attaches_total", .counter, "Apps that attached (completed hello), tools not counted.")
     static let appFrames = MetricInfo(
         "wsbridge_app_frames_total", .counter, labels: ["direction"], "App-protocol frames received from apps (in) and sent to them (out).")
     static let appErrors = MetricInfo(
@@ -110,6 +124,7 @@ extension MetricInfo {
     /// Every family, in the order of docs/operations.md.
     public static let all: [MetricInfo] = [
         .buildInfo, .startTime, .openFDs, .maxFDs,
+        .processCPU, .processResident, .processVirtual, .processOpenFDs, .processMaxFDs, .processStartTime,
         .connectionsOpen, .tcpConnectionsOpen, .sessions, .users, .connects, .disconnects, .authRefusals,
         .clientMessages, .unroutedClientMessages, .deliveries, .flushes, .deliveryLatency, .limitHits, .queueHighWater, .queueLargest,
         .brokerUp, .brokerReconnects, .brokerHealthTimeouts, .brokerMessages, .brokerPublishFailures, .invalidChannelMessages,

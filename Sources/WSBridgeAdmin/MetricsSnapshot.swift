@@ -20,7 +20,7 @@ public struct MetricsSnapshot: Sendable, Equatable {
     public var openTCPConnections = 0
     /// Sessions held (WebSocket connections and app sessions).
     public var sessions = 0
-    /// Distinct users with a session, summed over event loops.
+    /// Distinct users with a session on this node.
     public var users = 0
     /// WebSocket upgrades since start.
     public var connects = 0
@@ -98,6 +98,10 @@ public struct MetricsSnapshot: Sendable, Equatable {
     public var openFileDescriptors: Int?
     /// The soft limit on file descriptors (`RLIMIT_NOFILE`), if the platform tells.
     public var maxFileDescriptors: Int?
+    /// User plus system CPU seconds, resident and virtual memory in bytes, if the platform tells.
+    public var processCPUSeconds: Double?
+    public var processResidentBytes: Int?
+    public var processVirtualBytes: Int?
 
     public init() {}
 }

@@ -52,8 +52,22 @@ public final class WSBridgeMetrics: Sendable {
     private func apply(_ s: MetricsSnapshot) {
         self.set(.buildInfo, [("version", s.version), ("node", s.node)], 1)
         self.set(.startTime, [], s.startTimeSeconds)
-        if let open = s.openFileDescriptors { self.set(.openFDs, [], Double(open)) }
-        if let max = s.maxFileDescriptors { self.set(.maxFDs, [], Double(max)) }
+        self.set(.processStartTime, [], s.startTimeSeconds)
+        if let open = s.openFileDescriptors {
+            self.set(.openFDs, [], Double(open))
+            self.set(.processOpenFDs, [], Double(open))
+        }
+        if let max = s.maxFileDescriptors {
+            self.set(.maxFDs, [], Double(max))
+            self.set(.processMaxFDs, [], Double(max))
+        }
+        if let cpu = s.processCPUSeconds {
+            let counter = self.registry.makeCounter(descriptor: MetricInfo.processCPU.descriptor, labels: [])
+            counter.reset()
+            counter.increment(by: cpu)
+        }
+        if let resident = s.processResidentBytes { self.set(.processResident, [], Double(resident)) }
+        if let virtual = s.processVirtualBytes { self.set(.processVirtual, [], Double(virtual)) }
 
         self.set(.connectionsOpen, [("path", s.webSocketPath)], Double(s.openWebSockets))
         self.set(.tcpConnectionsOpen, [], Double(s.openTCPConnections))

@@ -7,8 +7,8 @@ import WSBridgeProtocol
 extension AppConnection {
     func handle(_ request: AppRequest) {
         guard case .attached(let app) = self.state else {
-            if case .hello(let id, let version, let name, let paths) = request {
-                self.hello(id: id, version: version, name: name, paths: paths)
+            if case .hello(let id, let version, let name, let paths, let tool) = request {
+                self.hello(id: id, version: version, name: name, paths: paths, tool: tool)
             } else {
                 self.fail(.helloRequired(id: request.id, request: request.type))
             }
@@ -16,7 +16,7 @@ extension AppConnection {
         }
         let ticket = self.replies.take()
         switch request {
-        case .hello(let id, _, _, _):
+        case .hello(let id, _, _, _, _):
             self.replyError(ticket, .duplicateHello(id: id))
         case .accept(let id, let conn, let user):
             self.decide(ticket, id: id, conn: conn, app: app, decision: .accept(user: user))
@@ -53,22 +53,27 @@ extension AppConnection {
         }
     }
 
-    private func hello(id: RequestID?, version: Int, name: String, paths: [String]) {
+    private func hello(id: RequestID?, version: Int, name: String, paths: [String], tool: Bool) {
         guard version == AppProtocol.version else {
             self.fail(.unsupportedProtocol(id: id, version: version))
             return
         }
         guard let context = self.context else { return }
         let app = AppHandle(
-            id: self.link.directory.makeAppID(), name: name, paths: paths, peer: self.peer,
+            id: self.link.directory.makeAppID(), name: name, paths: paths, isTool: tool, peer: self.peer,
             connection: self, eventLoop: context.eventLoop
         )
         self.state = .attached(app)
         self.logger[metadataKey: "wsb.app"] = "\(name)"
         self.link.directory.attach(app)
-        self.link.counters.appsAttached.wrappingIncrement(ordering: .relaxed)
-        self.link.counters.attaches.wrappingIncrement(ordering: .relaxed)
-        self.logger.notice("app attached", metadata: ["wsb.paths": "\(paths.joined(separator: ","))"])
+        if tool {
+            // `wsbridge status` and `publish`: not an app an operator runs, so not counted, and not noticed.
+            self.logger.debug("tool attached")
+        } else {
+            self.link.counters.appsAttached.wrappingIncrement(ordering: .relaxed)
+            self.link.counters.attaches.wrappingIncrement(ordering: .relaxed)
+            self.logger.notice("app attached", metadata: ["wsb.paths": "\(paths.joined(separator: ","))"])
+        }
         let settings = self.link.settings
         let limits = AppLimits(
             maxFrameBytes: settings.maxFrameBytes, maxQueueBytes: settings.maxQueueBytes,

@@ -152,6 +152,10 @@ final class AppConnection: ChannelInboundHandler {
         for connection in pinned {
             connection.close(.serviceRestart, reason: "app went away")
         }
+        guard !app.isTool else {
+            self.logger.debug("tool detached", metadata: ["wsb.app": "\(app.name)"])
+            return
+        }
         self.link.counters.appsAttached.wrappingDecrement(ordering: .relaxed)
         self.logger.notice(
             "app detached",

@@ -7,14 +7,20 @@ public struct AppHandle: Sendable {
     public let id: UInt64
     public let name: String
     public let paths: [String]
+    /// Attached as a tool (`wsbridge status`, `publish`): not counted or listed as an app.
+    public let isTool: Bool
     public let peer: PeerCredentials?
     let eventLoop: EventLoop
     private let connection: NIOLoopBound<AppConnection>
 
-    init(id: UInt64, name: String, paths: [String], peer: PeerCredentials?, connection: AppConnection, eventLoop: EventLoop) {
+    init(
+        id: UInt64, name: String, paths: [String], isTool: Bool = false, peer: PeerCredentials?, connection: AppConnection,
+        eventLoop: EventLoop
+    ) {
         self.id = id
         self.name = name
         self.paths = paths
+        self.isTool = isTool
         self.peer = peer
         self.eventLoop = eventLoop
         self.connection = NIOLoopBound(connection, eventLoop: eventLoop)

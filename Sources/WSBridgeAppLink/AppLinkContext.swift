@@ -65,7 +65,7 @@ public final class AppLinkContext: Sendable {
 
     /// The attached apps with the number of connections pinned to each, for status.
     public var attachedApps: [(app: AppHandle, connections: Int)] {
-        self.directory.apps.map { ($0, self.directory.pinnedCount($0.id)) }
+        self.directory.apps.filter { !$0.isTool }.map { ($0, self.directory.pinnedCount($0.id)) }
     }
 }
 

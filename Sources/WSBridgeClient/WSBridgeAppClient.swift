@@ -65,6 +65,8 @@ public final class WSBridgeAppClient: Sendable {
     ///   - name: the app's name in wsbridge's logs, metrics and status; non-empty, at most 256 bytes.
     ///   - paths: the WebSocket paths the app serves (`["/ws"]`), each starting with `/`; empty for an
     ///     app that only publishes (it gets no `connect`).
+    ///   - tool: attach as a tool, like `wsbridge status` and `publish`: not counted or listed as an
+    ///     app, attaching and detaching logged at `debug`; `paths` must be empty.
     ///   - group: the event loop group the connection runs on.
     ///   - maxEventBytes: the largest event frame accepted; a larger one ends the connection as a
     ///     protocol violation. (Requests are held to the `max_frame_bytes` `welcome` announces: a
@@ -78,6 +80,7 @@ public final class WSBridgeAppClient: Sendable {
         socketPath: String,
         name: String,
         paths: [String],
+        tool: Bool = false,
         group: any EventLoopGroup,
         maxEventBytes: Int = defaultMaxEventBytes,
         handshakeTimeout: TimeAmount = defaultHandshakeTimeout
@@ -110,7 +113,7 @@ public final class WSBridgeAppClient: Sendable {
         let reply: AppEvent
         do {
             reply = try await request(on: channel, ended: ended.futureResult) { id in
-                .hello(id: id, protocolVersion: AppProtocol.version, name: name, paths: paths)
+                .hello(id: id, protocolVersion: AppProtocol.version, name: name, paths: paths, tool: tool)
             }
             timeout.cancel()
         } catch {

@@ -124,6 +124,8 @@ public struct StreamTracker: Sendable {
     public func tracks(_ stream: StreamID) -> Bool { self.tracks[stream] != nil }
     /// The number of streams tracked, `all` included.
     public var trackedCount: Int { self.tracks.count }
+    /// Distinct users with a session on this node: the user streams tracked.
+    public var userCount: Int { self.tracks.count - (self.tracks[.all] == nil ? 0 : 1) }
     /// Streams catching up right now.
     public internal(set) var catchingUpCount = 0
     /// Whether history requests wait to be sent, are in flight or wait for a retry.

@@ -128,10 +128,12 @@ public final class StreamTrackerDriver: Sendable {
         }
     }
 
-    /// The number of streams tracked and catching up, for status.
-    public func snapshot() -> EventLoopFuture<(tracked: Int, catchingUp: Int)> {
+    /// The number of streams tracked and catching up, and of distinct users with a session on this
+    /// node, for status and metrics.
+    public func snapshot() -> EventLoopFuture<(tracked: Int, catchingUp: Int, users: Int?)> {
         self.eventLoop.submit {
-            (self.state.value.tracker.trackedCount, self.state.value.tracker.catchingUpCount)
+            let tracker = self.state.value.tracker
+            return (tracker.trackedCount, tracker.catchingUpCount, tracker.userCount)
         }
     }
 

@@ -77,8 +77,11 @@ extension Daemon {
         self.notifier.startWatchdog(on: loop, logger: logger) { true }
         if self.notifier.isSupervised {
             let task = loop.scheduleRepeatedAsyncTask(initialDelay: .seconds(1), delay: .seconds(5)) { _ in
-                self.router.snapshot().map { snapshot in
-                    self.notifier.status(self.statusLine(snapshot))
+                let registry = self.router.snapshot()
+                let users = self.router.tracker?.snapshot().hop(to: registry.eventLoop).map(\.users)
+                    ?? registry.eventLoop.makeSucceededFuture(nil)
+                return registry.and(users).map { snapshot, users in
+                    self.notifier.status(self.statusLine(snapshot, users: users ?? snapshot.usersAcrossShards))
                 }
             }
             self.statusTask.withLockedValue { $0 = task }
@@ -217,9 +220,9 @@ extension Daemon {
         }
     }
 
-    func statusLine(_ snapshot: RegistrySnapshot) -> String {
+    func statusLine(_ snapshot: RegistrySnapshot, users: Int) -> String {
         let apps = self.appLink.counters.appsAttached.load(ordering: .relaxed)
         let linked = self.broker.isLinked ? "linked" : "DOWN"
-        return "\(snapshot.sessions) sessions, \(snapshot.usersAcrossShards) users, \(apps) apps, broker \(linked)"
+        return "\(snapshot.sessions) sessions, \(users) users, \(apps) apps, broker \(linked)"
     }
 }

@@ -15,16 +15,22 @@ extension Daemon {
     /// clients takes milliseconds that no event loop should spend.
     public func metricsSnapshot() -> EventLoopFuture<MetricsSnapshot> {
         let registry = self.router.snapshot()
-        let descriptors = NIOThreadPool.singleton.runIfActive(eventLoop: registry.eventLoop) {
-            ProcessDescriptors.openCount()
+        let process = NIOThreadPool.singleton.runIfActive(eventLoop: registry.eventLoop) {
+            (ProcessDescriptors.openCount(), ProcessUsage.current())
         }
         let streams = self.router.tracker?.snapshot().hop(to: registry.eventLoop)
-            ?? registry.eventLoop.makeSucceededFuture((tracked: 0, catchingUp: 0))
-        return registry.and(descriptors).and(streams).map { registryAndDescriptors, streams in
-            let (registry, openDescriptors) = registryAndDescriptors
+            ?? registry.eventLoop.makeSucceededFuture((tracked: 0, catchingUp: 0, users: nil))
+        return registry.and(process).and(streams).map { registryAndProcess, streams in
+            let (registry, (openDescriptors, usage)) = registryAndProcess
             var snapshot = self.metricsSnapshot(registry)
             snapshot.openFileDescriptors = openDescriptors
+            snapshot.processCPUSeconds = usage?.cpuSeconds
+            snapshot.processResidentBytes = usage?.residentBytes
+            snapshot.processVirtualBytes = usage?.virtualBytes
             snapshot.streamsTracked = streams.tracked
+            if let users = streams.users {
+                snapshot.users = users  // each user once, however many event loops hold a session
+            }
             return snapshot
         }
     }

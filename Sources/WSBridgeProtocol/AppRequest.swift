@@ -5,8 +5,9 @@
 /// known, is `hello` first, is the protocol version supported) is left to the daemon.
 public enum AppRequest: Sendable, Equatable {
     /// `hello`: must be the first request. `paths` are the WebSocket paths the app serves (each
-    /// starting with `/`; duplicates dropped, order kept); empty for a publish-only app.
-    case hello(id: RequestID?, protocolVersion: Int, name: String, paths: [String])
+    /// starting with `/`; duplicates dropped, order kept); empty for a publish-only app. `tool`: a
+    /// short-lived client such as `wsbridge status` or `publish` (no paths), not counted as an app.
+    case hello(id: RequestID?, protocolVersion: Int, name: String, paths: [String], tool: Bool = false)
     /// `accept`: the connection awaiting a decision belongs to `user`.
     case accept(id: RequestID?, conn: String, user: String)
     /// `reject`: refuse the connection with HTTP `status` (400–599, default 403) and `reason`
@@ -34,7 +35,7 @@ public enum AppRequest: Sendable, Equatable {
     /// The request's `id`, echoed in its reply.
     public var id: RequestID? {
         switch self {
-        case .hello(let id, _, _, _), .accept(let id, _, _), .reject(let id, _, _, _), .register(let id, _, _, _),
+        case .hello(let id, _, _, _, _), .accept(let id, _, _), .reject(let id, _, _, _), .register(let id, _, _, _),
             .unregister(let id, _), .publish(let id, _, _), .send(let id, _, _), .close(let id, _, _, _),
             .ping(let id), .status(let id):
             return id

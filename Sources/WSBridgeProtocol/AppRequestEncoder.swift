@@ -43,11 +43,12 @@ public enum AppRequestEncoder {
             buffer.writeString(id.json)
         }
         switch request {
-        case .hello(_, let protocolVersion, let name, let paths):
+        case .hello(_, let protocolVersion, let name, let paths, let tool):
             writeInteger("protocol", protocolVersion, into: &buffer)
             writeMember("name", name, into: &buffer)
             buffer.writeStaticString(",\"paths\":")
             writeArray(paths, into: &buffer)
+            if tool { buffer.writeStaticString(",\"tool\":true") }
         case .accept(_, let conn, let user):
             writeMember("conn", conn, into: &buffer)
             writeMember("user", user, into: &buffer)
@@ -147,7 +148,7 @@ public enum AppRequestEncoder {
             return 128 + users + estimatedSize(data)
         case .send(_, _, let data):
             return 128 + estimatedSize(data)
-        case .hello(_, _, let name, let paths):
+        case .hello(_, _, let name, let paths, _):
             return 128 + name.utf8.count + paths.reduce(0) { $0 + $1.utf8.count + 3 }
         default:
             return 128

@@ -119,7 +119,11 @@ public enum AppRequestParser {
             }
             if !paths.contains(path) { paths.append(path) }
         }
-        return .hello(id: fields.id, protocolVersion: version, name: name, paths: paths)
+        let tool = try fields.bool("tool") ?? false
+        guard !tool || paths.isEmpty else {
+            throw fields.error(.badField, "a tool (\"tool\": true) serves no paths; \"paths\" must be empty")
+        }
+        return .hello(id: fields.id, protocolVersion: version, name: name, paths: paths, tool: tool)
     }
 
     private static func reject(_ fields: RequestFields) throws(AppProtocolError) -> AppRequest {

@@ -8,7 +8,7 @@ func withAppClient(socket: String, name: String, _ body: (WSBridgeAppClient) asy
     let group = MultiThreadedEventLoopGroup.singleton
     let client: WSBridgeAppClient
     do {
-        client = try await WSBridgeAppClient.connect(socketPath: socket, name: name, paths: [], group: group)
+        client = try await WSBridgeAppClient.connect(socketPath: socket, name: name, paths: [], tool: true, group: group)
     } catch {
         printError("wsbridge: \(error)")
         throw ExitCode(1)

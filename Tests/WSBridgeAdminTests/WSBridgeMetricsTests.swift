@@ -40,6 +40,9 @@ final class WSBridgeMetricsTests: XCTestCase {
         s.appSlowConsumerDisconnects = 1
         s.openFileDescriptors = 33
         s.maxFileDescriptors = 1024
+        s.processCPUSeconds = 12.5
+        s.processResidentBytes = 40 << 20
+        s.processVirtualBytes = 1 << 30
         return s
     }
 
@@ -52,7 +55,7 @@ final class WSBridgeMetricsTests: XCTestCase {
         for info in MetricInfo.all {
             XCTAssertEqual(text.types[info.name], info.kind.rawValue, info.name)
             XCTAssertEqual(text.help[info.name], info.help, info.name)
-            XCTAssertTrue(info.name.hasPrefix("wsbridge_"), info.name)
+            XCTAssertTrue(info.name.hasPrefix("wsbridge_") || info.name.hasPrefix("process_"), info.name)
             XCTAssertFalse(info.help.contains("\n"), info.name)
         }
         XCTAssertEqual(Set(text.types.keys), Set(MetricInfo.all.map(\.name)), "nothing outside the catalog")
@@ -62,6 +65,12 @@ final class WSBridgeMetricsTests: XCTestCase {
         let text = self.render(WSBridgeMetrics(), self.snapshot())
         XCTAssertEqual(text[#"wsbridge_build_info{node="host-1",version="1.2.3"}"#], 1)
         XCTAssertEqual(text["wsbridge_start_time_seconds"], 1_700_000_000)
+        XCTAssertEqual(text["process_start_time_seconds"], 1_700_000_000)
+        XCTAssertEqual(text["process_cpu_seconds_total"], 12.5)
+        XCTAssertEqual(text["process_resident_memory_bytes"], Double(40 << 20))
+        XCTAssertEqual(text["process_virtual_memory_bytes"], Double(1 << 30))
+        XCTAssertEqual(text["process_open_fds"], 33)
+        XCTAssertEqual(text["process_max_fds"], 1024)
         XCTAssertEqual(text[#"wsbridge_connections_open{path="/ws"}"#], 3)
         XCTAssertEqual(text["wsbridge_tcp_connections_open"], 4)
         XCTAssertEqual(text["wsbridge_connects_total"], 10)

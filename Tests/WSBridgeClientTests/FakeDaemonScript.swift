@@ -41,7 +41,7 @@ enum FakeDaemonScript {
 
     static func answer(_ request: AppRequest) -> Answer {
         switch request {
-        case .hello(let id, _, let name, _):
+        case .hello(let id, _, let name, _, _):
             switch name {
             case refusedName:
                 return .reply([.failure(.unsupportedProtocol(id: id, version: 1))])

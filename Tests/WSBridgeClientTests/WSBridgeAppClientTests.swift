@@ -153,7 +153,7 @@ final class WSBridgeAppClientTests: XCTestCase {
         async let pinged: Void = client.ping()
         async let published = client.publish(.all, .text(ByteBuffer(string: "hi")))
         _ = try await (accepted, registered, status, pinged, published)
-        try await held.value
+        _ = try await held.value
 
         let ids = daemon.received.map(\.id)
         XCTAssertEqual(ids, (1...7).map { RequestID($0) }, "ids are incrementing integers in the order written")

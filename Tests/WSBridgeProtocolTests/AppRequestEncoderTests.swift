@@ -21,6 +21,7 @@ final class AppRequestEncoderTests: XCTestCase {
     static let everyRequest: [AppRequest] = [
         .hello(id: RequestID(1), protocolVersion: 1, name: "chat", paths: ["/ws", "/chat/v2"]),
         .hello(id: nil, protocolVersion: 1, name: "cron \"nightly\"", paths: []),
+        .hello(id: RequestID(20), protocolVersion: 1, name: "wsbridge-status", paths: [], tool: true),
         .accept(id: RequestID(2), conn: "c1", user: "alice"),
         .accept(id: RequestID(string: "a-1"), conn: "c2", user: "42"),
         .reject(id: RequestID(3), conn: "c1", status: 403, reason: ""),

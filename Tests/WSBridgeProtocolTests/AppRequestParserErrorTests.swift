@@ -7,6 +7,7 @@ final class AppRequestParserErrorTests: XCTestCase {
     /// A valid request of each type, as raw member texts, with an id so errors can be checked for it.
     static let validRequests: [[(String, String)]] = [
         [("type", #""hello""#), ("id", "1"), ("protocol", "1"), ("name", #""app""#), ("paths", #"["/ws"]"#)],
+        [("type", #""hello""#), ("id", "1"), ("protocol", "1"), ("name", #""tool""#), ("paths", "[]"), ("tool", "true")],
         [("type", #""accept""#), ("id", "1"), ("conn", #""c1""#), ("user", #""u""#)],
         [("type", #""reject""#), ("id", "1"), ("conn", #""c1""#), ("status", "401"), ("reason", #""no""#)],
         [("type", #""register""#), ("id", "1"), ("session", #""s""#), ("user", #""u""#)],
@@ -32,6 +33,7 @@ final class AppRequestParserErrorTests: XCTestCase {
         "users": [#""u""#, "{}", "null", "[]", "[true]", "[null]", #"[""]"#, "[1.5]", #"["u",[]]"#],
         "all": ["false", "1", #""true""#, "null"],
         "binary": [#""true""#, "1", "null", "[]"],
+        "tool": [#""true""#, "1", "null", "[]"],
         "code": [#""1000""#, "1000.0", "999", "1001", "1011", "2999", "5000", "0", "-1000", "null"],
         "data": [],  // any JSON value is valid data unless binary is true (checked separately)
     ]
@@ -55,7 +57,7 @@ final class AppRequestParserErrorTests: XCTestCase {
     }
 
     func testEveryMissingRequiredFieldIsMissingFieldWithTheIDEchoed() {
-        let optional: Set<String> = ["type", "id", "status", "reason", "code", "binary"]
+        let optional: Set<String> = ["type", "id", "status", "reason", "code", "binary", "tool"]
         var checked = 0
         for request in Self.validRequests {
             for (name, _) in request where !optional.contains(name) {
@@ -67,7 +69,7 @@ final class AppRequestParserErrorTests: XCTestCase {
                 checked += 1
             }
         }
-        XCTAssertEqual(checked, 18)
+        XCTAssertEqual(checked, 21)
     }
 
     func testAFieldTheParserReadsMayNotAppearTwice() {

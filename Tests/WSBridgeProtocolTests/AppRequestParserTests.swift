@@ -20,6 +20,24 @@ final class AppRequestParserTests: XCTestCase {
         )
     }
 
+    func testHelloMayAttachATool() throws {
+        XCTAssertEqual(
+            try parsed(#"{"type":"hello","protocol":1,"name":"wsbridge-status","paths":[],"tool":true}"#),
+            .hello(id: nil, protocolVersion: 1, name: "wsbridge-status", paths: [], tool: true)
+        )
+        XCTAssertEqual(
+            try parsed(#"{"type":"hello","protocol":1,"name":"cron","paths":[],"tool":false}"#),
+            .hello(id: nil, protocolVersion: 1, name: "cron", paths: [])
+        )
+    }
+
+    func testAToolServesNoPaths() {
+        let error = refusal(ByteBuffer(string: #"{"type":"hello","id":3,"protocol":1,"name":"t","paths":["/ws"],"tool":true}"#))
+        XCTAssertEqual(error?.code, .badField)
+        XCTAssertEqual(error?.message, #"a tool ("tool": true) serves no paths; "paths" must be empty"#)
+        XCTAssertEqual(error?.id, RequestID(3))
+    }
+
     func testHelloDropsRepeatedPathsKeepingOrder() throws {
         XCTAssertEqual(
             try parsed(#"{"type":"hello","protocol":1,"name":"a","paths":["/b","/a","/b","\/a"]}"#),

@@ -8,12 +8,13 @@ have moved by exactly what the phase did. One event loop, so each message is one
 import contextlib
 import json
 import signal
+import subprocess
 
 import pytest
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 
-from harness import RawApp, RawWebSocket, wait_for
+from harness import RawApp, RawWebSocket, wait_for, wsbridge_binary
 
 CHANNEL = "websocket:sendMsgTopic"
 SLOW_MESSAGES = 400
@@ -182,3 +183,33 @@ def test_readyz_is_503_while_draining(nodes):
     wait_for(lambda: node.http("/readyz", admin=True) == (503, "draining\n"), what="/readyz 503 during the drain")
     assert node.http("/metrics", admin=True)[0] == 200, "metrics can still be scraped while draining"
     client.close()
+
+
+def test_users_count_once_tools_are_not_apps_and_the_process_metrics_are_there(nodes):
+    node = nodes("host1", "--auth", "insecure-query", "--event-loops", "2", "--log-level", "debug")
+    with contextlib.ExitStack() as stack:
+        # Accepted connections go to the event loops in turn: three of A's land on both loops.
+        for _ in range(3):
+            stack.enter_context(connect(node.url(user="A")))
+        stack.enter_context(connect(node.url(user="B")))
+        wait_for(lambda: node.metrics()[series("wsbridge_sessions")] == 4, what="4 sessions")
+        wait_for(lambda: node.metrics()[series("wsbridge_users")] == 2, what="A and B, each counted once")
+
+        tool = [wsbridge_binary(), "--app-socket", node.app_socket]
+        status = json.loads(subprocess.run([tool[0], "status", *tool[1:], "--json"], capture_output=True, text=True,
+                                           timeout=30, check=True).stdout)
+        assert status["users"] == 2
+        assert status["apps"] == [], "the status tool itself is not an app"
+        subprocess.run([tool[0], "publish", *tool[1:], "--user", "A", "hi"], capture_output=True, timeout=30, check=True)
+        m = node.metrics()
+        assert m[series("wsbridge_apps_attached")] == 0
+        assert m.get(series("wsbridge_app_attaches_total"), 0) == 0, "tools are not counted as attaches"
+        notices = [e for e in node.log_entries() if e.get("msg") in ("app attached", "app detached")]
+        assert notices == [], "tools attach and detach at debug only"
+        assert len([e for e in node.log_entries() if e.get("msg") == "tool attached"]) == 2
+
+        assert m[series("process_resident_memory_bytes")] > 1 << 20
+        assert m[series("process_virtual_memory_bytes")] >= m[series("process_resident_memory_bytes")]
+        assert m[series("process_cpu_seconds_total")] > 0
+        assert m[series("process_open_fds")] >= 4, "at least the four clients' sockets"
+        assert abs(m[series("process_start_time_seconds")] - m[series("wsbridge_start_time_seconds")]) < 1e-6
