@@ -59,6 +59,8 @@ public final class RedisBroker: Broker {
     ///   - connectTimeout: the longest one attempt (connect plus handshake) may take.
     ///   - healthInterval: silence on a linked connection before a `PING`, and then before it is declared
     ///     dead; `nil` turns the health check off.
+    ///   - connectSummaryInterval: while attempts keep failing for the same reason, it is logged once,
+    ///     then summarised this often (the attempts between at debug).
     ///   - probe: the liveness probe; nil turns it off.
     ///   - subscribes: false for a broker that only sends (`wsbridge publish`): no subscriber connection.
     ///   - logger: metadata `wsb.redis` (the target, without password) is added to every entry.
@@ -71,6 +73,7 @@ public final class RedisBroker: Broker {
         reconnectMax: TimeAmount = .milliseconds(250),
         connectTimeout: TimeAmount = .seconds(2),
         healthInterval: TimeAmount? = .seconds(5),
+        connectSummaryInterval: TimeAmount = .seconds(30),
         probe: Probe? = nil,
         subscribes: Bool = true,
         logger: Logger
@@ -88,6 +91,7 @@ public final class RedisBroker: Broker {
             reconnectMax: reconnectMax,
             connectTimeout: connectTimeout,
             healthInterval: healthInterval,
+            connectSummaryInterval: connectSummaryInterval,
             probe: probe,
             subscribes: subscribes,
             logger: logger
@@ -119,6 +123,13 @@ public final class RedisBroker: Broker {
     /// Whether the command connection is linked right now (for `wsbridge publish`).
     public var isConnected: Bool {
         self.counters.publisherLinked.load(ordering: .acquiring)
+    }
+
+    /// While the command connection is not linked: why its last attempt failed, in words
+    /// (`connection refused (nothing listens) at 127.0.0.1:6391`, `Redis refused the password
+    /// (WRONGPASS): ...`); `nil` once linked, and before the first attempt has failed.
+    public var connectFailure: String? {
+        self.isConnected ? nil : self.counters.lastAttemptFailure.withLockedValue { $0 }
     }
 
     /// Whether publishes are durable on the current link (the function library is usable).
@@ -208,6 +219,7 @@ final class RedisBrokerCore {
         var reconnectMax: TimeAmount
         var connectTimeout: TimeAmount
         var healthInterval: TimeAmount?
+        var connectSummaryInterval: TimeAmount
         var probe: RedisBroker.Probe?
         var subscribes: Bool
         var logger: Logger
@@ -245,6 +257,7 @@ final class RedisBrokerCore {
             connectTimeout: self.settings.connectTimeout,
             healthInterval: self.settings.healthInterval,
             backoff: backoff,
+            summaryInterval: self.settings.connectSummaryInterval,
             logger: self.settings.logger,
             counters: counters
         )
@@ -259,6 +272,7 @@ final class RedisBrokerCore {
                 connectTimeout: self.settings.connectTimeout,
                 healthInterval: self.settings.healthInterval,
                 backoff: backoff,
+                summaryInterval: self.settings.connectSummaryInterval,
                 logger: self.settings.logger,
                 counters: counters,
                 handler: handler,

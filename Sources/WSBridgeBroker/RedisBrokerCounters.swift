@@ -1,4 +1,5 @@
 import Atomics
+import NIOConcurrencyHelpers
 
 /// The state of a ``RedisBroker`` that other threads read: written on the broker's event loop only.
 final class RedisBrokerCounters: Sendable {
@@ -23,6 +24,8 @@ final class RedisBrokerCounters: Sendable {
     let publisherLinked = ManagedAtomic<Bool>(false)
     /// Whether the publisher link can use the function library (durable publishing, history).
     let hasLibrary = ManagedAtomic<Bool>(false)
+    /// Why the command connection's last attempt failed, in words; cleared when it links.
+    let lastAttemptFailure = NIOLockedValueBox<String?>(nil)
 
     /// Counts a lost link that the health check declared dead.
     func countLoss(_ loss: RedisConnectionLoss) {

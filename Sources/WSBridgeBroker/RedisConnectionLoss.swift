@@ -2,8 +2,9 @@ import NIOCore
 
 /// Why a connection attempt to Redis failed, or why a linked connection went away. Logged, then retried.
 enum RedisConnectionLoss: Error, CustomStringConvertible {
-    /// TCP/Unix connect failed (refused, unreachable, no such socket...).
-    case connectFailed(any Error)
+    /// TCP/Unix connect failed (refused, unreachable, no such socket...), in words naming the address
+    /// (``RedisConnectError``).
+    case connectFailed(String)
     /// Connecting plus the handshake took longer than the connect timeout.
     case timedOut(TimeAmount)
     /// The server refused `AUTH` (or demanded it): `WRONGPASS ...`, `NOAUTH ...`, `ERR AUTH ...`.
@@ -29,12 +30,12 @@ enum RedisConnectionLoss: Error, CustomStringConvertible {
 
     var description: String {
         switch self {
-        case .connectFailed(let error):
-            return "connect failed: \(error)"
+        case .connectFailed(let words):
+            return words
         case .timedOut(let timeout):
             return "no answer within the connect timeout of \(timeout.nanoseconds / 1_000_000) ms"
         case .authRefused(let reply):
-            return "Redis refused AUTH: \(reply)"
+            return Self.authWords(reply)
         case .rejected(let command, let reply):
             return "Redis rejected \(command): \(reply)"
         case .unexpectedReply(let command, let reply):
@@ -42,13 +43,29 @@ enum RedisConnectionLoss: Error, CustomStringConvertible {
         case .closedByServer:
             return "connection closed by the server"
         case .failed(let error):
-            return "connection error: \(error)"
+            return "connection error: \(RedisConnectError.words(error))"
         case .unresponsive(let interval):
             let milliseconds = interval.nanoseconds / 1_000_000
             return "no answer to PING: nothing read for \(milliseconds) ms after it (health check)"
         case .probeMissed(let interval):
             return "the liveness probe did not come back on the subscription within \(interval.nanoseconds / 1_000_000) ms"
         }
+    }
+
+    /// What an authentication refusal means and what to do about it: Redis's reply says which case
+    /// it is (`NOAUTH`: a password is needed and none was sent; `WRONGPASS`: the user or password is
+    /// wrong; `ERR AUTH ... without any password configured`: one was sent to a Redis that has none).
+    static func authWords(_ reply: String) -> String {
+        if reply.hasPrefix("NOAUTH") {
+            return "Redis requires a password and none is configured (NOAUTH): give it in the redis URL, redis://:PASSWORD@host:port"
+        }
+        if reply.hasPrefix("WRONGPASS") {
+            return "Redis refused the password (WRONGPASS): check the user and password in the redis URL"
+        }
+        if reply.contains("without any password configured") {
+            return "Redis has no password set, but the redis URL gives one: remove it from the URL, or set requirepass in Redis (\(reply))"
+        }
+        return "Redis refused AUTH: \(reply)"
     }
 
     /// Whether an error reply means authentication failed, whatever command it answered.

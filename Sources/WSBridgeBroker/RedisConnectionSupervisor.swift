@@ -55,15 +55,19 @@ final class RedisConnectionSupervisor {
     private var hasLinkedBefore = false
     /// Attempts that failed since the last link (or the start), for logs.
     private var failedAttempts = 0
-
-    /// While attempts keep failing, every this many failures is logged at warning again (the others at
-    /// debug), so a long outage stays visible without flooding the log.
-    private static let warningInterval = 20
+    /// The cause the log last reported for the failing attempts, when, and the attempt it was at.
+    private var reported: (cause: String, at: NIODeadline, attempt: Int)?
+    /// While attempts keep failing for the same cause, it is logged once, then summarised this often
+    /// (the attempts between at debug): a long outage stays visible without flooding the log. A new
+    /// cause is logged at once.
+    private let summaryInterval: TimeAmount
 
     /// Called when the connection becomes usable (after the handshake).
     var onLinked: (Channel, _ isReconnect: Bool) -> Void = { _, _ in }
     /// Called when a usable connection is lost (not when an attempt fails, nor on ``stop()``), with why.
     var onLost: (RedisConnectionLoss) -> Void = { _ in }
+    /// Called when an attempt fails before it is linked, with why.
+    var onAttemptFailed: (RedisConnectionLoss) -> Void = { _ in }
 
     init(
         role: Role,
@@ -71,10 +75,12 @@ final class RedisConnectionSupervisor {
         eventLoop: EventLoop,
         connectTimeout: TimeAmount,
         backoff: ReconnectBackoff,
+        summaryInterval: TimeAmount = .seconds(30),
         logger: Logger,
         makeHandler: @escaping (Events) -> ChannelHandler
     ) {
         self.role = role
+        self.summaryInterval = summaryInterval
         self.target = target
         self.eventLoop = eventLoop
         self.connectTimeout = connectTimeout
@@ -195,7 +201,7 @@ final class RedisConnectionSupervisor {
         case .success(let channel):
             self.state = .connecting(generation: generation, channel: channel, deadline: deadline)
         case .failure(let error):
-            self.attemptFailed(.connectFailed(error))
+            self.attemptFailed(.connectFailed(RedisConnectError.words(error, address: self.target.address)))
         }
     }
 
@@ -210,6 +216,7 @@ final class RedisConnectionSupervisor {
         )
         self.hasLinkedBefore = true
         self.failedAttempts = 0
+        self.reported = nil
         self.backoff.reset()
         self.onLinked(channel, isReconnect)
     }
@@ -240,27 +247,36 @@ final class RedisConnectionSupervisor {
         self.failedAttempts += 1
         let attempt = self.failedAttempts
         let delay = self.scheduleRetry()
-        let metadata: Logger.Metadata = [
-            "wsb.error": "\(loss)",
+        self.onAttemptFailed(loss)
+        let cause = "\(loss)"
+        var metadata: Logger.Metadata = [
+            "wsb.error": "\(cause)",
             "wsb.attempt": "\(attempt)",
             "wsb.delay_ms": "\(delay.nanoseconds / 1_000_000)",
         ]
-        if case .authRefused(let reply) = loss {
-            // Every time: a wrong password is an operator error that no retry fixes on its own.
-            self.logger.error(
-                "Redis refused AUTH: \(reply) (check the password; retrying with backoff)",
-                metadata: metadata
-            )
-        } else if attempt == 1 || attempt % Self.warningInterval == 0 {
+        // A refused AUTH is an operator error that no retry fixes on its own: at error, not warning.
+        let level: Logger.Level = loss.isAuthRefusal ? .error : .warning
+        let now = NIODeadline.now()
+        guard let reported = self.reported, reported.cause == cause else {
+            self.reported = (cause, now, attempt)
             switch loss {
+            case .authRefused:
+                self.logger.log(level: level, "\(cause); keeps retrying in the background", metadata: metadata)
             case .connectFailed, .timedOut:
-                self.logger.warning("Cannot reach Redis; keeps retrying in the background", metadata: metadata)
+                self.logger.log(level: level, "Cannot reach Redis; keeps retrying in the background", metadata: metadata)
             default:
-                self.logger.warning("Redis connection attempt failed; keeps retrying in the background", metadata: metadata)
+                self.logger.log(level: level, "Redis connection attempt failed; keeps retrying in the background", metadata: metadata)
             }
-        } else {
-            self.logger.debug("Redis connection attempt failed again; retrying", metadata: metadata)
+            return
         }
+        guard now - reported.at >= self.summaryInterval else {
+            self.logger.debug("Redis connection attempt failed again; retrying", metadata: metadata)
+            return
+        }
+        metadata["wsb.attempts"] = "\(attempt - reported.attempt)"
+        metadata["wsb.seconds"] = "\((now - reported.at).nanoseconds / 1_000_000_000)"
+        self.reported = (cause, now, attempt)
+        self.logger.log(level: level, "Redis connection attempts still failing, for the same reason", metadata: metadata)
     }
 
     /// Moves to `waiting` with the next backoff delay (0 for the first retry after a link or a start).

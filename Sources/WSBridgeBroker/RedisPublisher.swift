@@ -33,6 +33,7 @@ final class RedisPublisher {
         connectTimeout: TimeAmount,
         healthInterval: TimeAmount?,
         backoff: ReconnectBackoff,
+        summaryInterval: TimeAmount,
         logger: Logger,
         counters: RedisBrokerCounters
     ) {
@@ -47,6 +48,7 @@ final class RedisPublisher {
             eventLoop: eventLoop,
             connectTimeout: connectTimeout,
             backoff: backoff,
+            summaryInterval: summaryInterval,
             logger: logger
         ) { events in
             RedisPublisherHandler(
@@ -64,6 +66,9 @@ final class RedisPublisher {
         self.supervisor.onLost = { [weak self] loss in
             counters.countLoss(loss)
             self?.unlinked()
+        }
+        self.supervisor.onAttemptFailed = { loss in
+            counters.lastAttemptFailure.withLockedValue { $0 = "\(loss)" }
         }
     }
 
@@ -95,6 +100,7 @@ final class RedisPublisher {
     private func linked(library status: RedisLibraryStatus?) {
         self.libraryStatus = status
         self.counters.hasLibrary.store(status?.isUsable ?? false, ordering: .relaxed)
+        self.counters.lastAttemptFailure.withLockedValue { $0 = nil }
         self.counters.publisherLinked.store(true, ordering: .releasing)
         guard let status, status != self.loggedStatus else { return }
         self.loggedStatus = status

@@ -17,6 +17,7 @@ final class RedisSubscriber {
         connectTimeout: TimeAmount,
         healthInterval: TimeAmount?,
         backoff: ReconnectBackoff,
+        summaryInterval: TimeAmount,
         logger: Logger,
         counters: RedisBrokerCounters,
         handler: BrokerHandler,
@@ -31,6 +32,7 @@ final class RedisSubscriber {
             eventLoop: eventLoop,
             connectTimeout: connectTimeout,
             backoff: backoff,
+            summaryInterval: summaryInterval,
             logger: logger
         ) { events in
             RedisSubscriberHandler(

@@ -93,6 +93,11 @@ struct PublishCommand: AsyncParsableCommand {
                 outcome = .success(try await broker.publish(message).get())
                 break
             } catch let error as RedisBrokerError where error == .notConnected {
+                // A tool does not wait out an outage: the first failed attempt says why, at once.
+                if let failure = broker.connectFailure {
+                    outcome = .failure(PublishFailure(text: failure))
+                    break
+                }
                 outcome = .failure(error)
                 try await Task.sleep(nanoseconds: 20_000_000)
             } catch {
@@ -111,6 +116,12 @@ struct PublishCommand: AsyncParsableCommand {
             printError("wsbridge publish: could not publish to \(endpoint.redacted): \(error)")
             throw ExitCode(1)
         }
+    }
+
+    /// Why the command connection to Redis could not be made, as the broker put it.
+    private struct PublishFailure: Error, CustomStringConvertible {
+        var text: String
+        var description: String { self.text }
     }
 
     /// The recipients named by --user, --users or --all.

@@ -90,7 +90,7 @@ func publishWhenConnected(_ broker: RedisBroker, _ text: String, timeout: TimeIn
     let deadline = Date().addingTimeInterval(timeout)
     while true {
         do {
-            try broker.publish(ByteBuffer(string: text)).wait()
+            _ = try broker.publish(ByteBuffer(string: text)).wait()
             return
         } catch let error as RedisBrokerError where error == .notConnected && Date() < deadline {
             usleep(10_000)

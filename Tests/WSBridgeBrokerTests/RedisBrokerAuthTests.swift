@@ -37,7 +37,9 @@ final class RedisBrokerAuthTests: XCTestCase {
         broker.start(handler: MessageCollector().handler)
 
         eventually("an AUTH refusal is logged at error") {
-            logs.all.contains { $0.level == .error && $0.message.contains("Redis refused AUTH: WRONGPASS") }
+            logs.all.contains {
+                $0.level == .error && $0.message.hasPrefix("Redis refused the password (WRONGPASS): check the user and password in the redis URL")
+            }
         }
         XCTAssertFalse(broker.isLinked)
         let refusal = try XCTUnwrap(logs.all.first { $0.level == .error })
@@ -46,12 +48,42 @@ final class RedisBrokerAuthTests: XCTestCase {
         XCTAssertEqual(refusal.metadata["wsb.redis"], "redis://127.0.0.1:\(redis.port)/0")
         XCTAssertFalse(logs.all.contains { "\($0.message) \($0.metadata)".contains("wrong-password") })
 
-        // Retries back off instead of spinning: over 0.5 s there are a handful of attempts, not hundreds.
-        let before = logs.all.filter { $0.level == .error }.count
-        usleep(500_000)
-        let after = logs.all.filter { $0.level == .error }.count
-        XCTAssertLessThan(after - before, 40)
+        // Retries go on (both connections, every 200 ms at most), but the same cause is logged once per
+        // connection: the attempts after it are at debug until the summary interval (30 s) passes.
+        usleep(1_000_000)
+        let retries = logs.all.filter { $0.message == "Redis connection attempt failed again; retrying" }
+        XCTAssertGreaterThan(retries.count, 4, "the attempts go on")
+        XCTAssertTrue(retries.allSatisfy { $0.level == .debug })
+        XCTAssertEqual(logs.all.filter { $0.level == .error }.count, 2, "once for the subscriber, once for the publisher")
+        XCTAssertEqual(broker.connectFailure.map { $0.hasPrefix("Redis refused the password (WRONGPASS)") }, true)
         XCTAssertFalse(broker.isLinked)
+    }
+
+    func testARepeatedCauseIsSummarisedAndANewCauseIsLoggedAtOnce() throws {
+        let redis = try RedisServer.started(password: "right-password")
+        let logs = LogCapture()
+        let broker = RedisBroker(
+            target: try RedisConnectionTarget(url: "redis://:wrong@127.0.0.1:\(redis.port)"), channel: "auth-test",
+            eventLoopGroup: self.group, reconnectMax: .milliseconds(50), connectTimeout: .seconds(1),
+            connectSummaryInterval: .milliseconds(400), subscribes: false, logger: logs.logger())
+        defer { XCTAssertNoThrow(try broker.shutdown().wait()) }
+        broker.start(handler: MessageCollector().handler)
+        eventually("a summary of the attempts since") {
+            logs.all.contains { $0.message == "Redis connection attempts still failing, for the same reason" }
+        }
+        let summary = try XCTUnwrap(logs.all.first { $0.message == "Redis connection attempts still failing, for the same reason" })
+        XCTAssertEqual(summary.level, .error)
+        XCTAssertGreaterThan(Int(summary.metadata["wsb.attempts"].map { "\($0)" } ?? "") ?? 0, 1)
+        XCTAssertTrue(summary.metadata["wsb.error"].map { "\($0)".contains("WRONGPASS") } ?? false)
+
+        // Redis goes away: a new cause, logged at once (at warning: no operator mistake in sight).
+        redis.stop()
+        eventually("the new cause") {
+            logs.all.contains { $0.message == "Cannot reach Redis; keeps retrying in the background" }
+        }
+        let unreachable = try XCTUnwrap(logs.all.first { $0.message == "Cannot reach Redis; keeps retrying in the background" })
+        XCTAssertEqual(unreachable.level, .warning)
+        XCTAssertEqual(unreachable.metadata["wsb.error"], "connection refused (nothing listens) at 127.0.0.1:\(redis.port)")
     }
 
     func testTheRightPasswordLinks() throws {
@@ -85,9 +117,24 @@ final class RedisBrokerAuthTests: XCTestCase {
         let broker = try self.broker(redis.url, logs: logs)
         defer { XCTAssertNoThrow(try broker.shutdown().wait()) }
         broker.start(handler: MessageCollector().handler)
-        eventually("NOAUTH is logged as an AUTH refusal") {
-            logs.all.contains { $0.level == .error && $0.message.contains("Redis refused AUTH: NOAUTH") }
+        eventually("NOAUTH is logged as a missing password") {
+            logs.all.contains {
+                $0.level == .error && $0.message.hasPrefix("Redis requires a password and none is configured (NOAUTH)")
+            }
         }
         XCTAssertFalse(broker.isLinked)
+    }
+
+    func testAPasswordForARedisWithoutOneIsNamedAsSuch() throws {
+        let redis = try RedisServer.started()
+        let logs = LogCapture()
+        let broker = try self.broker("redis://:needless@127.0.0.1:\(redis.port)", logs: logs)
+        defer { XCTAssertNoThrow(try broker.shutdown().wait()) }
+        broker.start(handler: MessageCollector().handler)
+        eventually("the needless password is named") {
+            logs.all.contains {
+                $0.level == .error && $0.message.hasPrefix("Redis has no password set, but the redis URL gives one: remove it from the URL")
+            }
+        }
     }
 }

@@ -36,7 +36,7 @@ final class RedisHandshakeTests: XCTestCase {
         var handshake = RedisHandshake.subscriber(target: self.secured, channel: "ch")
         let outcome = handshake.receive(.error("WRONGPASS invalid username-password pair or user is disabled."))
         guard case .failed(let loss) = outcome, loss.isAuthRefusal else { return XCTFail("\(outcome)") }
-        XCTAssertTrue("\(loss)".contains("Redis refused AUTH: WRONGPASS"), "\(loss)")
+        XCTAssertTrue("\(loss)".contains("Redis refused the password (WRONGPASS)"), "\(loss)")
     }
 
     func testNOAUTHOnAnyCommandIsAnAuthRefusal() {

@@ -92,7 +92,7 @@ final class RedisSubscriberHandlerTests: XCTestCase {
         XCTAssertEqual(self.linked, 0)
         XCTAssertEqual(self.closed.count, 1)
         XCTAssertTrue(self.closed.first?.isAuthRefusal ?? false)
-        XCTAssertTrue(self.closed.first.map { "\($0)" }?.contains("Redis refused AUTH: WRONGPASS") ?? false)
+        XCTAssertTrue(self.closed.first.map { "\($0)" }?.contains("Redis refused the password (WRONGPASS)") ?? false)
     }
 
     func testAProtocolErrorClosesTheConnection() throws {

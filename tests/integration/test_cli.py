@@ -151,3 +151,45 @@ def test_event_loops_default_to_the_cpus_the_process_may_use(workdir):
     finally:
         process.terminate()
         process.wait(timeout=20)
+
+
+def test_publish_to_redis_fails_at_once_naming_the_cause(workdir):
+    import time
+    from harness import RedisServer, free_port
+    port = free_port()  # nothing listens there
+    started = time.monotonic()
+    result = run("publish", "--redis", f"redis://127.0.0.1:{port}", "--timeout", "20", "--all", "x")
+    assert result.returncode == 1
+    assert result.stderr.strip() == (f"wsbridge publish: could not publish to redis://127.0.0.1:{port}/0: "
+                                     f"connection refused (nothing listens) at 127.0.0.1:{port}")
+    assert time.monotonic() - started < 5, "at once, not after --timeout"
+
+    redis = RedisServer(workdir, password="right-password")
+    redis.start()
+    try:
+        wrong = run("publish", "--redis", f"redis://:wrong@127.0.0.1:{redis.port}", "--timeout", "20", "--all", "x")
+        assert wrong.returncode == 1
+        assert "Redis refused the password (WRONGPASS): check the user and password in the redis URL" in wrong.stderr
+        assert "wrong" not in wrong.stderr.replace("(WRONGPASS)", ""), "the password is never shown"
+        missing = run("publish", "--redis", f"redis://127.0.0.1:{redis.port}", "--timeout", "20", "--all", "x")
+        assert "Redis requires a password and none is configured (NOAUTH)" in missing.stderr
+        assert "SingleConnectionFailure" not in wrong.stderr + missing.stderr + result.stderr
+    finally:
+        redis.stop()
+
+
+def test_the_daemon_logs_a_wrong_password_once_then_at_debug(workdir, nodes):
+    import time
+    from harness import RedisServer
+    redis = RedisServer(workdir, password="right-password")
+    redis.start()
+    try:
+        node = nodes("host1", "--redis", f"redis://:wrong@127.0.0.1:{redis.port}", "--auth", "insecure-query",
+                     "--broker-reconnect-max", "100ms")
+        time.sleep(3)
+        errors = [e for e in node.log_entries() if e.get("level") == "error"]
+        # Once per connection (subscriber, publisher) in 3 s of retries every 100 ms, not every retry.
+        assert len(errors) == 2, errors
+        assert all(e["msg"].startswith("Redis refused the password (WRONGPASS)") for e in errors), errors
+    finally:
+        redis.stop()
