@@ -19,6 +19,8 @@ public final class AppLinkServer: Sendable {
     private let link: AppLinkContext
     private let group: EventLoopGroup
     private let channel = NIOLockedValueBox<Channel?>(nil)
+    /// The socket file this server created (not one adopted from systemd), removed when it stops.
+    private let boundPath = NIOLockedValueBox<String?>(nil)
 
     public init(link: AppLinkContext, group: EventLoopGroup) {
         self.link = link
@@ -30,6 +32,7 @@ public final class AppLinkServer: Sendable {
         try Self.removeStaleSocket(at: path)
         let channel = try await self.bootstrap().bind(unixDomainSocketPath: path).get()
         self.channel.withLockedValue { $0 = channel }
+        self.boundPath.withLockedValue { $0 = path }
         let mode = self.link.settings.socketMode
         if chmod(path, mode_t(mode)) != 0 {
             self.link.logger.warning("cannot set the app socket's mode", metadata: ["wsb.path": "\(path)", "wsb.errno": "\(errno)"])
@@ -45,8 +48,13 @@ public final class AppLinkServer: Sendable {
         self.channel.withLockedValue { $0 = channel }
     }
 
+    /// Closes the listener, and removes the socket file if this server created it (a file of systemd's
+    /// socket unit stays: it belongs to systemd).
     public func stopAccepting() async {
         try? await self.channel.withLockedValue { $0 }?.close().get()
+        if let path = self.boundPath.withLockedValue({ path in defer { path = nil }; return path }) {
+            unlink(path)
+        }
     }
 
     private func bootstrap() -> ServerBootstrap {

@@ -11,10 +11,15 @@ extension Daemon {
         return .pass("ok")
     }
 
-    /// `/readyz`: passes once the WebSocket listener is up and until draining starts.
+    /// `/readyz`: passes while the WebSocket listener is up (not starting, not draining) and the broker
+    /// is linked; the failure says which, and why the broker cannot link when it knows.
     func readinessProbe() -> ProbeResult {
         let phase = self.phase.value
-        return phase == .ready ? .pass("ready") : .fail(phase.rawValue)
+        guard phase == .ready else { return .fail(phase.rawValue) }
+        guard self.broker.isLinked else {
+            return .fail("broker link down" + (self.brokerLinkFailure.map { ": \($0)" } ?? ""))
+        }
+        return .pass("ready")
     }
 
     /// The admin listener's bound address once started (port 0 resolved), or `nil`.

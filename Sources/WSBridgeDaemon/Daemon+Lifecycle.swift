@@ -14,9 +14,24 @@ extension Daemon {
     /// Links the broker, starts the heartbeats, opens the admin listener (`admin_listen`, never
     /// socket-activated), then listens: on the sockets systemd passed (`activated`), or on `listen` and
     /// `app_socket`. Tells systemd READY=1 and turns `/readyz` to 200 at the end. Returns the WebSocket
-    /// listener's address.
+    /// listener's address. A start that fails half-way undoes what it started (the app socket file it
+    /// created is removed, the admin listener and the broker link closed) before it throws.
     @discardableResult
     public func start(activated: ActivatedSockets = ActivatedSockets()) async throws -> SocketAddress? {
+        do {
+            return try await self.startParts(activated: activated)
+        } catch {
+            try? await self.server.stopAccepting().get()
+            await self.appServer.stopAccepting()
+            await self.admin?.stop()
+            self.router.tracker?.stop()
+            try? await self.broker.shutdown().get()
+            self.phase.value = .stopped
+            throw error
+        }
+    }
+
+    private func startParts(activated: ActivatedSockets) async throws -> SocketAddress? {
         let router = self.router
         let source: DeliverySource = self.broker is EmbeddedBroker ? .embedded : .redis
         let logger = self.logger
@@ -58,6 +73,7 @@ extension Daemon {
             let listen = self.configuration.listen
             address = try await self.server.bind(host: listen.host, port: listen.port).get()
         }
+        self.webSocketAddressBox.withLockedValue { $0 = address }
         self.logger.notice(
             "listening",
             metadata: [
@@ -203,21 +219,33 @@ extension Daemon {
         return (applied, needRestart)
     }
 
-    /// READY=1 goes to systemd once, when the daemon listens and the broker is linked, whichever comes
-    /// last: a Redis that is down at start keeps the unit "activating" (and says so in STATUS=).
+    /// READY=1 goes to systemd once, as soon as the daemon listens, whether the broker is linked or not
+    /// (wsbridge(8), SYSTEMD, says why): a Redis outage at boot must neither hold up the boot nor get
+    /// the daemon killed by a start timeout while it holds its clients. STATUS= says that it waits for
+    /// the broker, and `/readyz` stays 503 until it is linked.
     func announceReadyIfDue() {
         guard self.phase.value == .ready else { return }
-        guard self.broker.isLinked else {
-            self.notifier.status("listening; waiting for the broker link to \(self.broker.displayName)")
-            return
+        let status: String
+        if self.broker.isLinked {
+            status = "listening, broker linked"
+        } else {
+            status = "listening; waiting for the broker link to \(self.broker.displayName)"
+                + (self.brokerLinkFailure.map { ": \($0)" } ?? "")
         }
         let first = self.readyAnnounced.withLockedValue { announced -> Bool in
             defer { announced = true }
             return !announced
         }
         if first {
-            self.notifier.ready(status: "listening, broker linked")
+            self.notifier.ready(status: status)
+        } else {
+            self.notifier.status(status)
         }
+    }
+
+    /// Why the broker cannot link right now, in words, if it knows.
+    var brokerLinkFailure: String? {
+        (self.broker as? RedisBroker)?.connectFailure
     }
 
     func statusLine(_ snapshot: RegistrySnapshot, users: Int) -> String {

@@ -46,6 +46,9 @@ public final class Daemon: Sendable {
     /// The admin listener, unless `admin_listen` is off.
     let admin: AdminServer?
     let adminAddressBox = NIOLockedValueBox<SocketAddress?>(nil)
+    /// The WebSocket listener's bound address once started (port 0 resolved; nil when adopted from
+    /// socket activation without an address).
+    let webSocketAddressBox = NIOLockedValueBox<SocketAddress?>(nil)
 
     /// Builds every part; nothing listens until ``start()``.
     ///

@@ -51,6 +51,18 @@ extension Daemon {
         json.add("version", string: s.version)
         json.add("uptime_seconds", Int(uptime))
         json.add("phase", string: self.phase.value.rawValue)
+        json.add("auth", string: self.configuration.auth.rawValue)
+        var listen = JSONObjectWriter()
+        let webSocket = self.webSocketAddressBox.withLockedValue { $0 }
+        listen.add("websocket", string: webSocket.map(Self.hostPort) ?? self.configuration.listen.description)
+        listen.add("path", string: self.configuration.wsPath)
+        if let admin = self.adminAddress {
+            listen.add("admin", string: Self.hostPort(admin))
+        } else {
+            listen.add("admin", raw: "null")
+        }
+        listen.add("app_socket", string: self.configuration.appSocket)
+        json.add("listen", object: listen)
         var broker = JSONObjectWriter()
         broker.add("kind", string: s.brokerKind)
         broker.add("target", string: self.broker.displayName)

@@ -16,7 +16,8 @@ struct PublishCommand: AsyncParsableCommand {
         abstract: "Publish one message to a user, several users or everyone, on every host.",
         discussion: """
             Publishes through the running daemon's app socket (--app-socket, else the config file's \
-            app_socket, else the default), or with --redis straight to Redis as a native envelope, \
+            app_socket, else the first found of $WSBRIDGE_APP_SOCKET, /run/wsbridge/app.sock, the \
+            socket of make run and ./wsbridge-app.sock), or with --redis straight to Redis as a native envelope, \
             durably (FCALL wsbridge_publish: kept in the history, with a position) where Redis has the \
             wsbridge function library (Redis 7), else with PUBLISH. DATA is sent to the recipients as \
             text; with --json it must be a JSON value and is sent as its JSON text. A durable publish \
@@ -26,7 +27,7 @@ struct PublishCommand: AsyncParsableCommand {
 
     @Option(name: .long, help: "Config file to read app_socket (or redis and channel) from.")
     var config: String?
-    @Option(name: .long, help: "The daemon's app socket (default: the config file's, else wsbridge-app.sock).")
+    @Option(name: .long, help: "The daemon's app socket (default: the config file's, else the first found; see wsbridge(8)).")
     var appSocket: String?
     @Option(name: .long, help: "Publish straight to this Redis URL instead of through the daemon.")
     var redis: String?
@@ -71,7 +72,13 @@ struct PublishCommand: AsyncParsableCommand {
             throw ValidationError(error.description)
         }
         guard self.redis != nil, let endpoint = configuration.redis else {
-            try await self.publishThroughDaemon(socket: configuration.appSocket)
+            switch AppSocketSearch.resolve(flag: self.appSocket, config: self.config, configured: configuration.appSocket) {
+            case .success(let socket):
+                try await self.publishThroughDaemon(socket: socket)
+            case .failure(let failure):
+                printError("wsbridge publish: \(failure)")
+                throw ExitCode(1)
+            }
             return
         }
         let message = EnvelopeText.make(target: self.target, data: self.json ? .json(self.data) : .text(self.data))

@@ -10,18 +10,24 @@ struct StatusCommand: AsyncParsableCommand {
 
     @Option(name: .long, help: "Config file to read app_socket from.")
     var config: String?
-    @Option(name: .long, help: "The daemon's app socket (default: the config file's, else wsbridge-app.sock).")
+    @Option(name: .long, help: "The daemon's app socket (default: the config file's, else the first found; see wsbridge(8)).")
     var appSocket: String?
     @Flag(name: .long, help: "Print the status as one JSON object.")
     var json = false
 
     func run() async throws {
-        let overrides: [ConfigLoader.Override] = self.appSocket.map { [(.appSocket, $0)] } ?? []
-        let socket: String
+        let configured: String
         do {
-            socket = try ConfigLoader.load(file: self.config, overrides: overrides).appSocket
+            configured = try ConfigLoader.load(file: self.config).appSocket
         } catch {
             throw ValidationError(error.description)
+        }
+        let socket: String
+        switch AppSocketSearch.resolve(flag: self.appSocket, config: self.config, configured: configured) {
+        case .success(let found): socket = found
+        case .failure(let failure):
+            printError("wsbridge status: \(failure)")
+            throw ExitCode(1)
         }
         let asJSON = self.json
         try await withAppClient(socket: socket, name: "wsbridge-status") { client in
@@ -43,11 +49,21 @@ enum StatusReport {
         let broker = dict("broker")
         let connections = dict("connections")
         var lines: [String] = []
-        lines.append("node        \(object["node"] ?? "?")  (wsbridge \(object["version"] ?? "?"), up \(Self.duration(int(object["uptime_seconds"]))))")
+        lines.append(
+            "node        \(object["node"] ?? "?")  (wsbridge \(object["version"] ?? "?"), up \(Self.duration(int(object["uptime_seconds"]))), \(object["phase"] ?? "?"))")
+        let listen = dict("listen")
+        var listening = "ws://\(listen["websocket"] ?? "?")\(listen["path"] ?? "")"
+        if let admin = listen["admin"] as? String { listening += "  admin http://\(admin)" }
+        listening += "  app socket \(listen["app_socket"] ?? "?")"
+        lines.append("listening   " + listening)
+        lines.append("auth        \(object["auth"] ?? "?")")
         let linked = (broker["linked"] as? Bool) == true ? "linked" : "DOWN"
         let durable = (broker["durable"] as? Bool) == true ? "durable" : "best effort only"
+        // The embedded broker's target is its kind; a Redis target is a URL that says redis.
+        let kind = "\(broker["kind"] ?? "?")", target = "\(broker["target"] ?? "")"
+        let name = target.isEmpty || target == kind ? kind : target
         lines.append(
-            "broker      \(broker["kind"] ?? "?") \(broker["target"] ?? "")  \(linked), \(durable), \(int(broker["reconnects"])) reconnects, \(int(broker["probe_misses"])) probe misses")
+            "broker      \(name)  \(linked), \(durable), \(int(broker["reconnects"])) reconnects, \(int(broker["probe_misses"])) probe misses")
         let history = dict("history")
         lines.append(
             "history     \(int(history["streams_tracked"])) streams tracked, \(int(history["catchups"])) catch-ups, \(int(history["recovered_messages"])) messages recovered, \(int(history["gaps"])) gaps")

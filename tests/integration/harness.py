@@ -40,6 +40,15 @@ def wait_for(predicate, timeout=10.0, interval=0.02, what="condition"):
     raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
+def http_get(address, path):
+    """(status, body) of GET http://address/path."""
+    try:
+        with urllib.request.urlopen(f"http://{address}{path}", timeout=5) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
+
+
 class RedisServer:
     """A redis-server of our own on a free loopback port; can be stopped and started again on that port."""
 
@@ -155,12 +164,7 @@ class Node:
 
     def http(self, path, admin=False):
         """(status, body) of GET http://node/path, on the admin listener if `admin`."""
-        address = self.admin_address if admin else self.address
-        try:
-            with urllib.request.urlopen(f"http://{address}{path}", timeout=5) as response:
-                return response.status, response.read().decode()
-        except urllib.error.HTTPError as error:
-            return error.code, error.read().decode()
+        return http_get(self.admin_address if admin else self.address, path)
 
     def metrics(self):
         """The admin listener's /metrics as {series: value}, series written `name{a="1",b="2"}` with the

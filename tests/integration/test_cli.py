@@ -193,3 +193,28 @@ def test_the_daemon_logs_a_wrong_password_once_then_at_debug(workdir, nodes):
         assert all(e["msg"].startswith("Redis refused the password (WRONGPASS)") for e in errors), errors
     finally:
         redis.stop()
+
+
+def test_a_failed_start_removes_the_app_socket_it_created_and_a_stop_too(workdir):
+    import socket as sockets
+    busy = sockets.socket()
+    busy.bind(("127.0.0.1", 0))
+    busy.listen()
+    app_socket = os.path.join(workdir, "failed.sock")
+    try:
+        result = run("serve", "--listen", f"127.0.0.1:{busy.getsockname()[1]}", "--admin-listen", "off",
+                     "--app-socket", app_socket)
+        assert result.returncode == 1
+        assert "cannot start" in result.stderr
+        assert not os.path.exists(app_socket), "the socket file it had created is gone"
+    finally:
+        busy.close()
+    process = subprocess.Popen([wsbridge_binary(), "serve", "--listen", "127.0.0.1:0", "--admin-listen", "off",
+                                "--app-socket", app_socket], stderr=subprocess.DEVNULL)
+    try:
+        from harness import wait_for
+        wait_for(lambda: os.path.exists(app_socket), what="the app socket")
+    finally:
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=30) == 0
+    assert not os.path.exists(app_socket), "a drained daemon removes its socket file"

@@ -2,6 +2,7 @@
 SIGHUP. systemd is not PID 1 here, so systemd-socket-activate passes the sockets and the test itself
 listens on NOTIFY_SOCKET, as systemd would."""
 
+import json
 import os
 import signal
 import socket
@@ -12,7 +13,7 @@ import pytest
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 
-from harness import RawApp, free_port, wait_for, wsbridge_binary
+from harness import RawApp, free_port, http_get, wait_for, wsbridge_binary
 
 pytestmark = pytest.mark.skipif(
     subprocess.run(["which", "systemd-socket-activate"], capture_output=True).returncode != 0,
@@ -106,21 +107,36 @@ def test_sighup_applies_a_new_origin_list_and_keeps_open_connections(workdir, no
         kept.ping().wait(5)
 
 
-def test_ready_waits_for_the_broker_link(workdir):
+def test_ready_comes_at_once_and_readyz_waits_for_the_broker_link(workdir):
     from harness import RedisServer
     redis = RedisServer(workdir)  # not started yet
     notify = NotifySocket(os.path.join(workdir, "notify2.sock"))
     environment = dict(os.environ, NOTIFY_SOCKET=notify.path)
     process = subprocess.Popen(
         [wsbridge_binary(), "serve", "--auth", "insecure-query", "--listen", "127.0.0.1:0",
-         "--admin-listen", "off", "--app-socket", os.path.join(workdir, "r.sock"), "--redis", redis.url,
-         "--broker-reconnect-max", "200ms"],
-        env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+         "--admin-listen", "127.0.0.1:0", "--app-socket", os.path.join(workdir, "r.sock"), "--redis", redis.url,
+         "--broker-reconnect-max", "200ms", "--log-format", "json"],
+        env=environment, stdout=subprocess.DEVNULL, stderr=open(os.path.join(workdir, "ready.log"), "w"))
+
+    def admin_address():
+        with open(os.path.join(workdir, "ready.log")) as f:
+            for line in f:
+                entry = json.loads(line)
+                if entry.get("msg") == "listening" and entry.get("wsb.listener") == "admin":
+                    return entry["wsb.address"]
+        return None
     try:
-        wait_for(lambda: notify.saw("waiting for the broker link"), what="STATUS= saying it waits for Redis")
-        assert not notify.saw("READY=1"), "not ready while Redis is unreachable"
+        # READY=1 as soon as it listens (a Redis outage neither holds up the boot nor trips a start
+        # timeout); STATUS= and /readyz say what it waits for.
+        wait_for(lambda: notify.saw("READY=1"), what="READY=1 while Redis is unreachable")
+        assert notify.saw("waiting for the broker link to redis://127.0.0.1:"), notify.messages
+        wait_for(lambda: admin_address() is not None, what="the admin listener")
+        admin = admin_address()
+        refused = f"broker link down: connection refused (nothing listens) at 127.0.0.1:{redis.port}\n"
+        wait_for(lambda: http_get(admin, "/readyz") == (503, refused), what="/readyz 503 with the cause")
         redis.start()
-        wait_for(lambda: notify.saw("READY=1"), what="READY=1 once Redis is linked")
+        wait_for(lambda: notify.saw("listening, broker linked"), what="STATUS= once Redis is linked")
+        wait_for(lambda: http_get(admin, "/readyz") == (200, "ready\n"), what="/readyz 200 once linked")
     finally:
         process.terminate()
         process.wait(timeout=20)
