@@ -149,13 +149,15 @@ publish_flags() {
     esac
 }
 
-# run NAME TARGETS -- ARGS...: RUNS runs of `wsbridge-bench ARGS` against each target.
+# run NAME TARGETS -- ARGS...: RUNS runs of `wsbridge-bench ARGS` against each target, interleaved
+# (run 1 of every target, then run 2 of every target...), so that a shared host's drift over the
+# minutes of a scenario falls on every target alike instead of on the last one.
 run() {
     local name="$1" targets="$2"
     shift 2
-    for target in $targets; do
-        [[ " $TARGETS " == *" $target "* ]] || continue
-        for i in $(seq 1 "$RUNS"); do
+    for i in $(seq 1 "$RUNS"); do
+        for target in $targets; do
+            [[ " $TARGETS " == *" $target "* ]] || continue
             start_redis
             start_server "$target"
             local file="$OUT/$name.$target.$i.json"

@@ -32,7 +32,7 @@ public struct AppAuthenticator: HandshakeAuthenticator {
             .connect(
                 conn: request.connection.description, path: request.path, query: request.rawQuery,
                 headers: request.headers.map { ($0.name, $0.value) },
-                remote: request.remoteAddress.map(Self.describe) ?? "", user: nil
+                remote: request.remoteAddress?.hostPort ?? "", user: nil
             )
         )
         return promise.futureResult
@@ -40,10 +40,5 @@ public struct AppAuthenticator: HandshakeAuthenticator {
 
     public func abandoned(_ connection: ConnectionID) {
         self.link.directory.expire(connection)?.succeed(.reject(status: .serviceUnavailable, reason: "client went away", kind: .clientGone))
-    }
-
-    static func describe(_ address: SocketAddress) -> String {
-        guard let ip = address.ipAddress, let port = address.port else { return "\(address)" }
-        return ip.contains(":") ? "[\(ip)]:\(port)" : "\(ip):\(port)"
     }
 }

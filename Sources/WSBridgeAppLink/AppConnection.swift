@@ -67,7 +67,7 @@ final class AppConnection: ChannelInboundHandler {
         case let error as AppProtocolError:
             self.fail(error)
         case ByteToMessageDecoderError.leftoverDataWhenDone(let buffer):
-            self.logger.warning("app closed the socket in the middle of a frame", metadata: ["wsb.bytes": "\(buffer.readableBytes)"])
+            self.logger.warning("app closed the socket in the middle of a frame", metadata: ["wsb.bytes": .stringConvertible(buffer.readableBytes)])
         default:
             self.logger.debug("app connection error", metadata: ["wsb.error": "\(error)"])
             context.close(promise: nil)
@@ -79,7 +79,7 @@ final class AppConnection: ChannelInboundHandler {
             self.link.counters.slowConsumerDisconnects.wrappingIncrement(ordering: .relaxed)
             self.link.slowConsumerLog.log(
                 "disconnecting slow app", level: .warning,
-                metadata: ["wsb.limit_bytes": "\(self.link.settings.maxQueueBytes)"], to: self.logger
+                metadata: ["wsb.limit_bytes": .stringConvertible(self.link.settings.maxQueueBytes)], to: self.logger
             )
             self.fail(.slowConsumer(limit: self.link.settings.maxQueueBytes))
         }
@@ -159,7 +159,7 @@ final class AppConnection: ChannelInboundHandler {
         self.link.counters.appsAttached.wrappingDecrement(ordering: .relaxed)
         self.logger.notice(
             "app detached",
-            metadata: ["wsb.app": "\(app.name)", "wsb.connections_closed": "\(pinned.count)", "wsb.connects_refused": "\(pending.count)"]
+            metadata: ["wsb.app": "\(app.name)", "wsb.connections_closed": .stringConvertible(pinned.count), "wsb.connects_refused": .stringConvertible(pending.count)]
         )
     }
 }

@@ -35,7 +35,7 @@ public final class AppLinkServer: Sendable {
         self.boundPath.withLockedValue { $0 = path }
         let mode = self.link.settings.socketMode
         if chmod(path, mode_t(mode)) != 0 {
-            self.link.logger.warning("cannot set the app socket's mode", metadata: ["wsb.path": "\(path)", "wsb.errno": "\(errno)"])
+            self.link.logger.warning("cannot set the app socket's mode", metadata: ["wsb.path": "\(path)", "wsb.errno": .stringConvertible(errno)])
         }
         self.link.logger.notice(
             "listening", metadata: ["wsb.listener": "app", "wsb.address": "\(path)", "wsb.mode": "\(String(mode, radix: 8))"]

@@ -149,7 +149,7 @@ final class RedisConnectionSupervisor {
             self.attemptTimedOut(generation)
         }
         self.state = .connecting(generation: generation, channel: nil, deadline: deadline)
-        self.logger.debug("Connecting to Redis", metadata: ["wsb.attempt": "\(self.failedAttempts + 1)"])
+        self.logger.debug("Connecting to Redis", metadata: ["wsb.attempt": .stringConvertible(self.failedAttempts + 1)])
 
         let supervisor = NIOLoopBound(self, eventLoop: self.eventLoop)
         let bootstrap = ClientBootstrap(group: self.eventLoop)
@@ -212,7 +212,7 @@ final class RedisConnectionSupervisor {
         let isReconnect = self.hasLinkedBefore
         self.logger.info(
             isReconnect ? "Redis connection re-established" : "Redis connection established",
-            metadata: ["wsb.attempt": "\(self.failedAttempts + 1)"]
+            metadata: ["wsb.attempt": .stringConvertible(self.failedAttempts + 1)]
         )
         self.hasLinkedBefore = true
         self.failedAttempts = 0
@@ -251,8 +251,8 @@ final class RedisConnectionSupervisor {
         let cause = "\(loss)"
         var metadata: Logger.Metadata = [
             "wsb.error": "\(cause)",
-            "wsb.attempt": "\(attempt)",
-            "wsb.delay_ms": "\(delay.nanoseconds / 1_000_000)",
+            "wsb.attempt": .stringConvertible(attempt),
+            "wsb.delay_ms": .stringConvertible(delay.nanoseconds / 1_000_000),
         ]
         // A refused AUTH is an operator error that no retry fixes on its own: at error, not warning.
         let level: Logger.Level = loss.isAuthRefusal ? .error : .warning
@@ -273,8 +273,8 @@ final class RedisConnectionSupervisor {
             self.logger.debug("Redis connection attempt failed again; retrying", metadata: metadata)
             return
         }
-        metadata["wsb.attempts"] = "\(attempt - reported.attempt)"
-        metadata["wsb.seconds"] = "\((now - reported.at).nanoseconds / 1_000_000_000)"
+        metadata["wsb.attempts"] = .stringConvertible(attempt - reported.attempt)
+        metadata["wsb.seconds"] = .stringConvertible((now - reported.at).nanoseconds / 1_000_000_000)
         self.reported = (cause, now, attempt)
         self.logger.log(level: level, "Redis connection attempts still failing, for the same reason", metadata: metadata)
     }

@@ -51,7 +51,7 @@ public final class RateLimitedLog: Sendable {
     ) {
         if let suppressed = self.shouldLog(now: now) {
             var metadata = metadata()
-            metadata["wsb.suppressed"] = "\(suppressed)"
+            metadata["wsb.suppressed"] = .stringConvertible(suppressed)
             logger.log(level: level, message(), metadata: metadata, file: file, function: function, line: line)
         } else {
             logger.log(level: .debug, message(), metadata: metadata(), file: file, function: function, line: line)

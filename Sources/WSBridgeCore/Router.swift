@@ -124,8 +124,8 @@ public final class Router: Sendable {
             metadata: [
                 "wsb.code": "\(error.code.rawValue)",
                 "wsb.error": "\(error.detail)",
-                "wsb.bytes": "\(message.readableBytes)",
-                "wsb.invalid_total": "\(total)",
+                "wsb.bytes": .stringConvertible(message.readableBytes),
+                "wsb.invalid_total": .stringConvertible(total),
             ],
             to: self.logger
         )

@@ -122,7 +122,7 @@ public final class StreamTrackerDriver: Sendable {
                 self.counters.catchUps.wrappingIncrement(by: started, ordering: .relaxed)
                 self.state.value.catchUpStarted = .now()
                 self.logger.notice(
-                    "broker linked: catching up from the history", metadata: ["wsb.streams": "\(started)"])
+                    "broker linked: catching up from the history", metadata: ["wsb.streams": .stringConvertible(started)])
             }
             self.scheduleFetches()
         }
@@ -232,7 +232,7 @@ public final class StreamTrackerDriver: Sendable {
             self.state.value.catchUpStarted = nil
             self.logger.notice(
                 "caught up from the history",
-                metadata: ["wsb.ms": "\((NIODeadline.now() - started).nanoseconds / 1_000_000)"])
+                metadata: ["wsb.ms": .stringConvertible((NIODeadline.now() - started).nanoseconds / 1_000_000)])
         }
         self.scheduleFetches()
     }

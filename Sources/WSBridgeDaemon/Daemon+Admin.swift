@@ -42,7 +42,7 @@ extension Daemon {
             "listening",
             metadata: [
                 "wsb.listener": "admin",
-                "wsb.address": "\(address.map(Self.hostPort) ?? listen.description)",
+                "wsb.address": "\(address?.hostPort ?? listen.description)",
                 "wsb.paths": "/metrics,/healthz,/readyz",
             ]
         )

@@ -78,13 +78,13 @@ extension Daemon {
             "listening",
             metadata: [
                 "wsb.listener": "websocket",
-                "wsb.address": "\(address.map(Self.hostPort) ?? self.configuration.listen.description)",
+                "wsb.address": "\(address?.hostPort ?? self.configuration.listen.description)",
                 "wsb.activated": "\(activated.webSocket != nil)",
                 "wsb.path": "\(self.configuration.wsPath)",
                 "wsb.broker": "\(brokerName)",
                 "wsb.auth": "\(self.configuration.auth.rawValue)",
                 "wsb.node": "\(self.configuration.nodeID)",
-                "wsb.event_loops": "\(router.eventLoops.count)",
+                "wsb.event_loops": .stringConvertible(router.eventLoops.count),
             ]
         )
         let loop = router.eventLoops[0]
@@ -135,7 +135,7 @@ extension Daemon {
         let configuration = self.current
         let window = TimeAmount(configuration.drainTimeout)
         self.phase.value = .draining
-        self.logger.notice("draining", metadata: ["wsb.drain_ms": "\(window.nanoseconds / 1_000_000)"])
+        self.logger.notice("draining", metadata: ["wsb.drain_ms": .stringConvertible(window.nanoseconds / 1_000_000)])
         self.notifier.stopping(status: "draining")
         self.notifier.stopWatchdog()
         self.statusTask.withLockedValue { $0?.cancel(); $0 = nil }

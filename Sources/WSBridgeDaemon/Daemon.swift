@@ -110,9 +110,4 @@ public final class Daemon: Sendable {
         self.admin = configuration.adminListen.map { _ in AdminServer(endpoints: status.adminEndpoints(), group: group) }
         status.daemon = self
     }
-
-    static func hostPort(_ address: SocketAddress) -> String {
-        guard let port = address.port, let ip = address.ipAddress else { return "\(address)" }
-        return ip.contains(":") ? "[\(ip)]:\(port)" : "\(ip):\(port)"
-    }
 }

@@ -54,10 +54,10 @@ extension Daemon {
         json.add("auth", string: self.configuration.auth.rawValue)
         var listen = JSONObjectWriter()
         let webSocket = self.webSocketAddressBox.withLockedValue { $0 }
-        listen.add("websocket", string: webSocket.map(Self.hostPort) ?? self.configuration.listen.description)
+        listen.add("websocket", string: webSocket?.hostPort ?? self.configuration.listen.description)
         listen.add("path", string: self.configuration.wsPath)
         if let admin = self.adminAddress {
-            listen.add("admin", string: Self.hostPort(admin))
+            listen.add("admin", string: admin.hostPort)
         } else {
             listen.add("admin", raw: "null")
         }

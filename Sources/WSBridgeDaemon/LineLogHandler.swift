@@ -102,7 +102,7 @@ public enum LineFormatter {
         case .json:
             var line = "{\"ts\":\(self.jsonString(timestamp)),\"level\":\(self.jsonString(level.rawValue)),\"msg\":\(self.jsonString(message))"
             for (key, value) in entries {
-                line += ",\(self.jsonString(key)):\(self.jsonString("\(value)"))"
+                line += ",\(self.jsonString(key)):\(self.jsonValue(value))"
             }
             return line + "}"
         }
@@ -138,6 +138,21 @@ public enum LineFormatter {
     private static func escaped(_ scalar: Unicode.Scalar) -> String {
         let hex = String(scalar.value, radix: 16)
         return "\\u" + String(repeating: "0", count: max(0, 4 - hex.count)) + hex
+    }
+
+    /// A metadata value in JSON: a number or a boolean given as one (`.stringConvertible(42)`) is
+    /// written as a JSON number or boolean, so that log pipelines can compare and sum it; anything
+    /// else, ids that look like numbers included (`"wsb.user": "42"`), as a string.
+    static func jsonValue(_ value: Logger.MetadataValue) -> String {
+        if case .stringConvertible(let convertible) = value {
+            switch convertible {
+            case let flag as Bool: return flag ? "true" : "false"
+            case let integer as any BinaryInteger: return "\(integer)"
+            case let number as Double where number.isFinite: return "\(number)"
+            default: break
+            }
+        }
+        return self.jsonString("\(value)")
     }
 
     /// A JSON string; DEL, C1 controls, U+2028 and U+2029 are escaped too (JSON allows them raw, but

@@ -35,7 +35,7 @@ final class AcceptErrorHandler: ChannelInboundHandler {
             self.log.log(
                 "cannot accept connections: out of file descriptors or socket memory",
                 level: .error,
-                metadata: ["wsb.errno": "\(error.errnoCode)", "wsb.error": "\(error)"],
+                metadata: ["wsb.errno": .stringConvertible(error.errnoCode), "wsb.error": "\(error)"],
                 to: self.edge.logger
             )
         }

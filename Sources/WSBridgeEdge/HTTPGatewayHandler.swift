@@ -190,8 +190,8 @@ final class HTTPGatewayHandler: ChannelInboundHandler, RemovableChannelHandler {
             "websocket handshake refused",
             level: .info,
             metadata: [
-                "wsb.status": "\(status.code)", "wsb.reason": "\(kind.rawValue)", "wsb.detail": "\(reason)",
-                "wsb.remote": "\(context.channel.remoteAddress.map { "\($0)" } ?? "?")",
+                "wsb.status": .stringConvertible(status.code), "wsb.reason": "\(kind.rawValue)", "wsb.detail": "\(reason)",
+                "wsb.remote": "\(context.channel.remoteAddress?.hostPort ?? "?")",
             ],
             to: self.edge.logger
         )

@@ -155,7 +155,7 @@ public final class WebSocketConnection: Session, ChannelInboundHandler {
                 level: .info,
                 metadata: [
                     "wsb.conn": "\(self.id)", "wsb.user": "\(self.user)",
-                    "wsb.limit_bytes": "\(self.settings.maxQueueBytes)", "wsb.pending_bytes": "\(pending)",
+                    "wsb.limit_bytes": .stringConvertible(self.settings.maxQueueBytes), "wsb.pending_bytes": .stringConvertible(pending),
                 ],
                 to: self.edge.logger
             )

@@ -134,7 +134,8 @@ public enum AppEventEncoder {
     }
 
     /// The headers as one object: names lower-cased, in order of first appearance, the values of a
-    /// repeated name joined with `", "`.
+    /// repeated name joined with `", "` (RFC 9110 §5.3), but repeated `cookie` fields with `"; "`: a
+    /// cookie's value may hold a comma, and RFC 6265 §5.4 joins cookie pairs with `"; "`.
     private static func writeHeaders(_ headers: [(name: String, value: String)], into buffer: inout ByteBuffer) {
         var names: [String] = []
         var values: [String: String] = [:]
@@ -142,7 +143,7 @@ public enum AppEventEncoder {
         for (name, value) in headers {
             let key = name.lowercased()
             if let existing = values[key] {
-                values[key] = existing + ", " + value
+                values[key] = existing + (key == "cookie" ? "; " : ", ") + value
             } else {
                 names.append(key)
                 values[key] = value

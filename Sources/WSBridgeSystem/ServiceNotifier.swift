@@ -30,7 +30,7 @@ public final class ServiceNotifier: Sendable {
         var microseconds: UInt64 = 0
         guard sd_watchdog_enabled(0, &microseconds) > 0, microseconds > 0 else { return }
         let interval = TimeAmount.microseconds(Int64(microseconds / 2))
-        logger.info("systemd watchdog enabled", metadata: ["wsb.interval_ms": "\(microseconds / 2000)"])
+        logger.info("systemd watchdog enabled", metadata: ["wsb.interval_ms": .stringConvertible(microseconds / 2000)])
         let task = eventLoop.scheduleRepeatedTask(initialDelay: .zero, delay: interval) { _ in
             if isAlive() { self.notify("WATCHDOG=1") }
         }

@@ -129,7 +129,7 @@ final class RedisBrokerTests: XCTestCase {
         let unreachable = logs.all.filter { $0.message == "Cannot reach Redis; keeps retrying in the background" }
         XCTAssertEqual(unreachable.first?.level, .warning)
         XCTAssertEqual(
-            unreachable.filter { $0.metadata["wsb.attempt"] == "1" }.count,
+            unreachable.filter { $0.metadata["wsb.attempt"].map { "\($0)" } == "1" }.count,
             2,
             "one warning per connection (subscriber, publisher) for the first failure"
         )

@@ -32,7 +32,7 @@ final class RateLimitedLogTests: XCTestCase {
         }
         let logged = events.withLockedValue { $0 }
         XCTAssertEqual(logged.map(\.0), [.notice, .notice, .notice])
-        XCTAssertEqual(logged.map { $0.2["wsb.suppressed"] }, ["0", "9", "9"])
+        XCTAssertEqual(logged.map { $0.2["wsb.suppressed"].map { "\($0)" } }, ["0", "9", "9"])
         XCTAssertTrue(logged.allSatisfy { $0.1 == "app request failed" && $0.2["wsb.code"] == "invalid_json" })
     }
 

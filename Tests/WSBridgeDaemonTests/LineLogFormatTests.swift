@@ -46,6 +46,26 @@ final class LineLogFormatTests: XCTestCase {
         XCTAssertFalse(line.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7F }, line)
     }
 
+    func testNumbersGivenAsNumbersAreJSONNumbersAndIdsStayStrings() throws {
+        let line = LineFormatter.format(
+            format: .json, time: Date(timeIntervalSince1970: 1_700_000_000), level: .info, message: "m",
+            metadata: [
+                "wsb.attempt": .stringConvertible(3), "wsb.ratio": .stringConvertible(0.5), "wsb.up": .stringConvertible(true),
+                "wsb.user": "42", "wsb.nan": .stringConvertible(Double.nan),
+            ])
+        let object = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+        XCTAssertEqual(object["wsb.attempt"] as? Int, 3)
+        XCTAssertEqual(object["wsb.ratio"] as? Double, 0.5)
+        XCTAssertEqual(object["wsb.up"] as? Bool, true)
+        XCTAssertEqual(object["wsb.user"] as? String, "42", "a string that looks like a number stays a string")
+        XCTAssertEqual(object["wsb.nan"] as? String, "nan", "not a JSON number")
+        XCTAssertTrue(line.contains(#""wsb.attempt":3,"#), line)
+        let logfmt = LineFormatter.format(
+            format: .logfmt, time: Date(timeIntervalSince1970: 1_700_000_000), level: .info, message: "m",
+            metadata: ["wsb.attempt": .stringConvertible(3)])
+        XCTAssertTrue(logfmt.hasSuffix(" wsb.attempt=3"), logfmt)
+    }
+
     func testAJSONLineIsOneObjectWithEveryMetadataKey() throws {
         let object = try self.json(
             "invalid message on the channel",

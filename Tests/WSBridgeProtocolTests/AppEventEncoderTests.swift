@@ -57,6 +57,14 @@ final class AppEventEncoderTests: XCTestCase {
         XCTAssertTrue(text(event).contains(#""headers":{"host":"example.com","x-forwarded-for":"10.0.0.1, 10.0.0.2","cookie":"a=1"}"#))
     }
 
+    func testRepeatedCookieHeadersAreJoinedAsOneCookieHeader() throws {
+        // HTTP/2 proxies split Cookie into one field per pair; a value may hold a comma.
+        let headers = [(name: "cookie", value: "a=1"), (name: "Cookie", value: "list=x,y"), (name: "cookie", value: "b=2")]
+        let event = AppEvent.connect(conn: "c1", path: "/ws", query: "", headers: headers, remote: "192.0.2.7:1", user: nil)
+        let sent = try XCTUnwrap(try decoded(event)["headers"] as? [String: String])
+        XCTAssertEqual(sent, ["cookie": "a=1; list=x,y; b=2"])
+    }
+
     func testConnectCarriesTheUserWhenTheDaemonAuthenticated() throws {
         let event = AppEvent.connect(conn: "c1", path: "/ws", query: "", headers: [], remote: "[::1]:1", user: "alice")
         let object = try decoded(event)

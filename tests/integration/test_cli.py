@@ -147,7 +147,7 @@ def test_event_loops_default_to_the_cpus_the_process_may_use(workdir):
                 if entry.get("msg") == "listening" and entry.get("wsb.listener") == "websocket":
                     return entry
             return None
-        assert wait_for(listening, what="the listening line")["wsb.event_loops"] == "1"
+        assert wait_for(listening, what="the listening line")["wsb.event_loops"] == 1, "a number in JSON logs"
     finally:
         process.terminate()
         process.wait(timeout=20)
