@@ -58,21 +58,15 @@ extension ConfigDraft {
             configuration.jwtSecret = nil
             return
         }
-        let keyOrigin = origin(of: .jwtSecretFile)
-        do {
-            var secret = try FileContents.bytes(atPath: path)
+        configuration.jwtSecret = readKeyFile(path, for: .jwtSecretFile, into: &errors) { bytes in
+            var secret = bytes
             while secret.last == UInt8(ascii: "\n") || secret.last == UInt8(ascii: "\r") {
                 secret.removeLast()
             }
             guard secret.count >= Self.minimumSecretBytes else {
-                errors.append(keyOrigin.error(.jwtSecretFile, "\(Self.shortSecretMessage); \(path) holds \(secret.count)"))
-                markFailed(.jwtSecretFile)
-                return
+                return .failure("\(Self.shortSecretMessage); \(path) holds \(secret.count)")
             }
-            configuration.jwtSecret = secret
-        } catch {
-            errors.append(keyOrigin.error(.jwtSecretFile, "cannot read \(path): \(error.reason)"))
-            markFailed(.jwtSecretFile)
+            return .success(secret)
         }
     }
 
@@ -84,18 +78,11 @@ extension ConfigDraft {
             configuration.jwtPublicKeyPEM = nil
             return
         }
-        let keyOrigin = origin(of: .jwtPublicKeyFile)
-        do {
-            let bytes = try FileContents.bytes(atPath: path)
+        configuration.jwtPublicKeyPEM = readKeyFile(path, for: .jwtPublicKeyFile, into: &errors) { bytes in
             guard let pem = String(validating: bytes, as: UTF8.self), pem.contains("-----BEGIN ") else {
-                errors.append(keyOrigin.error(.jwtPublicKeyFile, "\(path) is not a PEM file (no \"-----BEGIN\" line)"))
-                markFailed(.jwtPublicKeyFile)
-                return
+                return .failure("\(path) is not a PEM file (no \"-----BEGIN\" line)")
             }
-            configuration.jwtPublicKeyPEM = pem
-        } catch {
-            errors.append(keyOrigin.error(.jwtPublicKeyFile, "cannot read \(path): \(error.reason)"))
-            markFailed(.jwtPublicKeyFile)
+            return .success(pem)
         }
     }
 
@@ -107,19 +94,38 @@ extension ConfigDraft {
             configuration.jwtJWKS = nil
             return
         }
-        let keyOrigin = origin(of: .jwtJWKSFile)
-        do {
-            let bytes = try FileContents.bytes(atPath: path)
+        configuration.jwtJWKS = readKeyFile(path, for: .jwtJWKSFile, into: &errors) { bytes in
             guard bytes.first(where: { $0 != 0x20 && $0 != 0x09 && $0 != 0x0A && $0 != 0x0D }) == UInt8(ascii: "{") else {
-                errors.append(keyOrigin.error(.jwtJWKSFile, "\(path) is not a JWKS file (a JSON object with a \"keys\" array)"))
-                markFailed(.jwtJWKSFile)
-                return
+                return .failure("\(path) is not a JWKS file (a JSON object with a \"keys\" array)")
             }
-            configuration.jwtJWKS = bytes
-        } catch {
-            errors.append(keyOrigin.error(.jwtJWKSFile, "cannot read \(path): \(error.reason)"))
-            markFailed(.jwtJWKSFile)
+            return .success(bytes)
         }
+    }
+
+    /// Reads the file `key` names and makes its value with `parse`; a file that cannot be read, or
+    /// that `parse` refuses, is an error on `key` (and `nil`).
+    private mutating func readKeyFile<Value>(
+        _ path: String, for key: ConfigKey, into errors: inout [ConfigError],
+        _ parse: ([UInt8]) -> Result<Value, KeyFileProblem>
+    ) -> Value? {
+        let problem: String
+        do {
+            switch parse(try FileContents.bytes(atPath: path)) {
+            case .success(let value): return value
+            case .failure(let refusal): problem = refusal.message
+            }
+        } catch {
+            problem = "cannot read \(path): \(error.reason)"
+        }
+        errors.append(origin(of: key).error(key, problem))
+        markFailed(key)
+        return nil
+    }
+
+    /// Why a key file's content is refused.
+    struct KeyFileProblem: Error, ExpressibleByStringInterpolation {
+        var message: String
+        init(stringLiteral value: String) { self.message = value }
     }
 
     private func checkAuthHasKeys(into errors: inout [ConfigError]) {
