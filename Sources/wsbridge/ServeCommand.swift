@@ -16,6 +16,10 @@ struct ServeCommand: AsyncParsableCommand {
 
     @OptionGroup var options: ServeOptions
 
+    func validate() throws {
+        try self.options.validateFlags()
+    }
+
     func run() async throws {
         let configuration = try self.options.load()
         let level = LogLevelControl(Logger.Level(configuration.logLevel))

@@ -111,6 +111,16 @@ struct ServeOptions: ParsableArguments {
         return pairs.compactMap { key, value in value.map { (key: key, value: $0) } }
     }
 
+    /// The first error a flag makes (a bad value, or a rule it breaks), as a usage error: called from
+    /// the subcommand's `validate()`, so that the message comes with that subcommand's usage and
+    /// exit status 64. Errors of the file itself are left to ``load()`` (exit status 1).
+    func validateFlags() throws {
+        let problems = ConfigLoader.validate(file: self.config, overrides: self.overrides)
+        if let problem = problems.first(where: { $0.source == ConfigError.commandLine }) {
+            throw ValidationError(problem.description)
+        }
+    }
+
     /// Loads and validates the configuration, or fails with the file/flag and line at fault: a bad
     /// flag is a usage error (exit status 64), a bad or missing config file a configuration error (1).
     func load() throws -> WSBridgeConfiguration {

@@ -41,6 +41,13 @@ def test_a_missing_config_file_and_a_bad_flag_are_clear_errors(workdir):
     result = run("serve", "--listen", "not-an-address")
     assert result.returncode == 64, "a usage error"
     assert "--listen" in result.stderr
+    assert "Usage: wsbridge serve " in result.stderr, "the subcommand's usage, not the root's"
+    bad_file = os.path.join(workdir, "bad.conf")
+    with open(bad_file, "w") as f:
+        f.write("max_queue_bytes = lots\n")
+    result = run("serve", "--config", bad_file)
+    assert result.returncode == 1, "a bad file is a configuration error, not a usage error"
+    assert result.stderr.strip().endswith(f'{bad_file}:1: max_queue_bytes: expected a size such as 1MiB, got "lots"')
 
 
 def test_sigterm_closes_clients_with_1001_and_exits_0(nodes):
