@@ -38,6 +38,10 @@ public enum AppEventEncoder {
             writeMember("version", version, into: &buffer)
             buffer.writeStaticString(",\"limits\":{\"max_frame_bytes\":")
             buffer.writeString(String(limits.maxFrameBytes))
+            // `app_max_queue_bytes` is the config key's name; `max_queue_bytes`, the same value, stays
+            // for apps written against 0.1, which read only it.
+            buffer.writeStaticString(",\"app_max_queue_bytes\":")
+            buffer.writeString(String(limits.maxQueueBytes))
             buffer.writeStaticString(",\"max_queue_bytes\":")
             buffer.writeString(String(limits.maxQueueBytes))
             buffer.writeStaticString(",\"connect_timeout_ms\":")

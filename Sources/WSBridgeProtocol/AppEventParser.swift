@@ -120,13 +120,20 @@ public enum AppEventParser {
             }
             return value
         }
+        // A daemon of 0.1 sends only the older name, max_queue_bytes.
+        let queueBytes: Int
+        if let named = try limits.integer("app_max_queue_bytes") {
+            queueBytes = named
+        } else {
+            queueBytes = try limit("max_queue_bytes")
+        }
         return .welcome(
             id: fields.id,
             node: node,
             version: daemonVersion,
             limits: AppLimits(
                 maxFrameBytes: try limit("max_frame_bytes"),
-                maxQueueBytes: try limit("max_queue_bytes"),
+                maxQueueBytes: queueBytes,
                 connectTimeoutMilliseconds: try limit("connect_timeout_ms")
             )
         )

@@ -29,7 +29,8 @@ final class AppEventEncoderTests: XCTestCase {
         XCTAssertEqual(object["version"] as? String, "0.3.0")
         let sent = try XCTUnwrap(object["limits"] as? [String: Any])
         XCTAssertEqual(sent["max_frame_bytes"] as? Int, 1_048_576)
-        XCTAssertEqual(sent["max_queue_bytes"] as? Int, 4_194_304)
+        XCTAssertEqual(sent["app_max_queue_bytes"] as? Int, 4_194_304, "the config key's name")
+        XCTAssertEqual(sent["max_queue_bytes"] as? Int, 4_194_304, "the 0.1 name, kept")
         XCTAssertEqual(sent["connect_timeout_ms"] as? Int, 5_000)
     }
 

@@ -90,6 +90,11 @@ final class AppEventParserTests: XCTestCase {
             try parsedEvent(#"{"type":"welcome","protocol":1,"node":"n","version":"v","limits":{"max_frame_bytes":1,"max_queue_bytes":2,"connect_timeout_ms":3,"max_users":9},"features":[]}"#),
             .welcome(id: nil, node: "n", version: "v", limits: AppLimits(maxFrameBytes: 1, maxQueueBytes: 2, connectTimeoutMilliseconds: 3))
         )
+        XCTAssertEqual(
+            try parsedEvent(#"{"type":"welcome","protocol":1,"node":"n","version":"v","limits":{"max_frame_bytes":1,"app_max_queue_bytes":5,"max_queue_bytes":2,"connect_timeout_ms":3}}"#),
+            .welcome(id: nil, node: "n", version: "v", limits: AppLimits(maxFrameBytes: 1, maxQueueBytes: 5, connectTimeoutMilliseconds: 3)),
+            "the config key's name wins where a daemon sends both"
+        )
     }
 
     func testIntegerUserIdsAreTheirDecimalText() throws {

@@ -42,8 +42,8 @@ final class ExampleSessionTests: XCTestCase {
         )
         assertEvent(
             .welcome(id: RequestID(1), node: "web-1", version: "0.1.0", limits: AppLimits()),
-            #"{"type":"welcome","id":1,"protocol":1,"node":"web-1","version":"0.1.0","limits":{"max_frame_bytes":1048576,"max_queue_bytes":4194304,"connect_timeout_ms":5000}}"#,
-            prefix: "00 00 00 a0"
+            #"{"type":"welcome","id":1,"protocol":1,"node":"web-1","version":"0.1.0","limits":{"max_frame_bytes":1048576,"app_max_queue_bytes":4194304,"max_queue_bytes":4194304,"connect_timeout_ms":5000}}"#,
+            prefix: "00 00 00 be"
         )
         assertEvent(
             .connect(
