@@ -59,6 +59,7 @@ struct ConfigDraft {
     /// unnoticed for too long to be useful.
     static let brokerHealthIntervalRange = Duration.milliseconds(100)...Duration.seconds(3600)
     static let maximumWriteCoalesceWindow = Duration.seconds(1)
+    static let logSummaryIntervalRange = Duration.seconds(1)...Duration.seconds(86400)
     static let minimumSecretBytes = 32
     static let shortSecretMessage = "HS256 secrets must be at least \(minimumSecretBytes) bytes"
 
@@ -199,6 +200,14 @@ struct ConfigDraft {
             configuration.logLevel = try ConfigValue.choice(value, of: LogLevel.self)
         case .logFormat:
             configuration.logFormat = try ConfigValue.choice(value, of: LogFormat.self)
+        case .logUser:
+            configuration.logUsers = value.isEmpty ? [] : try ConfigValue.list(value)
+        case .logSummaryInterval:
+            let interval = try ConfigValue.duration(value)
+            guard interval == .zero || Self.logSummaryIntervalRange.contains(interval) else {
+                throw ConfigValueError("must be 0 (off) or from 1s to 24h, got \(ConfigValue.quoted(value))")
+            }
+            configuration.logSummaryInterval = interval == .zero ? nil : interval
         }
     }
 

@@ -40,8 +40,9 @@ extension ConfigKey {
         case .historyMetaTTL: return "1h"
         case .logLevel: return "info"
         case .logFormat: return "logfmt"
+        case .logSummaryInterval: return "1m"
         case .appAllowedUIDs, .redis, .compatUserField, .nodeID, .jwtSecret, .jwtSecretFile, .jwtPublicKeyFile,
-            .jwtJWKSFile, .jwtIssuer, .jwtAudience:
+            .jwtJWKSFile, .jwtIssuer, .jwtAudience, .logUser:
             return nil
         }
     }
@@ -131,6 +132,10 @@ extension ConfigKey {
             return "Least severe level logged: trace, debug, info, notice, warning, error or critical."
         case .logFormat:
             return "Log line format on standard error: logfmt or json."
+        case .logUser:
+            return "Comma-separated user ids whose connections are logged at info when they open and close (else at debug)."
+        case .logSummaryInterval:
+            return "Log one summary line at info this often (connections, users, deliveries since the last); 0 = off; 1s to 24h."
         }
     }
 }

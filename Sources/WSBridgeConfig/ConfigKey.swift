@@ -44,6 +44,8 @@ public enum ConfigKey: String, CaseIterable, Sendable {
     case historyMetaTTL = "history_meta_ttl"
     case logLevel = "log_level"
     case logFormat = "log_format"
+    case logUser = "log_user"
+    case logSummaryInterval = "log_summary_interval"
 
     /// The command-line flag, for example `--max-queue-bytes`.
     public var flagName: String {
@@ -55,14 +57,14 @@ public enum ConfigKey: String, CaseIterable, Sendable {
     /// log format) need one.
     public var reloadable: Bool {
         switch self {
-        case .logLevel, .allowedOrigins, .maxMessageBytes, .maxQueueBytes, .writeCoalesceWindow, .maxConnections,
+        case .logLevel, .logUser, .allowedOrigins, .maxMessageBytes, .maxQueueBytes, .writeCoalesceWindow, .maxConnections,
             .handshakeTimeout, .pingInterval, .idleTimeout, .closeTimeout, .drainTimeout,
             .jwtSecret, .jwtSecretFile, .jwtPublicKeyFile, .jwtJWKSFile, .jwtLeeway, .jwtRequireExp, .jwtIssuer, .jwtAudience,
             .appMaxQueueBytes, .connectTimeout, .appAllowedUIDs:
             return true
         case .listen, .wsPath, .adminListen, .appSocket, .maxFrameBytes, .appSocketMode, .redis, .channel, .compatUserField,
             .nodeID, .auth, .eventLoops, .brokerReconnectMax, .brokerHealthInterval, .brokerProbeInterval, .historySize,
-            .historyTTL, .historyMetaTTL, .logFormat:
+            .historyTTL, .historyMetaTTL, .logFormat, .logSummaryInterval:
             return false
         }
     }

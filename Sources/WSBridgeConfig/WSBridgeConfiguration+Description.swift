@@ -73,6 +73,8 @@ extension WSBridgeConfiguration: CustomStringConvertible {
         case .historyMetaTTL: return ConfigValue.format(historyMetaTTL)
         case .logLevel: return logLevel.rawValue
         case .logFormat: return logFormat.rawValue
+        case .logUser: return logUsers.joined(separator: ", ")
+        case .logSummaryInterval: return logSummaryInterval.map(ConfigValue.format) ?? "0"
         }
     }
 

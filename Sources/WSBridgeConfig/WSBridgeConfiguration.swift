@@ -94,6 +94,10 @@ public struct WSBridgeConfiguration: Sendable, Equatable {
     public var logLevel: LogLevel
     /// `log_format`.
     public var logFormat: LogFormat
+    /// `log_user`: users whose connections are logged at `info`.
+    public var logUsers: [String]
+    /// `log_summary_interval`, or `nil` when the summary is off.
+    public var logSummaryInterval: Duration?
 
     /// The defaults, as documented in docs/configuration.md. `nodeID` is this machine's host
     /// name (made to fit the `node_id` rules if it does not).
@@ -138,5 +142,7 @@ public struct WSBridgeConfiguration: Sendable, Equatable {
         historyMetaTTL = .seconds(3600)
         logLevel = .info
         logFormat = .logfmt
+        logUsers = []
+        logSummaryInterval = .seconds(60)
     }
 }

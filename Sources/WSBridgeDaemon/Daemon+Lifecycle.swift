@@ -91,6 +91,7 @@ extension Daemon {
         self.phase.value = .ready
         self.announceReadyIfDue()
         self.notifier.startWatchdog(on: loop, logger: logger) { true }
+        self.startSummary(on: loop)
         if self.notifier.isSupervised {
             let task = loop.scheduleRepeatedAsyncTask(initialDelay: .seconds(1), delay: .seconds(5)) { _ in
                 let registry = self.router.snapshot()
@@ -139,6 +140,7 @@ extension Daemon {
         self.notifier.stopping(status: "draining")
         self.notifier.stopWatchdog()
         self.statusTask.withLockedValue { $0?.cancel(); $0 = nil }
+        self.summaryTask.withLockedValue { $0?.cancel(); $0 = nil }
         try? await self.server.stopAccepting().get()
         await self.appServer.stopAccepting()
         self.appLink.announceShutdown(drainMilliseconds: Int(window.nanoseconds / 1_000_000))
@@ -197,6 +199,7 @@ extension Daemon {
         effective.historyTTL = old.historyTTL
         effective.historyMetaTTL = old.historyMetaTTL
         effective.logFormat = old.logFormat
+        effective.logSummaryInterval = old.logSummaryInterval
         let authenticator = try Self.makeAuthenticator(effective, appLink: self.appLink, logger: self.logger)
         self.edge.settings = EdgeSettings(effective)
         self.edge.authenticator = authenticator

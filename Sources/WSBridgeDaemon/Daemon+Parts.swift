@@ -177,6 +177,7 @@ extension EdgeSettings {
         case .any: self.origins = .any
         case .only(let origins): self.origins = .only(origins)
         }
+        self.tracedUsers = Set(configuration.logUsers)
     }
 }
 

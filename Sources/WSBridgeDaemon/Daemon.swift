@@ -37,6 +37,8 @@ public final class Daemon: Sendable {
     let logLevel: LogLevelControl?
     let live: NIOLockedValueBox<WSBridgeConfiguration>
     let statusTask = NIOLockedValueBox<RepeatedTask?>(nil)
+    /// The `log_summary_interval` line's task.
+    let summaryTask = NIOLockedValueBox<RepeatedTask?>(nil)
     /// Whether READY=1 has been sent.
     let readyAnnounced = NIOLockedValueBox(false)
     let phase = PhaseBox()

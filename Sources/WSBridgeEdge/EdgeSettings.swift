@@ -22,6 +22,9 @@ public struct EdgeSettings: Sendable {
     public var closeTimeout: TimeAmount = .seconds(3)
     /// Which `Origin` headers may connect (`allowed_origins`).
     public var origins: OriginPolicy = .any
+    /// Users whose connections are logged at `info` when they open and close (`log_user`); everyone
+    /// else's at `debug`.
+    public var tracedUsers: Set<String> = []
 
     public init() {}
 

@@ -58,6 +58,8 @@ public final class WebSocketConnection: Session, ChannelInboundHandler {
     /// With the `wsbridge.v1` subprotocol: the client's positions; every frame is JSON (`SubprotocolFrame`).
     /// Boxed, so that a plain connection pays one pointer for it.
     private let positions: CursorBox?
+    /// What went through the connection, for its closing log line.
+    private var tally = ConnectionTally()
 
     /// - Parameters:
     ///   - subprotocol: the client negotiated `wsbridge.v1`.
@@ -91,7 +93,26 @@ public final class WebSocketConnection: Session, ChannelInboundHandler {
         shard.add(self)
         self.edge.counters.openWebSockets.wrappingIncrement(ordering: .relaxed)
         self.edge.counters.upgrades.wrappingIncrement(ordering: .relaxed)
+        self.tally.openedAt = self.lastHeard
+        self.logLife(
+            "connection opened",
+            ["wsb.subprotocol": .stringConvertible(self.positions != nil)])
         self.edge.sink.connectionOpened(ConnectionHandle(self, eventLoop: context.eventLoop))
+    }
+
+    /// One line when the connection opens and one when it closes: at `debug`, or at `info` for the
+    /// users of `log_user`, so that "user X gets nothing" can be followed connection by connection.
+    private func logLife(_ message: Logger.Message, _ extra: Logger.Metadata) {
+        let traced = self.edge.sharedSettings.value.tracedUsers.contains(self.user)
+        let level: Logger.Level = traced ? .info : .debug
+        guard self.edge.logger.logLevel <= level else { return }
+        var metadata: Logger.Metadata = [
+            "wsb.conn": "\(self.id)", "wsb.user": "\(self.user)",
+            "wsb.remote": "\(self.context?.channel.remoteAddress?.hostPort ?? "?")",
+            "wsb.path": "\(self.path)",
+        ]
+        metadata.merge(extra) { _, new in new }
+        self.edge.logger.log(level: level, message, metadata: metadata)
     }
 
     public func handlerRemoved(context: ChannelHandlerContext) {
@@ -107,6 +128,7 @@ public final class WebSocketConnection: Session, ChannelInboundHandler {
 
     public func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         var bytes = self.unwrapInboundIn(data)
+        self.tally.bytesIn += bytes.readableBytes
         guard self.readsFrames else { return }
         // Adopting the read buffer costs no copy; only a remainder is copied out of it (below).
         let adopted = self.inbound == nil
@@ -169,6 +191,7 @@ public final class WebSocketConnection: Session, ChannelInboundHandler {
     /// Collects the frame in ``unflushed``; the shard's flush writes them all as one buffer.
     public override func deliver(_ delivery: Delivery) {
         guard case .open = self.state, let context = self.context else { return }
+        self.tally.messagesOut += 1
         self.collect(delivery.frame, context: context)
     }
 
@@ -177,6 +200,7 @@ public final class WebSocketConnection: Session, ChannelInboundHandler {
         guard case .open = self.state, let context = self.context, let positions = self.positions else { return }
         switch positions.cursor.admit(delivery, stream: stream, at: position) {
         case .deliver(let after):
+            self.tally.messagesOut += 1
             let frame = SubprotocolFrame.message(
                 data: delivery.data, isBinary: delivery.isBinary, position: after, allocator: context.channel.allocator)
             self.collect(frame, context: context)
@@ -206,6 +230,7 @@ public final class WebSocketConnection: Session, ChannelInboundHandler {
             switch output {
             case .deliver(let delivery, let position):
                 if delivery.source == .history { recovered += 1 }
+                self.tally.messagesOut += 1
                 self.collect(
                     SubprotocolFrame.message(data: delivery.data, isBinary: delivery.isBinary, position: position, allocator: allocator),
                     context: context)
@@ -221,6 +246,7 @@ public final class WebSocketConnection: Session, ChannelInboundHandler {
 
     /// Appends one frame to ``unflushed``.
     private func collect(_ frame: ByteBuffer, context: ChannelHandlerContext) {
+        self.tally.bytesOut += frame.readableBytes
         if self.unflushed == nil {
             self.unflushed = frame  // shares the frame's storage: no copy for a lone message
             self.unflushedIsShared = true
@@ -254,6 +280,7 @@ public final class WebSocketConnection: Session, ChannelInboundHandler {
 
     public override func deliverAndFlush(_ delivery: Delivery) {
         guard case .open = self.state, let context = self.context else { return }
+        self.tally.messagesOut += 1
         self.writeAndFlush(delivery.frame, context: context)
     }
 
@@ -278,6 +305,7 @@ public final class WebSocketConnection: Session, ChannelInboundHandler {
     /// Writes `frame` after the collected deliveries and flushes both. No promise unless asked for: a
     /// promise is an allocation, and this is the path of every lone delivery.
     private func writeAndFlush(_ frame: ByteBuffer, context: ChannelHandlerContext, promise: EventLoopPromise<Void>? = nil) {
+        self.tally.bytesOut += frame.readableBytes
         self.writeUnflushed(context: context)
         context.writeAndFlush(self.wrapOutboundOut(frame), promise: promise)
     }
@@ -291,6 +319,7 @@ public final class WebSocketConnection: Session, ChannelInboundHandler {
             self.positions != nil
             ? SubprotocolFrame.sent(payload, isBinary: isBinary, allocator: allocator)
             : ServerFrame.encode(isBinary ? .binary : .text, payload: payload, allocator: allocator)
+        self.tally.messagesOut += 1
         self.writeAndFlush(frame, context: context)
         self.shard?.countDirectDelivery(from: .app)
     }
@@ -326,6 +355,7 @@ public final class WebSocketConnection: Session, ChannelInboundHandler {
         case .message(let payload, let isBinary):
             guard case .open = self.state else { return }
             self.edge.counters.clientMessages.wrappingIncrement(ordering: .relaxed)
+            self.tally.messagesIn += 1
             self.edge.sink.messageReceived(self.id, user: self.user, payload: payload, isBinary: isBinary)
         case .pong(let payload):
             guard case .open = self.state else { return }
@@ -440,8 +470,28 @@ public final class WebSocketConnection: Session, ChannelInboundHandler {
         self.removeFromShard()
         self.shard?.countDisconnect(label: CloseCode.disconnectLabel(self.closeCode, closeFrameReceived: self.closeFrameReceived))
         self.edge.counters.openWebSockets.wrappingDecrement(ordering: .relaxed)
+        let now = self.context?.eventLoop.now ?? .now()
+        self.logLife(
+            "connection closed",
+            [
+                "wsb.code": "\(CloseCode.disconnectLabel(self.closeCode, closeFrameReceived: self.closeFrameReceived))",
+                "wsb.seconds": .stringConvertible(Double((now - self.tally.openedAt).nanoseconds / 1_000_000) / 1000),
+                "wsb.messages_in": .stringConvertible(self.tally.messagesIn),
+                "wsb.messages_out": .stringConvertible(self.tally.messagesOut),
+                "wsb.bytes_in": .stringConvertible(self.tally.bytesIn),
+                "wsb.bytes_out": .stringConvertible(self.tally.bytesOut),
+            ])
         self.edge.sink.connectionClosed(self.id, user: self.user, code: self.closeCode, reason: self.closeReason)
     }
+}
+
+/// What went through one connection: counted on its event loop, logged when it closes.
+private struct ConnectionTally {
+    var openedAt = NIODeadline.uptimeNanoseconds(0)
+    var messagesIn = 0
+    var messagesOut = 0
+    var bytesIn = 0
+    var bytesOut = 0
 }
 
 /// A `wsbridge.v1` connection's cursor, behind one reference. Event-loop bound like its connection.

@@ -88,6 +88,10 @@ struct ServeOptions: ParsableArguments {
     var logLevel: String?
     @Option(name: .long, help: "logfmt or json (default logfmt).")
     var logFormat: String?
+    @Option(name: .long, help: "Comma-separated user ids whose connections are logged at info.")
+    var logUser: String?
+    @Option(name: .long, help: "Log a summary line this often; 0 = off (default 1m).")
+    var logSummaryInterval: String?
 
     /// The flags given, as config overrides.
     var overrides: [ConfigLoader.Override] {
@@ -106,7 +110,8 @@ struct ServeOptions: ParsableArguments {
             (.brokerReconnectMax, self.brokerReconnectMax),
             (.brokerHealthInterval, self.brokerHealthInterval), (.brokerProbeInterval, self.brokerProbeInterval),
             (.historySize, self.historySize), (.historyTTL, self.historyTtl), (.historyMetaTTL, self.historyMetaTtl),
-            (.logLevel, self.logLevel), (.logFormat, self.logFormat),
+            (.logLevel, self.logLevel), (.logFormat, self.logFormat), (.logUser, self.logUser),
+            (.logSummaryInterval, self.logSummaryInterval),
         ]
         return pairs.compactMap { key, value in value.map { (key: key, value: $0) } }
     }

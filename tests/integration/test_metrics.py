@@ -214,3 +214,34 @@ def test_users_count_once_tools_are_not_apps_and_the_process_metrics_are_there(n
         assert m[series("process_cpu_seconds_total")] > 0
         assert m[series("process_open_fds")] >= 4, "at least the four clients' sockets"
         assert abs(m[series("process_start_time_seconds")] - m[series("wsbridge_start_time_seconds")]) < 1e-6
+
+
+def test_a_traced_users_connections_and_a_periodic_summary_are_logged(nodes):
+    node = nodes("host1", "--auth", "insecure-query", "--log-user", "alice", "--log-summary-interval", "1s")
+    with connect(node.url(user="alice")) as alice, connect(node.url(user="bob")) as bob:
+        wait_for(lambda: node.metrics()[series("wsbridge_users")] == 2, what="alice and bob")
+        app = RawApp(node.app_socket, name="tracer", paths=[])
+        assert app.request({"type": "publish", "user": "alice", "data": "hello alice"})["type"] == "ok"
+        assert alice.recv(timeout=5) == "hello alice"
+        alice.send("hi")
+        wait_for(lambda: node.metrics()[series("wsbridge_client_messages_total")] == 1, what="alice's message")
+        bob.ping().wait(5)
+    wait_for(lambda: any(e.get("msg") == "connection closed" for e in node.log_entries()), what="the closing line")
+    lines = [e for e in node.log_entries() if e.get("msg") in ("connection opened", "connection closed")]
+    assert {e["wsb.user"] for e in lines} == {"alice"}, "bob's lines are at debug, below the log level"
+    opened = next(e for e in lines if e["msg"] == "connection opened")
+    closed = next(e for e in lines if e["msg"] == "connection closed")
+    assert opened["level"] == closed["level"] == "info"
+    assert opened["wsb.path"] == "/ws" and opened["wsb.remote"].startswith("127.0.0.1:") and opened["wsb.subprotocol"] is False
+    assert closed["wsb.conn"] == opened["wsb.conn"]
+    assert closed["wsb.code"] == "1000"
+    assert (closed["wsb.messages_in"], closed["wsb.messages_out"]) == (1, 1)
+    assert closed["wsb.bytes_out"] == len("hello alice") + 2 + 4, "the text frame and the close frame"
+    assert closed["wsb.bytes_in"] > 0 and closed["wsb.seconds"] > 0
+
+    wait_for(lambda: any(e.get("msg") == "summary" and e.get("wsb.connects", 0) >= 1 for e in node.log_entries()),
+             what="a summary line that saw the connects")
+    summary = next(e for e in node.log_entries() if e.get("msg") == "summary" and e.get("wsb.connects", 0) >= 1)
+    assert summary["level"] == "info"
+    assert isinstance(summary["wsb.deliveries"], int) and isinstance(summary["wsb.users"], int)
+    app.kill()
