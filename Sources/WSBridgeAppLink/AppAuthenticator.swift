@@ -32,7 +32,7 @@ public struct AppAuthenticator: HandshakeAuthenticator {
             .connect(
                 conn: request.connection.description, path: request.path, query: request.rawQuery,
                 headers: request.headers.map { ($0.name, $0.value) },
-                remote: request.remoteAddress?.hostPort ?? "", user: nil
+                remote: request.clientAddress, user: nil
             )
         )
         return promise.futureResult

@@ -124,6 +124,12 @@ struct ConfigDraft {
             configuration.jwtAudiences = value.isEmpty ? [] : try ConfigValue.list(value)
         case .allowedOrigins:
             configuration.allowedOrigins = try OriginAllowlist.parse(value)
+        case .trustedProxies:
+            var networks: [IPNetwork] = []
+            for entry in value.isEmpty ? [] : try ConfigValue.list(value) {
+                networks.append(try IPNetwork.parse(entry))
+            }
+            configuration.trustedProxies = networks
         case .maxMessageBytes:
             configuration.maxMessageBytes = try Self.size(
                 value, from: Self.minimumMessageBytes, to: Self.maximumMessageBytes)

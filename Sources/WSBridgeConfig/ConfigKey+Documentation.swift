@@ -42,7 +42,7 @@ extension ConfigKey {
         case .logFormat: return "logfmt"
         case .logSummaryInterval: return "1m"
         case .appAllowedUIDs, .redis, .compatUserField, .nodeID, .jwtSecret, .jwtSecretFile, .jwtPublicKeyFile,
-            .jwtJWKSFile, .jwtIssuer, .jwtAudience, .logUser:
+            .jwtJWKSFile, .jwtIssuer, .jwtAudience, .logUser, .trustedProxies:
             return nil
         }
     }
@@ -96,6 +96,8 @@ extension ConfigKey {
             return "Comma-separated audiences; a token's aud must name one of them; empty = not checked."
         case .allowedOrigins:
             return "Comma-separated Origin allowlist (scheme://host[:port]), or * for any origin."
+        case .trustedProxies:
+            return "Comma-separated proxy addresses or CIDR networks whose X-Forwarded-For names the client; empty = none."
         case .maxMessageBytes:
             return "Largest client message after fragment reassembly, 125 bytes to 64MiB."
         case .maxQueueBytes:

@@ -26,6 +26,7 @@ public enum ConfigKey: String, CaseIterable, Sendable {
     case jwtIssuer = "jwt_issuer"
     case jwtAudience = "jwt_audience"
     case allowedOrigins = "allowed_origins"
+    case trustedProxies = "trusted_proxies"
     case maxMessageBytes = "max_message_bytes"
     case maxQueueBytes = "max_queue_bytes"
     case writeCoalesceWindow = "write_coalesce_window"
@@ -57,7 +58,7 @@ public enum ConfigKey: String, CaseIterable, Sendable {
     /// log format) need one.
     public var reloadable: Bool {
         switch self {
-        case .logLevel, .logUser, .allowedOrigins, .maxMessageBytes, .maxQueueBytes, .writeCoalesceWindow, .maxConnections,
+        case .logLevel, .logUser, .allowedOrigins, .trustedProxies, .maxMessageBytes, .maxQueueBytes, .writeCoalesceWindow, .maxConnections,
             .handshakeTimeout, .pingInterval, .idleTimeout, .closeTimeout, .drainTimeout,
             .jwtSecret, .jwtSecretFile, .jwtPublicKeyFile, .jwtJWKSFile, .jwtLeeway, .jwtRequireExp, .jwtIssuer, .jwtAudience,
             .appMaxQueueBytes, .connectTimeout, .appAllowedUIDs:

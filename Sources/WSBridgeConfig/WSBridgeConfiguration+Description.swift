@@ -55,6 +55,7 @@ extension WSBridgeConfiguration: CustomStringConvertible {
             case .any: return "*"
             case let .only(origins): return origins.sorted().joined(separator: ", ")
             }
+        case .trustedProxies: return trustedProxies.map(\.description).joined(separator: ", ")
         case .maxMessageBytes: return ConfigValue.format(bytes: maxMessageBytes)
         case .maxQueueBytes: return ConfigValue.format(bytes: maxQueueBytes)
         case .writeCoalesceWindow: return writeCoalesceWindow == .zero ? "0" : ConfigValue.format(writeCoalesceWindow)

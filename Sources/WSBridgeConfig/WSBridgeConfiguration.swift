@@ -53,6 +53,8 @@ public struct WSBridgeConfiguration: Sendable, Equatable {
     public var jwtAudiences: [String]
     /// `allowed_origins`.
     public var allowedOrigins: OriginAllowlist
+    /// `trusted_proxies`: whose `X-Forwarded-For` is believed.
+    public var trustedProxies: [IPNetwork]
     /// `max_message_bytes`: the largest client message, 125 bytes to 64 MiB.
     public var maxMessageBytes: Int
     /// `max_queue_bytes`: per-connection outbound queue limit, at least 4 KiB.
@@ -124,6 +126,7 @@ public struct WSBridgeConfiguration: Sendable, Equatable {
         jwtIssuer = nil
         jwtAudiences = []
         allowedOrigins = .any
+        trustedProxies = []
         maxMessageBytes = 64 << 10
         maxQueueBytes = 1 << 20
         writeCoalesceWindow = .zero

@@ -178,6 +178,8 @@ extension EdgeSettings {
         case .only(let origins): self.origins = .only(origins)
         }
         self.tracedUsers = Set(configuration.logUsers)
+        self.trustedProxies = TrustedProxies(
+            configuration.trustedProxies.map { TrustedProxies.Network(address: $0.address, prefixLength: $0.prefixLength) })
     }
 }
 

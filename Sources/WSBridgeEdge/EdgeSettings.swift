@@ -25,6 +25,8 @@ public struct EdgeSettings: Sendable {
     /// Users whose connections are logged at `info` when they open and close (`log_user`); everyone
     /// else's at `debug`.
     public var tracedUsers: Set<String> = []
+    /// Proxies whose `X-Forwarded-For` names the client (`trusted_proxies`).
+    public var trustedProxies = TrustedProxies()
 
     public init() {}
 

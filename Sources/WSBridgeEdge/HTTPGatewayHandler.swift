@@ -31,6 +31,8 @@ final class HTTPGatewayHandler: ChannelInboundHandler, RemovableChannelHandler {
     private var timeout: Scheduled<Void>?
     /// The connection an authenticator is deciding about, if any.
     private var decidingAbout: ConnectionID?
+    /// The client's address from `X-Forwarded-For`, when a trusted proxy forwarded the request.
+    private var forwardedClient: String?
 
     init(edge: EdgeContext, settings: SharedEdgeSettings, httpDecoder: RemovableChannelHandler, httpEncoder: RemovableChannelHandler, refuse: Bool) {
         self.edge = edge
@@ -158,9 +160,12 @@ final class HTTPGatewayHandler: ChannelInboundHandler, RemovableChannelHandler {
         }
         let since = requestedSince
         let connectionID = self.edge.connectionIDs.make()
+        let forwardedClient = self.settings.trustedProxies.forwardedClient(
+            peer: context.channel.remoteAddress, forwardedFor: head.headers["X-Forwarded-For"])
+        self.forwardedClient = forwardedClient
         let request = HandshakeRequest(
             connection: connectionID, path: path, rawQuery: rawQuery, headers: head.headers,
-            remoteAddress: context.channel.remoteAddress
+            remoteAddress: context.channel.remoteAddress, clientAddress: forwardedClient
         )
         self.decidingAbout = connectionID
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
@@ -191,7 +196,7 @@ final class HTTPGatewayHandler: ChannelInboundHandler, RemovableChannelHandler {
             level: .info,
             metadata: [
                 "wsb.status": .stringConvertible(status.code), "wsb.reason": "\(kind.rawValue)", "wsb.detail": "\(reason)",
-                "wsb.remote": "\(context.channel.remoteAddress?.hostPort ?? "?")",
+                "wsb.remote": "\(self.forwardedClient ?? context.channel.remoteAddress?.hostPort ?? "?")",
             ],
             to: self.edge.logger
         )
@@ -213,7 +218,8 @@ final class HTTPGatewayHandler: ChannelInboundHandler, RemovableChannelHandler {
         self.timeout = nil
         let pipeline = context.pipeline.syncOperations
         let connection = WebSocketConnection(
-            id: id, user: user, path: path, edge: self.edge, settings: self.shared, subprotocol: subprotocol, since: since
+            id: id, user: user, path: path, edge: self.edge, settings: self.shared, subprotocol: subprotocol, since: since,
+            forwardedClient: self.forwardedClient
         )
         do {
             // The encoder goes first so the raw 101 bytes pass straight to the socket.

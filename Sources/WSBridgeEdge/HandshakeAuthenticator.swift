@@ -13,18 +13,25 @@ public struct HandshakeRequest: Sendable {
     public var rawQuery: String
     public var headers: HTTPHeaders
     public var remoteAddress: SocketAddress?
+    /// The client's address as apps and logs show it: from `X-Forwarded-For` when the TCP peer is a
+    /// trusted proxy (an IP without port), else the peer's `ip:port`.
+    public var clientAddress: String
 
     public func queryValue(_ name: String) -> String? {
         self.query.first(where: { $0.name == name })?.value
     }
 
-    public init(connection: ConnectionID, path: String, rawQuery: String, headers: HTTPHeaders, remoteAddress: SocketAddress?) {
+    public init(
+        connection: ConnectionID, path: String, rawQuery: String, headers: HTTPHeaders, remoteAddress: SocketAddress?,
+        clientAddress: String? = nil
+    ) {
         self.connection = connection
         self.path = path
         self.rawQuery = rawQuery
         self.query = QueryString.parse(rawQuery)
         self.headers = headers
         self.remoteAddress = remoteAddress
+        self.clientAddress = clientAddress ?? remoteAddress?.hostPort ?? ""
     }
 }
 

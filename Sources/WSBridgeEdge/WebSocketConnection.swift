@@ -60,15 +60,18 @@ public final class WebSocketConnection: Session, ChannelInboundHandler {
     private let positions: CursorBox?
     /// What went through the connection, for its closing log line.
     private var tally = ConnectionTally()
+    /// The client's address from a trusted proxy's `X-Forwarded-For`, for the log lines.
+    private let forwardedClient: String?
 
     /// - Parameters:
     ///   - subprotocol: the client negotiated `wsbridge.v1`.
     ///   - since: where it asked to resume (`?since=`); nil for now.
     init(
         id: ConnectionID, user: String, path: String, edge: EdgeContext, settings: SharedEdgeSettings,
-        subprotocol: Bool = false, since: SessionPosition? = nil
+        subprotocol: Bool = false, since: SessionPosition? = nil, forwardedClient: String? = nil
     ) {
         self.id = id
+        self.forwardedClient = forwardedClient
         self.path = path
         self.edge = edge
         self.shared = settings
@@ -108,7 +111,7 @@ public final class WebSocketConnection: Session, ChannelInboundHandler {
         guard self.edge.logger.logLevel <= level else { return }
         var metadata: Logger.Metadata = [
             "wsb.conn": "\(self.id)", "wsb.user": "\(self.user)",
-            "wsb.remote": "\(self.context?.channel.remoteAddress?.hostPort ?? "?")",
+            "wsb.remote": "\(self.forwardedClient ?? self.context?.channel.remoteAddress?.hostPort ?? "?")",
             "wsb.path": "\(self.path)",
         ]
         metadata.merge(extra) { _, new in new }

@@ -52,6 +52,8 @@ struct ServeOptions: ParsableArguments {
     var jwtAudience: String?
     @Option(name: .long, help: "Comma-separated Origin allowlist, or * (default *).")
     var allowedOrigins: String?
+    @Option(name: .long, help: "Proxies (addresses or CIDR) whose X-Forwarded-For names the client.")
+    var trustedProxies: String?
     @Option(name: .long, help: "Largest client message (default 64KiB).")
     var maxMessageBytes: String?
     @Option(name: .long, help: "Per-connection outbound queue before a slow client is closed (default 1MiB).")
@@ -103,7 +105,7 @@ struct ServeOptions: ParsableArguments {
             (.auth, self.auth), (.jwtSecret, self.jwtSecret), (.jwtSecretFile, self.jwtSecretFile),
             (.jwtPublicKeyFile, self.jwtPublicKeyFile), (.jwtJWKSFile, self.jwtJwksFile), (.jwtLeeway, self.jwtLeeway),
             (.jwtRequireExp, self.jwtRequireExp), (.jwtIssuer, self.jwtIssuer), (.jwtAudience, self.jwtAudience),
-            (.allowedOrigins, self.allowedOrigins), (.maxMessageBytes, self.maxMessageBytes),
+            (.allowedOrigins, self.allowedOrigins), (.trustedProxies, self.trustedProxies), (.maxMessageBytes, self.maxMessageBytes),
             (.maxQueueBytes, self.maxQueueBytes), (.writeCoalesceWindow, self.writeCoalesceWindow), (.maxConnections, self.maxConnections),
             (.handshakeTimeout, self.handshakeTimeout), (.pingInterval, self.pingInterval),
             (.idleTimeout, self.idleTimeout), (.closeTimeout, self.closeTimeout), (.drainTimeout, self.drainTimeout), (.eventLoops, self.eventLoops),

@@ -11,13 +11,13 @@ from websockets.sync.client import connect
 from harness import RawApp, wait_for
 
 
-def connect_async(url):
+def connect_async(url, **options):
     """Starts a WebSocket handshake in a thread (it blocks until an app decides)."""
     result = {}
 
     def run():
         try:
-            result["ws"] = connect(url, open_timeout=10).__enter__()
+            result["ws"] = connect(url, open_timeout=10, **options).__enter__()
         except Exception as error:  # noqa: BLE001 - the test inspects it
             result["error"] = error
 
@@ -151,3 +151,21 @@ def test_peers_outside_app_allowed_uids_are_refused(nodes, workdir):
         RawApp(f"{workdir}/host1.sock", paths=[])
     refused = [e for e in node.log_entries() if "app_allowed_uids" in e.get("msg", "")]
     assert refused and f"uid={os.getuid()}" in refused[0]["wsb.peer"]
+
+
+def test_remote_comes_from_x_forwarded_for_only_behind_a_trusted_proxy(nodes, workdir):
+    """The test client is the "proxy" on 127.0.0.1 and writes X-Forwarded-For itself."""
+    forwarded = {"X-Forwarded-For": "198.51.100.1, 203.0.113.7"}  # the client wrote the first entry
+    for name, args, expected in [("plain", [], None), ("proxied", ["--trusted-proxies", "127.0.0.0/8"], "203.0.113.7")]:
+        node = nodes(name, *args)
+        app = RawApp(node.app_socket)
+        thread, result = connect_async(node.url(), additional_headers=forwarded)
+        event = app.next_event("connect")
+        assert event["headers"]["x-forwarded-for"] == "198.51.100.1, 203.0.113.7"
+        if expected is None:
+            assert event["remote"].startswith("127.0.0.1:"), "an untrusted peer is the client"
+        else:
+            assert event["remote"] == expected
+        assert app.request({"type": "reject", "conn": event["conn"], "status": 403})["type"] == "ok"
+        thread.join()
+        app.kill()
