@@ -36,6 +36,10 @@ struct ServeCommand: AsyncParsableCommand {
                 "wsb.hard": "\(descriptors.hard.map(String.init) ?? "unlimited")",
             ]
         )
+        // Watched before anything starts: a SIGTERM that comes while the daemon starts (systemd stopping
+        // a unit that is still activating) waits in the stream and drains it right after, instead of
+        // killing the process with the socket files it created.
+        let signals = SignalWatcher.signals()
         let daemon: Daemon
         do {
             let activated = try ActivatedSockets.fromEnvironment()
@@ -45,7 +49,7 @@ struct ServeCommand: AsyncParsableCommand {
             logger.critical("cannot start", metadata: ["wsb.error": "\(error)"])
             throw ExitCode(1)
         }
-        for await signal in SignalWatcher.signals() {
+        for await signal in signals {
             logger.notice("signal received", metadata: ["wsb.signal": "\(signal.rawValue)"])
             switch signal {
             case .hangup:
