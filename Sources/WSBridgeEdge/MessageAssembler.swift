@@ -5,6 +5,10 @@ import WSBridgeCore
 
 /// The receiving half of RFC 6455 as a state machine: reassembles fragmented messages, validates text
 /// as UTF-8 and close frames, and says what to do. It performs no I/O.
+///
+/// Text is validated fragment by fragment as it arrives (``UTF8StreamValidator``): a fragment with a
+/// byte no valid text could continue with fails the connection with 1007 at once, not when the
+/// message ends (RFC 6455 §8.1, "fail fast").
 struct MessageAssembler {
     enum Action: Equatable {
         /// Nothing to do (a fragment was stored).
@@ -23,7 +27,8 @@ struct MessageAssembler {
 
     private enum State {
         case idle
-        case assembling(ByteBuffer, isBinary: Bool)
+        /// A message in fragments; `text` validates a text message's bytes so far (nil for binary).
+        case assembling(ByteBuffer, text: UTF8StreamValidator?)
     }
 
     let maxMessageBytes: Int
@@ -70,10 +75,16 @@ struct MessageAssembler {
             if frame.fin {
                 return Self.complete(payload, isBinary: isBinary)
             }
-            self.state = .assembling(payload, isBinary: isBinary)
+            var text: UTF8StreamValidator? = nil
+            if !isBinary {
+                var validator = UTF8StreamValidator()
+                guard validator.feed(payload.readableBytesView) else { return Self.invalidText }
+                text = validator
+            }
+            self.state = .assembling(payload, text: text)
             return .none
         case .continuation:
-            guard case .assembling(var buffer, let isBinary) = self.state else {
+            guard case .assembling(var buffer, var text) = self.state else {
                 return .fail(.protocolError, reason: "continuation frame without a message")
             }
             guard buffer.readableBytes + payload.readableBytes <= self.maxMessageBytes else {
@@ -81,20 +92,27 @@ struct MessageAssembler {
                 return .fail(.messageTooBig, reason: "message exceeds \(self.maxMessageBytes) bytes")
             }
             self.state = .idle  // drop our reference so the append does not copy
+            if text != nil {
+                guard text!.feed(payload.readableBytesView) else { return Self.invalidText }
+                if frame.fin, !text!.isComplete { return Self.invalidText }
+            }
             buffer.writeBuffer(&payload)
             if frame.fin {
-                return Self.complete(buffer, isBinary: isBinary)
+                return .message(buffer, isBinary: text == nil)
             }
-            self.state = .assembling(buffer, isBinary: isBinary)
+            self.state = .assembling(buffer, text: text)
             return .none
         default:
             return .fail(.protocolError, reason: "unknown opcode \(frame.opcode)")
         }
     }
 
+    private static let invalidText = Action.fail(.invalidPayload, reason: "text message is not valid UTF-8")
+
+    /// A message in one frame.
     private static func complete(_ payload: ByteBuffer, isBinary: Bool) -> Action {
         if !isBinary && !UTF8Validation.isValid(payload.readableBytesView) {
-            return .fail(.invalidPayload, reason: "text message is not valid UTF-8")
+            return Self.invalidText
         }
         return .message(payload, isBinary: isBinary)
     }

@@ -1,26 +1,51 @@
-/// Strict UTF-8 validation (RFC 3629): no overlong forms, no surrogates, nothing above U+10FFFF.
+/// UTF-8 validation, whole or as the bytes arrive.
 public enum UTF8Validation {
+    /// Whether `bytes` are well-formed UTF-8 (no overlong forms, no surrogates, nothing past U+10FFFF).
     public static func isValid<Bytes: Sequence>(_ bytes: Bytes) -> Bool where Bytes.Element == UInt8 {
-        var iterator = bytes.makeIterator()
-        while let lead = iterator.next() {
-            if lead < 0x80 { continue }
-            let count: Int
-            let minimum: UInt32
-            var scalar: UInt32
-            switch lead {
-            case 0xC2...0xDF: count = 1; minimum = 0x80; scalar = UInt32(lead & 0x1F)
-            case 0xE0...0xEF: count = 2; minimum = 0x800; scalar = UInt32(lead & 0x0F)
-            case 0xF0...0xF4: count = 3; minimum = 0x10000; scalar = UInt32(lead & 0x07)
-            default: return false
-            }
-            for _ in 0..<count {
-                guard let next = iterator.next(), next & 0xC0 == 0x80 else { return false }
-                scalar = scalar << 6 | UInt32(next & 0x3F)
-            }
-            if scalar < minimum || scalar > 0x10FFFF || (0xD800...0xDFFF).contains(scalar) {
-                return false
+        var validator = UTF8StreamValidator()
+        return validator.feed(bytes) && validator.isComplete
+    }
+}
+
+/// Validates UTF-8 as it arrives, in pieces cut anywhere (a WebSocket text message's fragments), and
+/// says "invalid" at the first byte that no well-formed text could continue with: the well-formed
+/// byte sequences of the Unicode Standard, Table 3-7, where the second byte of a sequence is narrowed
+/// after `E0` (no overlong), `ED` (no surrogate), `F0` (no overlong) and `F4` (nothing past U+10FFFF).
+public struct UTF8StreamValidator: Sendable {
+    /// Continuation bytes still due for the current character.
+    private var needed: UInt8 = 0
+    /// The range the next continuation byte must be in.
+    private var lower: UInt8 = 0x80
+    private var upper: UInt8 = 0xBF
+
+    public init() {}
+
+    /// Takes the next bytes; false as soon as they cannot be part of well-formed UTF-8 (the validator is
+    /// then of no further use).
+    public mutating func feed<Bytes: Sequence>(_ bytes: Bytes) -> Bool where Bytes.Element == UInt8 {
+        for byte in bytes {
+            if self.needed == 0 {
+                switch byte {
+                case 0x00...0x7F: continue
+                case 0xC2...0xDF: self.needed = 1
+                case 0xE0: self.needed = 2; self.lower = 0xA0
+                case 0xE1...0xEC, 0xEE...0xEF: self.needed = 2
+                case 0xED: self.needed = 2; self.upper = 0x9F
+                case 0xF0: self.needed = 3; self.lower = 0x90
+                case 0xF1...0xF3: self.needed = 3
+                case 0xF4: self.needed = 3; self.upper = 0x8F
+                default: return false
+                }
+            } else {
+                guard byte >= self.lower, byte <= self.upper else { return false }
+                self.lower = 0x80
+                self.upper = 0xBF
+                self.needed -= 1
             }
         }
         return true
     }
+
+    /// Whether what was fed ends on a complete character.
+    public var isComplete: Bool { self.needed == 0 }
 }

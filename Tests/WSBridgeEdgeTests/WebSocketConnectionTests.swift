@@ -88,6 +88,28 @@ final class WebSocketConnectionTests: XCTestCase {
         XCTAssertTrue(harness.events.messages.isEmpty)
     }
 
+    func testInvalidUTF8InAFragmentFailsAtThatFragmentNotAtTheEnd() throws {
+        let harness = try self.upgraded()
+        try harness.sendFrame(opcode: 0x1, payload: Array("κόσμε".utf8), fin: false)
+        // F4 90: above U+10FFFF, whatever follows. The message is far from over, the close comes now.
+        try harness.sendFrame(opcode: 0x0, payload: [0xF4, 0x90], fin: false)
+        XCTAssertEqual(try harness.readCloseCode(), 1007)
+        XCTAssertTrue(harness.events.messages.isEmpty)
+    }
+
+    func testACharacterSplitAcrossFragmentsIsFineAndAnUnfinishedOneIsNot() throws {
+        let harness = try self.upgraded()
+        let emoji = Array("🎉".utf8)
+        try harness.sendFrame(opcode: 0x1, payload: Array(emoji[..<2]), fin: false)
+        try harness.sendFrame(opcode: 0x0, payload: Array(emoji[2...]), fin: true)
+        XCTAssertEqual(harness.events.messages.map(\.0), ["🎉"])
+
+        try harness.sendFrame(opcode: 0x1, payload: Array("ok".utf8) + [0xE2, 0x82], fin: false)
+        try harness.sendFrame(opcode: 0x0, payload: [], fin: true)  // the message ends inside a character
+        XCTAssertEqual(try harness.readCloseCode(), 1007)
+        XCTAssertEqual(harness.events.messages.count, 1)
+    }
+
     func testAnOversizedFrameIsClosedWith1009() throws {
         var settings = EdgeSettings()
         settings.maxMessageBytes = 1000
