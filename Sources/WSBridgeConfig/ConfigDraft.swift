@@ -59,6 +59,7 @@ struct ConfigDraft {
     /// unnoticed for too long to be useful.
     static let brokerHealthIntervalRange = Duration.milliseconds(100)...Duration.seconds(3600)
     static let maximumWriteCoalesceWindow = Duration.seconds(1)
+    static let messageFragmentsRange = 1...1_000_000
     static let logSummaryIntervalRange = Duration.seconds(1)...Duration.seconds(86400)
     static let minimumSecretBytes = 32
     static let shortSecretMessage = "HS256 secrets must be at least \(minimumSecretBytes) bytes"
@@ -130,6 +131,12 @@ struct ConfigDraft {
                 networks.append(try IPNetwork.parse(entry))
             }
             configuration.trustedProxies = networks
+        case .maxMessageFragments:
+            let count = try ConfigValue.integer(value)
+            guard Self.messageFragmentsRange.contains(count) else {
+                throw ConfigValueError("must be from 1 to 1000000, got \(count)")
+            }
+            configuration.maxMessageFragments = count
         case .maxMessageBytes:
             configuration.maxMessageBytes = try Self.size(
                 value, from: Self.minimumMessageBytes, to: Self.maximumMessageBytes)

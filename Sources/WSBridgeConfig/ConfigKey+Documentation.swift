@@ -23,6 +23,7 @@ extension ConfigKey {
         case .jwtRequireExp: return "on"
         case .allowedOrigins: return "*"
         case .maxMessageBytes: return "64KiB"
+        case .maxMessageFragments: return "1024"
         case .maxQueueBytes: return "1MiB"
         case .writeCoalesceWindow: return "0"
         case .maxConnections: return "100000"
@@ -98,6 +99,8 @@ extension ConfigKey {
             return "Comma-separated Origin allowlist (scheme://host[:port]), or * for any origin."
         case .trustedProxies:
             return "Comma-separated proxy addresses or CIDR networks whose X-Forwarded-For names the client; empty = none."
+        case .maxMessageFragments:
+            return "Most frames one client message may come in; more closes the client with 1008; 1 to 1000000."
         case .maxMessageBytes:
             return "Largest client message after fragment reassembly, 125 bytes to 64MiB."
         case .maxQueueBytes:

@@ -28,6 +28,7 @@ public enum ConfigKey: String, CaseIterable, Sendable {
     case allowedOrigins = "allowed_origins"
     case trustedProxies = "trusted_proxies"
     case maxMessageBytes = "max_message_bytes"
+    case maxMessageFragments = "max_message_fragments"
     case maxQueueBytes = "max_queue_bytes"
     case writeCoalesceWindow = "write_coalesce_window"
     case maxConnections = "max_connections"
@@ -58,7 +59,7 @@ public enum ConfigKey: String, CaseIterable, Sendable {
     /// log format) need one.
     public var reloadable: Bool {
         switch self {
-        case .logLevel, .logUser, .allowedOrigins, .trustedProxies, .maxMessageBytes, .maxQueueBytes, .writeCoalesceWindow, .maxConnections,
+        case .logLevel, .logUser, .allowedOrigins, .trustedProxies, .maxMessageBytes, .maxMessageFragments, .maxQueueBytes, .writeCoalesceWindow, .maxConnections,
             .handshakeTimeout, .pingInterval, .idleTimeout, .closeTimeout, .drainTimeout,
             .jwtSecret, .jwtSecretFile, .jwtPublicKeyFile, .jwtJWKSFile, .jwtLeeway, .jwtRequireExp, .jwtIssuer, .jwtAudience,
             .appMaxQueueBytes, .connectTimeout, .appAllowedUIDs:

@@ -57,6 +57,8 @@ public struct WSBridgeConfiguration: Sendable, Equatable {
     public var trustedProxies: [IPNetwork]
     /// `max_message_bytes`: the largest client message, 125 bytes to 64 MiB.
     public var maxMessageBytes: Int
+    /// `max_message_fragments`: frames one client message may come in, 1 to 1,000,000.
+    public var maxMessageFragments: Int
     /// `max_queue_bytes`: per-connection outbound queue limit, at least 4 KiB.
     public var maxQueueBytes: Int
     /// `write_coalesce_window`: how long the deliveries written to a connection may wait for their
@@ -128,6 +130,7 @@ public struct WSBridgeConfiguration: Sendable, Equatable {
         allowedOrigins = .any
         trustedProxies = []
         maxMessageBytes = 64 << 10
+        maxMessageFragments = 1024
         maxQueueBytes = 1 << 20
         writeCoalesceWindow = .zero
         maxConnections = 100_000

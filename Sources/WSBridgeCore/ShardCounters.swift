@@ -34,6 +34,8 @@ public enum LimitKind: String, Sendable, CaseIterable {
     case slowConsumer = "slow_consumer"
     /// A client message exceeded `max_message_bytes` and the client was closed with 1009.
     case messageTooBig = "message_too_big"
+    /// A client message came in more than `max_message_fragments` frames; closed with 1008.
+    case messageFragments = "message_fragments"
     /// A client was silent past `idle_timeout` and was closed with 1001.
     case idleTimeout = "idle_timeout"
     /// The listener could not accept a connection: the process or system ran out of file

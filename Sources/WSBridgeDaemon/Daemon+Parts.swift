@@ -167,6 +167,7 @@ extension EdgeSettings {
         self.init()
         self.path = configuration.wsPath
         self.maxMessageBytes = configuration.maxMessageBytes
+        self.maxMessageFragments = configuration.maxMessageFragments
         self.maxQueueBytes = configuration.maxQueueBytes
         self.maxConnections = configuration.maxConnections
         self.handshakeTimeout = TimeAmount(configuration.handshakeTimeout)

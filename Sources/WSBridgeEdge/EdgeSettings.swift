@@ -6,6 +6,9 @@ public struct EdgeSettings: Sendable {
     public var path: String = "/ws"
     /// Largest client message after reassembly of fragments; bigger gets close 1009 (`max_message_bytes`).
     public var maxMessageBytes: Int = 64 * 1024
+    /// Most frames one client message may come in; more gets close 1008 (`max_message_fragments`): an
+    /// endless run of empty continuation frames would otherwise keep a message open forever.
+    public var maxMessageFragments: Int = 1024
     /// Bytes a connection may have queued for sending before it is closed as a slow consumer with 1008
     /// (`max_queue_bytes`).
     public var maxQueueBytes: Int = 1024 * 1024

@@ -27,15 +27,18 @@ struct MessageAssembler {
 
     private enum State {
         case idle
-        /// A message in fragments; `text` validates a text message's bytes so far (nil for binary).
-        case assembling(ByteBuffer, text: UTF8StreamValidator?)
+        /// A message in fragments; `text` validates a text message's bytes so far (nil for binary);
+        /// `frames` counts its frames so far.
+        case assembling(ByteBuffer, text: UTF8StreamValidator?, frames: Int)
     }
 
     let maxMessageBytes: Int
+    let maxFragments: Int
     private var state = State.idle
 
-    init(maxMessageBytes: Int) {
+    init(maxMessageBytes: Int, maxFragments: Int = 1024) {
         self.maxMessageBytes = maxMessageBytes
+        self.maxFragments = maxFragments
     }
 
     mutating func receive(_ frame: WebSocketFrame) -> Action {
@@ -81,11 +84,16 @@ struct MessageAssembler {
                 guard validator.feed(payload.readableBytesView) else { return Self.invalidText }
                 text = validator
             }
-            self.state = .assembling(payload, text: text)
+            guard self.maxFragments > 1 else { return self.tooManyFragments }
+            self.state = .assembling(payload, text: text, frames: 1)
             return .none
         case .continuation:
-            guard case .assembling(var buffer, var text) = self.state else {
+            guard case .assembling(var buffer, var text, let frames) = self.state else {
                 return .fail(.protocolError, reason: "continuation frame without a message")
+            }
+            guard frames < self.maxFragments else {
+                self.state = .idle
+                return self.tooManyFragments
             }
             guard buffer.readableBytes + payload.readableBytes <= self.maxMessageBytes else {
                 self.state = .idle
@@ -100,7 +108,7 @@ struct MessageAssembler {
             if frame.fin {
                 return .message(buffer, isBinary: text == nil)
             }
-            self.state = .assembling(buffer, text: text)
+            self.state = .assembling(buffer, text: text, frames: frames + 1)
             return .none
         default:
             return .fail(.protocolError, reason: "unknown opcode \(frame.opcode)")
@@ -108,6 +116,10 @@ struct MessageAssembler {
     }
 
     private static let invalidText = Action.fail(.invalidPayload, reason: "text message is not valid UTF-8")
+
+    private var tooManyFragments: Action {
+        .fail(.policyViolation, reason: "message in more than \(self.maxFragments) frames")
+    }
 
     /// A message in one frame.
     private static func complete(_ payload: ByteBuffer, isBinary: Bool) -> Action {

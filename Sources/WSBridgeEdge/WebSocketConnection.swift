@@ -75,7 +75,8 @@ public final class WebSocketConnection: Session, ChannelInboundHandler {
         self.path = path
         self.edge = edge
         self.shared = settings
-        self.assembler = MessageAssembler(maxMessageBytes: settings.value.maxMessageBytes)
+        self.assembler = MessageAssembler(
+            maxMessageBytes: settings.value.maxMessageBytes, maxFragments: settings.value.maxMessageFragments)
         self.lastHeard = .uptimeNanoseconds(0)
         self.lastPing = .uptimeNanoseconds(0)
         self.positions = subprotocol ? CursorBox(SessionCursor(since: since, holdLimit: settings.value.maxQueueBytes)) : nil
@@ -368,6 +369,8 @@ public final class WebSocketConnection: Session, ChannelInboundHandler {
         case .fail(let code, let reason):
             if code == .messageTooBig {
                 self.shard?.countLimitHit(.messageTooBig)
+            } else if code == .policyViolation {
+                self.shard?.countLimitHit(.messageFragments)  // the assembler's only policy: fragments
             }
             self.close(code, reason: reason)
         }

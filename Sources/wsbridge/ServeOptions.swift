@@ -56,6 +56,8 @@ struct ServeOptions: ParsableArguments {
     var trustedProxies: String?
     @Option(name: .long, help: "Largest client message (default 64KiB).")
     var maxMessageBytes: String?
+    @Option(name: .long, help: "Most frames one client message may come in (default 1024).")
+    var maxMessageFragments: String?
     @Option(name: .long, help: "Per-connection outbound queue before a slow client is closed (default 1MiB).")
     var maxQueueBytes: String?
     @Option(name: .long, help: "Hold deliveries up to this long to flush several at once; 0 = off, at most 1s (default 0).")
@@ -105,7 +107,7 @@ struct ServeOptions: ParsableArguments {
             (.auth, self.auth), (.jwtSecret, self.jwtSecret), (.jwtSecretFile, self.jwtSecretFile),
             (.jwtPublicKeyFile, self.jwtPublicKeyFile), (.jwtJWKSFile, self.jwtJwksFile), (.jwtLeeway, self.jwtLeeway),
             (.jwtRequireExp, self.jwtRequireExp), (.jwtIssuer, self.jwtIssuer), (.jwtAudience, self.jwtAudience),
-            (.allowedOrigins, self.allowedOrigins), (.trustedProxies, self.trustedProxies), (.maxMessageBytes, self.maxMessageBytes),
+            (.allowedOrigins, self.allowedOrigins), (.trustedProxies, self.trustedProxies), (.maxMessageBytes, self.maxMessageBytes), (.maxMessageFragments, self.maxMessageFragments),
             (.maxQueueBytes, self.maxQueueBytes), (.writeCoalesceWindow, self.writeCoalesceWindow), (.maxConnections, self.maxConnections),
             (.handshakeTimeout, self.handshakeTimeout), (.pingInterval, self.pingInterval),
             (.idleTimeout, self.idleTimeout), (.closeTimeout, self.closeTimeout), (.drainTimeout, self.drainTimeout), (.eventLoops, self.eventLoops),

@@ -110,6 +110,22 @@ final class WebSocketConnectionTests: XCTestCase {
         XCTAssertEqual(harness.events.messages.count, 1)
     }
 
+    func testAMessageInMoreFramesThanTheLimitIsClosedWith1008() throws {
+        var settings = EdgeSettings()
+        settings.maxMessageFragments = 3
+        let harness = try self.upgraded(settings)
+        try harness.sendFrame(opcode: 0x1, payload: Array("a".utf8), fin: false)
+        try harness.sendFrame(opcode: 0x0, payload: Array("b".utf8), fin: false)
+        try harness.sendFrame(opcode: 0x0, payload: Array("c".utf8), fin: true)  // 3 frames: fine
+        XCTAssertEqual(harness.events.messages.map(\.0), ["abc"])
+        try harness.sendFrame(opcode: 0x1, payload: [], fin: false)
+        for _ in 0..<2 { try harness.sendFrame(opcode: 0x0, payload: [], fin: false) }
+        try? harness.sendFrame(opcode: 0x0, payload: [], fin: false)  // the fourth: over the limit
+        XCTAssertEqual(try harness.readCloseCode(), 1008)
+        XCTAssertEqual(harness.shardCounters.limitHits[.messageFragments], 1)
+        XCTAssertEqual(harness.events.messages.count, 1)
+    }
+
     func testAnOversizedFrameIsClosedWith1009() throws {
         var settings = EdgeSettings()
         settings.maxMessageBytes = 1000
