@@ -155,6 +155,12 @@ struct ConfigDraft {
                 throw ConfigValueError("must be at least 1, got \(ConfigValue.quoted(value))")
             }
             configuration.maxConnections = count
+        case .maxConnectionsPerUser:
+            let count = try ConfigValue.integer(value)
+            guard count >= 0 else {
+                throw ConfigValueError("must be 0 (no limit) or more, got \(ConfigValue.quoted(value))")
+            }
+            configuration.maxConnectionsPerUser = count == 0 ? nil : count
         case .handshakeTimeout:
             configuration.handshakeTimeout = try Self.positiveDuration(value)
         case .pingInterval:

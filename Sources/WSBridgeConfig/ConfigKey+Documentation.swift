@@ -27,6 +27,7 @@ extension ConfigKey {
         case .maxQueueBytes: return "1MiB"
         case .writeCoalesceWindow: return "0"
         case .maxConnections: return "100000"
+        case .maxConnectionsPerUser: return "0"
         case .handshakeTimeout: return "10s"
         case .pingInterval: return "25s"
         case .idleTimeout: return "60s"
@@ -107,6 +108,8 @@ extension ConfigKey {
             return "Per-connection outbound queue; a client that falls further behind is closed. At least 4KiB."
         case .writeCoalesceWindow:
             return "Longest a delivery may wait so that several reach a connection in one flush; 0 = off; at most 1s."
+        case .maxConnectionsPerUser:
+            return "Most WebSocket connections one user may hold on this host; one more gets HTTP 429; 0 = no limit."
         case .maxConnections:
             return "Most WebSocket connections held at once; more are refused."
         case .handshakeTimeout:

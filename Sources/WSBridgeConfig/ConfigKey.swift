@@ -32,6 +32,7 @@ public enum ConfigKey: String, CaseIterable, Sendable {
     case maxQueueBytes = "max_queue_bytes"
     case writeCoalesceWindow = "write_coalesce_window"
     case maxConnections = "max_connections"
+    case maxConnectionsPerUser = "max_connections_per_user"
     case handshakeTimeout = "handshake_timeout"
     case pingInterval = "ping_interval"
     case idleTimeout = "idle_timeout"
@@ -59,7 +60,7 @@ public enum ConfigKey: String, CaseIterable, Sendable {
     /// log format) need one.
     public var reloadable: Bool {
         switch self {
-        case .logLevel, .logUser, .allowedOrigins, .trustedProxies, .maxMessageBytes, .maxMessageFragments, .maxQueueBytes, .writeCoalesceWindow, .maxConnections,
+        case .logLevel, .logUser, .allowedOrigins, .trustedProxies, .maxMessageBytes, .maxMessageFragments, .maxQueueBytes, .writeCoalesceWindow, .maxConnections, .maxConnectionsPerUser,
             .handshakeTimeout, .pingInterval, .idleTimeout, .closeTimeout, .drainTimeout,
             .jwtSecret, .jwtSecretFile, .jwtPublicKeyFile, .jwtJWKSFile, .jwtLeeway, .jwtRequireExp, .jwtIssuer, .jwtAudience,
             .appMaxQueueBytes, .connectTimeout, .appAllowedUIDs:

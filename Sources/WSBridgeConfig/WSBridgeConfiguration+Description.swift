@@ -61,6 +61,7 @@ extension WSBridgeConfiguration: CustomStringConvertible {
         case .maxQueueBytes: return ConfigValue.format(bytes: maxQueueBytes)
         case .writeCoalesceWindow: return writeCoalesceWindow == .zero ? "0" : ConfigValue.format(writeCoalesceWindow)
         case .maxConnections: return String(maxConnections)
+        case .maxConnectionsPerUser: return String(maxConnectionsPerUser ?? 0)
         case .handshakeTimeout: return ConfigValue.format(handshakeTimeout)
         case .pingInterval: return pingInterval.map(ConfigValue.format) ?? "0"
         case .idleTimeout: return idleTimeout.map(ConfigValue.format) ?? "0"

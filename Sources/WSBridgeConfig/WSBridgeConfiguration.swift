@@ -67,6 +67,8 @@ public struct WSBridgeConfiguration: Sendable, Equatable {
     public var writeCoalesceWindow: Duration
     /// `max_connections`: at least 1.
     public var maxConnections: Int
+    /// `max_connections_per_user`, or `nil` for no limit (the default, 0).
+    public var maxConnectionsPerUser: Int?
     /// `handshake_timeout`: more than zero.
     public var handshakeTimeout: Duration
     /// `ping_interval`, or `nil` when pings are off.
@@ -134,6 +136,7 @@ public struct WSBridgeConfiguration: Sendable, Equatable {
         maxQueueBytes = 1 << 20
         writeCoalesceWindow = .zero
         maxConnections = 100_000
+        maxConnectionsPerUser = nil
         handshakeTimeout = .seconds(10)
         pingInterval = .seconds(25)
         idleTimeout = .seconds(60)

@@ -45,4 +45,6 @@ public enum LimitKind: String, Sendable, CaseIterable {
     case handshakeTimeout = "handshake_timeout"
     /// A connection arrived over `max_connections` and was answered 503.
     case maxConnections = "max_connections"
+    /// A user already held `max_connections_per_user` connections; the new one was answered 429.
+    case maxConnectionsPerUser = "max_connections_per_user"
 }

@@ -170,6 +170,7 @@ extension EdgeSettings {
         self.maxMessageFragments = configuration.maxMessageFragments
         self.maxQueueBytes = configuration.maxQueueBytes
         self.maxConnections = configuration.maxConnections
+        self.maxConnectionsPerUser = configuration.maxConnectionsPerUser
         self.handshakeTimeout = TimeAmount(configuration.handshakeTimeout)
         self.pingInterval = configuration.pingInterval.map(TimeAmount.init)
         self.idleTimeout = configuration.idleTimeout.map(TimeAmount.init)

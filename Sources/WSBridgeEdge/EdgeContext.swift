@@ -12,6 +12,8 @@ public final class EdgeContext: Sendable {
     public let logger: Logger
     public let connectionIDs = ConnectionIDGenerator()
     public let counters = EdgeCounters()
+    /// Connections per user, for `max_connections_per_user`.
+    let userConnections = UserConnectionCounts()
     /// Bounds the log lines of refused handshakes (a client retrying with a bad token).
     let refusalLog = RateLimitedLog()
     /// Bounds the log lines of slow consumers (a broadcast that outruns many clients at once).

@@ -14,6 +14,9 @@ public struct EdgeSettings: Sendable {
     public var maxQueueBytes: Int = 1024 * 1024
     /// Open connections (upgraded or in handshake) beyond which new ones get HTTP 503 (`max_connections`).
     public var maxConnections: Int = 100_000
+    /// Connections one user may hold on this node; one more gets HTTP 429 before the upgrade
+    /// (`max_connections_per_user`); nil: no limit.
+    public var maxConnectionsPerUser: Int?
     /// Time from accept to a completed handshake (`handshake_timeout`).
     public var handshakeTimeout: TimeAmount = .seconds(10)
     /// A ping is sent when the client was silent this long; nil disables pings (`ping_interval`).

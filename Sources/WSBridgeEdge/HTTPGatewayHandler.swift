@@ -213,6 +213,13 @@ final class HTTPGatewayHandler: ChannelInboundHandler, RemovableChannelHandler {
         context: ChannelHandlerContext, accept: String, id: ConnectionID, user: String, path: String, subprotocol: Bool,
         since: SessionPosition?
     ) {
+        guard self.edge.userConnections.reserve(user, limit: self.settings.maxConnectionsPerUser) else {
+            self.shard(context).countLimitHit(.maxConnectionsPerUser)
+            self.respond(
+                context: context, status: .tooManyRequests,
+                body: "user already holds \(self.settings.maxConnectionsPerUser ?? 0) connections (max_connections_per_user)\n")
+            return
+        }
         self.state = .done
         self.timeout?.cancel()
         self.timeout = nil
@@ -237,6 +244,7 @@ final class HTTPGatewayHandler: ChannelInboundHandler, RemovableChannelHandler {
             pipeline.removeHandler(self.httpDecoder, promise: nil)
         } catch {
             self.edge.logger.error("websocket upgrade failed", metadata: ["wsb.error": "\(error)"])
+            self.edge.userConnections.release(user)  // the connection was not added: it will not release it
             context.close(promise: nil)
         }
     }

@@ -476,6 +476,7 @@ public final class WebSocketConnection: Session, ChannelInboundHandler {
         self.removeFromShard()
         self.shard?.countDisconnect(label: CloseCode.disconnectLabel(self.closeCode, closeFrameReceived: self.closeFrameReceived))
         self.edge.counters.openWebSockets.wrappingDecrement(ordering: .relaxed)
+        self.edge.userConnections.release(self.user)
         let now = self.context?.eventLoop.now ?? .now()
         self.logLife(
             "connection closed",

@@ -64,6 +64,8 @@ struct ServeOptions: ParsableArguments {
     var writeCoalesceWindow: String?
     @Option(name: .long, help: "Open connections before new ones get 503 (default 100000).")
     var maxConnections: String?
+    @Option(name: .long, help: "Connections one user may hold; one more gets 429; 0 = no limit (default 0).")
+    var maxConnectionsPerUser: String?
     @Option(name: .long, help: "Time allowed for the HTTP upgrade (default 10s).")
     var handshakeTimeout: String?
     @Option(name: .long, help: "Ping a silent client this often; 0 = never (default 25s).")
@@ -108,7 +110,7 @@ struct ServeOptions: ParsableArguments {
             (.jwtPublicKeyFile, self.jwtPublicKeyFile), (.jwtJWKSFile, self.jwtJwksFile), (.jwtLeeway, self.jwtLeeway),
             (.jwtRequireExp, self.jwtRequireExp), (.jwtIssuer, self.jwtIssuer), (.jwtAudience, self.jwtAudience),
             (.allowedOrigins, self.allowedOrigins), (.trustedProxies, self.trustedProxies), (.maxMessageBytes, self.maxMessageBytes), (.maxMessageFragments, self.maxMessageFragments),
-            (.maxQueueBytes, self.maxQueueBytes), (.writeCoalesceWindow, self.writeCoalesceWindow), (.maxConnections, self.maxConnections),
+            (.maxQueueBytes, self.maxQueueBytes), (.writeCoalesceWindow, self.writeCoalesceWindow), (.maxConnections, self.maxConnections), (.maxConnectionsPerUser, self.maxConnectionsPerUser),
             (.handshakeTimeout, self.handshakeTimeout), (.pingInterval, self.pingInterval),
             (.idleTimeout, self.idleTimeout), (.closeTimeout, self.closeTimeout), (.drainTimeout, self.drainTimeout), (.eventLoops, self.eventLoops),
             (.brokerReconnectMax, self.brokerReconnectMax),

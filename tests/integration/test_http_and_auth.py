@@ -214,3 +214,24 @@ def test_the_daemon_serves_clients_when_not_running_as_root(workdir):
     finally:
         process.terminate()
         process.wait(timeout=15)
+
+
+def test_max_connections_per_user_answers_429_before_the_upgrade(nodes):
+    node = nodes("host1", "--auth", "insecure-query", "--max-connections-per-user", "2")
+    first, second = connect(node.url(user="alice")), connect(node.url(user="alice"))
+    try:
+        with pytest.raises(InvalidStatus) as refused:
+            connect(node.url(user="alice"))
+        response = refused.value.response
+        assert response.status_code == 429
+        assert response.body.decode() == "user already holds 2 connections (max_connections_per_user)\n"
+        with connect(node.url(user="bob")) as bob:  # another user is not affected
+            bob.ping().wait(5)
+        first.close()
+        wait_for(lambda: node.metrics().get('wsbridge_connections_open{path="/ws"}') == 1, what="the close")
+        with connect(node.url(user="alice")) as third:  # a freed place can be taken again
+            third.ping().wait(5)
+        assert node.metrics()['wsbridge_limit_hits_total{limit="max_connections_per_user"}'] == 1
+    finally:
+        first.close()
+        second.close()
