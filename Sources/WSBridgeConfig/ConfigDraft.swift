@@ -131,6 +131,12 @@ struct ConfigDraft {
                 networks.append(try IPNetwork.parse(entry))
             }
             configuration.trustedProxies = networks
+        case .maxClientMessagesPerSecond:
+            let count = try ConfigValue.integer(value)
+            guard (0...1_000_000).contains(count) else {
+                throw ConfigValueError("must be from 0 (no limit) to 1000000, got \(count)")
+            }
+            configuration.maxClientMessagesPerSecond = count == 0 ? nil : count
         case .maxMessageFragments:
             let count = try ConfigValue.integer(value)
             guard Self.messageFragmentsRange.contains(count) else {

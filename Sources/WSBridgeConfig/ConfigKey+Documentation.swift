@@ -24,6 +24,7 @@ extension ConfigKey {
         case .allowedOrigins: return "*"
         case .maxMessageBytes: return "64KiB"
         case .maxMessageFragments: return "1024"
+        case .maxClientMessagesPerSecond: return "100"
         case .maxQueueBytes: return "1MiB"
         case .writeCoalesceWindow: return "0"
         case .maxConnections: return "100000"
@@ -100,6 +101,8 @@ extension ConfigKey {
             return "Comma-separated Origin allowlist (scheme://host[:port]), or * for any origin."
         case .trustedProxies:
             return "Comma-separated proxy addresses or CIDR networks whose X-Forwarded-For names the client; empty = none."
+        case .maxClientMessagesPerSecond:
+            return "Messages a client may send per second, in bursts of as many; faster closes it with 1008; 0 = no limit."
         case .maxMessageFragments:
             return "Most frames one client message may come in; more closes the client with 1008; 1 to 1000000."
         case .maxMessageBytes:

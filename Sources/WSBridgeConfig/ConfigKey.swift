@@ -29,6 +29,7 @@ public enum ConfigKey: String, CaseIterable, Sendable {
     case trustedProxies = "trusted_proxies"
     case maxMessageBytes = "max_message_bytes"
     case maxMessageFragments = "max_message_fragments"
+    case maxClientMessagesPerSecond = "max_client_messages_per_second"
     case maxQueueBytes = "max_queue_bytes"
     case writeCoalesceWindow = "write_coalesce_window"
     case maxConnections = "max_connections"
@@ -60,7 +61,7 @@ public enum ConfigKey: String, CaseIterable, Sendable {
     /// log format) need one.
     public var reloadable: Bool {
         switch self {
-        case .logLevel, .logUser, .allowedOrigins, .trustedProxies, .maxMessageBytes, .maxMessageFragments, .maxQueueBytes, .writeCoalesceWindow, .maxConnections, .maxConnectionsPerUser,
+        case .logLevel, .logUser, .allowedOrigins, .trustedProxies, .maxMessageBytes, .maxMessageFragments, .maxClientMessagesPerSecond, .maxQueueBytes, .writeCoalesceWindow, .maxConnections, .maxConnectionsPerUser,
             .handshakeTimeout, .pingInterval, .idleTimeout, .closeTimeout, .drainTimeout,
             .jwtSecret, .jwtSecretFile, .jwtPublicKeyFile, .jwtJWKSFile, .jwtLeeway, .jwtRequireExp, .jwtIssuer, .jwtAudience,
             .appMaxQueueBytes, .connectTimeout, .appAllowedUIDs:

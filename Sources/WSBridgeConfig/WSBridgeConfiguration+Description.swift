@@ -58,6 +58,7 @@ extension WSBridgeConfiguration: CustomStringConvertible {
         case .trustedProxies: return trustedProxies.map(\.description).joined(separator: ", ")
         case .maxMessageBytes: return ConfigValue.format(bytes: maxMessageBytes)
         case .maxMessageFragments: return String(maxMessageFragments)
+        case .maxClientMessagesPerSecond: return String(maxClientMessagesPerSecond ?? 0)
         case .maxQueueBytes: return ConfigValue.format(bytes: maxQueueBytes)
         case .writeCoalesceWindow: return writeCoalesceWindow == .zero ? "0" : ConfigValue.format(writeCoalesceWindow)
         case .maxConnections: return String(maxConnections)

@@ -59,6 +59,8 @@ public struct WSBridgeConfiguration: Sendable, Equatable {
     public var maxMessageBytes: Int
     /// `max_message_fragments`: frames one client message may come in, 1 to 1,000,000.
     public var maxMessageFragments: Int
+    /// `max_client_messages_per_second`, or `nil` for no limit (0).
+    public var maxClientMessagesPerSecond: Int?
     /// `max_queue_bytes`: per-connection outbound queue limit, at least 4 KiB.
     public var maxQueueBytes: Int
     /// `write_coalesce_window`: how long the deliveries written to a connection may wait for their
@@ -133,6 +135,7 @@ public struct WSBridgeConfiguration: Sendable, Equatable {
         trustedProxies = []
         maxMessageBytes = 64 << 10
         maxMessageFragments = 1024
+        maxClientMessagesPerSecond = 100
         maxQueueBytes = 1 << 20
         writeCoalesceWindow = .zero
         maxConnections = 100_000

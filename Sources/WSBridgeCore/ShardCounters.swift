@@ -47,4 +47,6 @@ public enum LimitKind: String, Sendable, CaseIterable {
     case maxConnections = "max_connections"
     /// A user already held `max_connections_per_user` connections; the new one was answered 429.
     case maxConnectionsPerUser = "max_connections_per_user"
+    /// A client sent faster than `max_client_messages_per_second`; closed with 1008.
+    case clientMessageRate = "client_message_rate"
 }

@@ -168,6 +168,7 @@ extension EdgeSettings {
         self.path = configuration.wsPath
         self.maxMessageBytes = configuration.maxMessageBytes
         self.maxMessageFragments = configuration.maxMessageFragments
+        self.maxClientMessagesPerSecond = configuration.maxClientMessagesPerSecond
         self.maxQueueBytes = configuration.maxQueueBytes
         self.maxConnections = configuration.maxConnections
         self.maxConnectionsPerUser = configuration.maxConnectionsPerUser

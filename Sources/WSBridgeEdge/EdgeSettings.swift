@@ -9,6 +9,9 @@ public struct EdgeSettings: Sendable {
     /// Most frames one client message may come in; more gets close 1008 (`max_message_fragments`): an
     /// endless run of empty continuation frames would otherwise keep a message open forever.
     public var maxMessageFragments: Int = 1024
+    /// Messages a client may send per second, in bursts of up to as many; past it, close 1008
+    /// (`max_client_messages_per_second`); nil: no limit.
+    public var maxClientMessagesPerSecond: Int? = 100
     /// Bytes a connection may have queued for sending before it is closed as a slow consumer with 1008
     /// (`max_queue_bytes`).
     public var maxQueueBytes: Int = 1024 * 1024

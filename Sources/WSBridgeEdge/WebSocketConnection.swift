@@ -60,6 +60,8 @@ public final class WebSocketConnection: Session, ChannelInboundHandler {
     private let positions: CursorBox?
     /// What went through the connection, for its closing log line.
     private var tally = ConnectionTally()
+    /// `max_client_messages_per_second`, when set.
+    private var rateLimiter: MessageRateLimiter?
     /// The client's address from a trusted proxy's `X-Forwarded-For`, for the log lines.
     private let forwardedClient: String?
 
@@ -98,6 +100,7 @@ public final class WebSocketConnection: Session, ChannelInboundHandler {
         self.edge.counters.openWebSockets.wrappingIncrement(ordering: .relaxed)
         self.edge.counters.upgrades.wrappingIncrement(ordering: .relaxed)
         self.tally.openedAt = self.lastHeard
+        self.rateLimiter = self.settings.maxClientMessagesPerSecond.map { MessageRateLimiter(perSecond: $0, now: self.lastHeard) }
         self.logLife(
             "connection opened",
             ["wsb.subprotocol": .stringConvertible(self.positions != nil)])
@@ -358,6 +361,11 @@ public final class WebSocketConnection: Session, ChannelInboundHandler {
             break
         case .message(let payload, let isBinary):
             guard case .open = self.state else { return }
+            if self.rateLimiter != nil, !self.rateLimiter!.admit(now: context.eventLoop.now) {
+                self.shard?.countLimitHit(.clientMessageRate)
+                self.close(.policyViolation, reason: "more than \(self.settings.maxClientMessagesPerSecond ?? 0) messages per second")
+                return
+            }
             self.edge.counters.clientMessages.wrappingIncrement(ordering: .relaxed)
             self.tally.messagesIn += 1
             self.edge.sink.messageReceived(self.id, user: self.user, payload: payload, isBinary: isBinary)

@@ -58,6 +58,8 @@ struct ServeOptions: ParsableArguments {
     var maxMessageBytes: String?
     @Option(name: .long, help: "Most frames one client message may come in (default 1024).")
     var maxMessageFragments: String?
+    @Option(name: .long, help: "Messages a client may send per second; 0 = no limit (default 100).")
+    var maxClientMessagesPerSecond: String?
     @Option(name: .long, help: "Per-connection outbound queue before a slow client is closed (default 1MiB).")
     var maxQueueBytes: String?
     @Option(name: .long, help: "Hold deliveries up to this long to flush several at once; 0 = off, at most 1s (default 0).")
@@ -110,6 +112,7 @@ struct ServeOptions: ParsableArguments {
             (.jwtPublicKeyFile, self.jwtPublicKeyFile), (.jwtJWKSFile, self.jwtJwksFile), (.jwtLeeway, self.jwtLeeway),
             (.jwtRequireExp, self.jwtRequireExp), (.jwtIssuer, self.jwtIssuer), (.jwtAudience, self.jwtAudience),
             (.allowedOrigins, self.allowedOrigins), (.trustedProxies, self.trustedProxies), (.maxMessageBytes, self.maxMessageBytes), (.maxMessageFragments, self.maxMessageFragments),
+            (.maxClientMessagesPerSecond, self.maxClientMessagesPerSecond),
             (.maxQueueBytes, self.maxQueueBytes), (.writeCoalesceWindow, self.writeCoalesceWindow), (.maxConnections, self.maxConnections), (.maxConnectionsPerUser, self.maxConnectionsPerUser),
             (.handshakeTimeout, self.handshakeTimeout), (.pingInterval, self.pingInterval),
             (.idleTimeout, self.idleTimeout), (.closeTimeout, self.closeTimeout), (.drainTimeout, self.drainTimeout), (.eventLoops, self.eventLoops),

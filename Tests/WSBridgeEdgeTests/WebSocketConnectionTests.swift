@@ -126,6 +126,18 @@ final class WebSocketConnectionTests: XCTestCase {
         XCTAssertEqual(harness.events.messages.count, 1)
     }
 
+    func testAClientSendingFasterThanItsRateIsClosedWith1008() throws {
+        var settings = EdgeSettings()
+        settings.maxClientMessagesPerSecond = 3
+        let harness = try self.upgraded(settings)
+        for text in ["1", "2", "3"] { try harness.sendFrame(opcode: 0x1, payload: Array(text.utf8)) }
+        XCTAssertEqual(harness.events.messages.map(\.0), ["1", "2", "3"], "a burst of one second's worth")
+        try? harness.sendFrame(opcode: 0x1, payload: Array("4".utf8))
+        XCTAssertEqual(try harness.readCloseCode(), 1008)
+        XCTAssertEqual(harness.events.messages.count, 3, "the message past the rate is not passed on")
+        XCTAssertEqual(harness.shardCounters.limitHits[.clientMessageRate], 1)
+    }
+
     func testAnOversizedFrameIsClosedWith1009() throws {
         var settings = EdgeSettings()
         settings.maxMessageBytes = 1000
