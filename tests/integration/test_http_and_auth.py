@@ -1,6 +1,7 @@
 """HTTP behaviour of the public listener and the jwt / insecure-query auth modes, with real clients."""
 
 import base64
+import contextlib
 import hashlib
 import hmac
 import json
@@ -218,8 +219,9 @@ def test_the_daemon_serves_clients_when_not_running_as_root(workdir):
 
 def test_max_connections_per_user_answers_429_before_the_upgrade(nodes):
     node = nodes("host1", "--auth", "insecure-query", "--max-connections-per-user", "2")
-    first, second = connect(node.url(user="alice")), connect(node.url(user="alice"))
-    try:
+    with contextlib.ExitStack() as stack:
+        first = stack.enter_context(connect(node.url(user="alice")))
+        stack.enter_context(connect(node.url(user="alice")))
         with pytest.raises(InvalidStatus) as refused:
             connect(node.url(user="alice"))
         response = refused.value.response
@@ -232,6 +234,3 @@ def test_max_connections_per_user_answers_429_before_the_upgrade(nodes):
         with connect(node.url(user="alice")) as third:  # a freed place can be taken again
             third.ping().wait(5)
         assert node.metrics()['wsbridge_limit_hits_total{limit="max_connections_per_user"}'] == 1
-    finally:
-        first.close()
-        second.close()
