@@ -165,7 +165,7 @@ final class HTTPGatewayHandler: ChannelInboundHandler, RemovableChannelHandler {
         self.forwardedClient = forwardedClient
         let request = HandshakeRequest(
             connection: connectionID, path: path, rawQuery: rawQuery, headers: head.headers,
-            remoteAddress: context.channel.remoteAddress, clientAddress: forwardedClient
+            remoteAddress: context.channel.remoteAddress, forwardedClient: forwardedClient
         )
         self.decidingAbout = connectionID
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)

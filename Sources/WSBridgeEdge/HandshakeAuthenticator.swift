@@ -13,9 +13,12 @@ public struct HandshakeRequest: Sendable {
     public var rawQuery: String
     public var headers: HTTPHeaders
     public var remoteAddress: SocketAddress?
-    /// The client's address as apps and logs show it: from `X-Forwarded-For` when the TCP peer is a
-    /// trusted proxy (an IP without port), else the peer's `ip:port`.
-    public var clientAddress: String
+    /// The client's IP from `X-Forwarded-For` when the TCP peer is a trusted proxy, else nil.
+    public var forwardedClient: String?
+
+    /// The client's address as apps and logs show it: the forwarded client (an IP without port),
+    /// else the peer's `ip:port`.
+    public var clientAddress: String { self.forwardedClient ?? self.remoteAddress?.hostPort ?? "" }
 
     public func queryValue(_ name: String) -> String? {
         self.query.first(where: { $0.name == name })?.value
@@ -23,7 +26,7 @@ public struct HandshakeRequest: Sendable {
 
     public init(
         connection: ConnectionID, path: String, rawQuery: String, headers: HTTPHeaders, remoteAddress: SocketAddress?,
-        clientAddress: String? = nil
+        forwardedClient: String? = nil
     ) {
         self.connection = connection
         self.path = path
@@ -31,7 +34,7 @@ public struct HandshakeRequest: Sendable {
         self.query = QueryString.parse(rawQuery)
         self.headers = headers
         self.remoteAddress = remoteAddress
-        self.clientAddress = clientAddress ?? remoteAddress?.hostPort ?? ""
+        self.forwardedClient = forwardedClient
     }
 }
 

@@ -21,8 +21,8 @@ struct MessageAssembler {
         case pongReceived
         /// The client sent a close frame (code nil when it had no payload).
         case closeReceived(CloseCode?, reason: String)
-        /// The client broke the protocol: close with this code.
-        case fail(CloseCode, reason: String)
+        /// The client broke the protocol, or a limit: close with this code (and count the limit, if any).
+        case fail(CloseCode, reason: String, limit: LimitKind? = nil)
     }
 
     private enum State {
@@ -73,7 +73,7 @@ struct MessageAssembler {
             }
             let isBinary = frame.opcode == .binary
             guard payload.readableBytes <= self.maxMessageBytes else {
-                return .fail(.messageTooBig, reason: "message exceeds \(self.maxMessageBytes) bytes")
+                return .fail(.messageTooBig, reason: "message exceeds \(self.maxMessageBytes) bytes", limit: .messageTooBig)
             }
             if frame.fin {
                 return Self.complete(payload, isBinary: isBinary)
@@ -97,7 +97,7 @@ struct MessageAssembler {
             }
             guard buffer.readableBytes + payload.readableBytes <= self.maxMessageBytes else {
                 self.state = .idle
-                return .fail(.messageTooBig, reason: "message exceeds \(self.maxMessageBytes) bytes")
+                return .fail(.messageTooBig, reason: "message exceeds \(self.maxMessageBytes) bytes", limit: .messageTooBig)
             }
             self.state = .idle  // drop our reference so the append does not copy
             if text != nil {
@@ -118,7 +118,7 @@ struct MessageAssembler {
     private static let invalidText = Action.fail(.invalidPayload, reason: "text message is not valid UTF-8")
 
     private var tooManyFragments: Action {
-        .fail(.policyViolation, reason: "message in more than \(self.maxFragments) frames")
+        .fail(.policyViolation, reason: "message in more than \(self.maxFragments) frames", limit: .messageFragments)
     }
 
     /// A message in one frame.

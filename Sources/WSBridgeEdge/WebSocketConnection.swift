@@ -60,8 +60,8 @@ public final class WebSocketConnection: Session, ChannelInboundHandler {
     private let positions: CursorBox?
     /// What went through the connection, for its closing log line.
     private var tally = ConnectionTally()
-    /// `max_client_messages_per_second`, when set.
-    private var rateLimiter: MessageRateLimiter?
+    /// The `max_client_messages_per_second` bucket (used only when the limit is set).
+    private var rateLimiter = MessageRateLimiter()
     /// The client's address from a trusted proxy's `X-Forwarded-For`, for the log lines.
     private let forwardedClient: String?
 
@@ -100,7 +100,9 @@ public final class WebSocketConnection: Session, ChannelInboundHandler {
         self.edge.counters.openWebSockets.wrappingIncrement(ordering: .relaxed)
         self.edge.counters.upgrades.wrappingIncrement(ordering: .relaxed)
         self.tally.openedAt = self.lastHeard
-        self.rateLimiter = self.settings.maxClientMessagesPerSecond.map { MessageRateLimiter(perSecond: $0, now: self.lastHeard) }
+        if let rate = self.settings.maxClientMessagesPerSecond {
+            self.rateLimiter.fill(perSecond: rate, now: self.lastHeard)
+        }
         self.logLife(
             "connection opened",
             ["wsb.subprotocol": .stringConvertible(self.positions != nil)])
@@ -361,9 +363,11 @@ public final class WebSocketConnection: Session, ChannelInboundHandler {
             break
         case .message(let payload, let isBinary):
             guard case .open = self.state else { return }
-            if self.rateLimiter != nil, !self.rateLimiter!.admit(now: context.eventLoop.now) {
+            if let rate = self.settings.maxClientMessagesPerSecond,
+                !self.rateLimiter.admit(perSecond: rate, now: context.eventLoop.now)
+            {
                 self.shard?.countLimitHit(.clientMessageRate)
-                self.close(.policyViolation, reason: "more than \(self.settings.maxClientMessagesPerSecond ?? 0) messages per second")
+                self.close(.policyViolation, reason: "more than \(rate) messages per second")
                 return
             }
             self.edge.counters.clientMessages.wrappingIncrement(ordering: .relaxed)
@@ -374,11 +378,9 @@ public final class WebSocketConnection: Session, ChannelInboundHandler {
             self.writeAndFlush(ServerFrame.encode(.pong, payload: payload, allocator: context.channel.allocator), context: context)
         case .closeReceived(let code, let reason):
             self.closeReceived(context: context, code: code, reason: reason)
-        case .fail(let code, let reason):
-            if code == .messageTooBig {
-                self.shard?.countLimitHit(.messageTooBig)
-            } else if code == .policyViolation {
-                self.shard?.countLimitHit(.messageFragments)  // the assembler's only policy: fragments
+        case .fail(let code, let reason, let limit):
+            if let limit {
+                self.shard?.countLimitHit(limit)
             }
             self.close(code, reason: reason)
         }
