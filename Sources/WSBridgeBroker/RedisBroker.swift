@@ -127,9 +127,9 @@ public final class RedisBroker: Broker {
 
     /// While the command connection is not linked: why its last attempt failed, in words
     /// (`connection refused (nothing listens) at 127.0.0.1:6391`, `Redis refused the password
-    /// (WRONGPASS): ...`); `nil` once linked, and before the first attempt has failed.
+    /// (WRONGPASS): ...`); `nil` once linked (the link clears it), and before an attempt has failed.
     public var connectFailure: String? {
-        self.isConnected ? nil : self.counters.lastAttemptFailure.withLockedValue { $0 }
+        self.counters.lastAttemptFailure.withLockedValue { $0 }
     }
 
     /// Whether publishes are durable on the current link (the function library is usable).

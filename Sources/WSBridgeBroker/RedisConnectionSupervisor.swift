@@ -66,8 +66,8 @@ final class RedisConnectionSupervisor {
     var onLinked: (Channel, _ isReconnect: Bool) -> Void = { _, _ in }
     /// Called when a usable connection is lost (not when an attempt fails, nor on ``stop()``), with why.
     var onLost: (RedisConnectionLoss) -> Void = { _ in }
-    /// Called when an attempt fails before it is linked, with why.
-    var onAttemptFailed: (RedisConnectionLoss) -> Void = { _ in }
+    /// Called when an attempt fails before it is linked, with why, in words.
+    var onAttemptFailed: (String) -> Void = { _ in }
 
     init(
         role: Role,
@@ -247,8 +247,8 @@ final class RedisConnectionSupervisor {
         self.failedAttempts += 1
         let attempt = self.failedAttempts
         let delay = self.scheduleRetry()
-        self.onAttemptFailed(loss)
         let cause = "\(loss)"
+        self.onAttemptFailed(cause)
         var metadata: Logger.Metadata = [
             "wsb.error": "\(cause)",
             "wsb.attempt": .stringConvertible(attempt),

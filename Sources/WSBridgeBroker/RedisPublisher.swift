@@ -67,8 +67,8 @@ final class RedisPublisher {
             counters.countLoss(loss)
             self?.unlinked()
         }
-        self.supervisor.onAttemptFailed = { loss in
-            counters.lastAttemptFailure.withLockedValue { $0 = "\(loss)" }
+        self.supervisor.onAttemptFailed = { cause in
+            counters.lastAttemptFailure.withLockedValue { $0 = cause }
         }
     }
 
