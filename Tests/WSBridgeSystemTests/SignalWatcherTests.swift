@@ -1,0 +1,29 @@
+import Glibc
+import WSBridgeSystem
+import XCTest
+
+final class SignalWatcherTests: XCTestCase {
+    /// A signal sent the moment `signals()` returns is delivered, not lost: the daemon relies on it for a
+    /// SIGTERM that comes while it starts. (Only SIGHUP is watched, so the test runner keeps its own
+    /// SIGTERM and SIGINT.)
+    func testASignalSentRightAfterWatchingStartsIsDelivered() async throws {
+        let signals = SignalWatcher.signals([.hangup])
+        XCTAssertEqual(kill(getpid(), SIGHUP), 0)
+        XCTAssertEqual(kill(getpid(), SIGHUP), 0)
+        let received = Task {
+            var seen: [DaemonSignal] = []
+            for await signal in signals {
+                seen.append(signal)
+                if seen.count == 2 { break }
+            }
+            return seen
+        }
+        let timeout = Task {
+            try await Task.sleep(for: .seconds(20))
+            received.cancel()
+        }
+        let seen = await received.value
+        timeout.cancel()
+        XCTAssertEqual(seen, [.hangup, .hangup])
+    }
+}
