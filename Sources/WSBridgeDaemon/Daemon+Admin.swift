@@ -36,7 +36,9 @@ extension Daemon {
             self.logger.info("admin listener off (admin_listen = off): no /metrics, /healthz or /readyz")
             return nil
         }
-        let address = try await admin.bind(host: listen.host, port: listen.port)
+        let address = try await ListenerStartError.naming(.admin, address: listen.description) {
+            try await admin.bind(host: listen.host, port: listen.port)
+        }
         self.adminAddressBox.withLockedValue { $0 = address }
         self.logger.notice(
             "listening",

@@ -21,12 +21,13 @@ extension Daemon {
         do {
             return try await self.startParts(activated: activated)
         } catch {
+            // Stopped first, so the broker link closing below is logged as such, not as a link down.
+            self.phase.value = .stopped
             try? await self.server.stopAccepting().get()
             await self.appServer.stopAccepting()
             await self.admin?.stop()
             self.router.tracker?.stop()
             try? await self.broker.shutdown().get()
-            self.phase.value = .stopped
             throw error
         }
     }
@@ -64,14 +65,17 @@ extension Daemon {
             try await self.appServer.adopt(descriptor: descriptor)
             logger.notice("listening", metadata: ["wsb.listener": "app", "wsb.address": "fd \(descriptor) (socket activation)"])
         } else {
-            try await self.appServer.bind(path: self.configuration.appSocket)
+            let path = self.configuration.appSocket
+            try await ListenerStartError.naming(.app, address: path) { try await self.appServer.bind(path: path) }
         }
         let address: SocketAddress?
         if let descriptor = activated.webSocket {
             address = try await self.server.adopt(descriptor: descriptor).get()
         } else {
             let listen = self.configuration.listen
-            address = try await self.server.bind(host: listen.host, port: listen.port).get()
+            address = try await ListenerStartError.naming(.webSocket, address: listen.description) {
+                try await self.server.bind(host: listen.host, port: listen.port).get()
+            }
         }
         self.webSocketAddressBox.withLockedValue { $0 = address }
         self.logger.notice(

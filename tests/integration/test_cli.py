@@ -213,6 +213,10 @@ def test_a_failed_start_removes_the_app_socket_it_created_and_a_stop_too(workdir
                      "--app-socket", app_socket)
         assert result.returncode == 1
         assert "cannot start" in result.stderr
+        port = busy.getsockname()[1]
+        assert (f"cannot open the WebSocket listener on 127.0.0.1:{port}: the address is in use" in result.stderr
+                and "set listen (--listen) to a free address" in result.stderr), result.stderr
+        assert "broker link down" not in result.stderr, "a start undone is not a broker outage"
         assert not os.path.exists(app_socket), "the socket file it had created is gone"
     finally:
         busy.close()
