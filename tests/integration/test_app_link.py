@@ -140,7 +140,8 @@ def test_a_stale_socket_file_is_replaced_and_a_live_one_is_not_taken_over(workdi
     from harness import Node
     with pytest.raises(AssertionError) as failed:
         Node(workdir, "host2", ["--auth", "insecure-query", "--app-socket", stale])
-    assert "another process is listening on the app socket" in str(failed.value)
+    assert (f"cannot open the app socket on {stale}: another process is listening on it" in str(failed.value)
+            and "set app_socket (--app-socket) to another path" in str(failed.value)), failed.value
     assert app.request({"type": "ping"})["type"] == "pong", "the first daemon keeps its socket"
 
 
