@@ -24,9 +24,19 @@ def redis_server(workdir):
     server.stop()
 
 
+@pytest.hookimpl(hookwrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    """Keeps each phase's report on the test item, so fixtures can tell whether the test failed."""
+    outcome = yield
+    report = outcome.get_result()
+    setattr(item, "report_" + report.when, report)
+
+
 @pytest.fixture
-def nodes(workdir):
-    """A factory for wsbridge processes; every one started is stopped at the end."""
+def nodes(workdir, request):
+    """A factory for wsbridge processes; every one started is stopped at the end. When the test failed,
+    the end of each node's log is printed (pytest shows it under "Captured stdout teardown"), so a
+    failure seen once in CI can be read afterwards."""
     started = []
 
     def start(name, *args):
@@ -37,3 +47,9 @@ def nodes(workdir):
     yield start
     for node in started:
         node.stop()
+    report = getattr(request.node, "report_call", None)
+    if report is not None and report.failed:
+        for node in started:
+            lines = node.logs().splitlines()
+            print(f"--- the last {min(len(lines), 60)} of {len(lines)} lines of {node.name}'s log ---")
+            print("\n".join(lines[-60:]))
