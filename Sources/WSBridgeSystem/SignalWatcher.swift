@@ -34,8 +34,8 @@ public enum SignalWatcher {
     /// read on a dispatch queue. A dispatch signal source is not used: on Linux it registers on the
     /// dispatch manager thread after `resume()` returns, and a signal sent in between was lost (seen
     /// as a daemon that ignored the SIGTERM sent while it started).
-    public static func signals(_ watched: [DaemonSignal] = DaemonSignal.allCases) -> AsyncStream<DaemonSignal> {
-        let pipe = SignalPipe.install(watched.map(\.number))
+    public static func signals(_ watched: [DaemonSignal] = DaemonSignal.allCases) throws -> AsyncStream<DaemonSignal> {
+        let pipe = try SignalPipe.install(watched.map(\.number))
         return AsyncStream { continuation in
             let source = DispatchSource.makeReadSource(fileDescriptor: pipe.readEnd, queue: DispatchQueue(label: "wsbridge.signals"))
             source.setEventHandler {
@@ -50,6 +50,11 @@ public enum SignalWatcher {
     }
 }
 
+/// Signals cannot be watched (no descriptor left for the pipe, or `sigaction` refused).
+public struct SignalWatcherError: Error, CustomStringConvertible {
+    public var description: String
+}
+
 /// The write end the handler uses. Written once, before any handler that reads it is installed, and
 /// only read afterwards (from the handler, which may not take locks).
 nonisolated(unsafe) private var signalPipeWriteEnd: Int32 = -1
@@ -57,10 +62,10 @@ nonisolated(unsafe) private var signalPipeWriteEnd: Int32 = -1
 private struct SignalPipe: Sendable {
     let readEnd: Int32
 
-    static func install(_ numbers: [Int32]) -> SignalPipe {
+    static func install(_ numbers: [Int32]) throws -> SignalPipe {
         var ends: [Int32] = [-1, -1]
         guard pipe(&ends) == 0 else {
-            fatalError("cannot create the signal pipe: \(String(cString: strerror(errno)))")
+            throw SignalWatcherError(description: "cannot create the signal pipe: \(String(cString: strerror(errno)))")
         }
         for end in ends {
             _ = fcntl(end, F_SETFD, FD_CLOEXEC)
@@ -78,7 +83,7 @@ private struct SignalPipe: Sendable {
             action.sa_flags = SA_RESTART
             sigemptyset(&action.sa_mask)
             guard sigaction(number, &action, nil) == 0 else {
-                fatalError("cannot install the handler for signal \(number): \(String(cString: strerror(errno)))")
+                throw SignalWatcherError(description: "cannot install the handler for signal \(number): \(String(cString: strerror(errno)))")
             }
         }
         return SignalPipe(readEnd: ends[0])

@@ -39,9 +39,10 @@ struct ServeCommand: AsyncParsableCommand {
         // Watched before anything starts: a SIGTERM that comes while the daemon starts (systemd stopping
         // a unit that is still activating) waits in the stream and drains it right after, instead of
         // killing the process with the socket files it created.
-        let signals = SignalWatcher.signals()
+        let signals: AsyncStream<DaemonSignal>
         let daemon: Daemon
         do {
+            signals = try SignalWatcher.signals()
             let activated = try ActivatedSockets.fromEnvironment()
             daemon = try Daemon(configuration: configuration, logger: logger, logLevel: level)
             try await daemon.start(activated: activated)

@@ -8,7 +8,7 @@ final class SignalWatcherTests: XCTestCase {
     /// (two sent at once may merge into one: the kernel does not queue standard signals). Only SIGHUP is
     /// watched, so the test runner keeps its own SIGTERM and SIGINT.
     func testASignalSentRightAfterWatchingStartsIsDelivered() async throws {
-        let signals = SignalWatcher.signals([.hangup])
+        let signals = try SignalWatcher.signals([.hangup])
         XCTAssertEqual(kill(getpid(), SIGHUP), 0)
         let received = Task {
             var seen: [DaemonSignal] = []
