@@ -107,6 +107,26 @@ extension MetricInfo {
     static let historyFetches = MetricInfo(
         "wsbridge_history_fetches_total", .counter, labels: ["result"], "History reads sent to the broker, by result (ok, failed).")
 
+    // Presence and receipts.
+    static let presenceQueries = MetricInfo(
+        "wsbridge_presence_queries_total", .counter, labels: ["result"],
+        "Presence queries answered (ok) or not (failed: Redis unreachable or without the function library).")
+    static let presenceQueriedUsers = MetricInfo(
+        "wsbridge_presence_queried_users_total", .counter, "Users looked up by presence queries (a query may name many).")
+    static let presenceWrites = MetricInfo(
+        "wsbridge_presence_writes_total", .counter, labels: ["result"],
+        "Writes of this node's presence to Redis (changes and heartbeats), by result; a failed one is retried whole.")
+    static let presenceEvents = MetricInfo(
+        "wsbridge_presence_events_total", .counter, "online and offline events handed to the apps that asked for them.")
+    static let receipts = MetricInfo(
+        "wsbridge_receipts_total", .counter, labels: ["outcome"],
+        "Receipts answered: complete (every expected host reported) or window (receipt_window ended first).")
+    static let receiptUnknownHosts = MetricInfo(
+        "wsbridge_receipt_unknown_hosts_total", .counter, "Expected hosts that did not report within receipt_window, over all receipts.")
+    static let receiptReports = MetricInfo(
+        "wsbridge_receipt_reports_total", .counter, labels: ["direction"],
+        "Receipt reports received from other hosts (in) and sent to them (out).")
+
     // Apps.
     static let appsAttached = MetricInfo(
         "wsbridge_apps_attached", .gauge, "Apps attached to the app socket now (tools such as wsbridge status and publish not counted).")
@@ -131,6 +151,8 @@ extension MetricInfo {
         .brokerDurable, .brokerProbeMisses, .brokerProbeRoundTrip,
         .streamsTracked, .historyCatchUps, .historyRecovered, .historyRecoveries, .historyGaps, .historySessionGaps,
         .historyFetches,
+        .presenceQueries, .presenceQueriedUsers, .presenceWrites, .presenceEvents, .receipts, .receiptUnknownHosts,
+        .receiptReports,
         .appsAttached, .appAttaches, .appFrames, .appErrors, .appSlowConsumers, .appRefusedPeers,
     ]
 }

@@ -82,6 +82,19 @@ public struct MetricsSnapshot: Sendable, Equatable {
     public var historyFetches = 0
     public var historyFetchFailures = 0
 
+    // Presence and receipts.
+    public var presenceQueries = 0
+    public var presenceQueryFailures = 0
+    public var presenceQueriedUsers = 0
+    public var presenceWrites = 0
+    public var presenceWriteFailures = 0
+    public var presenceEvents = 0
+    public var receiptsCompleted = 0
+    public var receiptsTimedOut = 0
+    public var receiptUnknownHosts = 0
+    public var receiptReportsIn = 0
+    public var receiptReportsOut = 0
+
     // Apps.
     public var appsAttached = 0
     public var appAttaches = 0

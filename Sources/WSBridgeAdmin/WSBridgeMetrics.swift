@@ -102,6 +102,14 @@ public final class WSBridgeMetrics: Sendable {
         self.count(.historySessionGaps, [], s.historySessionGaps)
         self.count(.historyFetches, ["ok": s.historyFetches - s.historyFetchFailures, "failed": s.historyFetchFailures])
 
+        self.count(.presenceQueries, ["ok": s.presenceQueries - s.presenceQueryFailures, "failed": s.presenceQueryFailures])
+        self.count(.presenceQueriedUsers, [], s.presenceQueriedUsers)
+        self.count(.presenceWrites, ["ok": s.presenceWrites - s.presenceWriteFailures, "failed": s.presenceWriteFailures])
+        self.count(.presenceEvents, [], s.presenceEvents)
+        self.count(.receipts, ["complete": s.receiptsCompleted, "window": s.receiptsTimedOut])
+        self.count(.receiptUnknownHosts, [], s.receiptUnknownHosts)
+        self.count(.receiptReports, ["in": s.receiptReportsIn, "out": s.receiptReportsOut])
+
         self.set(.appsAttached, [], Double(s.appsAttached))
         self.count(.appAttaches, [], s.appAttaches)
         self.count(.appFrames, ["in": s.appFramesIn, "out": s.appFramesOut])

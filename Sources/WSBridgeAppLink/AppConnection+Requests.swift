@@ -7,8 +7,8 @@ import WSBridgeProtocol
 extension AppConnection {
     func handle(_ request: AppRequest) {
         guard case .attached(let app) = self.state else {
-            if case .hello(let id, let version, let name, let paths, let tool) = request {
-                self.hello(id: id, version: version, name: name, paths: paths, tool: tool)
+            if case .hello(let id, let version, let name, let paths, let tool, let presenceEvents) = request {
+                self.hello(id: id, version: version, name: name, paths: paths, tool: tool, presenceEvents: presenceEvents)
             } else {
                 self.fail(.helloRequired(id: request.id, request: request.type))
             }
@@ -16,7 +16,7 @@ extension AppConnection {
         }
         let ticket = self.replies.take()
         switch request {
-        case .hello(let id, _, _, _, _):
+        case .hello(let id, _, _, _, _, _):
             self.replyError(ticket, .duplicateHello(id: id))
         case .accept(let id, let conn, let user):
             self.decide(ticket, id: id, conn: conn, app: app, decision: .accept(user: user))
@@ -27,8 +27,19 @@ extension AppConnection {
             self.register(ticket, id: id, session: session, user: user, since: since)
         case .unregister(let id, let session):
             self.unregister(ticket, id: id, session: session)
-        case .publish(let id, let target, let data):
-            self.publish(ticket, id: id, target: target, data: data)
+        case .publish(let id, let target, let data, let receipt):
+            self.publish(ticket, id: id, target: target, data: data, receipt: receipt)
+        case .presence(let id, let users):
+            guard let context = self.context else { return }
+            let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
+            self.link.presence(users).hop(to: context.eventLoop).whenComplete { result in
+                switch result {
+                case .success(let answer):
+                    loopBound.value.reply(ticket, .presence(id: id, users: answer))
+                case .failure(let error):
+                    loopBound.value.replyError(ticket, .presenceUnavailable(id: id, reason: "\(error)"))
+                }
+            }
         case .send(let id, let conn, let data):
             guard let handle = self.connection(ticket, id: id, conn, app: app) else { return }
             handle.send(data.payload, isBinary: data.isBinary)
@@ -53,14 +64,15 @@ extension AppConnection {
         }
     }
 
-    private func hello(id: RequestID?, version: Int, name: String, paths: [String], tool: Bool) {
+    private func hello(id: RequestID?, version: Int, name: String, paths: [String], tool: Bool, presenceEvents: Bool) {
         guard version == AppProtocol.version else {
             self.fail(.unsupportedProtocol(id: id, version: version))
             return
         }
         guard let context = self.context else { return }
         let app = AppHandle(
-            id: self.link.directory.makeAppID(), name: name, paths: paths, isTool: tool, peer: self.peer,
+            id: self.link.directory.makeAppID(), name: name, paths: paths, isTool: tool, presenceEvents: presenceEvents,
+            peer: self.peer,
             connection: self, eventLoop: context.eventLoop
         )
         self.state = .attached(app)
@@ -146,14 +158,16 @@ extension AppConnection {
         self.reply(ticket, .ok(id: id))
     }
 
-    private func publish(_ ticket: ReplySequencer.Ticket, id: RequestID?, target: AppTarget, data: AppData) {
+    private func publish(_ ticket: ReplySequencer.Ticket, id: RequestID?, target: AppTarget, data: AppData, receipt: Bool) {
         guard let context = self.context else { return }
-        let envelope = EnvelopeText.make(target: DeliveryTarget(target), data: EnvelopeText.Data(data))
+        let deliveryTarget = DeliveryTarget(target)
+        let envelope = EnvelopeText.make(target: deliveryTarget, data: EnvelopeText.Data(data))
         let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
-        self.link.publish(envelope).hop(to: context.eventLoop).whenComplete { result in
+        let publication = AppPublication(envelope: envelope, target: deliveryTarget, receipt: receipt)
+        self.link.publish(publication).hop(to: context.eventLoop).whenComplete { result in
             switch result {
-            case .success(let positions):
-                loopBound.value.reply(ticket, .ok(id: id, positions: positions))
+            case .success(let outcome):
+                loopBound.value.reply(ticket, .ok(id: id, positions: outcome.positions, receipt: outcome.receipt))
             case .failure(let error):
                 loopBound.value.replyError(ticket, .publishFailed(id: id, reason: "\(error)"))
             }

@@ -9,18 +9,21 @@ public struct AppHandle: Sendable {
     public let paths: [String]
     /// Attached as a tool (`wsbridge status`, `publish`): not counted or listed as an app.
     public let isTool: Bool
+    /// Asked for `online` and `offline` events in `hello`.
+    public let presenceEvents: Bool
     public let peer: PeerCredentials?
     let eventLoop: EventLoop
     private let connection: NIOLoopBound<AppConnection>
 
     init(
-        id: UInt64, name: String, paths: [String], isTool: Bool = false, peer: PeerCredentials?, connection: AppConnection,
-        eventLoop: EventLoop
+        id: UInt64, name: String, paths: [String], isTool: Bool = false, presenceEvents: Bool = false, peer: PeerCredentials?,
+        connection: AppConnection, eventLoop: EventLoop
     ) {
         self.id = id
         self.name = name
         self.paths = paths
         self.isTool = isTool
+        self.presenceEvents = presenceEvents
         self.peer = peer
         self.eventLoop = eventLoop
         self.connection = NIOLoopBound(connection, eventLoop: eventLoop)

@@ -18,20 +18,23 @@ public final class AppLinkContext: Sendable {
     let directory = AppDirectory()
     let version: String
     private let liveSettings: NIOLockedValueBox<AppLinkSettings>
-    private let publisher: @Sendable (ByteBuffer) -> EventLoopFuture<String?>
+    private let publisher: @Sendable (AppPublication) -> EventLoopFuture<AppPublication.Outcome>
     private let statusProvider: @Sendable () -> EventLoopFuture<ByteBuffer>
+    private let presenceProvider: @Sendable ([String]) -> EventLoopFuture<[AppPresence]>
 
     /// - Parameters:
     ///   - publish: hands a native envelope to the broker (every host); succeeds with the positions it
-    ///     got when published durably.
+    ///     got when published durably, and with what it reached when a receipt was asked for.
     ///   - status: renders the daemon's status as one JSON object.
+    ///   - presence: who holds each user, across every host.
     public init(
         settings: AppLinkSettings,
         router: Router,
         version: String,
         logger: Logger,
-        publish: @escaping @Sendable (ByteBuffer) -> EventLoopFuture<String?>,
-        status: @escaping @Sendable () -> EventLoopFuture<ByteBuffer>
+        publish: @escaping @Sendable (AppPublication) -> EventLoopFuture<AppPublication.Outcome>,
+        status: @escaping @Sendable () -> EventLoopFuture<ByteBuffer>,
+        presence: (@Sendable ([String]) -> EventLoopFuture<[AppPresence]>)? = nil
     ) {
         self.liveSettings = NIOLockedValueBox(settings)
         self.router = router
@@ -39,6 +42,8 @@ public final class AppLinkContext: Sendable {
         self.logger = logger
         self.publisher = publish
         self.statusProvider = status
+        self.presenceProvider =
+            presence ?? { [router] _ in router.eventLoops[0].makeFailedFuture(AppPresenceUnavailable()) }
     }
 
     public var settings: AppLinkSettings {
@@ -46,8 +51,16 @@ public final class AppLinkContext: Sendable {
         set { self.liveSettings.withLockedValue { $0 = newValue } }
     }
 
-    func publish(_ envelope: ByteBuffer) -> EventLoopFuture<String?> { self.publisher(envelope) }
+    func publish(_ publication: AppPublication) -> EventLoopFuture<AppPublication.Outcome> { self.publisher(publication) }
     func status() -> EventLoopFuture<ByteBuffer> { self.statusProvider() }
+    func presence(_ users: [String]) -> EventLoopFuture<[AppPresence]> { self.presenceProvider(users) }
+
+    /// Tells every app that asked for presence events (`"presence_events": true` in `hello`).
+    public func announcePresence(_ event: AppPresenceEvent) {
+        for app in self.directory.apps where app.presenceEvents {
+            app.emit(.presenceChanged(event))
+        }
+    }
 
     /// Tells every attached app the daemon is draining (`shutdown`); they stay attached meanwhile.
     public func announceShutdown(drainMilliseconds: Int) {
@@ -67,6 +80,39 @@ public final class AppLinkContext: Sendable {
     public var attachedApps: [(app: AppHandle, connections: Int)] {
         self.directory.apps.filter { !$0.isTool }.map { ($0, self.directory.pinnedCount($0.id)) }
     }
+}
+
+/// One `publish` of an app, as the daemon hands it to the broker.
+public struct AppPublication: Sendable {
+    /// The native envelope (`{"user":…,"data":…}`).
+    public var envelope: ByteBuffer
+    public var target: DeliveryTarget
+    /// Whether the app asked for a receipt.
+    public var receipt: Bool
+
+    /// What came of it.
+    public struct Outcome: Sendable {
+        /// Where it landed when published durably.
+        public var positions: String?
+        /// What it reached, when a receipt was asked for.
+        public var receipt: AppReceipt?
+
+        public init(positions: String?, receipt: AppReceipt? = nil) {
+            self.positions = positions
+            self.receipt = receipt
+        }
+    }
+
+    public init(envelope: ByteBuffer, target: DeliveryTarget, receipt: Bool) {
+        self.envelope = envelope
+        self.target = target
+        self.receipt = receipt
+    }
+}
+
+/// The daemon was built without a presence source (tests).
+struct AppPresenceUnavailable: Error, CustomStringConvertible {
+    var description: String { "presence is not available" }
 }
 
 /// App-link counters. Thread safe.

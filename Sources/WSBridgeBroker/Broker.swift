@@ -51,13 +51,18 @@ public struct BrokerHandler: Sendable {
     public var received: @Sendable ([ByteBuffer]) -> Void
     /// Called whenever ``Broker/isLinked`` changes.
     public var linkChanged: @Sendable (_ linked: Bool) -> Void
+    /// Called with each message on a side channel the broker was asked to subscribe to (presence
+    /// events), with the channel's name.
+    public var sideReceived: @Sendable (_ channel: String, _ payload: ByteBuffer) -> Void
 
     public init(
         received: @escaping @Sendable ([ByteBuffer]) -> Void,
-        linkChanged: @escaping @Sendable (_ linked: Bool) -> Void = { _ in }
+        linkChanged: @escaping @Sendable (_ linked: Bool) -> Void = { _ in },
+        sideReceived: @escaping @Sendable (_ channel: String, _ payload: ByteBuffer) -> Void = { _, _ in }
     ) {
         self.received = received
         self.linkChanged = linkChanged
+        self.sideReceived = sideReceived
     }
 }
 

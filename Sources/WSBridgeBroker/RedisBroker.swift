@@ -63,6 +63,8 @@ public final class RedisBroker: Broker {
     ///     then summarised this often (the attempts between at debug).
     ///   - probe: the liveness probe; nil turns it off.
     ///   - subscribes: false for a broker that only sends (`wsbridge publish`): no subscriber connection.
+    ///   - sideChannels: more channels to subscribe to (presence events); their messages go to the
+    ///     handler's `sideReceived`, never to `received`.
     ///   - logger: metadata `wsb.redis` (the target, without password) is added to every entry.
     public init(
         target: RedisConnectionTarget,
@@ -76,6 +78,7 @@ public final class RedisBroker: Broker {
         connectSummaryInterval: TimeAmount = .seconds(30),
         probe: Probe? = nil,
         subscribes: Bool = true,
+        sideChannels: [String] = [],
         logger: Logger
     ) {
         var logger = logger
@@ -94,6 +97,7 @@ public final class RedisBroker: Broker {
             connectSummaryInterval: connectSummaryInterval,
             probe: probe,
             subscribes: subscribes,
+            sideChannels: sideChannels,
             logger: logger
         )
         self.core = NIOLoopBoundBox.makeBoxSendingValue(
@@ -222,6 +226,7 @@ final class RedisBrokerCore {
         var connectSummaryInterval: TimeAmount
         var probe: RedisBroker.Probe?
         var subscribes: Bool
+        var sideChannels: [String]
         var logger: Logger
     }
 
@@ -267,7 +272,7 @@ final class RedisBrokerCore {
             self.subscriber = RedisSubscriber(
                 target: self.settings.target,
                 channel: self.settings.channel,
-                probeChannel: self.settings.probe?.channel,
+                sideChannels: (self.settings.probe.map { [$0.channel] } ?? []) + self.settings.sideChannels,
                 eventLoop: self.eventLoop,
                 connectTimeout: self.settings.connectTimeout,
                 healthInterval: self.settings.healthInterval,
@@ -276,7 +281,13 @@ final class RedisBrokerCore {
                 logger: self.settings.logger,
                 counters: counters,
                 handler: handler,
-                probeReceived: { payload in loopBound.value.probeReceived(payload) }
+                sideReceived: { [probeChannel = self.settings.probe?.channel] channel, payload in
+                    if channel == probeChannel {
+                        loopBound.value.probeReceived(payload)
+                    } else {
+                        handler.sideReceived(channel, payload)
+                    }
+                }
             )
         }
         self.settings.logger.info("Starting Redis broker")

@@ -8,6 +8,8 @@ public struct RedisBrokerError: Error, Sendable, Hashable, CustomStringConvertib
         case shutDown
         case historyUnavailable
         case historyRejected
+        case presenceUnavailable
+        case presenceRejected
     }
 
     private let code: Code
@@ -36,6 +38,14 @@ public struct RedisBrokerError: Error, Sendable, Hashable, CustomStringConvertib
         RedisBrokerError(.historyRejected, detail: reply)
     }
 
+    /// The link has no usable function library: presence can be neither written nor read.
+    public static let presenceUnavailable = RedisBrokerError(.presenceUnavailable)
+
+    /// Redis answered a presence call (`FCALL wsbridge_presence…`) with an error reply.
+    public static func presenceRejected(_ reply: String) -> RedisBrokerError {
+        RedisBrokerError(.presenceRejected, detail: reply)
+    }
+
     /// Redis answered the publish (`FCALL wsbridge_publish` or `PUBLISH`) with an error reply.
     public static func publishRejected(_ reply: String) -> RedisBrokerError {
         RedisBrokerError(.publishRejected, detail: reply)
@@ -55,6 +65,8 @@ public struct RedisBrokerError: Error, Sendable, Hashable, CustomStringConvertib
         case .unexpectedReply: "unexpected reply from Redis: \(self.detail ?? "")"
         case .historyUnavailable: "Redis has no usable wsbridge function library (Redis 7.0 or newer is needed): no history"
         case .historyRejected: "Redis rejected the history request: \(self.detail ?? "")"
+        case .presenceUnavailable: "Redis has no usable wsbridge function library (Redis 7.0 or newer is needed): no presence"
+        case .presenceRejected: "Redis rejected the presence request: \(self.detail ?? "")"
         }
     }
 }

@@ -10,8 +10,19 @@
 ///      → per stream [epoch, top, first, entry…]: the stream's epoch and last offset, then the
 ///        retained entries from offset `first` on (SINCE "" asks for the position only: none);
 ///        or 0 when SINCE is the stream's position (nothing after it)
+///  FCALL wsbridge_presence_update 0 NODE TTL_MS REPLACE [USER SESSIONS …]
+///      → 1 if NODE's entry was alive before the call, else 0; sets the sessions of each USER on NODE
+///        (0 removes it; REPLACE "1" first drops all NODE had), renews NODE for TTL_MS, sweeps hosts
+///        that expired, and publishes {"type":"online"|"offline","user":…} on CHANNEL:presence for
+///        each user whose first session anywhere arrived or whose last one anywhere left
+///  FCALL_RO wsbridge_presence 0 USER [USER …]
+///      → per user [node, sessions, node, sessions, …] over the live hosts that hold it
+///  FCALL wsbridge_presence_leave 0 NODE
+///      → 1; NODE's entry is removed at once (a host that stops), with offline events as for a sweep
+///  FCALL_RO wsbridge_presence_hosts 0
+///      → the live hosts (whose entry has not expired)
 ///  FCALL_RO wsbridge_version 0
-///      → "1.3 size=100 ttl_ms=300000 meta_ttl_ms=3600000 compat= channel=websocket:sendMsgTopic"
+///      → "1.4 size=100 ttl_ms=300000 meta_ttl_ms=3600000 compat= channel=websocket:sendMsgTopic"
 /// ```
 ///
 /// Keys, per stream (`u:<user>` or `all`; the hash tag keeps a stream's two keys in one cluster slot):
@@ -19,6 +30,15 @@
 /// ```
 ///  wsb:{STREAM}:m   hash {e: epoch, o: last offset}       expires history_meta_ttl after the last use
 ///  wsb:{STREAM}:h   list of the last `size` envelopes     expires history_ttl after the last publish
+/// ```
+///
+/// Presence, per host (`NODE` is the host's `node_id`):
+///
+/// ```
+///  wsb:presence:hosts            set of the nodes that wrote presence (swept when their entry expired)
+///  wsb:presence:NODE:alive       "1", expires TTL_MS after the node's last write (its heartbeat)
+///  wsb:presence:NODE:u           hash {user: sessions}; outlives :alive (3 × TTL) so a sweep can
+///                                tell which users left with a dead host
 /// ```
 ///
 /// An epoch is made from Redis' clock (`TIME`, hex seconds and microseconds) when a stream's meta key is
@@ -32,11 +52,18 @@ public struct RedisFunctionLibrary: Sendable, Equatable {
     public static let version = 1
     /// Changes of the code that keep the interface of ``version``: a Redis holding an older revision
     /// gets this one at the next link.
-    public static let revision = 3
+    public static let revision = 4
     public static let name = "wsbridge"
     public static let publishFunction = "wsbridge_publish"
     public static let historyFunction = "wsbridge_history"
     public static let versionFunction = "wsbridge_version"
+    public static let presenceUpdateFunction = "wsbridge_presence_update"
+    public static let presenceFunction = "wsbridge_presence"
+    public static let presenceHostsFunction = "wsbridge_presence_hosts"
+    public static let presenceLeaveFunction = "wsbridge_presence_leave"
+
+    /// The channel online and offline events are published on: `<channel>:presence`.
+    public static func presenceChannel(of channel: String) -> String { channel + ":presence" }
 
     /// The pub/sub channel the library publishes on.
     public var channel: String
@@ -264,8 +291,131 @@ public struct RedisFunctionLibrary: Sendable, Equatable {
           return replies
         end
 
+        -- Presence: see the keys above.
+        local PRESENCE_CHANNEL = CHANNEL .. ':presence'
+        local HOSTS = 'wsb:presence:hosts'
+        local function alive_key(node) return 'wsb:presence:' .. node .. ':alive' end
+        local function users_key(node) return 'wsb:presence:' .. node .. ':u' end
+
+        -- The nodes whose entry is alive, `except` left out.
+        local function live_hosts(except)
+          local hosts = {}
+          for _, host in ipairs(redis.call('SMEMBERS', HOSTS)) do
+            if host ~= except and redis.call('EXISTS', alive_key(host)) == 1 then hosts[#hosts + 1] = host end
+          end
+          return hosts
+        end
+
+        local function held_by_any(user, hosts)
+          for _, host in ipairs(hosts) do
+            if redis.call('HEXISTS', users_key(host), user) == 1 then return true end
+          end
+          return false
+        end
+
+        local function presence_event(kind, user)
+          redis.call('PUBLISH', PRESENCE_CHANNEL, '{"type":"' .. kind .. '","user":' .. cjson.encode(user) .. '}')
+        end
+
+        -- Drops a host (dead, or leaving): its users not held elsewhere go offline.
+        local function remove_host(host)
+          local gone = redis.call('HKEYS', users_key(host))
+          redis.call('DEL', users_key(host))
+          redis.call('SREM', HOSTS, host)
+          if #gone > 0 then
+            local live = live_hosts(host)
+            for _, user in ipairs(gone) do
+              if not held_by_any(user, live) then presence_event('offline', user) end
+            end
+          end
+        end
+
+        local function presence_update(keys, args)
+          local node, ttl, replace = args[1], tonumber(args[2]), args[3]
+          if node == nil or node == '' or ttl == nil or ttl < 1 or (replace ~= '0' and replace ~= '1')
+            or (#args - 3) % 2 ~= 0 then
+            return fail('usage', 'FCALL wsbridge_presence_update 0 NODE TTL_MS REPLACE [USER SESSIONS ...]')
+          end
+          local alive, users = alive_key(node), users_key(node)
+          local was_alive = redis.call('EXISTS', alive)
+          local arrived, left, before = {}, {}, {}
+          if replace == '1' then
+            for _, user in ipairs(redis.call('HKEYS', users)) do before[user] = true end
+            redis.call('DEL', users)
+          end
+          for index = 4, #args, 2 do
+            local user, sessions = args[index], tonumber(args[index + 1])
+            if sessions == nil then return fail('usage', 'SESSIONS must be a number, got ' .. args[index + 1]) end
+            if sessions > 0 then
+              local new = redis.call('HSET', users, user, sessions) == 1
+              if replace == '1' then
+                new = not before[user]
+                before[user] = nil
+              end
+              if new then arrived[#arrived + 1] = user end
+            elseif redis.call('HDEL', users, user) == 1 then
+              left[#left + 1] = user
+            end
+          end
+          for user in pairs(before) do left[#left + 1] = user end
+          if #arrived > 0 or #left > 0 then
+            local others = live_hosts(node)
+            for _, user in ipairs(arrived) do
+              if not held_by_any(user, others) then presence_event('online', user) end
+            end
+            for _, user in ipairs(left) do
+              if not held_by_any(user, others) then presence_event('offline', user) end
+            end
+          end
+          redis.call('SET', alive, '1', 'PX', ttl)
+          redis.call('PEXPIRE', users, 3 * ttl)
+          redis.call('SADD', HOSTS, node)
+          -- Hosts that stopped renewing: their users leave with them.
+          for _, host in ipairs(redis.call('SMEMBERS', HOSTS)) do
+            if host ~= node and redis.call('EXISTS', alive_key(host)) == 0 then remove_host(host) end
+          end
+          return was_alive
+        end
+
+        local function presence_leave(keys, args)
+          if #args ~= 1 or args[1] == '' then return fail('usage', 'FCALL wsbridge_presence_leave 0 NODE') end
+          redis.call('DEL', alive_key(args[1]))
+          remove_host(args[1])
+          return 1
+        end
+
+        local function presence(keys, args)
+          if #args == 0 then return fail('usage', 'FCALL_RO wsbridge_presence 0 USER [USER ...]') end
+          local hosts = live_hosts(nil)
+          local replies = {}
+          for index, user in ipairs(args) do
+            local held = {}
+            for _, host in ipairs(hosts) do
+              local sessions = redis.call('HGET', users_key(host), user)
+              if sessions then
+                held[#held + 1] = host
+                held[#held + 1] = tonumber(sessions)
+              end
+            end
+            replies[index] = held
+          end
+          return replies
+        end
+
         redis.register_function('\(Self.publishFunction)', publish)
         redis.register_function('\(Self.historyFunction)', history)
+        redis.register_function('\(Self.presenceUpdateFunction)', presence_update)
+        redis.register_function('\(Self.presenceLeaveFunction)', presence_leave)
+        redis.register_function{
+          function_name = '\(Self.presenceFunction)',
+          callback = presence,
+          flags = {'no-writes'}
+        }
+        redis.register_function{
+          function_name = '\(Self.presenceHostsFunction)',
+          callback = function() return live_hosts(nil) end,
+          flags = {'no-writes'}
+        }
         redis.register_function{
           function_name = '\(Self.versionFunction)',
           callback = function() return VERSION_REPLY end,

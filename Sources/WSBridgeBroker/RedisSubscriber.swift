@@ -12,7 +12,7 @@ final class RedisSubscriber {
     init(
         target: RedisConnectionTarget,
         channel: String,
-        probeChannel: String?,
+        sideChannels: [String],
         eventLoop: EventLoop,
         connectTimeout: TimeAmount,
         healthInterval: TimeAmount?,
@@ -21,11 +21,11 @@ final class RedisSubscriber {
         logger: Logger,
         counters: RedisBrokerCounters,
         handler: BrokerHandler,
-        probeReceived: @escaping (ByteBuffer) -> Void
+        sideReceived: @escaping (String, ByteBuffer) -> Void
     ) {
         self.counters = counters
         self.handler = handler
-        let handshake = RedisHandshake.subscriber(target: target, channels: [channel] + (probeChannel.map { [$0] } ?? []))
+        let handshake = RedisHandshake.subscriber(target: target, channels: [channel] + sideChannels)
         self.supervisor = RedisConnectionSupervisor(
             role: .subscriber,
             target: target,
@@ -39,10 +39,10 @@ final class RedisSubscriber {
                 channel: channel,
                 handshake: handshake,
                 healthInterval: healthInterval,
-                probeChannel: probeChannel,
+                sideChannels: sideChannels,
                 events: events,
                 received: handler.received,
-                probeReceived: probeReceived,
+                sideReceived: sideReceived,
                 ignored: { value in
                     counters.ignoredPushes.wrappingIncrement(ordering: .relaxed)
                     logger.debug(

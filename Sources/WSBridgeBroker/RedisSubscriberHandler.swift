@@ -5,7 +5,8 @@ import NIOCore
 ///
 /// ```
 ///  *3 $7 message $<n> <channel> $<m> <payload>   ──▶ payload appended to the batch
-///  *3 $7 message $<n> <probe channel> $<m> <p>    ──▶ probeReceived(p)   (the liveness probe, see RedisProbe)
+///  *3 $7 message $<n> <side channel> $<m> <p>     ──▶ sideReceived(side channel, p)   (the liveness probe,
+///                                                   presence events, receipts: never in a batch)
 ///  channelReadComplete                            ──▶ received(batch)   (in arrival order, once per burst)
 ///  channelInactive                                ──▶ received(rest of batch), then closed(cause)
 ///  silent for the health interval                 ──▶ PING   (answered by the push *2 $4 pong $0)
@@ -21,8 +22,8 @@ final class RedisSubscriberHandler: ChannelInboundHandler {
     typealias OutboundOut = RedisCommand
 
     private let channelName: String
-    private let probeChannel: String?
-    private let probeReceived: (ByteBuffer) -> Void
+    private let sideChannels: [String]
+    private let sideReceived: (String, ByteBuffer) -> Void
     private let events: RedisConnectionSupervisor.Events
     private let received: ([ByteBuffer]) -> Void
     private let ignored: (RESPValue) -> Void
@@ -34,21 +35,22 @@ final class RedisSubscriberHandler: ChannelInboundHandler {
     ///   - received: gets each batch; only called while `events.isCurrent()`.
     ///   - ignored: told about every push that is not a `message` for `channel` (nor a health `pong`).
     ///   - healthInterval: see ``RedisHealthCheck``; `nil` turns the check off.
-    ///   - probeChannel: the node's own probe channel, whose messages go to `probeReceived` (only while
+    ///   - sideChannels: other channels subscribed to (the node's probe channel, presence events),
+    ///     whose messages go to `sideReceived` with the channel's name (only while
     ///     `events.isCurrent()`), never into a batch.
     init(
         channel: String,
         handshake: RedisHandshake,
         healthInterval: TimeAmount? = nil,
-        probeChannel: String? = nil,
+        sideChannels: [String] = [],
         events: RedisConnectionSupervisor.Events,
         received: @escaping ([ByteBuffer]) -> Void,
-        probeReceived: @escaping (ByteBuffer) -> Void = { _ in },
+        sideReceived: @escaping (String, ByteBuffer) -> Void = { _, _ in },
         ignored: @escaping (RESPValue) -> Void
     ) {
         self.channelName = channel
-        self.probeChannel = probeChannel
-        self.probeReceived = probeReceived
+        self.sideChannels = sideChannels
+        self.sideReceived = sideReceived
         self.events = events
         self.received = received
         self.ignored = ignored
@@ -76,9 +78,9 @@ final class RedisSubscriberHandler: ChannelInboundHandler {
             switch self.message(value) {
             case .channel(let payload):
                 self.batch.append(payload)
-            case .probe(let payload):
+            case .side(let channel, let payload):
                 if self.events.isCurrent() {
-                    self.probeReceived(payload)
+                    self.sideReceived(channel, payload)
                 }
             case nil:
                 if !Self.isPong(value) {
@@ -145,10 +147,10 @@ final class RedisSubscriberHandler: ChannelInboundHandler {
 
     private enum Message {
         case channel(ByteBuffer)
-        case probe(ByteBuffer)
+        case side(String, ByteBuffer)
     }
 
-    /// The payload of `["message", <our channel or probe channel>, payload]`, or `nil` for any other push.
+    /// The payload of `["message", <our channel or a side channel>, payload]`, or `nil` for any other push.
     private func message(_ value: RESPValue) -> Message? {
         guard
             case .array(let items?) = value, items.count == 3,
@@ -161,8 +163,8 @@ final class RedisSubscriberHandler: ChannelInboundHandler {
         if channel.readableBytesView.elementsEqual(self.channelName.utf8) {
             return .channel(payload)
         }
-        if let probe = self.probeChannel, channel.readableBytesView.elementsEqual(probe.utf8) {
-            return .probe(payload)
+        for side in self.sideChannels where channel.readableBytesView.elementsEqual(side.utf8) {
+            return .side(side, payload)
         }
         return nil
     }

@@ -133,7 +133,7 @@ final class AppClientHandler: ChannelDuplexHandler {
     private func receive(_ event: AppEvent, context: ChannelHandlerContext) {
         let id: RequestID?
         switch event {
-        case .connect, .message, .closed, .deliver, .gap:
+        case .connect, .message, .closed, .deliver, .gap, .presenceChanged:
             events.yield(event)
             return
         case .shutdown:
@@ -152,7 +152,7 @@ final class AppClientHandler: ChannelDuplexHandler {
             isWelcomed = true
             maxRequestBytes = limits.maxFrameBytes
             id = replyID
-        case .ok(let replyID, _, _), .pong(let replyID), .status(let replyID, _):
+        case .ok(let replyID, _, _, _), .pong(let replyID), .status(let replyID, _), .presence(let replyID, _):
             id = replyID
         }
         guard let waiter = matcher.match(id) else {

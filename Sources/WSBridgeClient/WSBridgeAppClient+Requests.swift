@@ -24,7 +24,7 @@ extension WSBridgeAppClient {
     @discardableResult
     public func register(session: String, user: String, since: String? = nil) async throws(WSBridgeClientError) -> String? {
         let reply = try await request(expecting: "ok") { .register(id: $0, session: session, user: user, since: since) }
-        guard case .ok(_, let pos, _) = reply else { return nil }
+        guard case .ok(_, let pos, _, _) = reply else { return nil }
         return pos
     }
 
@@ -44,8 +44,31 @@ extension WSBridgeAppClient {
     @discardableResult
     public func publish(_ target: AppTarget, _ data: AppData) async throws(WSBridgeClientError) -> String? {
         let reply = try await request(expecting: "ok") { .publish(id: $0, target: target, data: data) }
-        guard case .ok(_, _, let positions) = reply else { return nil }
+        guard case .ok(_, _, let positions, _) = reply else { return nil }
         return positions
+    }
+
+    /// Publishes like ``publish(_:_:)``, and returns once the hosts holding the target's users reported
+    /// what the message reached, or the daemon's `receipt_window` ended: the sessions and hosts reached,
+    /// the hosts that did not answer in time, and the addressed users no host held.
+    public func publishWithReceipt(
+        _ target: AppTarget, _ data: AppData
+    ) async throws(WSBridgeClientError) -> (positions: String?, receipt: AppReceipt) {
+        let reply = try await request(expecting: "ok") { .publish(id: $0, target: target, data: data, receipt: true) }
+        guard case .ok(_, _, let positions, let receipt?) = reply else {
+            throw .protocolViolation("an \"ok\" without \"receipt\" for a publish that asked for one")
+        }
+        return (positions, receipt)
+    }
+
+    /// Who holds each user: per user, in the order asked, its sessions and the hosts they are on,
+    /// across every host (one round trip to Redis for the batch).
+    public func presence(_ users: [String]) async throws(WSBridgeClientError) -> [AppPresence] {
+        let reply = try await request(expecting: "presence") { .presence(id: $0, users: users) }
+        guard case .presence(_, let answer) = reply else {
+            throw .protocolViolation("a \"\(reply.type)\" reply where \"presence\" was due")
+        }
+        return answer
     }
 
     /// Sends `data` to the connection `conn`, which this app accepted; returns once it is queued for

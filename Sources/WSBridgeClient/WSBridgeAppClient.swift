@@ -67,6 +67,7 @@ public final class WSBridgeAppClient: Sendable {
     ///     app that only publishes (it gets no `connect`).
     ///   - tool: attach as a tool, like `wsbridge status` and `publish`: not counted or listed as an
     ///     app, attaching and detaching logged at `debug`; `paths` must be empty.
+    ///   - presenceEvents: also receive `online` and `offline` events (``AppEvent/presenceChanged(_:)``).
     ///   - group: the event loop group the connection runs on.
     ///   - maxEventBytes: the largest event frame accepted; a larger one ends the connection as a
     ///     protocol violation. (Requests are held to the `max_frame_bytes` `welcome` announces: a
@@ -81,6 +82,7 @@ public final class WSBridgeAppClient: Sendable {
         name: String,
         paths: [String],
         tool: Bool = false,
+        presenceEvents: Bool = false,
         group: any EventLoopGroup,
         maxEventBytes: Int = defaultMaxEventBytes,
         handshakeTimeout: TimeAmount = defaultHandshakeTimeout
@@ -113,7 +115,9 @@ public final class WSBridgeAppClient: Sendable {
         let reply: AppEvent
         do {
             reply = try await request(on: channel, ended: ended.futureResult) { id in
-                .hello(id: id, protocolVersion: AppProtocol.version, name: name, paths: paths, tool: tool)
+                .hello(
+                    id: id, protocolVersion: AppProtocol.version, name: name, paths: paths, tool: tool,
+                    presenceEvents: presenceEvents)
             }
             timeout.cancel()
         } catch {

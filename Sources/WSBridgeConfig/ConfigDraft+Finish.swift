@@ -19,6 +19,9 @@ extension ConfigDraft {
                 .historyMetaTTL,
                 "must be at least history_ttl (\(ConfigValue.format(configuration.historyTTL))), got \(ConfigValue.format(configuration.historyMetaTTL))"))
         }
+        checkShorter(
+            .presenceHeartbeatInterval, configuration.presenceHeartbeatInterval, than: .presenceTTL, configuration.presenceTTL,
+            blaming: .presenceHeartbeatInterval, into: &errors)
         // connect_timeout only bounds the wait for an app's verdict, which only auth = app has.
         if configuration.auth == .app, !failedKeys.contains(.auth) {
             checkShorter(

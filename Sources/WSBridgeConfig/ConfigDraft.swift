@@ -54,6 +54,9 @@ struct ConfigDraft {
     static let brokerReconnectMaxRange = Duration.milliseconds(10)...Duration.seconds(10)
     static let brokerProbeIntervalRange = Duration.milliseconds(100)...Duration.seconds(3600)
     static let historySizeRange = 1...100_000
+    static let presenceTTLRange = Duration.seconds(1)...Duration.seconds(3600)
+    static let presenceHeartbeatRange = Duration.milliseconds(100)...Duration.seconds(600)
+    static let receiptWindowRange = Duration.milliseconds(10)...Duration.seconds(10)
     static let historyTTLRange = Duration.seconds(1)...Duration.seconds(30 * 86400)
     /// Shorter would PING a healthy but quiet Redis needlessly often; longer would leave a dead link
     /// unnoticed for too long to be useful.
@@ -203,6 +206,24 @@ struct ConfigDraft {
                 throw ConfigValueError("must be 0 (off) or from 100ms to 1h, got \(ConfigValue.quoted(value))")
             }
             configuration.brokerProbeInterval = interval == .zero ? nil : interval
+        case .presenceTTL:
+            let ttl = try ConfigValue.duration(value)
+            guard Self.presenceTTLRange.contains(ttl) else {
+                throw ConfigValueError("must be from 1s to 1h, got \(ConfigValue.quoted(value))")
+            }
+            configuration.presenceTTL = ttl
+        case .presenceHeartbeatInterval:
+            let interval = try ConfigValue.duration(value)
+            guard Self.presenceHeartbeatRange.contains(interval) else {
+                throw ConfigValueError("must be from 100ms to 10m, got \(ConfigValue.quoted(value))")
+            }
+            configuration.presenceHeartbeatInterval = interval
+        case .receiptWindow:
+            let window = try ConfigValue.duration(value)
+            guard Self.receiptWindowRange.contains(window) else {
+                throw ConfigValueError("must be from 10ms to 10s, got \(ConfigValue.quoted(value))")
+            }
+            configuration.receiptWindow = window
         case .historySize:
             let size = try ConfigValue.integer(value)
             guard Self.historySizeRange.contains(size) else {

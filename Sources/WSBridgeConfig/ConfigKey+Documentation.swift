@@ -41,6 +41,9 @@ extension ConfigKey {
         case .historySize: return "100"
         case .historyTTL: return "5m"
         case .historyMetaTTL: return "1h"
+        case .presenceTTL: return "15s"
+        case .presenceHeartbeatInterval: return "5s"
+        case .receiptWindow: return "500ms"
         case .logLevel: return "info"
         case .logFormat: return "logfmt"
         case .logSummaryInterval: return "1m"
@@ -137,6 +140,12 @@ extension ConfigKey {
             return "How long a stream's messages are kept after its last publish, 1s to 720h."
         case .historyMetaTTL:
             return "How long a stream's position outlives its last use; at least history_ttl, at most 720h."
+        case .presenceTTL:
+            return "A host's users leave the shared presence this long after its last heartbeat (a dead host's too), 1s to 1h."
+        case .presenceHeartbeatInterval:
+            return "How often the host renews its presence in Redis; shorter than presence_ttl; 100ms to 10m."
+        case .receiptWindow:
+            return "How long a publish with receipt waits for the hosts holding its users; the silent ones count as unknown; 10ms to 10s."
         case .brokerHealthInterval:
             return "PING a Redis connection silent this long; reconnect if it stays silent as long again; 0 = off; 100ms to 1h."
         case .logLevel:

@@ -46,6 +46,9 @@ public enum ConfigKey: String, CaseIterable, Sendable {
     case historySize = "history_size"
     case historyTTL = "history_ttl"
     case historyMetaTTL = "history_meta_ttl"
+    case presenceTTL = "presence_ttl"
+    case presenceHeartbeatInterval = "presence_heartbeat_interval"
+    case receiptWindow = "receipt_window"
     case logLevel = "log_level"
     case logFormat = "log_format"
     case logUser = "log_user"
@@ -68,7 +71,8 @@ public enum ConfigKey: String, CaseIterable, Sendable {
             return true
         case .listen, .wsPath, .adminListen, .appSocket, .maxFrameBytes, .appSocketMode, .redis, .channel, .compatUserField,
             .nodeID, .auth, .eventLoops, .brokerReconnectMax, .brokerHealthInterval, .brokerProbeInterval, .historySize,
-            .historyTTL, .historyMetaTTL, .logFormat, .logSummaryInterval:
+            .historyTTL, .historyMetaTTL, .presenceTTL, .presenceHeartbeatInterval, .receiptWindow, .logFormat,
+            .logSummaryInterval:
             return false
         }
     }

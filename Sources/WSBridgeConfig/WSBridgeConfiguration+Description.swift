@@ -75,6 +75,9 @@ extension WSBridgeConfiguration: CustomStringConvertible {
         case .historySize: return String(historySize)
         case .historyTTL: return ConfigValue.format(historyTTL)
         case .historyMetaTTL: return ConfigValue.format(historyMetaTTL)
+        case .presenceTTL: return ConfigValue.format(presenceTTL)
+        case .presenceHeartbeatInterval: return ConfigValue.format(presenceHeartbeatInterval)
+        case .receiptWindow: return ConfigValue.format(receiptWindow)
         case .logLevel: return logLevel.rawValue
         case .logFormat: return logFormat.rawValue
         case .logUser: return logUsers.joined(separator: ", ")

@@ -98,6 +98,15 @@ public struct WSBridgeConfiguration: Sendable, Equatable {
     /// `history_meta_ttl`: how long a stream's epoch and offset outlive their last use; at least
     /// ``historyTTL``, at most 30 d.
     public var historyMetaTTL: Duration
+    /// `presence_ttl`: how long this host's users stay in the shared presence after its last heartbeat
+    /// (a host that dies disappears within it), 1 s to 1 h.
+    public var presenceTTL: Duration
+    /// `presence_heartbeat_interval`: how often this host renews its presence; shorter than
+    /// ``presenceTTL``, 100 ms to 10 min.
+    public var presenceHeartbeatInterval: Duration
+    /// `receipt_window`: how long a `publish` with `receipt` waits for the hosts that hold its users,
+    /// 10 ms to 10 s.
+    public var receiptWindow: Duration
     /// `log_level`.
     public var logLevel: LogLevel
     /// `log_format`.
@@ -152,6 +161,9 @@ public struct WSBridgeConfiguration: Sendable, Equatable {
         historySize = 100
         historyTTL = .seconds(300)
         historyMetaTTL = .seconds(3600)
+        presenceTTL = .seconds(15)
+        presenceHeartbeatInterval = .seconds(5)
+        receiptWindow = .milliseconds(500)
         logLevel = .info
         logFormat = .logfmt
         logUsers = []

@@ -32,6 +32,9 @@ public struct Delivery: Sendable {
     public var source: DeliverySource
     /// When the message arrived at wsbridge (for latency measurement).
     public var arrivedAt: NIODeadline
+    /// Where the shards count the sessions they wrote this message to, when its publisher asked for a
+    /// receipt.
+    public var tally: ReceiptTally?
 
     public init(envelope: Envelope, source: DeliverySource, arrivedAt: NIODeadline, allocator: ByteBufferAllocator) {
         self.target = envelope.target

@@ -21,6 +21,7 @@ public enum DeliveryTarget: Sendable, Equatable {
 /// {"user":"A", "binary":true, "data":"<base64>"}   binary payload
 /// {"userId":42, ...}   with compatUserField "userId": the whole message, unchanged, to user 42
 /// {"wsb":"E-O[,E-O…]", <any of the above>}   a durable message: its positions, one per stream
+/// {"wsr":"NODE ID [HOST …]", <any of the above>}   NODE asks for a receipt (see ReceiptRequest)
 /// ```
 public struct Envelope: Sendable {
     /// Who receives the payload.
@@ -34,6 +35,8 @@ public struct Envelope: Sendable {
     public var data: ByteBuffer
     /// The positions of a durable message (the `wsb` member): one per stream, in target order.
     public var positions: [StreamPosition]
+    /// Who asked for a receipt of this message (the `wsr` member), if anyone did.
+    public var receipt: ReceiptRequest?
 
     public init(
         target: DeliveryTarget, payload: ByteBuffer, isBinary: Bool, data: ByteBuffer? = nil,

@@ -68,6 +68,7 @@ public struct EnvelopeParser: Sendable {
         var binary = Slot()
         var compat = Slot()
         var positions = Slot()
+        var receipt = Slot()
 
         struct Slot {
             var member: JSONMember?
@@ -101,6 +102,7 @@ public struct EnvelopeParser: Sendable {
             case "data": fields.data.record(member)
             case "binary": fields.binary.record(member)
             case "wsb": fields.positions.record(member)
+            case "wsr": fields.receipt.record(member)
             default: break
             }
             if let compatUserField, member.key == compatUserField { fields.compat.record(member) }
@@ -162,9 +164,20 @@ public struct EnvelopeParser: Sendable {
             isBinary
             ? try binaryPayload(bytes, data)
             : try textPayload(bytes, data, message: message)
-        return Envelope(
+        var envelope = Envelope(
             target: target, payload: payload, isBinary: isBinary, data: Self.slice(message, bytes, data.value),
             positions: positions)
+        envelope.receipt = Self.receipt(bytes, fields.receipt)
+        return envelope
+    }
+
+    /// The `wsr` member (a receipt is asked for), or nil when absent or not one string of the form
+    /// ``ReceiptRequest`` reads: a broken request costs the receipt, never the message.
+    private static func receipt(_ bytes: UnsafeRawBufferPointer, _ slot: Fields.Slot) -> ReceiptRequest? {
+        guard let member = slot.member, slot.count == 1, member.kind == .string,
+            let text = try? JSONScanner.decodeString(bytes, member.value)
+        else { return nil }
+        return ReceiptRequest(text)
     }
 
     /// The `wsb` member: `count` positions, comma-separated, in a string without escapes.

@@ -12,11 +12,16 @@ public final class Router: Sendable {
     private let shards: [ShardHandle]
     /// The node's stream tracker, when the broker keeps history: durable messages pass through it.
     public let tracker: StreamTrackerDriver?
+    /// The node's presence counts, when it keeps them.
+    public let presence: PresenceLedger?
     private let parser: EnvelopeParser
     private let logger: Logger
     private let invalidLog: RateLimitedLog
     private let invalidMessages = ManagedAtomic<Int>(0)
     private let routedMessages = ManagedAtomic<Int>(0)
+    /// Told, once every shard counted a message whose publisher asked for a receipt, what it reached
+    /// here; nil ignores receipt requests.
+    private let receiptCounted: (@Sendable (ReceiptRequest, _ total: Int, _ users: [String: Int]) -> Void)?
 
     /// One shard per event loop of `eventLoops`.
     ///
@@ -27,9 +32,13 @@ public final class Router: Sendable {
     ///     (`write_coalesce_window`); `.zero` flushes at the end of each batch.
     ///   - history: where the broker's history is read; nil when it keeps none (no stream tracker:
     ///     messages go straight to the shards, sessions get no positions).
+    ///   - presence: where the shards count every session's arrival and departure (nil: nowhere).
+    ///   - receiptCounted: gets, for each message that asks for a receipt (`wsr`), the sessions it was
+    ///     written to here, once every shard counted them; nil ignores receipt requests.
     public init(
         eventLoops: [EventLoop], parser: EnvelopeParser, logger: Logger, deliveryLatency: CoreMetrics.Timer? = nil,
-        writeCoalesceWindow: TimeAmount = .zero, history: RouterHistory? = nil
+        writeCoalesceWindow: TimeAmount = .zero, history: RouterHistory? = nil, presence: PresenceLedger? = nil,
+        receiptCounted: (@Sendable (ReceiptRequest, _ total: Int, _ users: [String: Int]) -> Void)? = nil
     ) {
         let tracker = history.map { history in
             StreamTrackerDriver(
@@ -41,7 +50,7 @@ public final class Router: Sendable {
             ShardHandle(
                 Shard(
                     eventLoop: loop, index: index, deliveryLatency: deliveryLatency, writeCoalesceWindow: writeCoalesceWindow,
-                    streamEvents: streamEvents))
+                    streamEvents: streamEvents, presence: presence))
         }
         self.shards = shards
         self.tracker = tracker
@@ -58,6 +67,8 @@ public final class Router: Sendable {
                     }
                 }
             })
+        self.presence = presence
+        self.receiptCounted = receiptCounted
         self.parser = parser
         self.logger = logger
         self.invalidLog = RateLimitedLog()
@@ -82,7 +93,11 @@ public final class Router: Sendable {
         for message in messages {
             switch self.parser.parse(message) {
             case .success(let envelope):
-                batch.append(Delivery(envelope: envelope, source: source, arrivedAt: now, allocator: allocator))
+                var delivery = Delivery(envelope: envelope, source: source, arrivedAt: now, allocator: allocator)
+                if let request = envelope.receipt, let counted = self.receiptCounted {
+                    delivery.tally = ReceiptTally(request: request, shards: self.shards.count, done: counted)
+                }
+                batch.append(delivery)
             case .failure(let error):
                 self.countInvalid(error, message: message)
             }

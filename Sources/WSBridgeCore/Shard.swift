@@ -46,19 +46,22 @@ public final class Shard {
     /// Where users coming and going, and the recoveries of sessions that track positions, are reported;
     /// nil when the node tracks no streams.
     private let streamEvents: ShardStreamEvents?
+    /// Where every session's arrival and departure is counted, for presence; nil counts nothing.
+    private let presence: PresenceLedger?
     /// The last recovery ticket handed out here (tickets are unique per node: the shard index is in the
     /// top bits).
     private var lastTicket: UInt64 = 0
 
     init(
         eventLoop: EventLoop, index: Int, deliveryLatency: CoreMetrics.Timer?, writeCoalesceWindow: TimeAmount = .zero,
-        streamEvents: ShardStreamEvents? = nil
+        streamEvents: ShardStreamEvents? = nil, presence: PresenceLedger? = nil
     ) {
         self.eventLoop = eventLoop
         self.index = index
         self.deliveryLatency = deliveryLatency
         self.writeCoalesceWindow = max(.zero, writeCoalesceWindow)
         self.streamEvents = streamEvents
+        self.presence = presence
     }
 
     /// The number of sessions held.
@@ -79,6 +82,7 @@ public final class Shard {
             self.byUser[session.user]!.append(session)
         }
         self.counters.sessionsAdded += 1
+        self.presence?.sessionAdded(session.user)
         guard session.tracksPositions else { return }
         guard let streamEvents = self.streamEvents else {
             // No stream tracker (no history): the session starts at once, without positions.
@@ -143,6 +147,7 @@ public final class Shard {
             session.recoveryTicket = 0
         }
         self.counters.sessionsRemoved += 1
+        self.presence?.sessionRemoved(session.user)
     }
 
     /// Whether `user` has a session here.
@@ -179,6 +184,9 @@ public final class Shard {
             if written > 0, self.deliveryLatency != nil {
                 self.writtenArrivals.append(delivery.arrivedAt)
             }
+            if let tally = delivery.tally {
+                tally.counted(total: written, users: self.reached(by: delivery.target))
+            }
         }
         if flushEach {
             self.recordLatency()
@@ -186,6 +194,15 @@ public final class Shard {
             self.scheduleFlush()
         } else {
             self.flushNow()
+        }
+    }
+
+    /// The sessions here of each user a message is for (none for `all`): what a receipt counts.
+    private func reached(by target: DeliveryTarget) -> [(String, Int)] {
+        switch target {
+        case .user(let user): return [(user, self.byUser[user]?.count ?? 0)]
+        case .users(let users): return users.map { ($0, self.byUser[$0]?.count ?? 0) }
+        case .all: return []
         }
     }
 

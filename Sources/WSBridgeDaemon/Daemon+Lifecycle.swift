@@ -27,6 +27,7 @@ extension Daemon {
             await self.appServer.stopAccepting()
             await self.admin?.stop()
             self.router.tracker?.stop()
+            try? await self.presence.stop().get()
             try? await self.broker.shutdown().get()
             throw error
         }
@@ -38,6 +39,10 @@ extension Daemon {
         let logger = self.logger
         let brokerName = self.broker.displayName
         let traffic = self.brokerTraffic
+        let presence = self.presence
+        let receipts = self.receipts
+        let presenceChannel = PresenceService.eventChannel(self.configuration.channel)
+        let reportChannel = receipts.reportChannel
         self.broker.start(
             handler: BrokerHandler(
                 received: { messages in
@@ -46,6 +51,7 @@ extension Daemon {
                 },
                 linkChanged: { linked in
                     router.tracker?.linkChanged(linked)
+                    presence.linkChanged(linked)
                     if linked {
                         logger.info("broker linked", metadata: ["wsb.broker": "\(brokerName)"])
                         self.announceReadyIfDue()
@@ -54,9 +60,17 @@ extension Daemon {
                     } else {
                         logger.warning("broker link down", metadata: ["wsb.broker": "\(brokerName)"])
                     }
+                },
+                sideReceived: { channel, payload in
+                    if channel == presenceChannel {
+                        presence.eventReceived(payload)
+                    } else if channel == reportChannel {
+                        receipts.reportReceived(payload)
+                    }
                 }
             )
         )
+        presence.start()
         let interval = self.edge.settings.heartbeatInterval
         _ = try await router.collect { shard in shard.startHeartbeat(interval: interval) }.get()
         try await self.startAdmin()
@@ -159,6 +173,7 @@ extension Daemon {
             try? await Task.sleep(nanoseconds: 20_000_000)
         }
         self.router.tracker?.stop()
+        try? await self.presence.stop().get()
         try? await self.broker.shutdown().get()
         // No more deliveries come: what waits for a write-coalescing window goes out now.
         _ = try? await self.router.collect { shard in shard.flush() }.get()
@@ -202,6 +217,9 @@ extension Daemon {
         effective.historySize = old.historySize
         effective.historyTTL = old.historyTTL
         effective.historyMetaTTL = old.historyMetaTTL
+        effective.presenceTTL = old.presenceTTL
+        effective.presenceHeartbeatInterval = old.presenceHeartbeatInterval
+        effective.receiptWindow = old.receiptWindow
         effective.logFormat = old.logFormat
         effective.logSummaryInterval = old.logSummaryInterval
         let authenticator = try Self.makeAuthenticator(effective, appLink: self.appLink, logger: self.logger)

@@ -100,6 +100,20 @@ extension Daemon {
             StreamGap.Reason(rawValue: label).map { counters?.gaps($0) ?? 0 } ?? 0
         }
 
+        let presence = self.presence.counters
+        s.presenceQueries = presence.queries.load(ordering: .relaxed)
+        s.presenceQueryFailures = presence.queryFailures.load(ordering: .relaxed)
+        s.presenceQueriedUsers = presence.queriedUsers.load(ordering: .relaxed)
+        s.presenceWrites = presence.writes.load(ordering: .relaxed)
+        s.presenceWriteFailures = presence.writeFailures.load(ordering: .relaxed)
+        s.presenceEvents = presence.events.load(ordering: .relaxed)
+        let receipts = self.receipts.counters
+        s.receiptsCompleted = receipts.completed.load(ordering: .relaxed)
+        s.receiptsTimedOut = receipts.timedOut.load(ordering: .relaxed)
+        s.receiptUnknownHosts = receipts.unknownHosts.load(ordering: .relaxed)
+        s.receiptReportsIn = receipts.reportsReceived.load(ordering: .relaxed)
+        s.receiptReportsOut = receipts.reportsSent.load(ordering: .relaxed)
+
         s.appsAttached = app.appsAttached.load(ordering: .relaxed)
         s.appAttaches = app.attaches.load(ordering: .relaxed)
         s.appFramesIn = app.framesIn.load(ordering: .relaxed)

@@ -33,6 +33,10 @@ extension Daemon {
             probe: configuration.brokerProbeInterval.map {
                 RedisBroker.Probe(channel: Self.probeChannel(configuration), interval: TimeAmount($0))
             },
+            sideChannels: [
+                PresenceService.eventChannel(configuration.channel),
+                ReceiptService.reportChannel(configuration.channel, node: configuration.nodeID),
+            ],
             logger: logger
         )
     }

@@ -22,6 +22,10 @@ public final class Daemon: Sendable {
     public let broker: any Broker
     public let edge: EdgeContext
     public let appLink: AppLinkContext
+    /// The node's presence (counts, writes to Redis, queries, events).
+    let presence: PresenceService
+    /// Delivery receipts of this node's publishes, and its reports for others'.
+    let receipts: ReceiptService
     /// The `/metrics` exposition (and the delivery latency histogram the shards record into).
     public let metrics: WSBridgeMetrics
     /// When the daemon was built, for uptime.
@@ -80,24 +84,37 @@ public final class Daemon: Sendable {
         self.broker = Self.makeBroker(configuration, parser: parser, group: self.group, logger: logger)
         let broker = self.broker
         let status = StatusBox()
+        let presence = PresenceService(
+            redis: broker as? RedisBroker, eventLoop: broker.eventLoop, node: configuration.nodeID,
+            ttl: TimeAmount(configuration.presenceTTL), heartbeat: TimeAmount(configuration.presenceHeartbeatInterval))
+        self.presence = presence
+        let receipts = ReceiptService(
+            node: configuration.nodeID, channel: configuration.channel, window: TimeAmount(configuration.receiptWindow),
+            broker: broker, presence: presence)
+        self.receipts = receipts
         let router = Router(
             eventLoops: loops,
             parser: parser,
             logger: logger,
             deliveryLatency: metrics.deliveryLatency,
             writeCoalesceWindow: TimeAmount(configuration.writeCoalesceWindow),
-            history: Self.routerHistory(configuration, broker: broker) { gap in status.daemon?.gapFound(gap) }
+            history: Self.routerHistory(configuration, broker: broker) { gap in status.daemon?.gapFound(gap) },
+            presence: presence.ledger,
+            receiptCounted: { request, total, users in receipts.counted(request, total: total, users: users) }
         )
         self.router = router
         let traffic = self.brokerTraffic
-        self.appLink = AppLinkContext(
+        let appLink = AppLinkContext(
             settings: AppLinkSettings(configuration),
             router: router,
             version: WSBridgeVersion.string,
             logger: logger,
-            publish: { traffic.track(broker.publish($0)).map(\.positions) },
-            status: { status.render() }
+            publish: { publication in receipts.publish(publication) { traffic.track(broker.publish($0)) } },
+            status: { status.render() },
+            presence: { users in presence.query(users) }
         )
+        self.appLink = appLink
+        presence.deliverEvents { event in appLink.announcePresence(event) }
         self.edge = EdgeContext(
             settings: EdgeSettings(configuration),
             router: router,

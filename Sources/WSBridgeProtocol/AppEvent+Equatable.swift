@@ -19,8 +19,12 @@ extension AppEvent: Equatable {
             return conn1 == conn2 && user1 == user2 && code1 == code2 && reason1 == reason2
         case let (.deliver(session1, user1, payload1, binary1, pos1), .deliver(session2, user2, payload2, binary2, pos2)):
             return session1 == session2 && user1 == user2 && payload1 == payload2 && binary1 == binary2 && pos1 == pos2
-        case let (.ok(id1, pos1, positions1), .ok(id2, pos2, positions2)):
-            return id1 == id2 && pos1 == pos2 && positions1 == positions2
+        case let (.ok(id1, pos1, positions1, receipt1), .ok(id2, pos2, positions2, receipt2)):
+            return id1 == id2 && pos1 == pos2 && positions1 == positions2 && receipt1 == receipt2
+        case let (.presence(id1, users1), .presence(id2, users2)):
+            return id1 == id2 && users1 == users2
+        case let (.presenceChanged(event1), .presenceChanged(event2)):
+            return event1 == event2
         case let (.pong(id1), .pong(id2)):
             return id1 == id2
         case let (.gap(gap1), .gap(gap2)):

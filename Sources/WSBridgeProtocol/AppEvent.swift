@@ -33,7 +33,8 @@ public enum AppEvent: Sendable {
     case deliver(session: String, user: String, payload: ByteBuffer, isBinary: Bool, pos: String? = nil)
     /// The request with `id` succeeded. `pos`: a `register`'s session position once its recovery is
     /// done; `positions`: where a durable `publish` landed (`EPOCH-OFFSET` per stream, comma-separated).
-    case ok(id: RequestID?, pos: String? = nil, positions: String? = nil)
+    /// `receipt`: what a `publish` with `"receipt": true` reached.
+    case ok(id: RequestID?, pos: String? = nil, positions: String? = nil, receipt: AppReceipt? = nil)
     /// Messages that can no longer be delivered (see docs/reliability.md): for a registered `session`
     /// (with its `pos` after the gap), or, without `session`, what this node found for `user`'s stream
     /// or `all` after its subscription was lost.
@@ -48,6 +49,10 @@ public enum AppEvent: Sendable {
     /// holds, written as it stands. Its members are for operators' tools (`docs/operations.md`) and
     /// not part of the protocol's compatibility promise.
     case status(id: RequestID?, body: ByteBuffer)
+    /// The answer to `presence`: each user asked, in order, with its sessions and hosts.
+    case presence(id: RequestID?, users: [AppPresence])
+    /// `online` or `offline`, to apps that asked for them in `hello`.
+    case presenceChanged(AppPresenceEvent)
 
     /// The `error` event for `error`.
     public static func failure(_ error: AppProtocolError) -> AppEvent {
@@ -68,6 +73,8 @@ public enum AppEvent: Sendable {
         case .pong: return "pong"
         case .shutdown: return "shutdown"
         case .status: return "status"
+        case .presence: return "presence"
+        case .presenceChanged(let event): return event.online ? "online" : "offline"
         }
     }
 }

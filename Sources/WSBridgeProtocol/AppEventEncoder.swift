@@ -72,10 +72,17 @@ public enum AppEventEncoder {
             writeMember("user", user, into: &buffer)
             if let pos { writeMember("pos", pos, into: &buffer) }
             writeData(payload, isBinary: isBinary, into: &buffer)
-        case .ok(let id, let pos, let positions):
+        case .ok(let id, let pos, let positions, let receipt):
             writeID(id, into: &buffer)
             if let pos { writeMember("pos", pos, into: &buffer) }
             if let positions { writeMember("positions", positions, into: &buffer) }
+            if let receipt { writeReceipt(receipt, into: &buffer) }
+        case .presence(let id, let users):
+            writeID(id, into: &buffer)
+            buffer.writeStaticString(",\"users\":")
+            AppPresence.writeObject(users, into: &buffer)
+        case .presenceChanged(let event):
+            writeMember("user", event.user, into: &buffer)
         case .pong(let id):
             writeID(id, into: &buffer)
         case .gap(let gap):
@@ -116,6 +123,24 @@ public enum AppEventEncoder {
         buffer.writeStaticString(name)
         buffer.writeStaticString("\":")
         JSONText.writeQuoted(value, into: &buffer)
+    }
+
+    /// `,"receipt":{"sessions":N,"hosts":M,"unknown_hosts":K,"users":{…},"offline":[…]}`.
+    private static func writeReceipt(_ receipt: AppReceipt, into buffer: inout ByteBuffer) {
+        buffer.writeStaticString(",\"receipt\":{\"sessions\":")
+        buffer.writeString(String(receipt.sessions))
+        buffer.writeStaticString(",\"hosts\":")
+        buffer.writeString(String(receipt.hosts))
+        buffer.writeStaticString(",\"unknown_hosts\":")
+        buffer.writeString(String(receipt.unknownHosts))
+        buffer.writeStaticString(",\"users\":")
+        AppPresence.writeObject(receipt.users, into: &buffer)
+        buffer.writeStaticString(",\"offline\":[")
+        for (position, user) in receipt.offline.enumerated() {
+            if position > 0 { buffer.writeStaticString(",") }
+            JSONText.writeQuoted(user, into: &buffer)
+        }
+        buffer.writeStaticString("]}")
     }
 
     /// `,"id":<raw>` when there is an id.
@@ -172,6 +197,10 @@ public enum AppEventEncoder {
             return 128 + (isBinary ? (data + 2) / 3 * 4 : data + data / 16)
         case .status(_, let body):
             return 64 + body.readableBytes
+        case .presence(_, let users):
+            return 64 + users.reduce(0) { $0 + $1.user.utf8.count + 40 }
+        case .ok(_, _, _, let receipt?):
+            return 160 + receipt.users.reduce(0) { $0 + $1.user.utf8.count + 40 } + receipt.offline.reduce(0) { $0 + $1.utf8.count + 3 }
         case .connect(_, _, let query, let headers, _, _):
             return 256 + query.utf8.count + headers.reduce(0) { $0 + $1.name.utf8.count + $1.value.utf8.count + 6 }
         default:

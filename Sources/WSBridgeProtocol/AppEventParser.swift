@@ -73,7 +73,17 @@ public enum AppEventParser {
                 session: try text("session", fields), user: try fields.userID("user"), payload: payload, isBinary: isBinary,
                 pos: try optionalText("pos", fields))
         case "ok":
-            return .ok(id: fields.id, pos: try optionalText("pos", fields), positions: try optionalText("positions", fields))
+            var receipt: AppReceipt?
+            if try fields.member("receipt") != nil {
+                receipt = try self.receipt(try nested("receipt", fields))
+            }
+            return .ok(
+                id: fields.id, pos: try optionalText("pos", fields), positions: try optionalText("positions", fields),
+                receipt: receipt)
+        case "presence":
+            return .presence(id: fields.id, users: try presenceObject(try nested("users", fields)))
+        case "online", "offline":
+            return .presenceChanged(AppPresenceEvent(online: type == "online", user: try fields.userID("user")))
         case "gap":
             let missed = try fields.integer("missed")
             return .gap(
@@ -159,6 +169,38 @@ public enum AppEventParser {
             user = try fields.userID(member.value, member.kind, name: "user")
         }
         return .connect(conn: conn, path: path, query: query, headers: headers, remote: remote, user: user)
+    }
+
+    /// `{"<user>":{"sessions":N,"hosts":M},…}`, in document order.
+    private static func presenceObject(_ object: RequestFields) throws(AppProtocolError) -> [AppPresence] {
+        var users: [AppPresence] = []
+        users.reserveCapacity(object.members.count)
+        for member in object.members {
+            let entry = try nested(member.key, object)
+            users.append(
+                AppPresence(user: member.key, sessions: try count("sessions", entry), hosts: try count("hosts", entry)))
+        }
+        return users
+    }
+
+    private static func receipt(_ fields: RequestFields) throws(AppProtocolError) -> AppReceipt {
+        var offline: [String] = []
+        if let member = try fields.member("offline") {
+            for (position, element) in try fields.elements(of: member).enumerated() {
+                offline.append(try fields.userID(element.value, element.kind, name: "offline[\(position)]"))
+            }
+        }
+        let users = try fields.member("users") != nil ? try presenceObject(try nested("users", fields)) : []
+        return AppReceipt(
+            sessions: try count("sessions", fields), hosts: try count("hosts", fields),
+            unknownHosts: try fields.integer("unknown_hosts") ?? 0, users: users, offline: offline)
+    }
+
+    private static func count(_ name: String, _ fields: RequestFields) throws(AppProtocolError) -> Int {
+        guard let value = try fields.integer(name) else {
+            throw fields.error(.missingField, "\"\(name)\" is required")
+        }
+        return value
     }
 
     // MARK: Members

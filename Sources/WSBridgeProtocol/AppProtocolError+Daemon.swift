@@ -56,6 +56,11 @@ extension AppProtocolError {
         AppProtocolError(code: .publishFailed, message: "the broker did not accept the message: \(reason)", id: id)
     }
 
+    /// A `presence` query failed; `reason` says why.
+    public static func presenceUnavailable(id: RequestID?, reason: String) -> AppProtocolError {
+        AppProtocolError(code: .presenceUnavailable, message: "presence could not be read: \(reason)", id: id)
+    }
+
     /// The app's outbound queue passed `limit` bytes.
     public static func slowConsumer(limit: Int) -> AppProtocolError {
         AppProtocolError(

@@ -91,6 +91,9 @@ extension AppProtocolError {
         public static let duplicateSession = Code(rawValue: "duplicate_session")
         /// The broker did not accept a `publish`.
         public static let publishFailed = Code(rawValue: "publish_failed")
+        /// A `presence` query could not be answered (Redis unreachable, or without the function
+        /// library).
+        public static let presenceUnavailable = Code(rawValue: "presence_unavailable")
         /// The app stopped reading and its queue passed `app_max_queue_bytes`: the connection is
         /// closed after the error.
         public static let slowConsumer = Code(rawValue: "slow_consumer")
@@ -101,7 +104,8 @@ extension AppProtocolError {
         public static let allVersion1: [Code] = [
             .frameTooLarge, .invalidUTF8, .invalidJSON, .notAnObject, .missingType, .unknownType,
             .missingField, .badField, .helloRequired, .duplicateHello, .unsupportedProtocol, .unknownConn,
-            .notPending, .unknownSession, .duplicateSession, .publishFailed, .slowConsumer, .internal,
+            .notPending, .unknownSession, .duplicateSession, .publishFailed, .presenceUnavailable, .slowConsumer,
+            .internal,
         ]
     }
 }

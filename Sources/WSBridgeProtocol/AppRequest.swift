@@ -7,7 +7,9 @@ public enum AppRequest: Sendable, Equatable {
     /// `hello`: must be the first request. `paths` are the WebSocket paths the app serves (each
     /// starting with `/`; duplicates dropped, order kept); empty for a publish-only app. `tool`: a
     /// short-lived client such as `wsbridge status` or `publish` (no paths), not counted as an app.
-    case hello(id: RequestID?, protocolVersion: Int, name: String, paths: [String], tool: Bool = false)
+    /// `presenceEvents`: the app wants `online` and `offline` events.
+    case hello(
+        id: RequestID?, protocolVersion: Int, name: String, paths: [String], tool: Bool = false, presenceEvents: Bool = false)
     /// `accept`: the connection awaiting a decision belongs to `user`.
     case accept(id: RequestID?, conn: String, user: String)
     /// `reject`: refuse the connection with HTTP `status` (400–599, default 403) and `reason`
@@ -19,8 +21,10 @@ public enum AppRequest: Sendable, Equatable {
     case register(id: RequestID?, session: String, user: String, since: String? = nil)
     /// `unregister`: stop the deliveries of a registered session.
     case unregister(id: RequestID?, session: String)
-    /// `publish`: send `data` to `target` on every host, through the broker.
-    case publish(id: RequestID?, target: AppTarget, data: AppData)
+    /// `publish`: send `data` to `target` on every host, through the broker. With `receipt`, the `ok`
+    /// comes once the hosts holding the target's users reported what it reached (or the receipt
+    /// window ended), and carries that.
+    case publish(id: RequestID?, target: AppTarget, data: AppData, receipt: Bool = false)
     /// `send`: send `data` to one local connection.
     case send(id: RequestID?, conn: String, data: AppData)
     /// `close`: close one local connection with WebSocket `code` (1000 or 3000–4999, default 1000)
@@ -31,13 +35,15 @@ public enum AppRequest: Sendable, Equatable {
     /// `status`: answered with a `status` event describing what the daemon holds (for operators' tools;
     /// see `docs/operations.md`).
     case status(id: RequestID?)
+    /// `presence`: answered with a `presence` event: per user, the sessions and hosts that hold it.
+    case presence(id: RequestID?, users: [String])
 
     /// The request's `id`, echoed in its reply.
     public var id: RequestID? {
         switch self {
-        case .hello(let id, _, _, _, _), .accept(let id, _, _), .reject(let id, _, _, _), .register(let id, _, _, _),
-            .unregister(let id, _), .publish(let id, _, _), .send(let id, _, _), .close(let id, _, _, _),
-            .ping(let id), .status(let id):
+        case .hello(let id, _, _, _, _, _), .accept(let id, _, _), .reject(let id, _, _, _), .register(let id, _, _, _),
+            .unregister(let id, _), .publish(let id, _, _, _), .send(let id, _, _), .close(let id, _, _, _),
+            .ping(let id), .status(let id), .presence(let id, _):
             return id
         }
     }
@@ -55,6 +61,7 @@ public enum AppRequest: Sendable, Equatable {
         case .close: return "close"
         case .ping: return "ping"
         case .status: return "status"
+        case .presence: return "presence"
         }
     }
 }

@@ -21,7 +21,7 @@ extension AppRequestEncoder {
     /// - Throws: ``AppProtocolError`` with the request's id.
     public static func check(_ request: AppRequest) throws(AppProtocolError) {
         switch request {
-        case .publish(let id, _, let data), .send(let id, _, let data):
+        case .publish(let id, _, let data, _), .send(let id, _, let data):
             try check(data, id: id)
         default:
             return

@@ -43,12 +43,13 @@ public enum AppRequestEncoder {
             buffer.writeString(id.json)
         }
         switch request {
-        case .hello(_, let protocolVersion, let name, let paths, let tool):
+        case .hello(_, let protocolVersion, let name, let paths, let tool, let presenceEvents):
             writeInteger("protocol", protocolVersion, into: &buffer)
             writeMember("name", name, into: &buffer)
             buffer.writeStaticString(",\"paths\":")
             writeArray(paths, into: &buffer)
             if tool { buffer.writeStaticString(",\"tool\":true") }
+            if presenceEvents { buffer.writeStaticString(",\"presence_events\":true") }
         case .accept(_, let conn, let user):
             writeMember("conn", conn, into: &buffer)
             writeMember("user", user, into: &buffer)
@@ -62,9 +63,12 @@ public enum AppRequestEncoder {
             if let since { writeMember("since", since, into: &buffer) }
         case .unregister(_, let session):
             writeMember("session", session, into: &buffer)
-        case .publish(_, let target, let data):
+        case .publish(_, let target, let data, let receipt):
             writeTarget(target, into: &buffer)
             writeData(data, into: &buffer)
+            if receipt { buffer.writeStaticString(",\"receipt\":true") }
+        case .presence(_, let users):
+            writeTarget(.users(users), into: &buffer)
         case .send(_, let conn, let data):
             writeMember("conn", conn, into: &buffer)
             writeData(data, into: &buffer)
@@ -138,7 +142,7 @@ public enum AppRequestEncoder {
     /// a little for escapes) plus room for the other members.
     private static func estimatedSize(_ request: AppRequest) -> Int {
         switch request {
-        case .publish(_, let target, let data):
+        case .publish(_, let target, let data, _):
             let users: Int
             if case .users(let list) = target {
                 users = list.reduce(0) { $0 + $1.utf8.count + 3 }
@@ -148,7 +152,7 @@ public enum AppRequestEncoder {
             return 128 + users + estimatedSize(data)
         case .send(_, _, let data):
             return 128 + estimatedSize(data)
-        case .hello(_, _, let name, let paths, _):
+        case .hello(_, _, let name, let paths, _, _):
             return 128 + name.utf8.count + paths.reduce(0) { $0 + $1.utf8.count + 3 }
         default:
             return 128

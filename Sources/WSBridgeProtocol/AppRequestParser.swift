@@ -51,6 +51,7 @@ public enum AppRequestParser {
         case "close": return try close(fields)
         case "ping": return .ping(id: fields.id)
         case "status": return .status(id: fields.id)
+        case "presence": return try presence(fields)
         default:
             throw fields.error(.unknownType, "unknown request type \(excerpt(type)) in protocol \(AppProtocol.version)")
         }
@@ -123,7 +124,9 @@ public enum AppRequestParser {
         guard !tool || paths.isEmpty else {
             throw fields.error(.badField, "a tool (\"tool\": true) serves no paths; \"paths\" must be empty")
         }
-        return .hello(id: fields.id, protocolVersion: version, name: name, paths: paths, tool: tool)
+        let presenceEvents = try fields.bool("presence_events") ?? false
+        return .hello(
+            id: fields.id, protocolVersion: version, name: name, paths: paths, tool: tool, presenceEvents: presenceEvents)
     }
 
     private static func reject(_ fields: RequestFields) throws(AppProtocolError) -> AppRequest {
@@ -146,7 +149,18 @@ public enum AppRequestParser {
 
     private static func publish(_ fields: RequestFields) throws(AppProtocolError) -> AppRequest {
         let target = try target(fields)
-        return .publish(id: fields.id, target: target, data: try data(fields))
+        let data = try data(fields)
+        return .publish(id: fields.id, target: target, data: data, receipt: try fields.bool("receipt") ?? false)
+    }
+
+    private static func presence(_ fields: RequestFields) throws(AppProtocolError) -> AppRequest {
+        guard try fields.member("users") != nil else {
+            throw fields.error(.missingField, "\"users\" is required: the users to look up")
+        }
+        guard case .users(let users) = try target(fields) else {
+            throw fields.error(.badField, "\"users\" must be an array of user ids")
+        }
+        return .presence(id: fields.id, users: users)
     }
 
     /// At most 40 characters of an app-supplied string, quoted, for an error message.

@@ -21,7 +21,9 @@ struct PublishCommand: AsyncParsableCommand {
             durably (FCALL wsbridge_publish: kept in the history, with a position) where Redis has the \
             wsbridge function library (Redis 7), else with PUBLISH. DATA is sent to the recipients as \
             text; with --json it must be a JSON value and is sent as its JSON text. A durable publish \
-            prints the message's positions (EPOCH-OFFSET per stream).
+            prints the message's positions (EPOCH-OFFSET per stream). With --receipt (through the daemon \
+            only) it waits for the hosts holding the users to report and prints what the message reached \
+            as one JSON object; exit status 3 when it reached nobody.
             """
     )
 
@@ -41,6 +43,8 @@ struct PublishCommand: AsyncParsableCommand {
     var all = false
     @Flag(name: .long, help: "DATA is a JSON value, sent as its JSON text.")
     var json = false
+    @Flag(name: .long, help: "Wait for the delivery receipt and print it (through the daemon only).")
+    var receipt = false
     @Option(name: .long, help: "Give up after this many seconds (default 5).")
     var timeout: Double = 5
     @Argument(help: "What the recipients receive.")
@@ -58,6 +62,9 @@ struct PublishCommand: AsyncParsableCommand {
             throw ValidationError("--json: DATA is not valid JSON: \(error)")
         }
         guard self.timeout > 0 else { throw ValidationError("--timeout must be positive") }
+        if self.receipt, self.redis != nil {
+            throw ValidationError("--receipt needs the daemon (its hosts report to it): drop --redis")
+        }
     }
 
     func run() async throws {
@@ -146,11 +153,27 @@ struct PublishCommand: AsyncParsableCommand {
         case .all: target = .all
         }
         let data: AppData = self.json ? .json(ByteBuffer(string: self.data)) : .text(ByteBuffer(string: self.data))
+        let wantsReceipt = self.receipt
+        var reachedNobody = false
         try await withAppClient(socket: socket, name: "wsbridge-publish") { client in
-            if let positions = try await client.publish(target, data) {
+            if wantsReceipt {
+                let (positions, receipt) = try await client.publishWithReceipt(target, data)
+                if let positions { print(positions) }
+                print(Self.json(receipt))
+                reachedNobody = receipt.sessions == 0
+            } else if let positions = try await client.publish(target, data) {
                 print(positions)
             }
         }
+        if reachedNobody {
+            throw ExitCode(3)
+        }
+    }
+
+    /// The receipt as one JSON object, in the protocol's words.
+    static func json(_ receipt: AppReceipt) -> String {
+        "{\"sessions\":\(receipt.sessions),\"hosts\":\(receipt.hosts),\"unknown_hosts\":\(receipt.unknownHosts),"
+            + "\"users\":\(AppPresence.jsonObject(receipt.users)),\"offline\":[\(receipt.offline.map(JSONText.quoted).joined(separator: ","))]}"
     }
 
     static func checkJSON(_ text: String) -> Result<Void, JSONScanError> {

@@ -92,6 +92,12 @@ struct ServeOptions: ParsableArguments {
     var historyTtl: String?
     @Option(name: .long, help: "Keep a stream's position this long after its last use (default 1h).")
     var historyMetaTtl: String?
+    @Option(name: .long, help: "A host's users leave the shared presence this long after its last heartbeat (default 15s).")
+    var presenceTtl: String?
+    @Option(name: .long, help: "Renew this host's presence in Redis this often; shorter than --presence-ttl (default 5s).")
+    var presenceHeartbeatInterval: String?
+    @Option(name: .long, help: "How long a publish with receipt waits for the hosts holding its users (default 500ms).")
+    var receiptWindow: String?
     @Option(name: .long, help: "trace, debug, info, notice, warning, error or critical (default info).")
     var logLevel: String?
     @Option(name: .long, help: "logfmt or json (default logfmt).")
@@ -119,6 +125,8 @@ struct ServeOptions: ParsableArguments {
             (.brokerReconnectMax, self.brokerReconnectMax),
             (.brokerHealthInterval, self.brokerHealthInterval), (.brokerProbeInterval, self.brokerProbeInterval),
             (.historySize, self.historySize), (.historyTTL, self.historyTtl), (.historyMetaTTL, self.historyMetaTtl),
+            (.presenceTTL, self.presenceTtl), (.presenceHeartbeatInterval, self.presenceHeartbeatInterval),
+            (.receiptWindow, self.receiptWindow),
             (.logLevel, self.logLevel), (.logFormat, self.logFormat), (.logUser, self.logUser),
             (.logSummaryInterval, self.logSummaryInterval),
         ]

@@ -11,6 +11,6 @@ struct WSBridgeCommand: AsyncParsableCommand {
             (or an embedded in-process broker when no Redis is configured). See wsbridge(8) and docs/.
             """,
         version: "wsbridge \(WSBridgeVersion.string)",
-        subcommands: [ServeCommand.self, PublishCommand.self, StatusCommand.self, CheckConfigCommand.self]
+        subcommands: [ServeCommand.self, PublishCommand.self, PresenceCommand.self, StatusCommand.self, CheckConfigCommand.self]
     )
 }

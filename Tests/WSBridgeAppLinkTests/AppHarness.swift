@@ -27,7 +27,7 @@ final class AppHarness {
         let box = PublishBox()
         self.link = link ?? AppLinkContext(
             settings: settings, router: self.router, version: "test", logger: Logger(label: "test"),
-            publish: { envelope in box.harness!.publish(envelope).map { nil } },
+            publish: { publication in box.harness!.publish(publication.envelope).map { AppPublication.Outcome(positions: nil) } },
             status: { loop.makeSucceededFuture(ByteBuffer(string: #"{"ok":true}"#)) }
         )
         box.harness = self

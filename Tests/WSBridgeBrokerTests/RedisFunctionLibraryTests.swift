@@ -134,9 +134,9 @@ final class RedisFunctionLibraryTests: XCTestCase {
     func testTheLibraryIsLoadedOnceAndOtherSettingsReplaceIt() throws {
         let redis = try RedisServer.started()
         let (first, _) = try self.started(redis, library: self.library(size: 3))
-        XCTAssertTrue(redis.run(["FCALL_RO", "wsbridge_version", "0"]).hasPrefix("1.3 size=3 "))
+        XCTAssertTrue(redis.run(["FCALL_RO", "wsbridge_version", "0"]).hasPrefix("\(RedisFunctionLibrary.version).\(RedisFunctionLibrary.revision) size=3 "))
         _ = try self.started(redis, library: self.library(size: 7))
-        XCTAssertTrue(redis.run(["FCALL_RO", "wsbridge_version", "0"]).hasPrefix("1.3 size=7 "), "the later daemon's settings win")
+        XCTAssertTrue(redis.run(["FCALL_RO", "wsbridge_version", "0"]).hasPrefix("\(RedisFunctionLibrary.version).\(RedisFunctionLibrary.revision) size=7 "), "the later daemon's settings win")
         XCTAssertNotNil(try self.publish(first, #"{"all":true,"data":1}"#), "and the first still publishes durably")
     }
 }

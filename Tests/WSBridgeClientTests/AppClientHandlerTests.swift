@@ -140,7 +140,7 @@ final class AppClientHandlerTests: XCTestCase {
         )
         let message = AppEvent.message(conn: "c1", user: "alice", payload: ByteBuffer(string: "hi"), isBinary: false)
         try receive(connect, on: harness.channel)
-        try receive(json: #"{"type":"presence","conn":"c1","future":[1,2]}"#, on: harness.channel)
+        try receive(json: #"{"type":"typing","conn":"c1","future":[1,2]}"#, on: harness.channel)
         try receive(json: #"{"type":"closed","conn":"c1","user":"alice","reason":"","new_field":true}"#, on: harness.channel)
         try receive(message, on: harness.channel)
         try receive(.shutdown(drainMilliseconds: 100), on: harness.channel)

@@ -160,7 +160,7 @@ final class FakeDaemonHandler: ChannelInboundHandler {
 
     private func write(_ event: AppEvent, context: ChannelHandlerContext) {
         switch event {
-        case .welcome(let id, _, _, _), .ok(let id, _, _), .pong(let id), .error(let id, _, _), .status(let id, _):
+        case .welcome(let id, _, _, _), .ok(let id, _, _, _), .pong(let id), .error(let id, _, _), .status(let id, _):
             record.withLockedValue { $0.answered.append(id) }
         default:
             break

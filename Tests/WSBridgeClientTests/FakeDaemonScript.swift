@@ -41,7 +41,7 @@ enum FakeDaemonScript {
 
     static func answer(_ request: AppRequest) -> Answer {
         switch request {
-        case .hello(let id, _, let name, _, _):
+        case .hello(let id, _, let name, _, _, _):
             switch name {
             case refusedName:
                 return .reply([.failure(.unsupportedProtocol(id: id, version: 1))])
@@ -56,7 +56,7 @@ enum FakeDaemonScript {
             return .reply([.failure(.notPending(id: id, conn: conn))])
         case .send(_, let conn, _) where conn == hangingConn:
             return .none
-        case .publish(let id, .user(laterUser), _):
+        case .publish(let id, .user(laterUser), _, _):
             return .later(.ok(id: id))
         case .status(let id):
             return .reply([.status(id: id, body: ByteBuffer(string: statusBody))])

@@ -25,10 +25,10 @@ final class AppEventParserErrorTests: XCTestCase {
     }
 
     func testAnUnknownTypeIsReportedForTheCallerToSkip() throws {
-        let error = try XCTUnwrap(parseError(#"{"type":"presence","conn":"c1"}"#))
+        let error = try XCTUnwrap(parseError(#"{"type":"typing","conn":"c1"}"#))
         XCTAssertEqual(error.code, .unknownType)
         XCTAssertTrue(error.isUnknownType)
-        XCTAssertEqual(error.type, "presence")
+        XCTAssertEqual(error.type, "typing")
         XCTAssertEqual(parseError(#"{"type":"hello","protocol":1}"#)?.isUnknownType, true, "requests are not events")
     }
 

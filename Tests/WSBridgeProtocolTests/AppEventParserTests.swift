@@ -46,6 +46,17 @@ final class AppEventParserTests: XCTestCase {
         .shutdown(drainMilliseconds: 10_000),
         .status(id: RequestID(9), body: ByteBuffer(string: #"{"connections":3,"apps":[{"name":"chat","paths":["/ws"]}],"broker":{"ok":true}}"#)),
         .status(id: nil, body: ByteBuffer(string: "{}")),
+        .presence(id: RequestID(10), users: [AppPresence(user: "alice", sessions: 3, hosts: 2), AppPresence(user: "b\"", sessions: 0, hosts: 0)]),
+        .presence(id: nil, users: []),
+        .presenceChanged(AppPresenceEvent(online: true, user: "alice")),
+        .presenceChanged(AppPresenceEvent(online: false, user: "42")),
+        .ok(
+            id: RequestID(11), positions: "e-1,e-2",
+            receipt: AppReceipt(
+                sessions: 3, hosts: 2, unknownHosts: 1,
+                users: [AppPresence(user: "alice", sessions: 3, hosts: 2), AppPresence(user: "bob", sessions: 0, hosts: 0)],
+                offline: ["bob"])),
+        .ok(id: RequestID(12), receipt: AppReceipt(sessions: 0, hosts: 0, unknownHosts: 0, users: [], offline: [])),
     ]
 
     // MARK: Round trip
@@ -56,7 +67,9 @@ final class AppEventParserTests: XCTestCase {
             XCTAssertEqual(AppEventParser.parse(bytes), .success(event), String(buffer: bytes))
         }
         let types = Set(Self.everyEvent.map(\.type))
-        XCTAssertEqual(types, ["welcome", "connect", "message", "closed", "deliver", "ok", "error", "pong", "shutdown", "status"])
+        XCTAssertEqual(
+            types,
+            ["welcome", "connect", "message", "closed", "deliver", "ok", "error", "pong", "shutdown", "status", "presence", "online", "offline"])
     }
 
     func testConnectHeadersComeBackAsTheEncoderNormalisedThem() throws {

@@ -8,7 +8,7 @@ final class AppProtocolErrorTests: XCTestCase {
             [
                 "frame_too_large", "invalid_utf8", "invalid_json", "not_an_object", "missing_type", "unknown_type",
                 "missing_field", "bad_field", "hello_required", "duplicate_hello", "unsupported_protocol",
-                "unknown_conn", "not_pending", "unknown_session", "duplicate_session", "publish_failed",
+                "unknown_conn", "not_pending", "unknown_session", "duplicate_session", "publish_failed", "presence_unavailable",
                 "slow_consumer", "internal",
             ]
         )

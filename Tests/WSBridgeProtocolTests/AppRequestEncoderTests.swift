@@ -43,6 +43,9 @@ final class AppRequestEncoderTests: XCTestCase {
         .ping(id: nil),
         .status(id: RequestID(17)),
         .status(id: nil),
+        .hello(id: RequestID(21), protocolVersion: 1, name: "chat", paths: ["/ws"], presenceEvents: true),
+        .publish(id: RequestID(22), target: .users(["alice", "bob"]), data: .text(ByteBuffer(string: "hi")), receipt: true),
+        .presence(id: RequestID(23), users: ["alice", "42", "b\"c"]),
     ]
 
     // MARK: Round trip
@@ -58,7 +61,7 @@ final class AppRequestEncoderTests: XCTestCase {
 
     func testEveryRequestHasItsTypeFirstThenItsID() {
         let types = Set(Self.everyRequest.map(\.type))
-        XCTAssertEqual(types, ["hello", "accept", "reject", "register", "unregister", "publish", "send", "close", "ping", "status"])
+        XCTAssertEqual(types, ["hello", "accept", "reject", "register", "unregister", "publish", "send", "close", "ping", "status", "presence"])
         for request in Self.everyRequest {
             let prefix = "{\"type\":\"\(request.type)\"" + (request.id.map { ",\"id\":\($0.json)" } ?? "")
             XCTAssertTrue(text(request).hasPrefix(prefix), text(request))

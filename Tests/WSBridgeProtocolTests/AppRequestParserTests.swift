@@ -94,7 +94,7 @@ final class AppRequestParserTests: XCTestCase {
             .publish(id: nil, target: .users(["B", "7", "A"]), data: .json(ByteBuffer(string: "1")))
         )
         let list = (0..<40).map { "\"u\($0 % 25)\"" }.joined(separator: ",")
-        guard case .publish(_, let target, _) = try parsed(#"{"type":"publish","users":[\#(list)],"data":1}"#) else {
+        guard case .publish(_, let target, _, _) = try parsed(#"{"type":"publish","users":[\#(list)],"data":1}"#) else {
             return XCTFail("not a publish")
         }
         XCTAssertEqual(target, .users((0..<25).map { "u\($0)" }), "long lists are deduplicated through a set, same result")
@@ -207,7 +207,7 @@ final class AppRequestParserTests: XCTestCase {
 
     func testNonStringDataIsKeptAsItsRawJSONTextExactlyAsWritten() throws {
         for raw in [#"{ "a" : [1, 2.50, "x"] }"#, "[]", "-1.5e3", "true", "false", "null", #"{"nested":{"deep":[{}]}}"#] {
-            guard case .publish(_, _, let data) = try parsed(#"{"type":"publish","all":true,"data":\#(raw)}"#) else {
+            guard case .publish(_, _, let data, _) = try parsed(#"{"type":"publish","all":true,"data":\#(raw)}"#) else {
                 return XCTFail("not a publish")
             }
             XCTAssertEqual(data, .json(ByteBuffer(string: raw)))

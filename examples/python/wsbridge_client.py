@@ -53,7 +53,7 @@ PROTOCOL_VERSION = 1
 #: ``max_frame_bytes`` (a client message plus base64 overhead), so this is generous on purpose.
 MAX_EVENT_BYTES = 64 * 1024 * 1024
 
-_REPLY_TYPES = frozenset({"welcome", "ok", "error", "pong"})
+_REPLY_TYPES = frozenset({"welcome", "ok", "error", "pong", "presence"})
 _CLOSED = object()  # sentinel put on the event queue when the link ends
 
 
@@ -83,13 +83,16 @@ def event_data(event: dict) -> str | bytes:
 
 
 def connect(socket_path: str, name: str, paths: Iterable[str] = (), *,
-            on_event: Callable[[dict], Any] | None = None, timeout: float = 10.0) -> "WSBridgeClient":
+            on_event: Callable[[dict], Any] | None = None, timeout: float = 10.0,
+            presence_events: bool = False) -> "WSBridgeClient":
     """Attaches to wsbridge at ``socket_path`` and performs the ``hello``/``welcome`` exchange.
 
     ``name`` names the app in the daemon's logs and ``wsbridge status``; ``paths`` are the WebSocket
     paths it serves (``["/ws"]``), or empty for a publish-only app that never gets ``connect``.
     ``on_event``, if given, is called with each event dict on a dispatcher thread; otherwise read
     events with :meth:`WSBridgeClient.events`. ``timeout`` bounds each wait for a reply (seconds).
+    With ``presence_events``, the app also gets ``online`` and ``offline`` events: a user's first
+    session anywhere arrived, or its last one anywhere left.
 
     Raises :class:`WSBridgeConnectionError` with a readable explanation if the socket is missing or
     nobody listens on it, and :class:`WSBridgeError` if the daemon refuses the ``hello``.
@@ -119,8 +122,10 @@ def connect(socket_path: str, name: str, paths: Iterable[str] = (), *,
         raise WSBridgeConnectionError(f"cannot connect to wsbridge app socket {socket_path!r}: {error}") from None
     client = WSBridgeClient(sock, timeout=timeout)
     try:
-        client.welcome = client._request({"type": "hello", "protocol": PROTOCOL_VERSION, "name": name,
-                                          "paths": list(paths)})
+        hello = {"type": "hello", "protocol": PROTOCOL_VERSION, "name": name, "paths": list(paths)}
+        if presence_events:
+            hello["presence_events"] = True
+        client.welcome = client._request(hello)
     except BaseException:
         client.disconnect()
         raise
@@ -171,12 +176,17 @@ class WSBridgeClient:
         return self._request({"type": "unregister", "session": session})
 
     def publish(self, data: Any, *, user: str | int | None = None, users: Iterable[str | int] | None = None,
-                all: bool = False, binary: bool = False) -> dict:  # noqa: A002 - the protocol's name
+                all: bool = False, binary: bool = False, receipt: bool = False) -> dict:  # noqa: A002
         """Publishes ``data`` to every session of one target, on every host.
 
         Give exactly one of ``user=``, ``users=`` or ``all=True``. ``data`` is a ``str`` (sent as
         text), any other JSON-serialisable value (sent as its JSON text), or ``bytes`` (sent as a
         binary message; ``binary`` is implied). Returns once the broker took the message.
+
+        With ``receipt=True`` it returns once the hosts holding the users reported (at most the
+        daemon's ``receipt_window`` later); the reply's ``receipt`` says what the message reached:
+        ``sessions``, ``hosts``, ``unknown_hosts`` (hosts that did not answer in time), ``users``
+        (``{user: {"sessions": N, "hosts": M}}``) and ``offline`` (addressed users nobody held).
         """
         targets = [user is not None, users is not None, bool(all)]
         if sum(targets) != 1:
@@ -189,7 +199,17 @@ class WSBridgeClient:
         else:
             request["all"] = True
         request.update(self._data(data, binary))
+        if receipt:
+            request["receipt"] = True
         return self._request(request)
+
+    def presence(self, users: Iterable[str | int]) -> dict:
+        """Who holds each user, across every host: ``{user: {"sessions": N, "hosts": M}}``.
+
+        One round trip to the daemon (and from it to Redis) for the whole batch; user ids that are
+        integers come back as their decimal text.
+        """
+        return self._request({"type": "presence", "users": list(users)})["users"]
 
     def send(self, conn: str, data: Any, *, binary: bool = False) -> dict:
         """Sends ``data`` to one connection this app accepted (same ``data`` rules as publish)."""
