@@ -9,7 +9,10 @@ It attaches to a running ``wsbridge serve --auth app`` over the app socket, serv
 * an accepted client is sent ``{"type":"welcome","user":USER}``;
 * a text message is chat: ``{"from":USER,"text":...}`` is published to everyone;
 * ``/notify BOB some text`` publishes ``{"from":USER,"to":"BOB","text":"some text"}`` to BOB only
-  (every session of BOB, on every host running wsbridge).
+  (every session of BOB, on every host running wsbridge), with a delivery receipt: the sender is told
+  ``{"type":"notified","to":"BOB","sessions":N,"hosts":M}`` or, when nobody holds BOB,
+  ``{"type":"offline","to":"BOB"}`` (where a real app would fall back to e-mail or push);
+* ``/who A B …`` answers ``{"type":"presence","users":{"A":{"sessions":N,"hosts":M},…}}``.
 
 It also serves the browser page (examples/browser/index.html) on a small HTTP server and prints a link
 to open, with a freshly minted token in it.
@@ -122,10 +125,24 @@ class ChatApp:
                 self.client.send(conn, {"type": "error", "text": "usage: /notify USER text"})
                 return
             target = parts[1]
-            self.client.publish({"from": user, "to": target, "text": parts[2]}, user=target)
-            log(f"{user} notified {target}")
+            reply = self.client.publish({"from": user, "to": target, "text": parts[2]}, user=target, receipt=True)
+            receipt = reply["receipt"]
+            if target in receipt["offline"]:
+                self.client.send(conn, {"type": "offline", "to": target})
+                log(f"{user} notified {target}, who is offline")
+            else:
+                self.client.send(conn, {"type": "notified", "to": target, "sessions": receipt["sessions"],
+                                        "hosts": receipt["hosts"], "unknown_hosts": receipt["unknown_hosts"]})
+                log(f"{user} notified {target}: {receipt['sessions']} session(s) on {receipt['hosts']} host(s)")
+        elif text.startswith("/who"):
+            names = text.split()[1:]
+            if not names:
+                self.client.send(conn, {"type": "error", "text": "usage: /who USER [USER ...]"})
+                return
+            self.client.send(conn, {"type": "presence", "users": self.client.presence(names)})
         elif text.startswith("/"):
-            self.client.send(conn, {"type": "error", "text": f"unknown command {text.split()[0]}; try /notify USER text"})
+            self.client.send(conn, {"type": "error",
+                                    "text": f"unknown command {text.split()[0]}; try /notify USER text or /who USER"})
         elif text.strip():
             self.client.publish({"from": user, "text": text}, all=True)
 

@@ -119,6 +119,13 @@ def test_demo_app_chat_reaches_everyone_and_notify_only_its_target(demo):
 
         alice.send("/notify bob hi")
         assert receive_json(bob) == {"from": "alice", "to": "bob", "text": "hi"}
+        # The sender learns from the receipt that bob was reached.
+        assert receive_json(alice) == {"type": "notified", "to": "bob", "sessions": 1, "hosts": 1, "unknown_hosts": 0}
+        alice.send("/notify carol are you there?")
+        assert receive_json(alice) == {"type": "offline", "to": "carol"}
+        alice.send("/who bob carol")
+        assert receive_json(alice) == {"type": "presence", "users": {"bob": {"sessions": 1, "hosts": 1},
+                                                                      "carol": {"sessions": 0, "hosts": 0}}}
 
         # The notification was for bob only: the next thing alice gets is bob's later chat message
         # (one publisher, the demo app: its messages arrive in the order it published them).
