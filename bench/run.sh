@@ -7,13 +7,15 @@
 #
 #   bench/run.sh                      every scenario
 #   bench/run.sh idle unicast         some of them: idle broadcast burst unicast unicast-app latency
-#                                     durable catchup
+#                                     durable catchup presence
 #   bench/run.sh smoke                tiny versions of all, to check the setup (numbers mean nothing)
 #
 # Environment: RUNS, SERVER_CPU, LOAD_CPU, SOURCES (127.0.0.1-127.0.0.16), TARGETS ("wsbridge
 # wsbridge-coalesced wsbridge-durable floor nchan"; wsbridge-coalesced is wsbridge with
 # --write-coalesce-window COALESCE_WINDOW, default 20ms, and runs in the burst scenario;
-# wsbridge-durable is wsbridge fed by FCALL, in the durable scenario), WSB_EXTRA (extra `wsbridge serve`
+# wsbridge-durable is wsbridge fed by FCALL, in the durable scenario; wsbridge-receipt is wsbridge fed
+# by app-socket publishes that ask for a receipt, in the presence scenario; wsbridge-base is the
+# wsbridge binary BASE_WSBRIDGE (another commit's release build), to compare a change), WSB_EXTRA (extra `wsbridge serve`
 # flags for every wsbridge run), REDIS_PORT (6390), WSB_PORT (8080), FLOOR_PORT (8081),
 # FLOOR_CONTROL_PORT (8082), NCHAN_PORT (8090), NCHAN_MODE (distributed), NO_BUILD=1 to use the
 # binaries as built.
@@ -25,7 +27,8 @@ RUNS="${RUNS:-3}"
 SERVER_CPU="${SERVER_CPU:-0}"
 LOAD_CPU="${LOAD_CPU:-1}"
 SOURCES="${SOURCES:-127.0.0.1-127.0.0.16}"
-TARGETS="${TARGETS:-wsbridge wsbridge-coalesced wsbridge-durable floor nchan}"
+TARGETS="${TARGETS:-wsbridge wsbridge-coalesced wsbridge-durable wsbridge-receipt floor nchan}"
+BASE_WSBRIDGE="${BASE_WSBRIDGE:-}"
 COALESCE_WINDOW="${COALESCE_WINDOW:-20ms}"
 WSB_EXTRA="${WSB_EXTRA:-}"
 REDIS_PORT="${REDIS_PORT:-6390}"
@@ -87,12 +90,17 @@ start_server() {
     SERVER_KIND="$1"
     local extra="$WSB_EXTRA"
     case "$1" in
-    wsbridge | wsbridge-coalesced | wsbridge-durable)
+    wsbridge | wsbridge-coalesced | wsbridge-durable | wsbridge-receipt | wsbridge-base)
         [[ "$1" != wsbridge-coalesced ]] || extra="$extra --write-coalesce-window $COALESCE_WINDOW"
         [[ -z "${WSB_LOG_LEVEL:-}" ]] || extra="$extra --log-level $WSB_LOG_LEVEL"
+        local binary="$WSBRIDGE"
+        if [[ "$1" == wsbridge-base ]]; then
+            [[ -x "$BASE_WSBRIDGE" ]] || { echo "wsbridge-base needs BASE_WSBRIDGE=<a wsbridge binary>" >&2; return 1; }
+            binary="$BASE_WSBRIDGE"
+        fi
         SERVER_KIND=wsbridge
         # shellcheck disable=SC2086
-        taskset -c "$SERVER_CPU" "$WSBRIDGE" serve --listen "127.0.0.1:$WSB_PORT" \
+        taskset -c "$SERVER_CPU" "$binary" serve --listen "127.0.0.1:$WSB_PORT" \
             --redis "redis://127.0.0.1:$REDIS_PORT" --auth insecure-query --app-socket "$RUNDIR/app.sock" \
             --admin-listen 127.0.0.1:0 --log-level warning $extra >"$RUNDIR/wsbridge.log" 2>&1 &
         SERVER_PIDS=$!
@@ -131,7 +139,8 @@ bench() {
     local args=(--target "$target" --sources "$SOURCES" --json)
     for pid in $SERVER_PIDS; do args+=(--server-pid "$pid"); done
     case "$target" in
-    wsbridge-coalesced | wsbridge-durable) args=(--target wsbridge "${args[@]:2}" --url "ws://127.0.0.1:$WSB_PORT/ws") ;;
+    wsbridge-coalesced | wsbridge-durable | wsbridge-receipt | wsbridge-base)
+        args=(--target wsbridge "${args[@]:2}" --url "ws://127.0.0.1:$WSB_PORT/ws") ;;
     wsbridge) args+=(--url "ws://127.0.0.1:$WSB_PORT/ws") ;;
     floor) args+=(--url "ws://127.0.0.1:$FLOOR_PORT/ws") ;;
     nchan) args+=(--url "ws://127.0.0.1:$NCHAN_PORT/sub") ;;
@@ -142,7 +151,8 @@ bench() {
 publish_flags() {
     local target="$1"
     case "$target" in
-    wsbridge | wsbridge-coalesced) echo "--redis redis://127.0.0.1:$REDIS_PORT --redis-pid $REDIS_PID" ;;
+    wsbridge | wsbridge-coalesced | wsbridge-base) echo "--redis redis://127.0.0.1:$REDIS_PORT --redis-pid $REDIS_PID" ;;
+    wsbridge-receipt) echo "--receipt --redis redis://127.0.0.1:$REDIS_PORT --redis-pid $REDIS_PID" ;;
     wsbridge-durable) echo "--via fcall --redis redis://127.0.0.1:$REDIS_PORT --redis-pid $REDIS_PID" ;;
     floor) echo "--floor-control 127.0.0.1:$FLOOR_CONTROL_PORT" ;;
     nchan) echo "--nchan-publish http://127.0.0.1:$NCHAN_PORT/pub --redis-pid $REDIS_PID" ;;
@@ -229,6 +239,17 @@ catchup() {
         sleep 1
     done
 }
+# presence: what a receipt costs (app-socket publishes to random users among 1,000, with and without
+# "receipt": true, and the same without a receipt on BASE_WSBRIDGE if given), and what a presence
+# query costs (for 1 user and for a batch of 100), all on a Redis-linked wsbridge: server and Redis CPU
+# per message or query, publish-to-reply latency.
+presence() {
+    local app=(--via app --app-socket "$RUNDIR/app.sock" --wait-subscribers 0)
+    run receipt-unicast "wsbridge wsbridge-receipt wsbridge-base" latency --connections 1000 --rate 2000 --messages 20000 \
+        --warmup 1000 "${app[@]}"
+    run presence-query-1 "wsbridge" presence --connections 1000 --rate 2000 --messages 20000 --warmup 1000 --batch 1 "${app[@]}"
+    run presence-query-100 "wsbridge" presence --connections 1000 --rate 500 --messages 5000 --warmup 200 --batch 100 "${app[@]}"
+}
 # latency through Redis: 1,000 users, 1,000 messages/s.
 latency() { run latency "wsbridge floor nchan" latency --connections 1000 --rate 1000 --messages 20000 --warmup 1000; }
 # smoke: tiny versions of everything, to check the setup on any machine.
@@ -240,6 +261,10 @@ smoke() {
         --app-socket "$RUNDIR/app.sock" --wait-subscribers 0
     run smoke-latency "wsbridge floor nchan" latency --connections 200 --rate 1000 --messages 2000
     run smoke-durable "wsbridge wsbridge-durable" unicast --connections 200 --rate 2000 --messages 2000
+    run smoke-receipt "wsbridge wsbridge-receipt" unicast --connections 200 --rate 1000 --messages 1000 --via app \
+        --app-socket "$RUNDIR/app.sock" --wait-subscribers 0
+    run smoke-presence "wsbridge" presence --connections 200 --rate 1000 --messages 1000 --batch 10 --via app \
+        --app-socket "$RUNDIR/app.sock" --wait-subscribers 0
     CATCHUP_USERS=200 CATCHUP_MESSAGES=50 catchup
 }
 
@@ -254,7 +279,7 @@ scenarios=("$@")
 } | tee "$OUT/machine.txt"
 for scenario in "${scenarios[@]}"; do
     case "$scenario" in
-    idle | broadcast | burst | unicast | latency | durable | catchup | smoke) "$scenario" ;;
+    idle | broadcast | burst | unicast | latency | durable | catchup | presence | smoke) "$scenario" ;;
     unicast-app) unicast_app ;;
     *) echo "unknown scenario $scenario" >&2; exit 2 ;;
     esac

@@ -19,6 +19,9 @@ METRICS = [
     ("server CPU/delivery", ("server", "cpu_microseconds_per_delivery"), "µs"),
     ("server CPU/message", ("server", "cpu_microseconds_per_message"), "µs"),
     ("Redis CPU/message", ("redis", "cpu_microseconds_per_message"), "µs"),
+    ("Redis CPU/delivery", ("redis", "cpu_microseconds_per_delivery"), "µs"),
+    ("reply p50", ("publish", "ack_p50_microseconds"), "µs"),
+    ("reply p99", ("publish", "ack_p99_microseconds"), "µs"),
     ("latency p50", ("latency_microseconds", "p50"), "µs"),
     ("latency p99", ("latency_microseconds", "p99"), "µs"),
     ("latency p99.9", ("latency_microseconds", "p999"), "µs"),
@@ -31,8 +34,9 @@ METRICS = [
 
 
 # Targets in column order; wsbridge-coalesced is wsbridge with a write-coalescing window,
-# wsbridge-durable is wsbridge with its messages published by FCALL wsbridge_publish (durable).
-OURS = ("wsbridge", "wsbridge-coalesced", "wsbridge-durable")
+# wsbridge-durable is wsbridge with its messages published by FCALL wsbridge_publish (durable),
+# wsbridge-receipt with app-socket publishes that ask for a receipt, wsbridge-base another commit's build.
+OURS = ("wsbridge", "wsbridge-coalesced", "wsbridge-durable", "wsbridge-receipt", "wsbridge-base")
 BASELINES = ("floor", "nchan")
 TARGETS = OURS + BASELINES
 
@@ -75,8 +79,9 @@ def main():
     for scenario in scenarios:
         targets = [t for t in TARGETS if (scenario, t) in runs or (scenario, t) in failed]
         ratios = [(ours, other) for ours in OURS for other in BASELINES if ours in targets and other in targets]
-        if "wsbridge-durable" in targets and "wsbridge" in targets:
-            ratios.append(("wsbridge-durable", "wsbridge"))
+        for variant in ("wsbridge-durable", "wsbridge-receipt", "wsbridge-base"):
+            if variant in targets and "wsbridge" in targets:
+                ratios.append((variant, "wsbridge"))
         print(f"## {scenario}\n")
         header = "| metric | " + " | ".join(targets)
         for ours, other in ratios:

@@ -28,16 +28,27 @@ final class WireTests: XCTestCase {
     }
 
     func testAppPublishFramesAreLengthPrefixedJSON() throws {
-        for target in [PublishWire.Target.user(7), .all] {
+        for (target, receipt) in [(PublishWire.Target.user(7), false), (.all, false), (.user(12), true), (.all, true)] {
             var buffer = ByteBuffer()
-            PublishWire.app.write(target: target, stamp: 5, payloadBytes: 100, into: &buffer)
+            PublishWire.app(receipt: receipt).write(target: target, stamp: 5, payloadBytes: 100, into: &buffer)
             let length = try XCTUnwrap(buffer.readInteger(as: UInt32.self))
             XCTAssertEqual(Int(length), buffer.readableBytes)
             let object = try XCTUnwrap(
                 JSONSerialization.jsonObject(with: Data(buffer.readableBytesView)) as? [String: Any])
             XCTAssertEqual(object["type"] as? String, "publish")
             XCTAssertEqual((object["data"] as? String)?.utf8.count, 100)
+            XCTAssertEqual(object["receipt"] as? Bool, receipt ? true : nil)
         }
+    }
+
+    func testPresenceQueriesNameConsecutiveUsersAndWrapAround() throws {
+        var buffer = ByteBuffer()
+        PublishWire.appPresence(batch: 3, users: 10).write(target: .user(8), stamp: 5, payloadBytes: 100, into: &buffer)
+        let length = try XCTUnwrap(buffer.readInteger(as: UInt32.self))
+        XCTAssertEqual(Int(length), buffer.readableBytes)
+        let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(buffer.readableBytesView)) as? [String: Any])
+        XCTAssertEqual(object["type"] as? String, "presence")
+        XCTAssertEqual(object["users"] as? [String], ["u8", "u9", "u0"])
     }
 
     func testNchanPublishIsAnHTTPPost() {

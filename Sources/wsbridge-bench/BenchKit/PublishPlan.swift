@@ -8,8 +8,9 @@ public enum PublishRoute: Sendable, CustomStringConvertible {
     /// RESP `FCALL wsbridge_publish 0 envelope` to Redis: wsbridge's durable path (the library
     /// publishes on `channel`, which the wait for subscribers watches).
     case fcall(SocketEndpoint, channel: String)
-    /// wsbridge's app socket: length-prefixed `{"type":"publish",...}` after a `hello`.
-    case appSocket(path: String)
+    /// wsbridge's app socket: length-prefixed `{"type":"publish",...}` after a `hello` (with
+    /// `"receipt":true` when `receipt`).
+    case appSocket(path: String, receipt: Bool = false)
     /// Nchan's HTTP publisher: `POST PREFIX/uN` (or `PREFIX/all`) with the payload as body.
     case nchanHTTP(LoopbackEndpoint, pathPrefix: String)
 
@@ -17,7 +18,7 @@ public enum PublishRoute: Sendable, CustomStringConvertible {
         switch self {
         case .resp(let endpoint, let channel): return "RESP PUBLISH to \(endpoint) on \(channel)"
         case .fcall(let endpoint, let channel): return "RESP FCALL wsbridge_publish to \(endpoint) (channel \(channel))"
-        case .appSocket(let path): return "app socket \(path)"
+        case .appSocket(let path, let receipt): return "app socket \(path)" + (receipt ? " with receipts" : "")
         case .nchanHTTP(let endpoint, let prefix): return "HTTP POST http://\(endpoint)\(prefix)/<channel>"
         }
     }
@@ -58,6 +59,9 @@ public struct PublishPlan: Sendable {
         /// Each message to one user drawn at random among `users`.
         case randomUser(users: Int)
         case everyone
+        /// Each "message" a presence query for `batch` consecutive users from one drawn among `users`
+        /// (app socket only): nothing is delivered.
+        case presence(users: Int, batch: Int)
     }
 
     public var messages: Int
@@ -106,6 +110,11 @@ public struct PublishResult: Sendable, Codable {
     public var lastAckNs: UInt64 = 0
     /// Most messages written in one go (rate mode: more than 1 means the tool fell behind its schedule).
     public var largestBatch = 0
+    /// Publish (or query) to its reply, in nanoseconds: the median, the 99th percentile and the most
+    /// (replies come in request order on every route).
+    public var ackP50Ns: UInt64 = 0
+    public var ackP99Ns: UInt64 = 0
+    public var ackMaxNs: UInt64 = 0
 }
 
 /// SplitMix64: a small, fast, seeded generator (the draw of users is the same for every target).

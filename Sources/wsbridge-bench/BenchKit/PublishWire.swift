@@ -5,7 +5,10 @@ enum PublishWire {
     case resp(channel: [UInt8])
     /// `FCALL wsbridge_publish 0 envelope`: the durable path.
     case fcall
-    case app
+    /// An app-socket `publish`; with `receipt`, `"receipt":true` (the ok waits for the receipt).
+    case app(receipt: Bool)
+    /// An app-socket `presence` query for `batch` users from the drawn one on.
+    case appPresence(batch: Int, users: Int)
     case nchanHTTP(pathPrefix: [UInt8], host: [UInt8])
 
     enum Target {
@@ -34,14 +37,31 @@ enum PublishWire {
             buffer.writeStaticString("\r\n")
             Self.writeEnvelope(target: target, stamp: stamp, payloadBytes: payloadBytes, into: &buffer)
             buffer.writeStaticString("\r\n")
-        case .app:
+        case .app(let receipt):
             // {"type":"publish", then the envelope with its opening brace written over by a space.
-            let length = 18 + Self.envelopeLength(target: target, payloadBytes: payloadBytes)
+            let length = (receipt ? 33 : 18) + Self.envelopeLength(target: target, payloadBytes: payloadBytes)
             buffer.writeInteger(UInt32(length))
-            buffer.writeStaticString("{\"type\":\"publish\",")
+            if receipt {
+                buffer.writeStaticString("{\"type\":\"publish\",\"receipt\":true,")
+            } else {
+                buffer.writeStaticString("{\"type\":\"publish\",")
+            }
             let start = buffer.writerIndex
             Self.writeEnvelope(target: target, stamp: stamp, payloadBytes: payloadBytes, into: &buffer)
             buffer.setInteger(UInt8(ascii: " "), at: start)
+        case .appPresence(let batch, let users):
+            // {"type":"presence","users":["uA","uA+1",…]}: consecutive users from the drawn one.
+            guard case .user(let first) = target else { return }
+            let lengthAt = buffer.writerIndex
+            buffer.writeInteger(UInt32(0))
+            buffer.writeStaticString("{\"type\":\"presence\",\"users\":[")
+            for index in 0..<batch {
+                buffer.writeStaticString(index == 0 ? "\"u" : ",\"u")
+                Self.writeDecimal((first + index) % max(users, 1), into: &buffer)
+                buffer.writeStaticString("\"")
+            }
+            buffer.writeStaticString("]}")
+            buffer.setInteger(UInt32(buffer.writerIndex - lengthAt - 4), at: lengthAt)
         case .nchanHTTP(let prefix, let host):
             buffer.writeStaticString("POST ")
             buffer.writeBytes(prefix)
@@ -221,7 +241,7 @@ struct ReplyCounter {
         guard buffer.readableBytes >= 4 + Int(length) else { return false }
         buffer.moveReaderIndex(forwardBy: 4)
         let body = buffer.readableBytesView.prefix(Int(length))
-        if body.starts(with: #"{"type":"ok""#.utf8) {
+        if body.starts(with: #"{"type":"ok""#.utf8) || body.starts(with: #"{"type":"presence""#.utf8) {
             counts.ok += 1
         } else if body.starts(with: #"{"type":"error""#.utf8) {
             counts.errors += 1

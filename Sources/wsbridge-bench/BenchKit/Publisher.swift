@@ -20,8 +20,12 @@ public enum Publisher {
         case .fcall:
             wire = .fcall
             replies = .resp
-        case .appSocket:
-            wire = .app
+        case .appSocket(_, let receipt):
+            if case .presence(let users, let batch) = plan.audience {
+                wire = .appPresence(batch: batch, users: users)
+            } else {
+                wire = .app(receipt: receipt)
+            }
             replies = .app
         case .nchanHTTP(let endpoint, let prefix):
             wire = .nchanHTTP(pathPrefix: Array(prefix.utf8), host: Array(endpoint.description.utf8))
@@ -43,7 +47,7 @@ public enum Publisher {
         switch route {
         case .resp(.tcp(let endpoint), _), .fcall(.tcp(let endpoint), _), .nchanHTTP(let endpoint, _):
             channel = try await bootstrap.connect(host: endpoint.host.description, port: endpoint.port).get()
-        case .resp(.unix(let path), _), .fcall(.unix(let path), _), .appSocket(let path):
+        case .resp(.unix(let path), _), .fcall(.unix(let path), _), .appSocket(let path, _):
             channel = try await bootstrap.connect(unixDomainSocketPath: path).get()
         }
         defer { channel.close(promise: nil) }
@@ -72,6 +76,10 @@ final class PublisherHandler: ChannelInboundHandler {
     private let stallNanoseconds: UInt64
     private var lastProgressNs: UInt64 = 0
     private var watchdog: Scheduled<Void>?
+    /// Send stamps of the publishes not yet acknowledged, oldest first, and the reply times seen.
+    private var unacknowledged: [UInt64] = []
+    private var unacknowledgedHead = 0
+    private var ackLatencies: [UInt64] = []
 
     init(
         plan: PublishPlan, wire: PublishWire, replies: ReplyCounter, hello: Bool, done: EventLoopPromise<PublishResult>,
@@ -158,6 +166,15 @@ final class PublisherHandler: ChannelInboundHandler {
         do {
             let counts = try replies.consume(&buffer)
             if counts.ok + counts.errors > 0 {
+                let now = monotonicNanoseconds()
+                for _ in 0..<(counts.ok + counts.errors) where unacknowledgedHead < unacknowledged.count {
+                    ackLatencies.append(now &- unacknowledged[unacknowledgedHead])
+                    unacknowledgedHead += 1
+                }
+                if unacknowledgedHead > 4096, unacknowledgedHead * 2 > unacknowledged.count {
+                    unacknowledged.removeFirst(unacknowledgedHead)
+                    unacknowledgedHead = 0
+                }
                 result.acknowledged += counts.ok + counts.errors
                 result.errors += counts.errors
                 result.receiversReported += counts.receivers
@@ -223,8 +240,11 @@ final class PublisherHandler: ChannelInboundHandler {
                 let user = rng.next(below: users)
                 target = .user(user)
                 result.expectedDeliveries += plan.connections(ofUser: user, users: users)
+            case .presence(let users, _):
+                target = .user(rng.next(below: users))
             }
             let stamp = monotonicNanoseconds()
+            unacknowledged.append(stamp)
             if result.firstSendNs == 0 { result.firstSendNs = stamp }
             result.lastSendNs = stamp
             wire.write(target: target, stamp: stamp, payloadBytes: plan.payloadBytes, into: &buffer)
@@ -239,6 +259,12 @@ final class PublisherHandler: ChannelInboundHandler {
         watchdog?.cancel()
         guard let done else { return }
         self.done = nil
+        if !ackLatencies.isEmpty {
+            ackLatencies.sort()
+            result.ackP50Ns = ackLatencies[ackLatencies.count / 2]
+            result.ackP99Ns = ackLatencies[min(ackLatencies.count - 1, ackLatencies.count * 99 / 100)]
+            result.ackMaxNs = ackLatencies[ackLatencies.count - 1]
+        }
         if let error {
             if result.firstError == nil { result.firstError = error }
         }

@@ -17,7 +17,7 @@ struct BenchCommand: AsyncParsableCommand {
             address must be in 127.0.0.0/8.
             """,
         subcommands: [
-            IdleCommand.self, UnicastCommand.self, BroadcastCommand.self, LatencyCommand.self, HoldCommand.self,
+            IdleCommand.self, UnicastCommand.self, BroadcastCommand.self, LatencyCommand.self, PresenceCommand.self, HoldCommand.self,
         ]
     )
 }

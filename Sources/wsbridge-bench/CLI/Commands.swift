@@ -83,6 +83,35 @@ struct LatencyCommand: AsyncParsableCommand {
     }
 }
 
+struct PresenceCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "presence",
+        abstract: "Presence queries on the app socket at a fixed rate: reply latency, server and Redis CPU per query.",
+        discussion: """
+            Each query is {"type":"presence","users":[…]} for --batch consecutive users from one drawn at \
+            random among --users (default rate: 1000/s). --messages is the number of queries; the \
+            connections are only there to be found (nothing is delivered). Needs --via app.
+            """)
+
+    @OptionGroup var load: LoadOptions
+    @OptionGroup var publish: PublishOptions
+    @OptionGroup var pacing: PacingOptions
+    @Option(help: "Users per query.")
+    var batch: Int = 1
+
+    func validate() throws {
+        guard batch >= 1, batch <= 10_000 else { throw ValidationError("--batch must be 1...10000") }
+        guard publish.via == .app else { throw ValidationError("presence queries go through the app socket: give --via app") }
+    }
+
+    func run() async throws {
+        let rate = pacing.max ? nil : (pacing.rate ?? 1000)
+        try await Runner(load: load).runPublishing(
+            scenario: "presence", publish: publish, rate: rate,
+            audience: .presence(users: load.effectiveUsers, batch: batch), recordLatency: false)
+    }
+}
+
 /// A load child: `LoadSpec` as a JSON line on stdin, then one command per line (`snapshot`, `reset`,
 /// `exit`), each answered by one JSON line on stdout. Not for people.
 struct HoldCommand: AsyncParsableCommand {

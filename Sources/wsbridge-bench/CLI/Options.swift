@@ -106,6 +106,8 @@ struct PublishOptions: ParsableArguments {
     var drainTimeout: Double = 10
     @Option(help: "With --via redis, wait for this many subscribers on --channel before publishing (0: don't).")
     var waitSubscribers: Int = 1
+    @Flag(help: "With --via app, ask for a delivery receipt with every publish (the reply waits for it).")
+    var receipt = false
 
     func validate() throws {
         guard messages >= 1, messages <= 100_000_000 else { throw ValidationError("--messages must be 1...100000000") }
@@ -115,6 +117,7 @@ struct PublishOptions: ParsableArguments {
         }
         guard window >= 1 else { throw ValidationError("--window must be positive") }
         guard drainTimeout > 0, drainTimeout <= 3600 else { throw ValidationError("--drain-timeout must be 0...3600") }
+        if receipt, via != .app { throw ValidationError("--receipt needs --via app (receipts are an app-socket request)") }
     }
 
     func route(target: BenchTarget) throws -> PublishRoute {
@@ -123,7 +126,7 @@ struct PublishOptions: ParsableArguments {
             switch via {
             case .redis: return .resp(try SocketEndpoint(parsing: redis, defaultPort: 6379), channel: channel)
             case .fcall: return .fcall(try SocketEndpoint(parsing: redis, defaultPort: 6379), channel: channel)
-            case .app: return .appSocket(path: appSocket)
+            case .app: return .appSocket(path: appSocket, receipt: receipt)
             }
         case .floor:
             return .resp(try SocketEndpoint(parsing: floorControl, defaultPort: 8082), channel: channel)

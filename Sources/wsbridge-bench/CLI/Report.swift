@@ -43,6 +43,10 @@ struct PublishReport: Codable {
     var receiversReported: Int
     var largestBatch: Int
     var seconds: Double
+    /// Publish (or query) to its reply: median, 99th percentile, most.
+    var ackP50Microseconds: Double
+    var ackP99Microseconds: Double
+    var ackMaxMicroseconds: Double
 }
 
 struct DeliveryReport: Codable {
@@ -126,6 +130,9 @@ extension Report {
                 "published",
                 "\(p.acknowledged) of \(p.messages) acknowledged \(pace) in \(fmt(p.seconds, 3)) s, "
                     + "\(p.errors) errors, largest batch \(p.largestBatch)")
+            add(
+                "reply µs",
+                "p50 \(fmt(p.ackP50Microseconds, 1))  p99 \(fmt(p.ackP99Microseconds, 1))  max \(fmt(p.ackMaxMicroseconds, 1))")
             if let error = p.firstError { add("", "first error: \(error)") }
         }
         if let d = deliveries {

@@ -187,7 +187,9 @@ struct Runner {
                     messages: publish.messages, rate: rate, window: rate == nil ? publish.window : nil,
                     payloadBytes: publish.payloadBytes, sent: result.sent, acknowledged: result.acknowledged,
                     errors: result.errors, firstError: result.firstError, receiversReported: result.receiversReported,
-                    largestBatch: result.largestBatch, seconds: seconds(result.lastSendNs &- result.firstSendNs)),
+                    largestBatch: result.largestBatch, seconds: seconds(result.lastSendNs &- result.firstSendNs),
+                    ackP50Microseconds: Double(result.ackP50Ns) / 1000, ackP99Microseconds: Double(result.ackP99Ns) / 1000,
+                    ackMaxMicroseconds: Double(result.ackMaxNs) / 1000),
                 deliveries: DeliveryReport(
                     expected: result.expectedDeliveries, received: received, seconds: seconds(deliverySpan),
                     perSecond: deliverySpan > 0 ? Double(received) / seconds(deliverySpan) : 0,
