@@ -214,7 +214,7 @@ final class PresenceService: Sendable {
             }
         }.flatMapErrorThrowing { error in
             counters.queryFailures.wrappingIncrement(ordering: .relaxed)
-            throw error
+            throw PresenceLookupError(error)
         }
     }
 }

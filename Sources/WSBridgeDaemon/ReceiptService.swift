@@ -91,7 +91,7 @@ final class ReceiptService: Sendable {
             expected = self.presence.liveHosts()
         }
         let lookup = holders.and(expected).hop(to: self.eventLoop).flatMapErrorThrowing { error in
-            throw PresenceLookupError(reason: "\(error)")
+            throw ReceiptLookupError(PresenceLookupError(error))
         }
         return lookup.flatMap { holders, expected in
             let (id, summary) = self.open(users: users, holders: holders, expected: expected)
@@ -174,9 +174,30 @@ final class ReceiptService: Sendable {
 }
 
 /// The presence a receipt needs could not be read: the message was not published.
+struct ReceiptLookupError: Error, CustomStringConvertible {
+    var cause: PresenceLookupError
+
+    init(_ cause: PresenceLookupError) { self.cause = cause }
+
+    var description: String { "no receipt possible, so the message was not published: \(self.cause)" }
+}
+
+/// Why presence could not be read, in words an app can log.
 struct PresenceLookupError: Error, CustomStringConvertible {
-    var reason: String
-    var description: String { "no receipt possible, the message was not published: presence could not be read: \(self.reason)" }
+    var description: String
+
+    init(_ error: any Error) {
+        switch error {
+        case let error as PresenceLookupError:
+            self = error
+        case let error as RedisBrokerError where error == .notConnected:
+            self.description = "Redis is not connected (the daemon is reconnecting)"
+        case let error as RedisBrokerError where error == .shutDown:
+            self.description = "the daemon is shutting down"
+        default:
+            self.description = "\(error)"
+        }
+    }
 }
 
 /// A receipt whose publish failed (the publish's own error is what the app hears).

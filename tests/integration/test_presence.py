@@ -206,3 +206,26 @@ def test_presence_and_receipts_on_the_embedded_broker(nodes):
     assert alice.recv(timeout=5) == "hi"
     alice.close()
     assert _events(watcher, 1) == ["-alice"]
+
+
+def test_without_redis_presence_says_why_and_after_a_restart_every_host_writes_its_users_again(redis_server, nodes):
+    host1, host2 = _hosts(redis_server, nodes)
+    asker = RawApp(host1.app_socket, paths=())
+    bob = connect(host2.url(user="bob"))
+    wait_for(lambda: _presence(asker, "bob") == {"bob": (1, 1)}, what="bob online")
+    redis_server.stop()
+    wait_for(lambda: host1.http("/healthz")[0] == 503, what="host1 to notice Redis is gone")
+    refused = asker.request({"type": "presence", "users": ["bob"]})
+    assert refused["type"] == "error" and refused["code"] == "presence_unavailable", refused
+    assert "Redis is not connected" in refused["message"], refused
+    failed = asker.request({"type": "publish", "user": "bob", "data": "x", "receipt": True})
+    assert failed["type"] == "error" and failed["code"] == "publish_failed", failed
+    assert "not published" in failed["message"], failed
+    # Redis comes back empty (no persistence): host2 writes bob again once its link is back.
+    redis_server.start()
+
+    def bob_is_back():
+        reply = asker.request({"type": "presence", "users": ["bob"]})
+        return reply["type"] == "presence" and reply["users"]["bob"] == {"sessions": 1, "hosts": 1}
+    wait_for(bob_is_back, timeout=15, what="bob in the presence again")
+    bob.close()
