@@ -78,6 +78,9 @@ extension AppConnection {
         self.state = .attached(app)
         self.logger[metadataKey: "wsb.app"] = "\(name)"
         self.link.directory.attach(app)
+        if presenceEvents {
+            self.link.presenceListenerDidAttach()
+        }
         if tool {
             // `wsbridge status` and `publish`: not an app an operator runs, so not counted, and not noticed.
             self.logger.debug("tool attached")

@@ -21,12 +21,14 @@ public final class AppLinkContext: Sendable {
     private let publisher: @Sendable (AppPublication) -> EventLoopFuture<AppPublication.Outcome>
     private let statusProvider: @Sendable () -> EventLoopFuture<ByteBuffer>
     private let presenceProvider: @Sendable ([String]) -> EventLoopFuture<[AppPresence]>
+    private let presenceListenerAttached: @Sendable () -> Void
 
     /// - Parameters:
     ///   - publish: hands a native envelope to the broker (every host); succeeds with the positions it
     ///     got when published durably, and with what it reached when a receipt was asked for.
     ///   - status: renders the daemon's status as one JSON object.
     ///   - presence: who holds each user, across every host.
+    ///   - presenceListenerAttached: an app that wants `online`/`offline` events attached.
     public init(
         settings: AppLinkSettings,
         router: Router,
@@ -34,8 +36,10 @@ public final class AppLinkContext: Sendable {
         logger: Logger,
         publish: @escaping @Sendable (AppPublication) -> EventLoopFuture<AppPublication.Outcome>,
         status: @escaping @Sendable () -> EventLoopFuture<ByteBuffer>,
-        presence: (@Sendable ([String]) -> EventLoopFuture<[AppPresence]>)? = nil
+        presence: (@Sendable ([String]) -> EventLoopFuture<[AppPresence]>)? = nil,
+        presenceListenerAttached: @escaping @Sendable () -> Void = {}
     ) {
+        self.presenceListenerAttached = presenceListenerAttached
         self.liveSettings = NIOLockedValueBox(settings)
         self.router = router
         self.version = version
@@ -54,6 +58,11 @@ public final class AppLinkContext: Sendable {
     func publish(_ publication: AppPublication) -> EventLoopFuture<AppPublication.Outcome> { self.publisher(publication) }
     func status() -> EventLoopFuture<ByteBuffer> { self.statusProvider() }
     func presence(_ users: [String]) -> EventLoopFuture<[AppPresence]> { self.presenceProvider(users) }
+
+    /// Whether an attached app asked for `online`/`offline` events.
+    public var hasPresenceListeners: Bool { self.directory.apps.contains { $0.presenceEvents } }
+
+    func presenceListenerDidAttach() { self.presenceListenerAttached() }
 
     /// Tells every app that asked for presence events (`"presence_events": true` in `hello`).
     public func announcePresence(_ event: AppPresenceEvent) {

@@ -10,11 +10,12 @@
 ///      → per stream [epoch, top, first, entry…]: the stream's epoch and last offset, then the
 ///        retained entries from offset `first` on (SINCE "" asks for the position only: none);
 ///        or 0 when SINCE is the stream's position (nothing after it)
-///  FCALL wsbridge_presence_update 0 NODE TTL_MS REPLACE [USER SESSIONS …]
+///  FCALL wsbridge_presence_update 0 NODE TTL_MS REPLACE LISTENS [USER SESSIONS …]
 ///      → 1 if NODE's entry was alive before the call, else 0; sets the sessions of each USER on NODE
 ///        (0 removes it; REPLACE "1" first drops all NODE had), renews NODE for TTL_MS, sweeps hosts
-///        that expired, and publishes {"type":"online"|"offline","user":…} on CHANNEL:presence for
-///        each user whose first session anywhere arrived or whose last one anywhere left
+///        that expired, and, while some live host LISTENS ("1": it has apps that asked for events),
+///        publishes {"type":"online"|"offline","user":…} on CHANNEL:presence for each user whose
+///        first session anywhere arrived or whose last one anywhere left
 ///  FCALL_RO wsbridge_presence 0 USER [USER …]
 ///      → per user [node, sessions, node, sessions, …] over the live hosts that hold it
 ///  FCALL wsbridge_presence_leave 0 NODE
@@ -37,6 +38,7 @@
 /// ```
 ///  wsb:presence:hosts            set of the nodes that wrote presence (swept when their entry expired)
 ///  wsb:presence:NODE:alive       "1", expires TTL_MS after the node's last write (its heartbeat)
+///  wsb:presence:NODE:listens     "1" while the node has apps that want online/offline events (same TTL)
 ///  wsb:presence:NODE:u           hash {user: sessions}; outlives :alive (3 × TTL) so a sweep can
 ///                                tell which users left with a dead host
 /// ```
@@ -295,6 +297,7 @@ public struct RedisFunctionLibrary: Sendable, Equatable {
         local PRESENCE_CHANNEL = CHANNEL .. ':presence'
         local HOSTS = 'wsb:presence:hosts'
         local function alive_key(node) return 'wsb:presence:' .. node .. ':alive' end
+        local function listens_key(node) return 'wsb:presence:' .. node .. ':listens' end
         local function users_key(node) return 'wsb:presence:' .. node .. ':u' end
 
         -- The nodes whose entry is alive, `except` left out.
@@ -313,14 +316,30 @@ public struct RedisFunctionLibrary: Sendable, Equatable {
           return false
         end
 
+        -- Whether a live host has apps that want events: if none, none are published.
+        local listening = nil
+        local function anyone_listens()
+          if listening == nil then
+            listening = false
+            for _, host in ipairs(redis.call('SMEMBERS', HOSTS)) do
+              if redis.call('EXISTS', listens_key(host)) == 1 then
+                listening = true
+                break
+              end
+            end
+          end
+          return listening
+        end
+
         local function presence_event(kind, user)
+          if not anyone_listens() then return end
           redis.call('PUBLISH', PRESENCE_CHANNEL, '{"type":"' .. kind .. '","user":' .. cjson.encode(user) .. '}')
         end
 
         -- Drops a host (dead, or leaving): its users not held elsewhere go offline.
         local function remove_host(host)
           local gone = redis.call('HKEYS', users_key(host))
-          redis.call('DEL', users_key(host))
+          redis.call('DEL', users_key(host), listens_key(host))
           redis.call('SREM', HOSTS, host)
           if #gone > 0 then
             local live = live_hosts(host)
@@ -331,10 +350,17 @@ public struct RedisFunctionLibrary: Sendable, Equatable {
         end
 
         local function presence_update(keys, args)
-          local node, ttl, replace = args[1], tonumber(args[2]), args[3]
+          local node, ttl, replace, listens = args[1], tonumber(args[2]), args[3], args[4]
           if node == nil or node == '' or ttl == nil or ttl < 1 or (replace ~= '0' and replace ~= '1')
-            or (#args - 3) % 2 ~= 0 then
-            return fail('usage', 'FCALL wsbridge_presence_update 0 NODE TTL_MS REPLACE [USER SESSIONS ...]')
+            or (listens ~= '0' and listens ~= '1') or (#args - 4) % 2 ~= 0 then
+            return fail('usage', 'FCALL wsbridge_presence_update 0 NODE TTL_MS REPLACE LISTENS [USER SESSIONS ...]')
+          end
+          listening = nil
+          if listens == '1' then
+            redis.call('SET', listens_key(node), '1', 'PX', ttl)
+            listening = true
+          else
+            redis.call('DEL', listens_key(node))
           end
           local alive, users = alive_key(node), users_key(node)
           local was_alive = redis.call('EXISTS', alive)
@@ -343,7 +369,7 @@ public struct RedisFunctionLibrary: Sendable, Equatable {
             for _, user in ipairs(redis.call('HKEYS', users)) do before[user] = true end
             redis.call('DEL', users)
           end
-          for index = 4, #args, 2 do
+          for index = 5, #args, 2 do
             local user, sessions = args[index], tonumber(args[index + 1])
             if sessions == nil then return fail('usage', 'SESSIONS must be a number, got ' .. args[index + 1]) end
             if sessions > 0 then
@@ -379,6 +405,7 @@ public struct RedisFunctionLibrary: Sendable, Equatable {
 
         local function presence_leave(keys, args)
           if #args ~= 1 or args[1] == '' then return fail('usage', 'FCALL wsbridge_presence_leave 0 NODE') end
+          listening = nil
           redis.call('DEL', alive_key(args[1]))
           remove_host(args[1])
           return 1

@@ -16,14 +16,15 @@ public struct PresenceHolding: Sendable, Equatable {
 extension RedisBroker {
     /// Writes this node's presence (``RedisFunctionLibrary``, `wsbridge_presence_update`): the session
     /// count of each listed user (0 removes it), after dropping all the node had when `replace`; renews
-    /// the node's entry for `ttl`. Succeeds with whether the entry was alive before.
+    /// the node's entry for `ttl`; `listens`: the node has apps that want online/offline events (while
+    /// no live host does, none are published). Succeeds with whether the entry was alive before.
     public func writePresence(
-        node: String, ttl: TimeAmount, replace: Bool, entries: [(user: String, sessions: Int)]
+        node: String, ttl: TimeAmount, replace: Bool, listens: Bool = false, entries: [(user: String, sessions: Int)]
     ) -> EventLoopFuture<Bool> {
         var arguments = [
             ByteBuffer(string: "FCALL"), ByteBuffer(string: RedisFunctionLibrary.presenceUpdateFunction),
             ByteBuffer(string: "0"), ByteBuffer(string: node), ByteBuffer(string: String(max(1, ttl.nanoseconds / 1_000_000))),
-            ByteBuffer(string: replace ? "1" : "0"),
+            ByteBuffer(string: replace ? "1" : "0"), ByteBuffer(string: listens ? "1" : "0"),
         ]
         arguments.reserveCapacity(arguments.count + 2 * entries.count)
         for entry in entries {

@@ -111,10 +111,11 @@ public final class Daemon: Sendable {
             logger: logger,
             publish: { publication in receipts.publish(publication) { traffic.track(broker.publish($0)) } },
             status: { status.render() },
-            presence: { users in presence.query(users) }
+            presence: { users in presence.query(users) },
+            presenceListenerAttached: { presence.listenerAttached() }
         )
         self.appLink = appLink
-        presence.deliverEvents { event in appLink.announcePresence(event) }
+        presence.deliverEvents(to: { event in appLink.announcePresence(event) }, listening: { appLink.hasPresenceListeners })
         self.edge = EdgeContext(
             settings: EdgeSettings(configuration),
             router: router,

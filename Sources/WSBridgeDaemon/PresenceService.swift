@@ -30,6 +30,8 @@ final class PresenceService: Sendable {
     private let state: NIOLoopBoundBox<State>
     /// Where `online` and `offline` events go (set once the app link exists).
     private let events: NIOLockedValueBox<(@Sendable (AppPresenceEvent) -> Void)?>
+    /// Whether this node has apps that want the events (Redis publishes none while no host has).
+    private let listening: NIOLockedValueBox<@Sendable () -> Bool> = NIOLockedValueBox({ false })
 
     /// What presence costs and finds, since start. Thread safe.
     final class Counters: Sendable {
@@ -46,6 +48,8 @@ final class PresenceService: Sendable {
         var retryAt: NIODeadline?
         var heartbeatTask: RepeatedTask?
         var stopped = false
+        /// What the last write said about `listening`.
+        var listensWritten = false
     }
 
     /// - Parameters:
@@ -76,9 +80,23 @@ final class PresenceService: Sendable {
         }
     }
 
-    /// Sends `online` and `offline` events to `emit` from now on.
-    func deliverEvents(to emit: @escaping @Sendable (AppPresenceEvent) -> Void) {
+    /// Sends `online` and `offline` events to `emit` from now on; `listening` says whether any app
+    /// wants them now.
+    func deliverEvents(
+        to emit: @escaping @Sendable (AppPresenceEvent) -> Void, listening: @escaping @Sendable () -> Bool
+    ) {
         self.events.withLockedValue { $0 = emit }
+        self.listening.withLockedValue { $0 = listening }
+    }
+
+    /// An app that wants events attached: Redis is told at once, not at the next heartbeat.
+    func listenerAttached() {
+        guard self.redis != nil else { return }
+        self.eventLoop.execute {
+            if !self.state.value.listensWritten {
+                self.write(refresh: true)
+            }
+        }
     }
 
     /// The side channel Redis publishes presence events on, for the broker to subscribe to.
@@ -150,7 +168,9 @@ final class PresenceService: Sendable {
         self.counters.writes.wrappingIncrement(ordering: .relaxed)
         let entries = write.entries.map { (user: $0.user, sessions: $0.sessions) }
         let loopBound = NIOLoopBound(self, eventLoop: self.eventLoop)
-        redis.writePresence(node: self.node, ttl: self.ttl, replace: write.replace, entries: entries)
+        let listens = self.listening.withLockedValue { $0 }()
+        self.state.value.listensWritten = listens
+        redis.writePresence(node: self.node, ttl: self.ttl, replace: write.replace, listens: listens, entries: entries)
             .hop(to: self.eventLoop)
             .whenComplete { result in
                 let service = loopBound.value
@@ -158,6 +178,10 @@ final class PresenceService: Sendable {
                 case .success(let wasAlive):
                     service.state.value.retryAt = nil
                     service.ledger.written(write, wasAlive: wasAlive)
+                    // A listener that came or went while this write was in flight is told now.
+                    if service.listening.withLockedValue({ $0 })() != service.state.value.listensWritten {
+                        service.write(refresh: true)
+                    }
                 case .failure:
                     service.counters.writeFailures.wrappingIncrement(ordering: .relaxed)
                     service.state.value.retryAt = .now() + Self.retryDelay

@@ -41,8 +41,25 @@ final class RedisPresenceTests: XCTestCase {
         return (broker, events)
     }
 
-    private func write(_ broker: RedisBroker, _ node: String, ttl: TimeAmount = .seconds(10), replace: Bool = false, _ entries: [(String, Int)]) throws -> Bool {
-        try broker.writePresence(node: node, ttl: ttl, replace: replace, entries: entries.map { (user: $0.0, sessions: $0.1) }).wait()
+    private func write(
+        _ broker: RedisBroker, _ node: String, ttl: TimeAmount = .seconds(10), replace: Bool = false, listens: Bool = true,
+        _ entries: [(String, Int)]
+    ) throws -> Bool {
+        try broker.writePresence(
+            node: node, ttl: ttl, replace: replace, listens: listens, entries: entries.map { (user: $0.0, sessions: $0.1) }
+        ).wait()
+    }
+
+    func testNoEventIsPublishedWhileNoLiveHostListens() throws {
+        let redis = try RedisServer.started()
+        let (broker, events) = try self.started(redis)
+        _ = try self.write(broker, "h1", replace: true, listens: false, [("alice", 1)])
+        _ = try self.write(broker, "h1", listens: false, [("alice", 0)])
+        XCTAssertEqual(try broker.presence(of: ["alice"]).wait(), [[]], "presence itself is kept")
+        _ = try self.write(broker, "h2", replace: true, listens: true, [])
+        _ = try self.write(broker, "h1", listens: false, [("bob", 1)])
+        eventually("bob's event, now that h2 listens") { events.items.count == 1 }
+        XCTAssertEqual(events.items, [#"{"type":"online","user":"bob"}"#], "nothing from before anyone listened")
     }
 
     func testHostsWriteTheirUsersAndAQueryAnswersForAllOfThemInOneCall() throws {
@@ -84,10 +101,11 @@ final class RedisPresenceTests: XCTestCase {
         XCTAssertEqual(events.items.last, #"{"type":"offline","user":"alice"}"#)
         XCTAssertEqual(redis.run(["SISMEMBER", "wsb:presence:hosts", "dead"]).trimmingCharacters(in: .whitespacesAndNewlines), "0")
 
+        _ = try self.write(broker, "watcher", replace: true, [])
         try broker.leavePresence(node: "live").wait()
         eventually("shared went offline") { events.items.count == 4 }
         XCTAssertEqual(events.items.last, #"{"type":"offline","user":"shared"}"#)
-        XCTAssertEqual(try broker.presenceHosts().wait(), [])
+        XCTAssertEqual(try broker.presenceHosts().wait(), ["watcher"], "a host without users is a live host")
     }
 
     func testBadCallsGetAnErrorReply() throws {
@@ -96,7 +114,7 @@ final class RedisPresenceTests: XCTestCase {
         XCTAssertThrowsError(try broker.writePresence(node: "", ttl: .seconds(1), replace: false, entries: []).wait()) { error in
             XCTAssertTrue("\(error)".contains("WSBRIDGE usage"), "\(error)")
         }
-        XCTAssertThrowsError(try broker.send(RedisCommand("FCALL", "wsbridge_presence_update", "0", "h", "1000", "0", "u", "x")).flatMapThrowing { reply in
+        XCTAssertThrowsError(try broker.send(RedisCommand("FCALL", "wsbridge_presence_update", "0", "h", "1000", "0", "0", "u", "x")).flatMapThrowing { reply in
             if case .error(let message) = reply { throw RedisBrokerError.presenceRejected(message) }
         }.wait())
     }
