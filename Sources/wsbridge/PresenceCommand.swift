@@ -35,19 +35,7 @@ struct PresenceCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let configured: String
-        do {
-            configured = try ConfigLoader.load(file: self.config).appSocket
-        } catch {
-            throw ValidationError(error.description)
-        }
-        let socket: String
-        switch AppSocketSearch.resolve(flag: self.appSocket, config: self.config, configured: configured) {
-        case .success(let found): socket = found
-        case .failure(let failure):
-            printError("wsbridge presence: \(failure)")
-            throw ExitCode(1)
-        }
+        let socket = try daemonAppSocket(config: self.config, flag: self.appSocket, command: "presence")
         var answer: [AppPresence] = []
         let users = self.users
         try await withAppClient(socket: socket, name: "wsbridge-presence") { client in

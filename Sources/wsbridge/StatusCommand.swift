@@ -16,19 +16,7 @@ struct StatusCommand: AsyncParsableCommand {
     var json = false
 
     func run() async throws {
-        let configured: String
-        do {
-            configured = try ConfigLoader.load(file: self.config).appSocket
-        } catch {
-            throw ValidationError(error.description)
-        }
-        let socket: String
-        switch AppSocketSearch.resolve(flag: self.appSocket, config: self.config, configured: configured) {
-        case .success(let found): socket = found
-        case .failure(let failure):
-            printError("wsbridge status: \(failure)")
-            throw ExitCode(1)
-        }
+        let socket = try daemonAppSocket(config: self.config, flag: self.appSocket, command: "status")
         let asJSON = self.json
         try await withAppClient(socket: socket, name: "wsbridge-status") { client in
             let body = try await client.status()
