@@ -242,9 +242,11 @@ catchup() {
 # presence: what a receipt costs (app-socket publishes to random users among 1,000, with and without
 # "receipt": true, and the same without a receipt on BASE_WSBRIDGE if given), and what a presence
 # query costs (for 1 user and for a batch of 100), all on a Redis-linked wsbridge: server and Redis CPU
-# per message or query, publish-to-reply latency.
+# per message or query, publish-to-reply latency; and what keeping presence costs per connection
+# (19,000 users connecting: RSS and server CPU per connect, beside BASE_WSBRIDGE if given).
 presence() {
     local app=(--via app --app-socket "$RUNDIR/app.sock" --wait-subscribers 0)
+    run presence-idle "wsbridge wsbridge-base" idle --connections 19000 --settle 2
     run receipt-unicast "wsbridge wsbridge-receipt wsbridge-base" latency --connections 1000 --rate 2000 --messages 20000 \
         --warmup 1000 "${app[@]}"
     run presence-query-1 "wsbridge" presence --connections 1000 --rate 2000 --messages 20000 --warmup 1000 --batch 1 "${app[@]}"
