@@ -7,7 +7,7 @@
 #
 #   bench/run.sh                      every scenario
 #   bench/run.sh idle unicast         some of them: idle broadcast burst unicast unicast-app latency
-#                                     durable catchup presence
+#                                     durable catchup presence tls
 #   bench/run.sh smoke                tiny versions of all, to check the setup (numbers mean nothing)
 #
 # Environment: RUNS, SERVER_CPU, LOAD_CPU, SOURCES (127.0.0.1-127.0.0.16), TARGETS ("wsbridge
@@ -15,7 +15,8 @@
 # --write-coalesce-window COALESCE_WINDOW, default 20ms, and runs in the burst scenario;
 # wsbridge-durable is wsbridge fed by FCALL, in the durable scenario; wsbridge-receipt is wsbridge fed
 # by app-socket publishes that ask for a receipt, in the presence scenario; wsbridge-base is the
-# wsbridge binary BASE_WSBRIDGE (another commit's release build), to compare a change), WSB_EXTRA (extra `wsbridge serve`
+# wsbridge binary BASE_WSBRIDGE (another commit's release build), to compare a change; wsbridge-tls is
+# wsbridge serving wss:// with a self-signed P-256 certificate made here, in the tls scenario), WSB_EXTRA (extra `wsbridge serve`
 # flags for every wsbridge run), REDIS_PORT (6390), WSB_PORT (8080), FLOOR_PORT (8081),
 # FLOOR_CONTROL_PORT (8082), NCHAN_PORT (8090), NCHAN_MODE (distributed), NO_BUILD=1 to use the
 # binaries as built.
@@ -90,8 +91,14 @@ start_server() {
     SERVER_KIND="$1"
     local extra="$WSB_EXTRA"
     case "$1" in
-    wsbridge | wsbridge-coalesced | wsbridge-durable | wsbridge-receipt | wsbridge-base)
+    wsbridge | wsbridge-coalesced | wsbridge-durable | wsbridge-receipt | wsbridge-base | wsbridge-tls)
         [[ "$1" != wsbridge-coalesced ]] || extra="$extra --write-coalesce-window $COALESCE_WINDOW"
+        if [[ "$1" == wsbridge-tls ]]; then
+            [[ -f "$RUNDIR/tls.crt" ]] || openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+                -days 2 -subj /CN=wsbridge-bench -addext subjectAltName=IP:127.0.0.1 -keyout "$RUNDIR/tls.key" \
+                -out "$RUNDIR/tls.crt" >/dev/null 2>&1
+            extra="$extra --tls-cert $RUNDIR/tls.crt --tls-key $RUNDIR/tls.key"
+        fi
         [[ -z "${WSB_LOG_LEVEL:-}" ]] || extra="$extra --log-level $WSB_LOG_LEVEL"
         local binary="$WSBRIDGE"
         if [[ "$1" == wsbridge-base ]]; then
@@ -141,6 +148,7 @@ bench() {
     case "$target" in
     wsbridge-coalesced | wsbridge-durable | wsbridge-receipt | wsbridge-base)
         args=(--target wsbridge "${args[@]:2}" --url "ws://127.0.0.1:$WSB_PORT/ws") ;;
+    wsbridge-tls) args=(--target wsbridge "${args[@]:2}" --url "wss://127.0.0.1:$WSB_PORT/ws") ;;
     wsbridge) args+=(--url "ws://127.0.0.1:$WSB_PORT/ws") ;;
     floor) args+=(--url "ws://127.0.0.1:$FLOOR_PORT/ws") ;;
     nchan) args+=(--url "ws://127.0.0.1:$NCHAN_PORT/sub") ;;
@@ -151,7 +159,7 @@ bench() {
 publish_flags() {
     local target="$1"
     case "$target" in
-    wsbridge | wsbridge-coalesced | wsbridge-base) echo "--redis redis://127.0.0.1:$REDIS_PORT --redis-pid $REDIS_PID" ;;
+    wsbridge | wsbridge-coalesced | wsbridge-base | wsbridge-tls) echo "--redis redis://127.0.0.1:$REDIS_PORT --redis-pid $REDIS_PID" ;;
     wsbridge-receipt) echo "--receipt --redis redis://127.0.0.1:$REDIS_PORT --redis-pid $REDIS_PID" ;;
     wsbridge-durable) echo "--via fcall --redis redis://127.0.0.1:$REDIS_PORT --redis-pid $REDIS_PID" ;;
     floor) echo "--floor-control 127.0.0.1:$FLOOR_CONTROL_PORT" ;;
@@ -259,6 +267,12 @@ presence() {
     run presence-query-1 "wsbridge" presence --connections 1000 --rate 2000 --messages 20000 --warmup 1000 --batch 1 "${app[@]}"
     run presence-query-100 "wsbridge" presence --connections 1000 --rate 500 --messages 5000 --warmup 200 --batch 100 "${app[@]}"
 }
+# tls: 10,000 idle connections over wss:// beside ws://: RSS per connection, connects/s and server CPU
+# per connect (a full TLS 1.3 handshake with ECDHE P-256 each), and latency through Redis at 1,000/s.
+tls() {
+    run tls-idle "wsbridge wsbridge-tls" idle --connections 10000 --settle 2
+    run tls-latency "wsbridge wsbridge-tls" latency --connections 1000 --rate 1000 --messages 10000 --warmup 500
+}
 # latency through Redis: 1,000 users, 1,000 messages/s.
 latency() { run latency "wsbridge floor nchan" latency --connections 1000 --rate 1000 --messages 20000 --warmup 1000; }
 # smoke: tiny versions of everything, to check the setup on any machine.
@@ -288,7 +302,7 @@ scenarios=("$@")
 } | tee "$OUT/machine.txt"
 for scenario in "${scenarios[@]}"; do
     case "$scenario" in
-    idle | broadcast | burst | unicast | latency | durable | catchup | presence | smoke) "$scenario" ;;
+    idle | broadcast | burst | unicast | latency | durable | catchup | presence | tls | smoke) "$scenario" ;;
     unicast-app) unicast_app ;;
     *) echo "unknown scenario $scenario" >&2; exit 2 ;;
     esac

@@ -9,6 +9,7 @@ extension ConfigDraft {
         resolveJWKS(into: &errors)
         checkAuthHasKeys(into: &errors)
         checkAdminListenerIsApart(into: &errors)
+        checkTLSPair(into: &errors)
         checkShorter(
             .pingInterval, configuration.pingInterval, than: .idleTimeout, configuration.idleTimeout,
             blaming: .idleTimeout, zeroTurnsOff: true, into: &errors)
@@ -29,6 +30,31 @@ extension ConfigDraft {
                 blaming: .connectTimeout, into: &errors)
         }
         return errors
+    }
+
+    /// A certificate needs its key and a key its certificate.
+    private mutating func checkTLSPair(into errors: inout [ConfigError]) {
+        guard !failedKeys.contains(.tlsCert), !failedKeys.contains(.tlsKey) else { return }
+        switch (configuration.tlsCert, configuration.tlsKey) {
+        case (let certificate?, let key?):
+            // Read here so that check-config catches a missing or mistaken file; the daemon parses them.
+            for (name, path, marker) in [(ConfigKey.tlsCert, certificate, "CERTIFICATE"), (.tlsKey, key, "PRIVATE KEY")] {
+                do {
+                    let text = String(decoding: try FileContents.bytes(atPath: path), as: UTF8.self)
+                    if !text.contains("-----BEGIN"), !text.contains(marker) {
+                        errors.append(origin(of: name).error(name, "\(path) holds no PEM block (-----BEGIN \(marker)-----)"))
+                    }
+                } catch {
+                    errors.append(origin(of: name).error(name, "cannot read \(path): \(error.reason)"))
+                }
+            }
+        case (.some, nil):
+            errors.append(origin(of: .tlsCert).error(.tlsCert, "needs tls_key (the certificate's private key) as well"))
+        case (nil, .some):
+            errors.append(origin(of: .tlsKey).error(.tlsKey, "needs tls_cert (the certificate chain) as well"))
+        default:
+            break
+        }
     }
 
     /// The admin listener never shares the public address (both would fail to bind, and metrics must

@@ -206,6 +206,10 @@ struct ConfigDraft {
                 throw ConfigValueError("must be 0 (off) or from 100ms to 1h, got \(ConfigValue.quoted(value))")
             }
             configuration.brokerProbeInterval = interval == .zero ? nil : interval
+        case .tlsCert, .tlsKey:
+            // Empty is unset: plain ws://.
+            let path = value.isEmpty ? nil : value
+            if key == .tlsCert { configuration.tlsCert = path } else { configuration.tlsKey = path }
         case .presenceTTL:
             let ttl = try ConfigValue.duration(value)
             guard Self.presenceTTLRange.contains(ttl) else {

@@ -47,7 +47,7 @@ extension ConfigKey {
         case .logLevel: return "info"
         case .logFormat: return "logfmt"
         case .logSummaryInterval: return "1m"
-        case .appAllowedUIDs, .redis, .compatUserField, .nodeID, .jwtSecret, .jwtSecretFile, .jwtPublicKeyFile,
+        case .appAllowedUIDs, .redis, .compatUserField, .nodeID, .jwtSecret, .jwtSecretFile, .jwtPublicKeyFile, .tlsCert, .tlsKey,
             .jwtJWKSFile, .jwtIssuer, .jwtAudience, .logUser, .trustedProxies:
             return nil
         }
@@ -60,6 +60,10 @@ extension ConfigKey {
             return "WebSocket/HTTP listener, HOST:PORT or [IPv6]:PORT; port 0 picks a free port."
         case .wsPath:
             return "URL path that accepts WebSocket upgrades; starts with /."
+        case .tlsCert:
+            return "PEM certificate chain (leaf first) of the WebSocket listener; with tls_key it serves wss:// only; re-read on SIGHUP."
+        case .tlsKey:
+            return "PEM private key of tls_cert; re-read on SIGHUP (a file that does not load keeps the old pair)."
         case .adminListen:
             return "Admin HTTP listener for /metrics, /healthz and /readyz, HOST:PORT; empty or off = none."
         case .appSocket:

@@ -5,6 +5,8 @@
 public enum ConfigKey: String, CaseIterable, Sendable {
     case listen
     case wsPath = "ws_path"
+    case tlsCert = "tls_cert"
+    case tlsKey = "tls_key"
     case adminListen = "admin_listen"
     case appSocket = "app_socket"
     case maxFrameBytes = "max_frame_bytes"
@@ -67,7 +69,7 @@ public enum ConfigKey: String, CaseIterable, Sendable {
         case .logLevel, .logUser, .allowedOrigins, .trustedProxies, .maxMessageBytes, .maxMessageFragments, .maxClientMessagesPerSecond, .maxQueueBytes, .writeCoalesceWindow, .maxConnections, .maxConnectionsPerUser,
             .handshakeTimeout, .pingInterval, .idleTimeout, .closeTimeout, .drainTimeout,
             .jwtSecret, .jwtSecretFile, .jwtPublicKeyFile, .jwtJWKSFile, .jwtLeeway, .jwtRequireExp, .jwtIssuer, .jwtAudience,
-            .appMaxQueueBytes, .connectTimeout, .appAllowedUIDs:
+            .appMaxQueueBytes, .connectTimeout, .appAllowedUIDs, .tlsCert, .tlsKey:
             return true
         case .listen, .wsPath, .adminListen, .appSocket, .maxFrameBytes, .appSocketMode, .redis, .channel, .compatUserField,
             .nodeID, .auth, .eventLoops, .brokerReconnectMax, .brokerHealthInterval, .brokerProbeInterval, .historySize,

@@ -7,18 +7,18 @@ import Darwin
 #endif
 
 /// Why a file could not be read, in the system's words (`No such file or directory`).
-struct FileReadError: Error, Equatable {
-    var reason: String
+public struct FileReadError: Error, Equatable {
+    public var reason: String
 }
 
 /// Reads whole small files (the config file, JWT secrets and keys) with plain POSIX calls, so
 /// that errors carry the system's exact reason.
-enum FileContents {
+public enum FileContents {
     /// Larger files are refused: nothing this module reads is anywhere near this size, and a
     /// mistaken path such as /dev/zero must not hang the daemon.
     static let maximumBytes = 16 << 20
 
-    static func bytes(atPath path: String) throws(FileReadError) -> [UInt8] {
+    public static func bytes(atPath path: String) throws(FileReadError) -> [UInt8] {
         guard !path.contains("\0") else {
             throw FileReadError(reason: "path contains a NUL character")
         }

@@ -43,6 +43,8 @@ extension WSBridgeConfiguration: CustomStringConvertible {
         case .redis: return redis?.redacted ?? ""
         case .channel: return channel
         case .compatUserField: return compatUserField ?? ""
+        case .tlsCert: return tlsCert ?? ""
+        case .tlsKey: return tlsKey ?? ""
         case .nodeID: return nodeID
         case .auth: return auth.rawValue
         case .jwtSecret, .jwtSecretFile, .jwtPublicKeyFile, .jwtJWKSFile: return ""

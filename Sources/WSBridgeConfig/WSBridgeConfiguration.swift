@@ -107,6 +107,11 @@ public struct WSBridgeConfiguration: Sendable, Equatable {
     /// `receipt_window`: how long a `publish` with `receipt` waits for the hosts that hold its users,
     /// 10 ms to 10 s.
     public var receiptWindow: Duration
+    /// `tls_cert`: a PEM file with the WebSocket listener's certificate chain (leaf first); with
+    /// ``tlsKey``, the listener serves `wss://` only. Re-read on SIGHUP.
+    public var tlsCert: String?
+    /// `tls_key`: a PEM file with the private key of ``tlsCert``.
+    public var tlsKey: String?
     /// `log_level`.
     public var logLevel: LogLevel
     /// `log_format`.

@@ -99,6 +99,7 @@ extension Daemon {
                 "wsb.address": "\(address?.hostPort ?? self.configuration.listen.description)",
                 "wsb.activated": "\(activated.webSocket != nil)",
                 "wsb.path": "\(self.configuration.wsPath)",
+                "wsb.scheme": "\(self.configuration.tlsCert == nil ? "ws" : "wss")",
                 "wsb.broker": "\(brokerName)",
                 "wsb.auth": "\(self.configuration.auth.rawValue)",
                 "wsb.node": "\(self.configuration.nodeID)",
@@ -195,9 +196,10 @@ extension Daemon {
         defer { self.notifier.ready(status: "reloaded") }
         let old = self.current
         let changed = new.changedKeys(comparedTo: old)
-        let applied = changed.filter(\.reloadable)
-        let needRestart = changed.filter { !$0.reloadable }
+        var applied = changed.filter(\.reloadable)
+        var needRestart = changed.filter { !$0.reloadable }
         var effective = new
+        self.reloadTLS(old: old, new: new, effective: &effective, applied: &applied, needRestart: &needRestart)
         // What cannot change live keeps its old value, so settings built from `effective` stay coherent.
         effective.listen = old.listen
         effective.adminListen = old.adminListen
@@ -242,6 +244,36 @@ extension Daemon {
             )
         }
         return (applied, needRestart)
+    }
+
+    /// Re-reads `tls_cert` and `tls_key` (also when their paths did not change: a renewed certificate
+    /// is a new file at the old path). Files that do not load keep the pair in use, and say why.
+    /// Turning TLS on or off changes the listener's scheme: that needs a restart.
+    private func reloadTLS(
+        old: WSBridgeConfiguration, new: WSBridgeConfiguration, effective: inout WSBridgeConfiguration,
+        applied: inout [ConfigKey], needRestart: inout [ConfigKey]
+    ) {
+        let keys: [ConfigKey] = [.tlsCert, .tlsKey]
+        guard (old.tlsCert != nil) == (new.tlsCert != nil) else {
+            applied.removeAll { keys.contains($0) }
+            needRestart.append(contentsOf: keys.filter { !needRestart.contains($0) })
+            effective.tlsCert = old.tlsCert
+            effective.tlsKey = old.tlsKey
+            return
+        }
+        guard new.tlsCert != nil else { return }
+        do {
+            self.edge.tls = try Self.makeTLSContext(new)
+            self.logger.notice(
+                "TLS certificate and key loaded", metadata: ["wsb.tls_cert": "\(new.tlsCert ?? "")", "wsb.tls_key": "\(new.tlsKey ?? "")"])
+        } catch {
+            applied.removeAll { keys.contains($0) }
+            effective.tlsCert = old.tlsCert
+            effective.tlsKey = old.tlsKey
+            self.logger.error(
+                "TLS certificate not reloaded: new connections keep the certificate loaded before",
+                metadata: ["wsb.error": "\(error)"])
+        }
     }
 
     /// READY=1 goes to systemd once, as soon as the daemon listens, whether the broker is linked or not

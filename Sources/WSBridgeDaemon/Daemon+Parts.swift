@@ -1,6 +1,7 @@
 import Logging
 import NIOCore
 import NIOPosix
+import NIOSSL
 import WSBridgeAppLink
 import WSBridgeAuth
 import WSBridgeBroker
@@ -73,6 +74,12 @@ extension Daemon {
             auditInterval: .nanoseconds(TimeAmount(configuration.historyMetaTTL).nanoseconds / 3),
             onGap: onGap
         )
+    }
+
+    /// The WebSocket listener's TLS context with `tls_cert` and `tls_key`, nil without them.
+    static func makeTLSContext(_ configuration: WSBridgeConfiguration) throws(TLSFileError) -> NIOSSLContext? {
+        guard let certificate = configuration.tlsCert, let key = configuration.tlsKey else { return nil }
+        return try TLSFiles.context(certificate: certificate, key: key)
     }
 
     static func makeAuthenticator(

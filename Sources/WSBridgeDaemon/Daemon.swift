@@ -121,6 +121,7 @@ public final class Daemon: Sendable {
             router: router,
             authenticator: try Self.makeAuthenticator(configuration, appLink: self.appLink, logger: logger),
             sink: AppClientEventSink(link: self.appLink),
+            tls: try Self.makeTLSContext(configuration),
             logger: logger,
             unhealthyReason: { broker.unhealthyReason }
         )

@@ -56,6 +56,7 @@ extension Daemon {
         let webSocket = self.webSocketAddressBox.withLockedValue { $0 }
         listen.add("websocket", string: webSocket?.hostPort ?? self.configuration.listen.description)
         listen.add("path", string: self.configuration.wsPath)
+        listen.add("scheme", string: self.current.tlsCert == nil ? "ws" : "wss")
         if let admin = self.adminAddress {
             listen.add("admin", string: admin.hostPort)
         } else {

@@ -1,6 +1,7 @@
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
+import NIOSSL
 import WSBridgeCore
 
 /// What every connection of the edge shares: settings, router, auth, sinks and counters. Thread safe.
@@ -25,6 +26,7 @@ public final class EdgeContext: Sendable {
         var settings: SharedEdgeSettings
         var authenticator: any HandshakeAuthenticator
         var sink: any ClientEventSink
+        var tls: NIOSSLContext?
     }
 
     public init(
@@ -32,12 +34,14 @@ public final class EdgeContext: Sendable {
         router: Router,
         authenticator: any HandshakeAuthenticator,
         sink: any ClientEventSink = DiscardingClientEventSink(),
+        tls: NIOSSLContext? = nil,
         logger: Logger,
         unhealthyReason: @escaping @Sendable () -> String?
     ) {
         self.router = router
         self.logger = logger
-        self.live = NIOLockedValueBox(Live(settings: SharedEdgeSettings(settings), authenticator: authenticator, sink: sink))
+        self.live = NIOLockedValueBox(
+            Live(settings: SharedEdgeSettings(settings), authenticator: authenticator, sink: sink, tls: tls))
         self.healthCheck = unhealthyReason
     }
 
@@ -59,6 +63,13 @@ public final class EdgeContext: Sendable {
     public var sink: any ClientEventSink {
         get { self.live.withLockedValue { $0.sink } }
         set { self.live.withLockedValue { $0.sink = newValue } }
+    }
+
+    /// The TLS context new connections are served with (`tls_cert`, `tls_key`), nil for plain
+    /// `ws://`. Replaced on reload; connections already open keep the one they started with.
+    public var tls: NIOSSLContext? {
+        get { self.live.withLockedValue { $0.tls } }
+        set { self.live.withLockedValue { $0.tls = newValue } }
     }
 
     /// Why `/healthz` does not answer 200 (the broker link is down, its probe was missed), or nil.

@@ -3,6 +3,7 @@ import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import NIOSSL
 import WSBridgeCore
 
 /// The public listener: HTTP/1.1 with WebSocket upgrade, one child channel per client on the event loops
@@ -86,6 +87,11 @@ public final class WebSocketServer: Sendable {
         let decoder = ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .forwardBytes))
         let encoder = HTTPResponseEncoder()
         let sync = channel.pipeline.syncOperations
+        if let tls = edge.tls {
+            // Everything above it sees plaintext; a client that does not speak TLS fails the
+            // handshake and is closed, never upgraded.
+            try sync.addHandler(NIOSSLServerHandler(context: tls))
+        }
         try sync.addHandler(decoder)
         try sync.addHandler(encoder)
         try sync.addHandler(

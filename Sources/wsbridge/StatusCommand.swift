@@ -40,7 +40,7 @@ enum StatusReport {
         lines.append(
             "node        \(object["node"] ?? "?")  (wsbridge \(object["version"] ?? "?"), up \(Self.duration(int(object["uptime_seconds"]))), \(object["phase"] ?? "?"))")
         let listen = dict("listen")
-        var listening = "ws://\(listen["websocket"] ?? "?")\(listen["path"] ?? "")"
+        var listening = "\(listen["scheme"] ?? "ws")://\(listen["websocket"] ?? "?")\(listen["path"] ?? "")"
         if let admin = listen["admin"] as? String { listening += "  admin http://\(admin)" }
         listening += "  app socket \(listen["app_socket"] ?? "?")"
         lines.append("listening   " + listening)

@@ -34,6 +34,7 @@ final class ConfigKeyTests: XCTestCase {
                 "handshake_timeout", "ping_interval", "idle_timeout", "close_timeout", "drain_timeout",
                 "jwt_secret", "jwt_secret_file", "jwt_public_key_file", "jwt_jwks_file", "jwt_leeway",
                 "jwt_require_exp", "jwt_issuer", "jwt_audience", "app_max_queue_bytes", "connect_timeout", "app_allowed_uids",
+                "tls_cert", "tls_key",
             ])
     }
 
@@ -59,5 +60,35 @@ final class ConfigKeyTests: XCTestCase {
         XCTAssertEqual(ConfigKey.editDistance("", "abc", limit: 5), 3)
         XCTAssertEqual(ConfigKey.editDistance("abc", "abc", limit: 2), 0)
         XCTAssertEqual(ConfigKey.editDistance("abcdef", "uvwxyz", limit: 2), 3)
+    }
+}
+
+final class TLSSettingsTests: XCTestCase {
+    func testACertificateNeedsItsKeyAndBothFilesAreRead() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("wsb-tls-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let certificate = directory.appendingPathComponent("c.pem").path
+        let key = directory.appendingPathComponent("k.pem").path
+        try "-----BEGIN CERTIFICATE-----\nAA==\n-----END CERTIFICATE-----\n".write(toFile: certificate, atomically: true, encoding: .utf8)
+        try "no pem here\n".write(toFile: key, atomically: true, encoding: .utf8)
+
+        XCTAssertEqual(try ConfigLoader.load(text: "tls_cert =\ntls_key =\n", source: "test.conf").tlsCert, nil, "empty is plain ws://")
+        XCTAssertThrowsError(try ConfigLoader.load(text: "tls_cert = \(certificate)\n", source: "test.conf")) { error in
+            XCTAssertTrue("\(error)".contains("tls_cert: needs tls_key"), "\(error)")
+        }
+        XCTAssertThrowsError(try ConfigLoader.load(text: "tls_key = \(key)\n", source: "test.conf")) { error in
+            XCTAssertTrue("\(error)".contains("tls_key: needs tls_cert"), "\(error)")
+        }
+        XCTAssertThrowsError(try ConfigLoader.load(text: "tls_cert = \(certificate)\ntls_key = \(key)\n", source: "test.conf")) { error in
+            XCTAssertTrue("\(error)".contains("tls_key: \(key) holds no PEM block (-----BEGIN PRIVATE KEY-----)"), "\(error)")
+        }
+        XCTAssertThrowsError(try ConfigLoader.load(text: "tls_cert = \(certificate)\ntls_key = \(directory.path)/nope\n", source: "test.conf")) { error in
+            XCTAssertTrue("\(error)".contains("cannot read \(directory.path)/nope: No such file or directory"), "\(error)")
+        }
+        try "-----BEGIN PRIVATE KEY-----\nAA==\n-----END PRIVATE KEY-----\n".write(toFile: key, atomically: true, encoding: .utf8)
+        let loaded = try ConfigLoader.load(text: "tls_cert = \(certificate)\ntls_key = \(key)\n", source: "test.conf")
+        XCTAssertEqual(loaded.tlsCert, certificate)
+        XCTAssertEqual(loaded.tlsKey, key)
     }
 }

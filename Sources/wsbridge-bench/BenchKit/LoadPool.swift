@@ -5,6 +5,7 @@ import Musl
 #endif
 import NIOCore
 import NIOPosix
+import NIOSSL
 
 /// The load connections of this process: `spec.count` WebSocket connections spread over the event
 /// loops (connection `i` on loop `i % loops`) and over the source addresses.
@@ -120,6 +121,15 @@ final class LoopConnector {
     private let minter: JWTMinter?
     private let concurrency: Int
     private let server: SocketAddress?
+    /// One client context for every `wss://` connection of the process: TLS 1.2+, no certificate
+    /// check (loopback, a server the bench started).
+    static let clientContext: NIOSSLContext? = {
+        var configuration = TLSConfiguration.makeClientConfiguration()
+        configuration.certificateVerification = .none
+        return try? NIOSSLContext(configuration: configuration)
+    }()
+    /// The client TLS context for `wss://`, nil for plain connections.
+    private let tls: NIOSSLContext?
     private var next: Int
     private let end: Int
     private let step: Int
@@ -136,6 +146,7 @@ final class LoopConnector {
         self.minter = minter
         self.concurrency = concurrency
         self.server = try? SocketAddress(ipAddress: spec.url.endpoint.host.description, port: spec.url.endpoint.port)
+        self.tls = spec.url.tls ? Self.clientContext : nil
         self.next = spec.firstIndex + slot
         self.end = spec.firstIndex + spec.count
         self.step = loopCount
@@ -172,6 +183,9 @@ final class LoopConnector {
     }
 
     private func connect(index: Int) -> EventLoopFuture<Channel> {
+        if self.spec.url.tls, self.tls == nil {
+            return loop.makeFailedFuture(BenchError("wss:// asked for, but no TLS client context could be made"))
+        }
         guard let server else {
             return loop.makeFailedFuture(BenchError("bad server address \(spec.url.endpoint)"))
         }
@@ -190,6 +204,7 @@ final class LoopConnector {
         // IP_BIND_ADDRESS_NO_PORT: pick the source port at connect time, so one source address serves
         // every (destination, port) pair instead of reserving a port per bind.
         let bindNoPort = ChannelOptions.ipOption(.init(rawValue: 24))
+        let tls = self.tls
         return ClientBootstrap(group: loop)
             .connectTimeout(timeout)
             .channelOption(bindNoPort, value: 1)
@@ -199,6 +214,10 @@ final class LoopConnector {
                 channel.eventLoop.makeCompletedFuture {
                     let handler = LoadClientHandler(
                         state: bound.value, request: request, handshake: handshake, recordLatency: recordLatency)
+                    if let tls {
+                        // Writes made before the TLS handshake completes wait in the TLS handler.
+                        try channel.pipeline.syncOperations.addHandler(try NIOSSLClientHandler(context: tls, serverHostname: nil))
+                    }
                     try channel.pipeline.syncOperations.addHandler(handler)
                 }
             }

@@ -70,9 +70,12 @@ public struct LoopbackEndpoint: Hashable, Sendable, CustomStringConvertible, Cod
     public var description: String { "\(host):\(port)" }
 }
 
-/// `ws://host:port/path` (or `http://`): where the load connects.
+/// `ws://host:port/path` (or `http://`, or `wss://` for TLS): where the load connects.
 public struct LoopbackURL: Sendable, CustomStringConvertible, Codable {
     public var endpoint: LoopbackEndpoint
+    /// `wss://` (or `https://`): connections speak TLS (the server's certificate is not checked: the
+    /// load runs on loopback against a server the bench started).
+    public var tls = false
     /// Starts with `/`; no query.
     public var path: String
 
@@ -100,7 +103,8 @@ public struct LoopbackURL: Sendable, CustomStringConvertible, Codable {
         guard !path.contains("?"), !path.contains("#") else {
             throw BenchError("\(text): give the URL without a query; the tool adds the user itself")
         }
-        let defaultPort = scheme == "redis" ? 6379 : 80
+        self.tls = scheme == "wss" || scheme == "https"
+        let defaultPort = scheme == "redis" ? 6379 : (self.tls ? 443 : 80)
         self.endpoint = try LoopbackEndpoint(parsing: String(authority), defaultPort: defaultPort)
         self.path = String(path)
     }

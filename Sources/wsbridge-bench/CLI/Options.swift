@@ -71,7 +71,7 @@ struct LoadOptions: ParsableArguments {
     func makeSpec(recordLatency: Bool) throws -> LoadSpec {
         let text = url ?? (target == .nchan ? "ws://127.0.0.1:8090/sub" : "ws://127.0.0.1:8080/ws")
         return LoadSpec(
-            target: target, url: try LoopbackURL(parsing: text, schemes: ["ws", "http"]), users: effectiveUsers,
+            target: target, url: try LoopbackURL(parsing: text, schemes: ["ws", "http", "wss"]), users: effectiveUsers,
             sources: try SourceRange(parsing: sources), auth: auth, jwtSecret: jwtSecret, firstIndex: 0,
             count: connections, threads: threads, connectConcurrency: connectConcurrency,
             handshakeTimeoutMillis: handshakeTimeout, recordLatency: recordLatency)
