@@ -6,6 +6,7 @@
  *   node examples/node/notify.js --socket /tmp/wsbridge-app.sock --user bob hello
  *   node examples/node/notify.js --socket PATH --users alice,bob --json '{"text":"hi"}'
  *   node examples/node/notify.js --socket PATH --all "maintenance at 5"
+ *   node examples/node/notify.js --socket PATH --receipt --user bob hello    (says whether bob got it)
  *
  * Prints the daemon's `ok` and exits 0; on an error prints it to stderr and exits 1 (2 for usage).
  * The socket defaults to $WSBRIDGE_APP_SOCKET, else wsbridge-app.sock (wsbridge's own default).
@@ -15,7 +16,7 @@ const path = require('path');
 const { parseArgs } = require('util');
 const { connect } = require(path.join(__dirname, 'wsbridge-client.js'));
 
-const USAGE = 'usage: notify.js [--socket PATH] (--user ID | --users A,B | --all) [--json] [--name NAME] DATA...';
+const USAGE = 'usage: notify.js [--socket PATH] (--user ID | --users A,B | --all) [--json] [--receipt] [--name NAME] DATA...';
 
 function usage(message) {
   process.stderr.write(`notify: ${message}\n${USAGE}\n`);
@@ -33,6 +34,7 @@ async function main() {
         users: { type: 'string' },
         all: { type: 'boolean', default: false },
         json: { type: 'boolean', default: false },
+        receipt: { type: 'boolean', default: false },
         name: { type: 'string', default: 'notify' },
         help: { type: 'boolean', short: 'h', default: false },
       },
@@ -63,9 +65,14 @@ async function main() {
 
   const app = await connect({ socket: options.socket, name: options.name, paths: [] });
   try {
-    const ok = await app.publish(data, target);
+    const ok = await app.publish(data, Object.assign({ receipt: options.receipt }, target));
     const to = target.user !== undefined ? `user ${target.user}` : target.users ? `users ${target.users.join(',')}` : 'everyone';
     process.stdout.write(`${JSON.stringify(ok)} published to ${to} via wsbridge node ${app.welcome.node}\n`);
+    if (ok.receipt) {
+      const { sessions, hosts, offline } = ok.receipt;
+      process.stdout.write(`reached ${sessions} session(s) on ${hosts} host(s)`
+        + (offline.length ? `; offline: ${offline.join(', ')}` : '') + '\n');
+    }
   } finally {
     app.end();
   }

@@ -28,7 +28,7 @@ const { EventEmitter } = require('events');
 const PROTOCOL_VERSION = 1;
 /** Largest event frame accepted from the daemon (events may exceed max_frame_bytes; see the spec). */
 const MAX_EVENT_BYTES = 64 * 1024 * 1024;
-const REPLY_TYPES = new Set(['welcome', 'ok', 'error', 'pong']);
+const REPLY_TYPES = new Set(['welcome', 'ok', 'error', 'pong', 'presence']);
 
 /** The daemon answered a request with an `error` event. `code` is the stable code from the spec. */
 class WSBridgeError extends Error {
@@ -103,16 +103,27 @@ class WSBridgeClient extends EventEmitter {
   /**
    * Publishes `data` to every session of one target on every host. Give exactly one of
    * `{ user }`, `{ users: [...] }` or `{ all: true }`. A string is text, a Buffer is binary, any other
-   * value is sent as its JSON text. Resolves once the broker took the message.
+   * value is sent as its JSON text. Resolves once the broker took the message. With `receipt: true`
+   * it resolves once the hosts holding the users reported (at most `receipt_window` later), and the
+   * reply's `receipt` says what it reached: `sessions`, `hosts`, `unknown_hosts`, `users`, `offline`.
    */
-  publish(data, { user, users, all = false, binary = false } = {}) {
+  publish(data, { user, users, all = false, binary = false, receipt = false } = {}) {
     const targets = (user !== undefined) + (users !== undefined) + (all ? 1 : 0);
     if (targets !== 1) return Promise.reject(new TypeError('publish needs exactly one of user, users or all: true'));
     const request = { type: 'publish' };
     if (user !== undefined) request.user = user;
     else if (users !== undefined) request.users = Array.from(users);
     else request.all = true;
+    if (receipt) request.receipt = true;
     return this._request(Object.assign(request, WSBridgeClient._data(data, binary)));
+  }
+
+  /**
+   * Who holds each user, across every host: resolves with `{ user: { sessions, hosts } }` (one round
+   * trip to Redis for the whole batch; integer user ids come back as their decimal text).
+   */
+  presence(users) {
+    return this._request({ type: 'presence', users: Array.from(users) }).then((reply) => reply.users);
   }
 
   /** Sends `data` to one connection this app accepted (same data rules as publish). */
@@ -263,11 +274,12 @@ class WSBridgeClient extends EventEmitter {
 /**
  * Attaches to wsbridge and performs the hello/welcome exchange.
  * Options: `socket` (the app socket path), `name` (the app's name in logs and `wsbridge status`),
- * `paths` (WebSocket paths served, e.g. ['/ws']; [] for a publish-only app), `timeout` (ms per reply).
+ * `paths` (WebSocket paths served, e.g. ['/ws']; [] for a publish-only app), `timeout` (ms per reply),
+ * `presenceEvents` (also get `online` and `offline` events).
  * Resolves with a WSBridgeClient; rejects with a WSBridgeConnectionError that says what is wrong if
  * the socket is missing or nobody listens on it, or a WSBridgeError if the daemon refuses the hello.
  */
-function connect({ socket: path, name, paths = [], timeout = 10000 } = {}) {
+function connect({ socket: path, name, paths = [], timeout = 10000, presenceEvents = false } = {}) {
   if (!path) return Promise.reject(new TypeError('connect needs { socket: PATH }'));
   if (!name) return Promise.reject(new TypeError('connect needs { name }'));
   return new Promise((resolve, reject) => {
@@ -285,7 +297,9 @@ function connect({ socket: path, name, paths = [], timeout = 10000 } = {}) {
       clearTimeout(timer);
       socket.removeListener('error', onError);
       const client = new WSBridgeClient(socket, { timeout });
-      client._request({ type: 'hello', protocol: PROTOCOL_VERSION, name, paths: Array.from(paths) })
+      const hello = { type: 'hello', protocol: PROTOCOL_VERSION, name, paths: Array.from(paths) };
+      if (presenceEvents) hello.presence_events = true;
+      client._request(hello)
         .then((welcome) => { client.welcome = welcome; resolve(client); })
         .catch((error) => { client.end(); reject(error); });
     });

@@ -231,6 +231,14 @@ def test_node_notify_reaches_the_user(demo):
         assert receive_json(alice) == {"from": "ops", "text": "maintenance at 5"}, "alice got no 'hello' before"
         assert receive_json(bob) == {"from": "ops", "text": "maintenance at 5"}
 
+        result = subprocess.run(["node", NOTIFY_JS, "--socket", demo.node.app_socket, "--receipt", "--users", "bob,carol",
+                                 "with a receipt"], capture_output=True, text=True, timeout=30)
+        assert result.returncode == 0, result.stderr
+        reply = json.loads(result.stdout.split(" published to ", 1)[0])
+        assert reply["receipt"]["users"]["bob"] == {"sessions": 1, "hosts": 1} and reply["receipt"]["offline"] == ["carol"]
+        assert "reached 1 session(s) on 1 host(s); offline: carol" in result.stdout
+        assert bob.recv(timeout=5) == "with a receipt"
+
 
 @pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
 def test_node_notify_explains_a_missing_socket(workdir):
