@@ -54,6 +54,15 @@ struct ConfigDraft {
     static let brokerReconnectMaxRange = Duration.milliseconds(10)...Duration.seconds(10)
     static let brokerProbeIntervalRange = Duration.milliseconds(100)...Duration.seconds(3600)
     static let historySizeRange = 1...100_000
+    /// A duration that must lie in `range`, which `rule` says in words for the error.
+    private static func duration(_ value: String, in range: ClosedRange<Duration>, _ rule: String) throws(ConfigValueError) -> Duration {
+        let duration = try ConfigValue.duration(value)
+        guard range.contains(duration) else {
+            throw ConfigValueError("must be \(rule), got \(ConfigValue.quoted(value))")
+        }
+        return duration
+    }
+
     static let presenceTTLRange = Duration.seconds(1)...Duration.seconds(3600)
     static let presenceHeartbeatRange = Duration.milliseconds(100)...Duration.seconds(600)
     static let receiptWindowRange = Duration.milliseconds(10)...Duration.seconds(10)
@@ -211,23 +220,11 @@ struct ConfigDraft {
             let path = value.isEmpty ? nil : value
             if key == .tlsCert { configuration.tlsCert = path } else { configuration.tlsKey = path }
         case .presenceTTL:
-            let ttl = try ConfigValue.duration(value)
-            guard Self.presenceTTLRange.contains(ttl) else {
-                throw ConfigValueError("must be from 1s to 1h, got \(ConfigValue.quoted(value))")
-            }
-            configuration.presenceTTL = ttl
+            configuration.presenceTTL = try Self.duration(value, in: Self.presenceTTLRange, "from 1s to 1h")
         case .presenceHeartbeatInterval:
-            let interval = try ConfigValue.duration(value)
-            guard Self.presenceHeartbeatRange.contains(interval) else {
-                throw ConfigValueError("must be from 100ms to 10m, got \(ConfigValue.quoted(value))")
-            }
-            configuration.presenceHeartbeatInterval = interval
+            configuration.presenceHeartbeatInterval = try Self.duration(value, in: Self.presenceHeartbeatRange, "from 100ms to 10m")
         case .receiptWindow:
-            let window = try ConfigValue.duration(value)
-            guard Self.receiptWindowRange.contains(window) else {
-                throw ConfigValueError("must be from 10ms to 10s, got \(ConfigValue.quoted(value))")
-            }
-            configuration.receiptWindow = window
+            configuration.receiptWindow = try Self.duration(value, in: Self.receiptWindowRange, "from 10ms to 10s")
         case .historySize:
             let size = try ConfigValue.integer(value)
             guard Self.historySizeRange.contains(size) else {
