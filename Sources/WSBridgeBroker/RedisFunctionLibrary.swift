@@ -331,8 +331,11 @@ public struct RedisFunctionLibrary: Sendable, Equatable {
           return listening
         end
 
+        -- Events published by this call: two dead hosts of one user swept together say offline once.
+        local announced = {}
         local function presence_event(kind, user)
-          if not anyone_listens() then return end
+          if not anyone_listens() or announced[kind .. ' ' .. user] then return end
+          announced[kind .. ' ' .. user] = true
           redis.call('PUBLISH', PRESENCE_CHANNEL, '{"type":"' .. kind .. '","user":' .. cjson.encode(user) .. '}')
         end
 
@@ -355,7 +358,12 @@ public struct RedisFunctionLibrary: Sendable, Equatable {
             or (listens ~= '0' and listens ~= '1') or (#args - 4) % 2 ~= 0 then
             return fail('usage', 'FCALL wsbridge_presence_update 0 NODE TTL_MS REPLACE LISTENS [USER SESSIONS ...]')
           end
+          -- Every count checked before anything changes: a bad call changes nothing.
+          for index = 6, #args, 2 do
+            if tonumber(args[index]) == nil then return fail('usage', 'SESSIONS must be a number, got ' .. args[index]) end
+          end
           listening = nil
+          announced = {}
           if listens == '1' then
             redis.call('SET', listens_key(node), '1', 'PX', ttl)
             listening = true
@@ -371,7 +379,6 @@ public struct RedisFunctionLibrary: Sendable, Equatable {
           end
           for index = 5, #args, 2 do
             local user, sessions = args[index], tonumber(args[index + 1])
-            if sessions == nil then return fail('usage', 'SESSIONS must be a number, got ' .. args[index + 1]) end
             if sessions > 0 then
               local new = redis.call('HSET', users, user, sessions) == 1
               if replace == '1' then
@@ -406,6 +413,7 @@ public struct RedisFunctionLibrary: Sendable, Equatable {
         local function presence_leave(keys, args)
           if #args ~= 1 or args[1] == '' then return fail('usage', 'FCALL wsbridge_presence_leave 0 NODE') end
           listening = nil
+          announced = {}
           redis.call('DEL', alive_key(args[1]))
           remove_host(args[1])
           return 1

@@ -41,7 +41,7 @@ extension ConfigDraft {
             for (name, path, marker) in [(ConfigKey.tlsCert, certificate, "CERTIFICATE"), (.tlsKey, key, "PRIVATE KEY")] {
                 do {
                     let text = String(decoding: try FileContents.bytes(atPath: path), as: UTF8.self)
-                    if !text.contains("-----BEGIN"), !text.contains(marker) {
+                    if !text.contains("-----BEGIN") || !text.contains(marker) {
                         errors.append(origin(of: name).error(name, "\(path) holds no PEM block (-----BEGIN \(marker)-----)"))
                     }
                 } catch {

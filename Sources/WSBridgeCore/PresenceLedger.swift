@@ -8,21 +8,25 @@ import NIOConcurrencyHelpers
 /// told, outside the lock, each time changes start to wait for a write (the reporter schedules one).
 public final class PresenceLedger: Sendable {
     private struct State {
-        var table = PresenceTable()
+        var table: PresenceTable
         /// Whether `pending` was told since the reporter last took a write.
         var woken = false
     }
 
-    private let state = NIOLockedValueBox(State())
+    private let state: NIOLockedValueBox<State>
     private let transition: @Sendable (String, PresenceTable.Transition) -> Void
     private let pending: @Sendable () -> Void
 
+    /// - Parameter tracksChanges: false when nothing takes writes (the embedded broker): then only
+    ///   the counts are kept, not which users changed.
     public init(
         transition: @escaping @Sendable (String, PresenceTable.Transition) -> Void = { _, _ in },
-        pending: @escaping @Sendable () -> Void = {}
+        pending: @escaping @Sendable () -> Void = {},
+        tracksChanges: Bool = true
     ) {
         self.transition = transition
         self.pending = pending
+        self.state = NIOLockedValueBox(State(table: PresenceTable(tracksChanges: tracksChanges)))
     }
 
     /// A session of `user` was added to a shard.

@@ -21,6 +21,8 @@ public struct PresenceTable: Sendable {
     private var needsReplace = true
     /// The write taken and not yet answered.
     private var inFlight = false
+    /// Whether changes are remembered for writes (false: nothing writes, only counts are kept).
+    private let tracksChanges: Bool
 
     /// What a session's arrival or departure did to its user's presence on this node.
     public enum Transition: Sendable, Equatable {
@@ -32,23 +34,25 @@ public struct PresenceTable: Sendable {
         case offline
     }
 
-    public init() {}
+    public init(tracksChanges: Bool = true) {
+        self.tracksChanges = tracksChanges
+    }
 
     /// Whether a write is waiting to be taken (changes made, or a replacement owed).
-    public var hasPendingChanges: Bool { self.needsReplace || !self.changed.isEmpty }
+    public var hasPendingChanges: Bool { self.tracksChanges && (self.needsReplace || !self.changed.isEmpty) }
 
     /// Counts one more session of `user`.
     public mutating func add(_ user: String) -> Transition {
         let count = self.sessions[user, default: 0] + 1
         self.sessions[user] = count
-        self.changed.insert(user)
+        if self.tracksChanges { self.changed.insert(user) }
         return count == 1 ? .online : .unchanged
     }
 
     /// Counts one session of `user` less; a user without sessions is left alone.
     public mutating func remove(_ user: String) -> Transition {
         guard let count = self.sessions[user] else { return .unchanged }
-        self.changed.insert(user)
+        if self.tracksChanges { self.changed.insert(user) }
         if count <= 1 {
             self.sessions[user] = nil
             return .offline

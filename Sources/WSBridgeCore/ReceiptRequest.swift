@@ -121,35 +121,43 @@ public struct ReceiptReport: Sendable, Equatable {
     }
 }
 
-/// Counts, over the shards of this host, the sessions one message was written to; once every shard
-/// has counted, `done` gets the host's report. Thread safe: each shard counts on its own loop.
+/// Counts, over the shards of this host, the sessions one message is for; once every shard has
+/// counted, `done` gets the host's report. Thread safe: each shard counts on its own loop.
 ///
-/// A message the stream tracker holds back for a catch-up reaches some shards later, or in pieces:
-/// the report goes when each shard has counted once, and pieces after that are not counted.
+/// Each shard counts its sessions of every user the message was published for (`users`, nil for
+/// `all`), once, whichever piece of the message reaches it first: the stream tracker may deliver a
+/// message in pieces (one per stream) and hold some back for a catch-up, and the sessions of a user
+/// whose piece waits get it once the catch-up is done. A message whose held piece is then dropped for
+/// the copy read from the history is not reported (its host counts as unknown).
 public final class ReceiptTally: Sendable {
     public let request: ReceiptRequest
+    /// The users the message was published for, in order; nil for `all`.
+    public let users: [String]?
     private let state: NIOLockedValueBox<State>
     private let done: @Sendable (ReceiptRequest, _ total: Int, _ users: [String: Int]) -> Void
 
     private struct State {
         var remaining: Int
+        var counted: Set<Int> = []
         var total = 0
         var users: [String: Int] = [:]
     }
 
     public init(
-        request: ReceiptRequest, shards: Int,
+        request: ReceiptRequest, users: [String]?, shards: Int,
         done: @escaping @Sendable (ReceiptRequest, _ total: Int, _ users: [String: Int]) -> Void
     ) {
         self.request = request
+        self.users = users
         self.state = NIOLockedValueBox(State(remaining: shards))
         self.done = done
     }
 
-    /// One shard wrote the message to `total` sessions, `users` (name, sessions) of them per user.
-    public func counted(total: Int, users: [(String, Int)]) {
+    /// Shard `shard` holds `total` sessions the message is for, `users` (name, sessions) of them per
+    /// user; a shard's second count (another piece of the message) is ignored.
+    public func counted(shard: Int, total: Int, users: [(String, Int)]) {
         let finished = self.state.withLockedValue { state -> (Int, [String: Int])? in
-            guard state.remaining > 0 else { return nil }
+            guard state.remaining > 0, state.counted.insert(shard).inserted else { return nil }
             state.remaining -= 1
             state.total += total
             for (user, sessions) in users where sessions > 0 {

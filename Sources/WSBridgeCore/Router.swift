@@ -95,7 +95,13 @@ public final class Router: Sendable {
             case .success(let envelope):
                 var delivery = Delivery(envelope: envelope, source: source, arrivedAt: now, allocator: allocator)
                 if let request = envelope.receipt, let counted = self.receiptCounted {
-                    delivery.tally = ReceiptTally(request: request, shards: self.shards.count, done: counted)
+                    let users: [String]?
+                    switch envelope.target {
+                    case .user(let user): users = [user]
+                    case .users(let list): users = list
+                    case .all: users = nil
+                    }
+                    delivery.tally = ReceiptTally(request: request, users: users, shards: self.shards.count, done: counted)
                 }
                 batch.append(delivery)
             case .failure(let error):

@@ -185,7 +185,7 @@ public final class Shard {
                 self.writtenArrivals.append(delivery.arrivedAt)
             }
             if let tally = delivery.tally {
-                tally.counted(total: written, users: self.reached(by: delivery.target))
+                self.count(tally)
             }
         }
         if flushEach {
@@ -197,13 +197,15 @@ public final class Shard {
         }
     }
 
-    /// The sessions here of each user a message is for (none for `all`): what a receipt counts.
-    private func reached(by target: DeliveryTarget) -> [(String, Int)] {
-        switch target {
-        case .user(let user): return [(user, self.byUser[user]?.count ?? 0)]
-        case .users(let users): return users.map { ($0, self.byUser[$0]?.count ?? 0) }
-        case .all: return []
+    /// Counts for a receipt the sessions here of every user the message was published for (all
+    /// sessions for `all`), whichever piece of it this is.
+    private func count(_ tally: ReceiptTally) {
+        guard let users = tally.users else {
+            tally.counted(shard: self.index, total: self.sessions.count, users: [])
+            return
         }
+        let reached = users.map { ($0, self.byUser[$0]?.count ?? 0) }
+        tally.counted(shard: self.index, total: reached.reduce(0) { $0 + $1.1 }, users: reached)
     }
 
     /// Sets the write-coalescing window for the batches to come. Turning it off flushes what waits

@@ -27,6 +27,7 @@ extension Daemon {
             await self.appServer.stopAccepting()
             await self.admin?.stop()
             self.router.tracker?.stop()
+            try? await self.receipts.stop().get()
             try? await self.presence.stop().get()
             try? await self.broker.shutdown().get()
             throw error
@@ -174,6 +175,7 @@ extension Daemon {
             try? await Task.sleep(nanoseconds: 20_000_000)
         }
         self.router.tracker?.stop()
+        try? await self.receipts.stop().get()
         try? await self.presence.stop().get()
         try? await self.broker.shutdown().get()
         // No more deliveries come: what waits for a write-coalescing window goes out now.
@@ -199,7 +201,6 @@ extension Daemon {
         var applied = changed.filter(\.reloadable)
         var needRestart = changed.filter { !$0.reloadable }
         var effective = new
-        self.reloadTLS(old: old, new: new, effective: &effective, applied: &applied, needRestart: &needRestart)
         // What cannot change live keeps its old value, so settings built from `effective` stay coherent.
         effective.listen = old.listen
         effective.adminListen = old.adminListen
@@ -225,6 +226,8 @@ extension Daemon {
         effective.logFormat = old.logFormat
         effective.logSummaryInterval = old.logSummaryInterval
         let authenticator = try Self.makeAuthenticator(effective, appLink: self.appLink, logger: self.logger)
+        // After the last check that can reject the reload: a rejected reload changes nothing.
+        self.reloadTLS(old: old, new: new, effective: &effective, applied: &applied, needRestart: &needRestart)
         self.edge.settings = EdgeSettings(effective)
         self.edge.authenticator = authenticator
         self.appLink.settings = AppLinkSettings(effective)

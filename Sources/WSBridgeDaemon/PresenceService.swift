@@ -17,8 +17,11 @@ import WSBridgeProtocol
 final class PresenceService: Sendable {
     /// How long a change waits before it is written: changes within it share one write.
     static let flushDelay = TimeAmount.milliseconds(50)
-    /// How long after a failed write the next one is tried.
+    /// How long after a failed write the next one is tried; doubled after each further failure, up to
+    /// ``maximumRetryDelay`` (each retry replaces the whole entry, so a Redis that keeps refusing must
+    /// not get one every 250 ms).
     static let retryDelay = TimeAmount.milliseconds(250)
+    static let maximumRetryDelay = TimeAmount.seconds(10)
 
     let ledger: PresenceLedger
     let counters = Counters()
@@ -46,6 +49,7 @@ final class PresenceService: Sendable {
     private struct State {
         var flushScheduled = false
         var retryAt: NIODeadline?
+        var failuresInARow = 0
         var heartbeatTask: RepeatedTask?
         var stopped = false
         /// What the last write said about `listening`.
@@ -68,12 +72,16 @@ final class PresenceService: Sendable {
         let local = redis == nil
         self.ledger = PresenceLedger(
             transition: { user, transition in
-                // With Redis, the events come from Redis (cluster-wide); alone, from here.
+                // With Redis, the events come from Redis (cluster-wide); alone, from here. Called under
+                // the ledger's lock: the event only goes onto one loop (in order) and is sent from
+                // there, since sending may close an app whose sessions then leave the ledger.
                 guard local, let emit = events.withLockedValue({ $0 }) else { return }
                 counters.events.wrappingIncrement(ordering: .relaxed)
-                emit(AppPresenceEvent(online: transition == .online, user: user))
+                let event = AppPresenceEvent(online: transition == .online, user: user)
+                eventLoop.execute { emit(event) }
             },
-            pending: { box.withLockedValue { $0 }?.changesPending() }
+            pending: { box.withLockedValue { $0 }?.changesPending() },
+            tracksChanges: !local
         )
         if redis != nil {
             box.withLockedValue { $0 = self }
@@ -177,6 +185,7 @@ final class PresenceService: Sendable {
                 switch result {
                 case .success(let wasAlive):
                     service.state.value.retryAt = nil
+                    service.state.value.failuresInARow = 0
                     service.ledger.written(write, wasAlive: wasAlive)
                     // A listener that came or went while this write was in flight is told now.
                     if service.listening.withLockedValue({ $0 })() != service.state.value.listensWritten {
@@ -184,7 +193,10 @@ final class PresenceService: Sendable {
                     }
                 case .failure:
                     service.counters.writeFailures.wrappingIncrement(ordering: .relaxed)
-                    service.state.value.retryAt = .now() + Self.retryDelay
+                    let failures = min(service.state.value.failuresInARow, 6)
+                    service.state.value.failuresInARow += 1
+                    let delay = min(Self.maximumRetryDelay, .nanoseconds(Self.retryDelay.nanoseconds << failures))
+                    service.state.value.retryAt = .now() + delay
                     service.ledger.failed(write)
                 }
             }

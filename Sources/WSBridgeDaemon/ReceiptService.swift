@@ -142,6 +142,18 @@ final class ReceiptService: Sendable {
         promise.succeed(summary)
     }
 
+    /// Answers every receipt still waiting with what it has now (the daemon is stopping: its timers
+    /// would not run).
+    func stop() -> EventLoopFuture<Void> {
+        self.eventLoop.submit {
+            for id in self.state.value.waiting.keys.sorted() {
+                guard let summary = self.state.value.book.close(id) else { continue }
+                self.counters.timedOut.wrappingIncrement(ordering: .relaxed)
+                self.finish(id, summary)
+            }
+        }
+    }
+
     // MARK: Reports
 
     /// The shards of this host counted a message that asks for a receipt (from the router).

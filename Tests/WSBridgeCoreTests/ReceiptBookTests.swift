@@ -65,13 +65,15 @@ final class ReceiptBookTests: XCTestCase {
 
     func testTheTallyReportsOnceEveryShardCounted() {
         let reports = LockedList<String>()
-        let tally = ReceiptTally(request: ReceiptRequest(replyTo: "h1", id: 1, hosts: []), shards: 2) { _, total, users in
+        let tally = ReceiptTally(request: ReceiptRequest(replyTo: "h1", id: 1, hosts: []), users: ["a", "b"], shards: 2) {
+            _, total, users in
             reports.append("\(total) \(users.sorted { $0.key < $1.key })")
         }
-        tally.counted(total: 2, users: [("a", 2), ("b", 0)])
-        XCTAssertEqual(reports.items.count, 0)
-        tally.counted(total: 1, users: [("a", 0), ("b", 1)])
-        tally.counted(total: 9, users: [("a", 9)])
+        tally.counted(shard: 0, total: 2, users: [("a", 2), ("b", 0)])
+        tally.counted(shard: 0, total: 5, users: [("a", 5)])
+        XCTAssertEqual(reports.items.count, 0, "a shard's second piece counts nothing")
+        tally.counted(shard: 1, total: 1, users: [("a", 0), ("b", 1)])
+        tally.counted(shard: 1, total: 9, users: [("a", 9)])
         XCTAssertEqual(reports.items, [#"3 [(key: "a", value: 2), (key: "b", value: 1)]"#])
     }
 }

@@ -40,4 +40,22 @@ final class RouterReceiptTests: XCTestCase {
         loops.forEach { $0.run() }
         XCTAssertEqual(counted.items.last, "8 3 []")
     }
+
+    func testAPieceOfAMessageCountsEveryUserItWasPublishedForOncePerShard() {
+        let loop = EmbeddedEventLoop()
+        let counted = LockedList<String>()
+        let router = Router(eventLoops: [loop], parser: EnvelopeParser(), logger: Logger(label: "test"))
+        let shard = router.shard(for: loop)
+        shard.add(RecordingSession(user: "alice"))
+        shard.add(RecordingSession(user: "bob"))
+        var delivery = DeliveryFactory.make("hi", to: .users(["alice", "bob"]))
+        delivery.tally = ReceiptTally(request: ReceiptRequest(replyTo: "h1", id: 3, hosts: []), users: ["alice", "bob"], shards: 1) {
+            _, total, users in counted.append("\(total) \(users.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" })")
+        }
+        // The stream tracker sent alice's piece now and holds bob's for a catch-up: bob is counted
+        // all the same (his session gets it after the catch-up), and bob's later piece counts nothing.
+        shard.deliver([delivery.restricted(toUsers: [0])])
+        shard.deliver([delivery.restricted(toUsers: [1])])
+        XCTAssertEqual(counted.items, [#"2 ["alice=1", "bob=1"]"#])
+    }
 }
