@@ -108,6 +108,31 @@ final class RedisPresenceTests: XCTestCase {
         XCTAssertEqual(try broker.presenceHosts().wait(), ["watcher"], "a host without users is a live host")
     }
 
+    func testTwoDeadHostsOfOneUserAreSweptWithOneOfflineEvent() throws {
+        let redis = try RedisServer.started()
+        let (broker, events) = try self.started(redis)
+        _ = try self.write(broker, "dead1", ttl: .milliseconds(200), replace: true, [("alice", 1)])
+        _ = try self.write(broker, "dead2", ttl: .milliseconds(200), replace: true, [("alice", 1)])
+        _ = try self.write(broker, "live", replace: true, [])
+        eventually("alice online") { events.items.count == 1 }
+        Thread.sleep(forTimeInterval: 0.3)
+        _ = try self.write(broker, "live", [])
+        eventually("alice offline") { events.items.count == 2 }
+        Thread.sleep(forTimeInterval: 0.2)
+        XCTAssertEqual(events.items, [#"{"type":"online","user":"alice"}"#, #"{"type":"offline","user":"alice"}"#])
+    }
+
+    func testACallWithABadCountChangesNothing() throws {
+        let redis = try RedisServer.started()
+        let (broker, _) = try self.started(redis)
+        _ = try self.write(broker, "h1", replace: true, [("alice", 1)])
+        let reply = try broker.send(RedisCommand("FCALL", "wsbridge_presence_update", "0", "h1", "1000", "1", "0", "bob", "2", "carol", "x")).wait()
+        guard case .error(let message) = reply else { return XCTFail("\(reply)") }
+        XCTAssertTrue(message.contains("SESSIONS must be a number"), message)
+        XCTAssertEqual(try broker.presence(of: ["alice", "bob"]).wait(), [[PresenceHolding(node: "h1", sessions: 1)], []],
+                       "the replacement did not start: alice is still there, bob was not written")
+    }
+
     func testBadCallsGetAnErrorReply() throws {
         let redis = try RedisServer.started()
         let (broker, _) = try self.started(redis)

@@ -44,6 +44,21 @@ final class PresenceTableTests: XCTestCase {
         XCTAssertEqual(healthy.nextWrite(refresh: false)?.replace, true)
     }
 
+    func testWithoutAReporterOnlyTheCountsAreKept() {
+        let wakes = LockedList<Int>()
+        let ledger = PresenceLedger(pending: { wakes.append(1) }, tracksChanges: false)
+        for index in 0..<100 {
+            ledger.sessionAdded("u\(index)")
+            ledger.sessionRemoved("u\(index)")
+        }
+        ledger.sessionAdded("kept")
+        XCTAssertEqual(ledger.userCount, 1, "users without sessions are forgotten")
+        XCTAssertEqual(wakes.items.count, 0, "nothing waits for a write")
+        var table = PresenceTable(tracksChanges: false)
+        _ = table.add("a")
+        XCTAssertFalse(table.hasPendingChanges)
+    }
+
     func testRemovingAUserWithoutSessionsChangesNothing() {
         var table = PresenceTable()
         XCTAssertEqual(table.remove("ghost"), .unchanged)

@@ -229,3 +229,27 @@ def test_without_redis_presence_says_why_and_after_a_restart_every_host_writes_i
         return reply["type"] == "presence" and reply["users"]["bob"] == {"sessions": 1, "hosts": 1}
     wait_for(bob_is_back, timeout=15, what="bob in the presence again")
     bob.close()
+
+
+def test_a_receipt_still_waiting_when_the_daemon_stops_is_answered(redis_server, nodes):
+    host1, host2 = _hosts(redis_server, nodes, "--receipt-window", "10s", "--drain-timeout", "200ms")
+    publisher = RawApp(host1.app_socket, paths=())
+    bob = connect(host2.url(user="bob"))
+    wait_for(lambda: _presence(publisher, "bob") == {"bob": (1, 1)}, what="bob online")
+    os.kill(host2.process.pid, signal.SIGSTOP)
+    try:
+        publisher.send({"type": "publish", "id": 99, "user": "bob", "data": "x", "receipt": True})
+        time.sleep(0.3)  # published; host2 cannot report
+        host1.process.send_signal(signal.SIGTERM)
+        reply = None
+        deadline = time.monotonic() + 10
+        while reply is None and time.monotonic() < deadline:
+            frame = publisher.read()
+            if frame.get("id") == 99:
+                reply = frame
+    finally:
+        os.kill(host2.process.pid, signal.SIGCONT)
+    assert reply is not None and reply["type"] == "ok", reply
+    assert reply["receipt"]["unknown_hosts"] == 1 and reply["receipt"]["offline"] == [], reply
+    assert host1.process.wait(timeout=15) == 0
+    bob.close()
