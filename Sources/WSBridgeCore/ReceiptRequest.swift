@@ -136,8 +136,10 @@ public final class ReceiptTally: Sendable {
     private let state: NIOLockedValueBox<State>
     private let done: @Sendable (ReceiptRequest, _ total: Int, _ users: [String: Int]) -> Void
 
+    private let shards: Int
+
     private struct State {
-        var remaining: Int
+        /// The shards that counted.
         var counted: Set<Int> = []
         var total = 0
         var users: [String: Int] = [:]
@@ -149,7 +151,8 @@ public final class ReceiptTally: Sendable {
     ) {
         self.request = request
         self.users = users
-        self.state = NIOLockedValueBox(State(remaining: shards))
+        self.shards = shards
+        self.state = NIOLockedValueBox(State())
         self.done = done
     }
 
@@ -157,13 +160,12 @@ public final class ReceiptTally: Sendable {
     /// user; a shard's second count (another piece of the message) is ignored.
     public func counted(shard: Int, total: Int, users: [(String, Int)]) {
         let finished = self.state.withLockedValue { state -> (Int, [String: Int])? in
-            guard state.remaining > 0, state.counted.insert(shard).inserted else { return nil }
-            state.remaining -= 1
+            guard state.counted.count < self.shards, state.counted.insert(shard).inserted else { return nil }
             state.total += total
             for (user, sessions) in users where sessions > 0 {
                 state.users[user, default: 0] += sessions
             }
-            return state.remaining == 0 ? (state.total, state.users) : nil
+            return state.counted.count == self.shards ? (state.total, state.users) : nil
         }
         if let (total, users) = finished {
             self.done(self.request, total, users)

@@ -12,8 +12,6 @@ public final class Router: Sendable {
     private let shards: [ShardHandle]
     /// The node's stream tracker, when the broker keeps history: durable messages pass through it.
     public let tracker: StreamTrackerDriver?
-    /// The node's presence counts, when it keeps them.
-    public let presence: PresenceLedger?
     private let parser: EnvelopeParser
     private let logger: Logger
     private let invalidLog: RateLimitedLog
@@ -67,7 +65,6 @@ public final class Router: Sendable {
                     }
                 }
             })
-        self.presence = presence
         self.receiptCounted = receiptCounted
         self.parser = parser
         self.logger = logger
