@@ -31,6 +31,21 @@ let package = Package(
             providers: [.apt(["libsystemd-dev"])]
         ),
 
+        .systemLibrary(
+            name: "CZlib",
+            providers: [.apt(["zlib1g-dev"])]
+        ),
+
+        // permessage-deflate (RFC 7692): negotiation, whole-message compression and bounded
+        // decompression over zlib. The only importer of CZlib.
+        .target(
+            name: "WSBridgeDeflate",
+            dependencies: [
+                "CZlib",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
+
         // Socket activation, sd_notify, signals: the only importer of CSystemd.
         .target(
             name: "WSBridgeSystem",
@@ -246,6 +261,10 @@ let package = Package(
             ]
         ),
         .testTarget(name: "WSBridgeConfigTests", dependencies: ["WSBridgeConfig"]),
+        .testTarget(
+            name: "WSBridgeDeflateTests",
+            dependencies: ["WSBridgeDeflate", .product(name: "NIOCore", package: "swift-nio")]
+        ),
         .testTarget(
             name: "WSBridgeJSONTests",
             dependencies: ["WSBridgeJSON", "WSBridgeTestSupport", .product(name: "NIOCore", package: "swift-nio")]

@@ -11,6 +11,7 @@ as_root() {
 packages=(
     libhiredis-dev      # the RESP codec (CHiredis)
     libsystemd-dev      # sd_notify / socket activation (CSystemd)
+    zlib1g-dev          # permessage-deflate (CZlib)
     redis-server        # the integration tests start their own redis-server on free ports
     redis-tools         # redis-cli, used by the tests to PUBLISH and CLIENT KILL
     systemd             # systemd-socket-activate, systemd-analyze (tests; systemd need not be PID 1)

@@ -41,8 +41,8 @@ EXPECTED_FILES = {
 ALLOWED_PREFIXES = ("etc/wsbridge/", "lib/systemd/system/wsbridge", "usr/bin/wsbridge", "usr/lib/sysusers.d/",
                     "usr/lib/tmpfiles.d/", "usr/share/man/man", "usr/share/doc/wsbridge/",
                     "usr/share/lintian/overrides/wsbridge")
-# Libraries the binary may load: Debian's C/C++ runtime, hiredis, libsystemd. Nothing of Swift.
-ALLOWED_LIBRARIES = re.compile(r"^(libc|libm|libdl|libpthread|librt|libstdc\+\+|libgcc_s|libhiredis|libsystemd|"
+# Libraries the binary may load: Debian's C/C++ runtime, hiredis, libsystemd, zlib. Nothing of Swift.
+ALLOWED_LIBRARIES = re.compile(r"^(libc|libm|libdl|libpthread|librt|libstdc\+\+|libgcc_s|libhiredis|libsystemd|libz|"
                                r"ld-linux[-\w]*)\.so")
 
 
