@@ -7,7 +7,7 @@ import NIOCore
 /// compression serves them all.
 ///
 /// One zlib stream, reset before each message (no allocation per message). Not thread safe: one owner
-/// at a time (``SharedDeflater`` puts it behind a lock).
+/// at a time.
 public final class MessageDeflater {
     /// The LZ77 window, as a power of two: 9 to 15 (zlib's raw deflate cannot do 8, RFC 7692's least).
     public let windowBits: Int
@@ -40,20 +40,19 @@ public final class MessageDeflater {
         message.withUnsafeReadableBytes { input in
             self.stream.pointee.next_in = UnsafeMutablePointer(mutating: input.bindMemory(to: Bytef.self).baseAddress)
             self.stream.pointee.avail_in = uInt(input.count)
-            // deflateBound covers a message whatever it holds, plus the flush's few bytes.
+            // deflateBound covers a message whatever it holds, plus the flush's few bytes: one pass
+            // suffices; the loop only guards against zlib needing more.
             var room = Int(deflateBound(self.stream, uLong(input.count))) + 8
-            while true {
-                output.reserveCapacity(minimumWritableBytes: room)
-                let written = output.writeWithUnsafeMutableBytes(minimumWritableBytes: room) { space in
+            repeat {
+                output.writeWithUnsafeMutableBytes(minimumWritableBytes: room) { space in
                     self.stream.pointee.next_out = space.bindMemory(to: Bytef.self).baseAddress
                     self.stream.pointee.avail_out = uInt(space.count)
                     _ = deflate(self.stream, Z_SYNC_FLUSH)
                     return space.count - Int(self.stream.pointee.avail_out)
                 }
+                room = 256
                 // Done when all input is taken and the flush had room to finish.
-                if self.stream.pointee.avail_in == 0 && self.stream.pointee.avail_out != 0 { break }
-                room = max(room, 64) * (written == 0 ? 2 : 1)
-            }
+            } while self.stream.pointee.avail_in != 0 || self.stream.pointee.avail_out == 0
             self.stream.pointee.next_in = nil
             self.stream.pointee.next_out = nil
         }
