@@ -127,6 +127,7 @@ let package = Package(
             dependencies: [
                 "WSBridgeJSON",
                 "WSBridgeCore",
+                "WSBridgeDeflate",
                 "WSBridgeAuth",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -320,6 +321,7 @@ let package = Package(
             dependencies: [
                 "WSBridgeEdge",
                 "WSBridgeCore",
+                "WSBridgeDeflate",
                 "WSBridgeAuth",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),

@@ -43,6 +43,14 @@ extension MetricInfo {
         "wsbridge_client_messages_total", .counter, "Messages received from WebSocket clients.")
     static let unroutedClientMessages = MetricInfo(
         "wsbridge_client_messages_unrouted_total", .counter, "Client messages dropped because no attached app serves their connection.")
+    static let deflateConnects = MetricInfo(
+        "wsbridge_deflate_connects_total", .counter, "WebSocket upgrades that negotiated permessage-deflate.")
+    static let deflateMessages = MetricInfo(
+        "wsbridge_deflate_messages_total", .counter, labels: ["direction"],
+        "Messages compressed (out: once per broadcast and window size) and client messages inflated (in).")
+    static let deflateBytes = MetricInfo(
+        "wsbridge_deflate_bytes_total", .counter, labels: ["stage"],
+        "Payload bytes of the server messages compressed, before (uncompressed) and after (compressed).")
     static let deliveries = MetricInfo(
         "wsbridge_deliveries_total", .counter, labels: ["source"],
         "Messages written to local sessions, one per recipient, by where the message entered wsbridge.")
@@ -146,7 +154,7 @@ extension MetricInfo {
         .buildInfo, .startTime, .openFDs, .maxFDs,
         .processCPU, .processResident, .processVirtual, .processOpenFDs, .processMaxFDs, .processStartTime,
         .connectionsOpen, .tcpConnectionsOpen, .sessions, .users, .connects, .disconnects, .authRefusals,
-        .clientMessages, .unroutedClientMessages, .deliveries, .flushes, .deliveryLatency, .limitHits, .queueHighWater, .queueLargest,
+        .clientMessages, .unroutedClientMessages, .deflateConnects, .deflateMessages, .deflateBytes, .deliveries, .flushes, .deliveryLatency, .limitHits, .queueHighWater, .queueLargest,
         .brokerUp, .brokerReconnects, .brokerHealthTimeouts, .brokerMessages, .brokerPublishFailures, .invalidChannelMessages,
         .brokerDurable, .brokerProbeMisses, .brokerProbeRoundTrip,
         .streamsTracked, .historyCatchUps, .historyRecovered, .historyRecoveries, .historyGaps, .historySessionGaps,

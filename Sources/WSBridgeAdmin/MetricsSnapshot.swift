@@ -32,6 +32,14 @@ public struct MetricsSnapshot: Sendable, Equatable {
     public var clientMessages = 0
     /// Client messages on a connection no app serves (dropped).
     public var unroutedClientMessages = 0
+    /// Upgrades that negotiated permessage-deflate.
+    public var deflateConnects = 0
+    /// Server messages compressed and client messages inflated.
+    public var deflatedMessages = 0
+    public var inflatedMessages = 0
+    /// Payload bytes into and out of the compressions.
+    public var deflateBytesUncompressed = 0
+    public var deflateBytesCompressed = 0
     /// Messages written to local sessions (one per recipient), by source.
     public var deliveries: [String: Int] = [:]
     /// Flushes the event loops issued to sessions after writing deliveries (fewer than deliveries when

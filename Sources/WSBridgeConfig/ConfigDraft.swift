@@ -160,6 +160,10 @@ struct ConfigDraft {
                 value, from: Self.minimumMessageBytes, to: Self.maximumMessageBytes)
         case .maxQueueBytes:
             configuration.maxQueueBytes = try Self.size(value, from: Self.minimumQueueBytes, to: nil)
+        case .permessageDeflate:
+            configuration.permessageDeflate = try ConfigValue.boolean(value)
+        case .deflateMinBytes:
+            configuration.deflateMinBytes = try Self.size(value, from: 0, to: Self.maximumMessageBytes)
         case .writeCoalesceWindow:
             let window = try ConfigValue.duration(value)
             guard window <= Self.maximumWriteCoalesceWindow else {

@@ -26,6 +26,8 @@ extension ConfigKey {
         case .maxMessageFragments: return "1024"
         case .maxClientMessagesPerSecond: return "100"
         case .maxQueueBytes: return "1MiB"
+        case .permessageDeflate: return "on"
+        case .deflateMinBytes: return "256"
         case .writeCoalesceWindow: return "0"
         case .maxConnections: return "100000"
         case .maxConnectionsPerUser: return "0"
@@ -114,6 +116,10 @@ extension ConfigKey {
             return "Most frames one client message may come in; more closes the client with 1008; 1 to 1000000."
         case .maxMessageBytes:
             return "Largest client message after fragment reassembly, 125 bytes to 64MiB."
+        case .permessageDeflate:
+            return "Negotiate permessage-deflate (RFC 7692) with clients that offer it; a broadcast is compressed once."
+        case .deflateMinBytes:
+            return "Server messages smaller than this are sent uncompressed even to deflate clients; 0 to 64MiB."
         case .maxQueueBytes:
             return "Per-connection outbound queue; a client that falls further behind is closed. At least 4KiB."
         case .writeCoalesceWindow:

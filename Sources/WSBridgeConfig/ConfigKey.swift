@@ -33,6 +33,8 @@ public enum ConfigKey: String, CaseIterable, Sendable {
     case maxMessageFragments = "max_message_fragments"
     case maxClientMessagesPerSecond = "max_client_messages_per_second"
     case maxQueueBytes = "max_queue_bytes"
+    case permessageDeflate = "permessage_deflate"
+    case deflateMinBytes = "deflate_min_bytes"
     case writeCoalesceWindow = "write_coalesce_window"
     case maxConnections = "max_connections"
     case maxConnectionsPerUser = "max_connections_per_user"
@@ -67,7 +69,7 @@ public enum ConfigKey: String, CaseIterable, Sendable {
     public var reloadable: Bool {
         switch self {
         case .logLevel, .logUser, .allowedOrigins, .trustedProxies, .maxMessageBytes, .maxMessageFragments, .maxClientMessagesPerSecond, .maxQueueBytes, .writeCoalesceWindow, .maxConnections, .maxConnectionsPerUser,
-            .handshakeTimeout, .pingInterval, .idleTimeout, .closeTimeout, .drainTimeout,
+            .permessageDeflate, .deflateMinBytes, .handshakeTimeout, .pingInterval, .idleTimeout, .closeTimeout, .drainTimeout,
             .jwtSecret, .jwtSecretFile, .jwtPublicKeyFile, .jwtJWKSFile, .jwtLeeway, .jwtRequireExp, .jwtIssuer, .jwtAudience,
             .appMaxQueueBytes, .connectTimeout, .appAllowedUIDs, .tlsCert, .tlsKey:
             return true

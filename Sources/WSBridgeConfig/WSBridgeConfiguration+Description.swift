@@ -62,6 +62,8 @@ extension WSBridgeConfiguration: CustomStringConvertible {
         case .maxMessageFragments: return String(maxMessageFragments)
         case .maxClientMessagesPerSecond: return String(maxClientMessagesPerSecond ?? 0)
         case .maxQueueBytes: return ConfigValue.format(bytes: maxQueueBytes)
+        case .permessageDeflate: return permessageDeflate ? "on" : "off"
+        case .deflateMinBytes: return ConfigValue.format(bytes: deflateMinBytes)
         case .writeCoalesceWindow: return writeCoalesceWindow == .zero ? "0" : ConfigValue.format(writeCoalesceWindow)
         case .maxConnections: return String(maxConnections)
         case .maxConnectionsPerUser: return String(maxConnectionsPerUser ?? 0)

@@ -63,6 +63,10 @@ public struct WSBridgeConfiguration: Sendable, Equatable {
     public var maxClientMessagesPerSecond: Int?
     /// `max_queue_bytes`: per-connection outbound queue limit, at least 4 KiB.
     public var maxQueueBytes: Int
+    /// `permessage_deflate`: negotiate RFC 7692 compression with clients that offer it.
+    public var permessageDeflate: Bool
+    /// `deflate_min_bytes`: server messages below this size go uncompressed.
+    public var deflateMinBytes: Int
     /// `write_coalesce_window`: how long the deliveries written to a connection may wait for their
     /// flush, so that several go out in one; `.zero` (the default) flushes at the end of each batch.
     /// At most 1 s.
@@ -151,6 +155,8 @@ public struct WSBridgeConfiguration: Sendable, Equatable {
         maxMessageFragments = 1024
         maxClientMessagesPerSecond = 100
         maxQueueBytes = 1 << 20
+        permessageDeflate = true
+        deflateMinBytes = 256
         writeCoalesceWindow = .zero
         maxConnections = 100_000
         maxConnectionsPerUser = nil

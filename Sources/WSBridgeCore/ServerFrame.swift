@@ -24,6 +24,19 @@ public enum ServerFrame {
         case pong = 0xA
     }
 
+    /// The opcode and header length of a frame this type encoded (`frame` starts with its header).
+    public static func header(of frame: ByteBuffer) -> (opcode: Opcode, length: Int)? {
+        guard let first = frame.getInteger(at: frame.readerIndex, as: UInt8.self),
+            let second = frame.getInteger(at: frame.readerIndex + 1, as: UInt8.self),
+            let opcode = Opcode(rawValue: first & 0x0F)
+        else { return nil }
+        switch second & 0x7F {
+        case 126: return (opcode, 4)
+        case 127: return (opcode, 10)
+        default: return (opcode, 2)
+        }
+    }
+
     /// The encoded size of a frame with `payloadLength` payload bytes.
     public static func encodedSize(payloadLength: Int) -> Int {
         switch payloadLength {
@@ -60,18 +73,37 @@ public enum ServerFrame {
         return Self.encode(.close, payload: payload, allocator: allocator)
     }
 
-    /// Writes the header of a final, unmasked frame whose payload (`payloadLength` bytes) follows.
-    public static func writeHeader(_ opcode: Opcode, payloadLength: Int, into buffer: inout ByteBuffer) {
-        buffer.writeInteger(0x80 | opcode.rawValue)
+    /// Writes the header of a final, unmasked frame whose payload (`payloadLength` bytes) follows;
+    /// `compressed` sets RSV1, which permessage-deflate uses to mark a compressed message (RFC 7692 §6).
+    public static func writeHeader(_ opcode: Opcode, payloadLength: Int, compressed: Bool = false, into buffer: inout ByteBuffer) {
+        let written = Self.setHeader(opcode, payloadLength: payloadLength, compressed: compressed, at: buffer.writerIndex, in: &buffer)
+        buffer.moveWriterIndex(forwardBy: written)
+    }
+
+    /// The header's bytes for a frame of `payloadLength` bytes.
+    public static func headerLength(payloadLength: Int) -> Int {
+        Self.encodedSize(payloadLength: payloadLength) - payloadLength
+    }
+
+    /// Sets the header's bytes at `index` (moving no index) and returns their count: for a header
+    /// written in front of a payload already in the buffer.
+    @discardableResult
+    public static func setHeader(
+        _ opcode: Opcode, payloadLength: Int, compressed: Bool = false, at index: Int, in buffer: inout ByteBuffer
+    ) -> Int {
+        buffer.setInteger((compressed ? 0xC0 : 0x80) | opcode.rawValue, at: index)
         switch payloadLength {
         case ..<126:
-            buffer.writeInteger(UInt8(payloadLength))
+            buffer.setInteger(UInt8(payloadLength), at: index + 1)
+            return 2
         case ..<65536:
-            buffer.writeInteger(UInt8(126))
-            buffer.writeInteger(UInt16(payloadLength))
+            buffer.setInteger(UInt8(126), at: index + 1)
+            buffer.setInteger(UInt16(payloadLength), at: index + 2)
+            return 4
         default:
-            buffer.writeInteger(UInt8(127))
-            buffer.writeInteger(UInt64(payloadLength))
+            buffer.setInteger(UInt8(127), at: index + 1)
+            buffer.setInteger(UInt64(payloadLength), at: index + 2)
+            return 10
         }
     }
 }

@@ -62,6 +62,11 @@ extension Daemon {
         }
         s.clientMessages = edge.clientMessages.load(ordering: .relaxed)
         s.unroutedClientMessages = app.unroutedClientMessages.load(ordering: .relaxed)
+        s.deflateConnects = edge.deflateUpgrades.load(ordering: .relaxed)
+        s.deflatedMessages = edge.deflatedMessages.load(ordering: .relaxed)
+        s.inflatedMessages = edge.inflatedMessages.load(ordering: .relaxed)
+        s.deflateBytesUncompressed = edge.deflateBytesIn.load(ordering: .relaxed)
+        s.deflateBytesCompressed = edge.deflateBytesOut.load(ordering: .relaxed)
         s.deliveries = Self.table(DeliverySource.allCases.map(\.rawValue)) { label in
             DeliverySource(rawValue: label).map(registry.deliveries) ?? 0
         }

@@ -181,6 +181,8 @@ extension EdgeSettings {
         self.maxMessageFragments = configuration.maxMessageFragments
         self.maxClientMessagesPerSecond = configuration.maxClientMessagesPerSecond
         self.maxQueueBytes = configuration.maxQueueBytes
+        self.permessageDeflate = configuration.permessageDeflate
+        self.deflateMinBytes = configuration.deflateMinBytes
         self.maxConnections = configuration.maxConnections
         self.maxConnectionsPerUser = configuration.maxConnectionsPerUser
         self.handshakeTimeout = TimeAmount(configuration.handshakeTimeout)

@@ -14,6 +14,17 @@ public final class EdgeCounters: Sendable {
     public let upgrades = ManagedAtomic<Int>(0)
     /// Messages received from WebSocket clients since start (after reassembly).
     public let clientMessages = ManagedAtomic<Int>(0)
+    /// Upgrades that negotiated permessage-deflate.
+    public let deflateUpgrades = ManagedAtomic<Int>(0)
+    /// Server messages compressed: once per broadcast and window size, once per connection for a
+    /// connection's own frames (`wsbridge.v1` messages, an app's `send`).
+    public let deflatedMessages = ManagedAtomic<Int>(0)
+    /// Payload bytes those compressions took in, and what they gave (the uncompressed size when
+    /// compressing did not make a message smaller, so that it was sent as it was).
+    public let deflateBytesIn = ManagedAtomic<Int>(0)
+    public let deflateBytesOut = ManagedAtomic<Int>(0)
+    /// Compressed messages received from clients and inflated.
+    public let inflatedMessages = ManagedAtomic<Int>(0)
 
     public init() {}
 }

@@ -20,6 +20,11 @@ public struct EdgeSettings: Sendable {
     /// Connections one user may hold on this node; one more gets HTTP 429 before the upgrade
     /// (`max_connections_per_user`); nil: no limit.
     public var maxConnectionsPerUser: Int?
+    /// Whether permessage-deflate (RFC 7692) is negotiated with clients that offer it (`permessage_deflate`).
+    public var permessageDeflate = true
+    /// Server messages smaller than this go uncompressed even to clients that negotiated deflate
+    /// (`deflate_min_bytes`): below a few hundred bytes, compression saves little and costs CPU.
+    public var deflateMinBytes = 256
     /// Time from accept to a completed handshake (`handshake_timeout`).
     public var handshakeTimeout: TimeAmount = .seconds(10)
     /// A ping is sent when the client was silent this long; nil disables pings (`ping_interval`).

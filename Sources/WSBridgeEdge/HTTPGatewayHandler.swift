@@ -2,6 +2,7 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import WSBridgeCore
+import WSBridgeDeflate
 
 /// Serves the HTTP side of the public listener until a WebSocket upgrade: `GET /healthz`, the opening
 /// handshake on the WebSocket path (header checks, origin, auth, then 101), and proper statuses for
@@ -159,6 +160,8 @@ final class HTTPGatewayHandler: ChannelInboundHandler, RemovableChannelHandler {
             requestedSince = position
         }
         let since = requestedSince
+        // Offers are read from the raw header lines: a quoted parameter value may hold a comma.
+        let deflate = self.settings.permessageDeflate ? DeflateAgreement.negotiate(head.headers["sec-websocket-extensions"]) : nil
         let connectionID = self.edge.connectionIDs.make()
         let forwardedClient = self.settings.trustedProxies.forwardedClient(
             peer: context.channel.remoteAddress, forwardedFor: head.headers["X-Forwarded-For"])
@@ -176,7 +179,7 @@ final class HTTPGatewayHandler: ChannelInboundHandler, RemovableChannelHandler {
             case .success(.accept(let user)):
                 handler.upgrade(
                     context: context, accept: accept, id: connectionID, user: user, path: path, subprotocol: subprotocol,
-                    since: since)
+                    since: since, deflate: deflate)
             case .success(.reject(let status, let reason, let kind)):
                 handler.refused(context: context, status: status, reason: reason, kind: kind)
             case .failure(let error):
@@ -211,7 +214,7 @@ final class HTTPGatewayHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     private func upgrade(
         context: ChannelHandlerContext, accept: String, id: ConnectionID, user: String, path: String, subprotocol: Bool,
-        since: SessionPosition?
+        since: SessionPosition?, deflate: DeflateAgreement?
     ) {
         guard self.edge.userConnections.reserve(user, limit: self.settings.maxConnectionsPerUser) else {
             self.shard(context).countLimitHit(.maxConnectionsPerUser)
@@ -226,7 +229,7 @@ final class HTTPGatewayHandler: ChannelInboundHandler, RemovableChannelHandler {
         let pipeline = context.pipeline.syncOperations
         let connection = WebSocketConnection(
             id: id, user: user, path: path, edge: self.edge, settings: self.shared, subprotocol: subprotocol, since: since,
-            forwardedClient: self.forwardedClient
+            forwardedClient: self.forwardedClient, deflate: deflate
         )
         do {
             // The encoder goes first so the raw 101 bytes pass straight to the socket.
@@ -235,7 +238,7 @@ final class HTTPGatewayHandler: ChannelInboundHandler, RemovableChannelHandler {
                 NIOAny(
                     WebSocketHandshake.switchingProtocolsResponse(
                         accept: accept, subprotocol: subprotocol ? SubprotocolFrame.name : nil,
-                        allocator: context.channel.allocator)),
+                        extensions: deflate?.responseHeader, allocator: context.channel.allocator)),
                 promise: nil
             )
             try pipeline.addHandler(connection)

@@ -2,6 +2,7 @@ import Logging
 import NIOCore
 import NIOWebSocket
 import WSBridgeCore
+import WSBridgeDeflate
 
 #if canImport(Glibc)
 import Glibc
@@ -55,6 +56,9 @@ public final class WebSocketConnection: Session, ChannelInboundHandler {
     /// The client sent a header that cannot be cut into frames: nothing after it can be trusted, so
     /// what it sends next is dropped while the close handshake runs (and times out).
     private var inboundUnreadable = false
+    /// The LZ77 window of this connection's compressed frames (9 to 15 bits) when it negotiated
+    /// permessage-deflate, 0 when not. The zlib streams are the event loop's (``DeflateCodecs``).
+    private let deflateWindow: UInt8
     /// With the `wsbridge.v1` subprotocol: the client's positions; every frame is JSON (`SubprotocolFrame`).
     /// Boxed, so that a plain connection pays one pointer for it.
     private let positions: CursorBox?
@@ -68,9 +72,11 @@ public final class WebSocketConnection: Session, ChannelInboundHandler {
     /// - Parameters:
     ///   - subprotocol: the client negotiated `wsbridge.v1`.
     ///   - since: where it asked to resume (`?since=`); nil for now.
+    ///   - deflate: the permessage-deflate agreement, nil without compression.
     init(
         id: ConnectionID, user: String, path: String, edge: EdgeContext, settings: SharedEdgeSettings,
-        subprotocol: Bool = false, since: SessionPosition? = nil, forwardedClient: String? = nil
+        subprotocol: Bool = false, since: SessionPosition? = nil, forwardedClient: String? = nil,
+        deflate: DeflateAgreement? = nil
     ) {
         self.id = id
         self.forwardedClient = forwardedClient
@@ -78,7 +84,9 @@ public final class WebSocketConnection: Session, ChannelInboundHandler {
         self.edge = edge
         self.shared = settings
         self.assembler = MessageAssembler(
-            maxMessageBytes: settings.value.maxMessageBytes, maxFragments: settings.value.maxMessageFragments)
+            maxMessageBytes: settings.value.maxMessageBytes, maxFragments: settings.value.maxMessageFragments,
+            deflate: deflate != nil)
+        self.deflateWindow = UInt8(deflate?.serverWindowBits ?? 0)
         self.lastHeard = .uptimeNanoseconds(0)
         self.lastPing = .uptimeNanoseconds(0)
         self.positions = subprotocol ? CursorBox(SessionCursor(since: since, holdLimit: settings.value.maxQueueBytes)) : nil
@@ -99,13 +107,16 @@ public final class WebSocketConnection: Session, ChannelInboundHandler {
         shard.add(self)
         self.edge.counters.openWebSockets.wrappingIncrement(ordering: .relaxed)
         self.edge.counters.upgrades.wrappingIncrement(ordering: .relaxed)
+        if self.deflateWindow != 0 {
+            self.edge.counters.deflateUpgrades.wrappingIncrement(ordering: .relaxed)
+        }
         self.tally.openedAt = self.lastHeard
         if let rate = self.settings.maxClientMessagesPerSecond {
             self.rateLimiter.fill(perSecond: rate, now: self.lastHeard)
         }
         self.logLife(
             "connection opened",
-            ["wsb.subprotocol": .stringConvertible(self.positions != nil)])
+            ["wsb.subprotocol": .stringConvertible(self.positions != nil), "wsb.deflate": .stringConvertible(self.deflateWindow != 0)])
         self.edge.sink.connectionOpened(ConnectionHandle(self, eventLoop: context.eventLoop))
     }
 
@@ -146,7 +157,7 @@ public final class WebSocketConnection: Session, ChannelInboundHandler {
         } else {
             self.inbound!.writeBuffer(&bytes)
         }
-        let parser = ClientFrameParser(maxFrameSize: self.assembler.maxMessageBytes)
+        let parser = ClientFrameParser(maxFrameSize: self.assembler.maxFrameBytes)
         var framesRead = 0
         // Re-checked after every frame: one can close the connection, and then what follows is ignored.
         while self.readsFrames, self.inbound != nil {
@@ -201,7 +212,7 @@ public final class WebSocketConnection: Session, ChannelInboundHandler {
     public override func deliver(_ delivery: Delivery) {
         guard case .open = self.state, let context = self.context else { return }
         self.tally.messagesOut += 1
-        self.collect(delivery.frame, context: context)
+        self.collect(self.frame(for: delivery), context: context)
     }
 
     /// A delivery for a `wsbridge.v1` client: its own frame, with the client's position after it.
@@ -212,7 +223,7 @@ public final class WebSocketConnection: Session, ChannelInboundHandler {
             self.tally.messagesOut += 1
             let frame = SubprotocolFrame.message(
                 data: delivery.data, isBinary: delivery.isBinary, position: after, allocator: context.channel.allocator)
-            self.collect(frame, context: context)
+            self.collect(self.compressed(frame), context: context)
         case .skip, .held:
             break
         case .overflowed:
@@ -241,7 +252,8 @@ public final class WebSocketConnection: Session, ChannelInboundHandler {
                 if delivery.source == .history { recovered += 1 }
                 self.tally.messagesOut += 1
                 self.collect(
-                    SubprotocolFrame.message(data: delivery.data, isBinary: delivery.isBinary, position: position, allocator: allocator),
+                    self.compressed(
+                        SubprotocolFrame.message(data: delivery.data, isBinary: delivery.isBinary, position: position, allocator: allocator)),
                     context: context)
             case .gap(let gap, let position):
                 let stream: SessionStream = gap.stream == .all ? .all : .user
@@ -251,6 +263,21 @@ public final class WebSocketConnection: Session, ChannelInboundHandler {
         }
         self.collect(SubprotocolFrame.ready(position: positions.cursor.position, recovered: recovered, allocator: allocator), context: context)
         self.flush()
+    }
+
+    /// The frame to write for `delivery`: compressed for a client that negotiated permessage-deflate,
+    /// when the message is at least `deflate_min_bytes`; one compression serves all its recipients.
+    private func frame(for delivery: Delivery) -> ByteBuffer {
+        guard self.deflateWindow != 0, delivery.payload.readableBytes >= self.settings.deflateMinBytes else {
+            return delivery.frame
+        }
+        return FrameCompression.frame(for: delivery, windowBits: Int(self.deflateWindow), counters: self.edge.counters)
+    }
+
+    /// A frame of this connection's own (not shared with other recipients), compressed on the same terms.
+    private func compressed(_ frame: ByteBuffer) -> ByteBuffer {
+        guard self.deflateWindow != 0, frame.readableBytes >= self.settings.deflateMinBytes else { return frame }
+        return FrameCompression.compress(frame, windowBits: Int(self.deflateWindow), counters: self.edge.counters)
     }
 
     /// Appends one frame to ``unflushed``.
@@ -290,7 +317,7 @@ public final class WebSocketConnection: Session, ChannelInboundHandler {
     public override func deliverAndFlush(_ delivery: Delivery) {
         guard case .open = self.state, let context = self.context else { return }
         self.tally.messagesOut += 1
-        self.writeAndFlush(delivery.frame, context: context)
+        self.writeAndFlush(self.frame(for: delivery), context: context)
     }
 
     /// The bytes in the channel's outbound buffer (written, not yet taken by the kernel) and those
@@ -329,7 +356,7 @@ public final class WebSocketConnection: Session, ChannelInboundHandler {
             ? SubprotocolFrame.sent(payload, isBinary: isBinary, allocator: allocator)
             : ServerFrame.encode(isBinary ? .binary : .text, payload: payload, allocator: allocator)
         self.tally.messagesOut += 1
-        self.writeAndFlush(frame, context: context)
+        self.writeAndFlush(self.compressed(frame), context: context)
         self.shard?.countDirectDelivery(from: .app)
     }
 
@@ -358,7 +385,12 @@ public final class WebSocketConnection: Session, ChannelInboundHandler {
     }
 
     private func receive(_ frame: WebSocketFrame, context: ChannelHandlerContext) {
-        switch self.assembler.receive(frame) {
+        let counters = self.edge.counters
+        let action = self.assembler.receive(frame) {
+            counters.inflatedMessages.wrappingIncrement(ordering: .relaxed)
+            return DeflateCodecs.current.inflater
+        }
+        switch action {
         case .none, .pongReceived:
             break
         case .message(let payload, let isBinary):

@@ -41,7 +41,9 @@ enum WebSocketHandshake {
     }
 
     /// The raw bytes of the 101 response.
-    static func switchingProtocolsResponse(accept: String, subprotocol: String? = nil, allocator: ByteBufferAllocator) -> ByteBuffer {
+    static func switchingProtocolsResponse(
+        accept: String, subprotocol: String? = nil, extensions: String? = nil, allocator: ByteBufferAllocator
+    ) -> ByteBuffer {
         var buffer = allocator.buffer(capacity: 200)
         buffer.writeString(
             "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: "
@@ -50,6 +52,10 @@ enum WebSocketHandshake {
         if let subprotocol {
             buffer.writeString("\r\nSec-WebSocket-Protocol: ")
             buffer.writeString(subprotocol)
+        }
+        if let extensions {
+            buffer.writeString("\r\nSec-WebSocket-Extensions: ")
+            buffer.writeString(extensions)
         }
         buffer.writeString("\r\n\r\n")
         return buffer

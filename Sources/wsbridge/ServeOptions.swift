@@ -66,6 +66,10 @@ struct ServeOptions: ParsableArguments {
     var maxClientMessagesPerSecond: String?
     @Option(name: .long, help: "Per-connection outbound queue before a slow client is closed (default 1MiB).")
     var maxQueueBytes: String?
+    @Option(name: .long, help: "Negotiate permessage-deflate with clients that offer it: on or off (default on).")
+    var permessageDeflate: String?
+    @Option(name: .long, help: "Server messages smaller than this go uncompressed (default 256).")
+    var deflateMinBytes: String?
     @Option(name: .long, help: "Hold deliveries up to this long to flush several at once; 0 = off, at most 1s (default 0).")
     var writeCoalesceWindow: String?
     @Option(name: .long, help: "Open connections before new ones get 503 (default 100000).")
@@ -123,7 +127,7 @@ struct ServeOptions: ParsableArguments {
             (.jwtRequireExp, self.jwtRequireExp), (.jwtIssuer, self.jwtIssuer), (.jwtAudience, self.jwtAudience),
             (.allowedOrigins, self.allowedOrigins), (.trustedProxies, self.trustedProxies), (.maxMessageBytes, self.maxMessageBytes), (.maxMessageFragments, self.maxMessageFragments),
             (.maxClientMessagesPerSecond, self.maxClientMessagesPerSecond),
-            (.maxQueueBytes, self.maxQueueBytes), (.writeCoalesceWindow, self.writeCoalesceWindow), (.maxConnections, self.maxConnections), (.maxConnectionsPerUser, self.maxConnectionsPerUser),
+            (.maxQueueBytes, self.maxQueueBytes), (.permessageDeflate, self.permessageDeflate), (.deflateMinBytes, self.deflateMinBytes), (.writeCoalesceWindow, self.writeCoalesceWindow), (.maxConnections, self.maxConnections), (.maxConnectionsPerUser, self.maxConnectionsPerUser),
             (.handshakeTimeout, self.handshakeTimeout), (.pingInterval, self.pingInterval),
             (.idleTimeout, self.idleTimeout), (.closeTimeout, self.closeTimeout), (.drainTimeout, self.drainTimeout), (.eventLoops, self.eventLoops),
             (.brokerReconnectMax, self.brokerReconnectMax),

@@ -93,10 +93,23 @@ final class EdgeHarness {
         try self.channel.writeInbound(Self.clientFrame(opcode: opcode, payload: payload, fin: fin, masked: masked, rsv1: rsv1))
     }
 
+    /// A server frame as written: its opcode, whether RSV1 (permessage-deflate's "compressed") is set,
+    /// its payload.
+    struct WrittenFrame {
+        var opcode: UInt8
+        var compressed: Bool
+        var payload: ByteBuffer
+    }
+
     /// Decodes the server frames written so far (server frames are never masked).
     func readFrames() throws -> [(opcode: UInt8, payload: ByteBuffer)] {
+        try self.readWrittenFrames().map { ($0.opcode, $0.payload) }
+    }
+
+    /// The server frames written so far, with their RSV1 bit.
+    func readWrittenFrames() throws -> [WrittenFrame] {
         var buffer = try self.readOutbound()
-        var frames: [(UInt8, ByteBuffer)] = []
+        var frames: [WrittenFrame] = []
         while let first = buffer.readInteger(as: UInt8.self), let second = buffer.readInteger(as: UInt8.self) {
             XCTAssertEqual(first & 0x80, 0x80, "server frames are final")
             XCTAssertEqual(second & 0x80, 0, "server frames are unmasked")
@@ -107,7 +120,8 @@ final class EdgeHarness {
                 XCTFail("truncated server frame")
                 break
             }
-            frames.append((first & 0x0F, payload))
+            XCTAssertEqual(first & 0x30, 0, "RSV2 and RSV3 are never set")
+            frames.append(WrittenFrame(opcode: first & 0x0F, compressed: first & 0x40 != 0, payload: payload))
         }
         return frames
     }

@@ -84,6 +84,7 @@ def test_depends_on_debian_libraries_only(deb):
     names = [alt.split()[0] for dep in depends.split(",") for alt in dep.split("|")]
     assert "libc6" in names
     assert any(n.startswith("libhiredis") for n in names), depends
+    assert "zlib1g" in names, depends  # permessage-deflate
     assert "adduser" in names  # postinst falls back to adduser where systemd-sysusers is missing
     assert not any(re.search(r"swift|foundation|dispatch|icu|blocksruntime", n, re.I) for n in names), depends
 
