@@ -7,7 +7,7 @@
 #
 #   bench/run.sh                      every scenario
 #   bench/run.sh idle unicast         some of them: idle broadcast burst unicast unicast-app latency
-#                                     durable catchup presence tls
+#                                     durable catchup presence tls deflate
 #   bench/run.sh smoke                tiny versions of all, to check the setup (numbers mean nothing)
 #
 # Environment: RUNS, SERVER_CPU, LOAD_CPU, SOURCES (127.0.0.1-127.0.0.16), TARGETS ("wsbridge
@@ -16,7 +16,9 @@
 # wsbridge-durable is wsbridge fed by FCALL, in the durable scenario; wsbridge-receipt is wsbridge fed
 # by app-socket publishes that ask for a receipt, in the presence scenario; wsbridge-base is the
 # wsbridge binary BASE_WSBRIDGE (another commit's release build), to compare a change; wsbridge-tls is
-# wsbridge serving wss:// with a self-signed P-256 certificate made here, in the tls scenario), WSB_EXTRA (extra `wsbridge serve`
+# wsbridge serving wss:// with a self-signed P-256 certificate made here, in the tls scenario;
+# wsbridge-deflate and nchan-deflate are wsbridge and Nchan with load connections that offer
+# permessage-deflate, Nchan with nchan_deflate_message_for_websocket on, in the deflate scenario), WSB_EXTRA (extra `wsbridge serve`
 # flags for every wsbridge run), REDIS_PORT (6390), WSB_PORT (8080), FLOOR_PORT (8081),
 # FLOOR_CONTROL_PORT (8082), NCHAN_PORT (8090), NCHAN_MODE (distributed), NO_BUILD=1 to use the
 # binaries as built.
@@ -91,7 +93,7 @@ start_server() {
     SERVER_KIND="$1"
     local extra="$WSB_EXTRA"
     case "$1" in
-    wsbridge | wsbridge-coalesced | wsbridge-durable | wsbridge-receipt | wsbridge-base | wsbridge-tls)
+    wsbridge | wsbridge-coalesced | wsbridge-durable | wsbridge-receipt | wsbridge-base | wsbridge-tls | wsbridge-deflate)
         [[ "$1" != wsbridge-coalesced ]] || extra="$extra --write-coalesce-window $COALESCE_WINDOW"
         if [[ "$1" == wsbridge-tls ]]; then
             [[ -f "$RUNDIR/tls.crt" ]] || openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
@@ -119,9 +121,12 @@ start_server() {
         SERVER_PIDS=$!
         wait_port "$FLOOR_PORT"
         ;;
-    nchan)
+    nchan | nchan-deflate)
+        local deflate=off
+        [[ "$1" != nchan-deflate ]] || deflate=on
+        SERVER_KIND=nchan
         NCHAN_DIR="$RUNDIR/nchan" NCHAN_PORT="$NCHAN_PORT" NCHAN_REDIS="redis://127.0.0.1:$REDIS_PORT" \
-            NCHAN_CPU="$SERVER_CPU" bench/nchan/nchan.sh start >/dev/null
+            NCHAN_CPU="$SERVER_CPU" NCHAN_DEFLATE="$deflate" bench/nchan/nchan.sh start >/dev/null
         SERVER_PIDS="$(NCHAN_DIR="$RUNDIR/nchan" bench/nchan/nchan.sh pids)"
         ;;
     esac
@@ -149,6 +154,8 @@ bench() {
     wsbridge-coalesced | wsbridge-durable | wsbridge-receipt | wsbridge-base)
         args=(--target wsbridge "${args[@]:2}" --url "ws://127.0.0.1:$WSB_PORT/ws") ;;
     wsbridge-tls) args=(--target wsbridge "${args[@]:2}" --url "wss://127.0.0.1:$WSB_PORT/ws") ;;
+    wsbridge-deflate) args=(--target wsbridge "${args[@]:2}" --url "ws://127.0.0.1:$WSB_PORT/ws" --deflate) ;;
+    nchan-deflate) args=(--target nchan "${args[@]:2}" --url "ws://127.0.0.1:$NCHAN_PORT/sub" --deflate) ;;
     wsbridge) args+=(--url "ws://127.0.0.1:$WSB_PORT/ws") ;;
     floor) args+=(--url "ws://127.0.0.1:$FLOOR_PORT/ws") ;;
     nchan) args+=(--url "ws://127.0.0.1:$NCHAN_PORT/sub") ;;
@@ -159,11 +166,11 @@ bench() {
 publish_flags() {
     local target="$1"
     case "$target" in
-    wsbridge | wsbridge-coalesced | wsbridge-base | wsbridge-tls) echo "--redis redis://127.0.0.1:$REDIS_PORT --redis-pid $REDIS_PID" ;;
+    wsbridge | wsbridge-coalesced | wsbridge-base | wsbridge-tls | wsbridge-deflate) echo "--redis redis://127.0.0.1:$REDIS_PORT --redis-pid $REDIS_PID" ;;
     wsbridge-receipt) echo "--receipt --redis redis://127.0.0.1:$REDIS_PORT --redis-pid $REDIS_PID" ;;
     wsbridge-durable) echo "--via fcall --redis redis://127.0.0.1:$REDIS_PORT --redis-pid $REDIS_PID" ;;
     floor) echo "--floor-control 127.0.0.1:$FLOOR_CONTROL_PORT" ;;
-    nchan) echo "--nchan-publish http://127.0.0.1:$NCHAN_PORT/pub --redis-pid $REDIS_PID" ;;
+    nchan | nchan-deflate) echo "--nchan-publish http://127.0.0.1:$NCHAN_PORT/pub --redis-pid $REDIS_PID" ;;
     esac
 }
 
@@ -196,7 +203,7 @@ run() {
             fi
             stop_all
             case "$target" in
-            nchan) cp "$RUNDIR/nchan/error.log" "$file.server.log" 2>/dev/null || true ;;
+            nchan*) cp "$RUNDIR/nchan/error.log" "$file.server.log" 2>/dev/null || true ;;
             wsbridge*) cp "$RUNDIR/wsbridge.log" "$file.server.log" 2>/dev/null || true ;;
             *) cp "$RUNDIR/$target.log" "$file.server.log" 2>/dev/null || true ;;
             esac
@@ -273,12 +280,22 @@ tls() {
     run tls-idle "wsbridge wsbridge-tls" idle --connections 10000 --settle 2
     run tls-latency "wsbridge wsbridge-tls" latency --connections 1000 --rate 1000 --messages 10000 --warmup 500
 }
+# deflate: broadcast to 1,000 connections at 50 messages/s with 1 KiB payloads of text-like words
+# (they compress about 2.5 times), by connections that offer permessage-deflate and by connections
+# that do not: server CPU per delivery with and without compression, wsbridge (a message compressed
+# once for all) beside Nchan (nchan_deflate_message_for_websocket: also once per message) and the floor.
+deflate() {
+    run deflate-1k "wsbridge wsbridge-deflate floor nchan nchan-deflate" broadcast --connections 1000 --messages 1000 \
+        --rate 50 --warmup 20 --payload-bytes 1024
+}
 # latency through Redis: 1,000 users, 1,000 messages/s.
 latency() { run latency "wsbridge floor nchan" latency --connections 1000 --rate 1000 --messages 20000 --warmup 1000; }
 # smoke: tiny versions of everything, to check the setup on any machine.
 smoke() {
     run smoke-idle "wsbridge floor nchan" idle --connections 200 --settle 0.2
     run smoke-broadcast "wsbridge wsbridge-coalesced floor nchan" broadcast --connections 200 --messages 50 --rate 100
+    run smoke-deflate "wsbridge wsbridge-deflate nchan-deflate" broadcast --connections 200 --messages 50 --rate 100 \
+        --payload-bytes 1024
     run smoke-unicast "wsbridge floor nchan" unicast --connections 200 --rate 2000 --messages 2000
     run smoke-unicast-app "wsbridge" unicast --connections 200 --rate 2000 --messages 2000 --via app \
         --app-socket "$RUNDIR/app.sock" --wait-subscribers 0
@@ -302,7 +319,7 @@ scenarios=("$@")
 } | tee "$OUT/machine.txt"
 for scenario in "${scenarios[@]}"; do
     case "$scenario" in
-    idle | broadcast | burst | unicast | latency | durable | catchup | presence | tls | smoke) "$scenario" ;;
+    idle | broadcast | burst | unicast | latency | durable | catchup | presence | tls | deflate | smoke) "$scenario" ;;
     unicast-app) unicast_app ;;
     *) echo "unknown scenario $scenario" >&2; exit 2 ;;
     esac

@@ -36,8 +36,9 @@ METRICS = [
 # Targets in column order; wsbridge-coalesced is wsbridge with a write-coalescing window,
 # wsbridge-durable is wsbridge with its messages published by FCALL wsbridge_publish (durable),
 # wsbridge-receipt with app-socket publishes that ask for a receipt, wsbridge-base another commit's build.
-OURS = ("wsbridge", "wsbridge-coalesced", "wsbridge-durable", "wsbridge-receipt", "wsbridge-base", "wsbridge-tls")
-BASELINES = ("floor", "nchan")
+OURS = ("wsbridge", "wsbridge-coalesced", "wsbridge-durable", "wsbridge-receipt", "wsbridge-base", "wsbridge-tls",
+        "wsbridge-deflate")
+BASELINES = ("floor", "nchan", "nchan-deflate")
 TARGETS = OURS + BASELINES
 
 
@@ -79,9 +80,11 @@ def main():
     for scenario in scenarios:
         targets = [t for t in TARGETS if (scenario, t) in runs or (scenario, t) in failed]
         ratios = [(ours, other) for ours in OURS for other in BASELINES if ours in targets and other in targets]
-        for variant in ("wsbridge-durable", "wsbridge-receipt", "wsbridge-base", "wsbridge-tls"):
+        for variant in ("wsbridge-durable", "wsbridge-receipt", "wsbridge-base", "wsbridge-tls", "wsbridge-deflate"):
             if variant in targets and "wsbridge" in targets:
                 ratios.append((variant, "wsbridge"))
+        if "nchan-deflate" in targets and "nchan" in targets:
+            ratios.append(("nchan-deflate", "nchan"))
         print(f"## {scenario}\n")
         header = "| metric | " + " | ".join(targets)
         for ours, other in ratios:

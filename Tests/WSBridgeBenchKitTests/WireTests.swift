@@ -19,12 +19,30 @@ final class WireTests: XCTestCase {
     func testRESPPublishOfTheNativeEnvelope() {
         var buffer = ByteBuffer()
         PublishWire.resp(channel: Array("ch".utf8)).write(target: .user(12), stamp: 0xAB, payloadBytes: 20, into: &buffer)
-        let envelope = #"{"user":"u12","data":"00000000000000ab...."}"#
-        XCTAssertEqual(String(buffer: buffer), "*3\r\n$7\r\nPUBLISH\r\n$2\r\nch\r\n$\(envelope.utf8.count)\r\n\(envelope)\r\n")
+        let text = String(buffer: buffer)
+        let head = #"{"user":"u12","data":"00000000000000ab"#
+        let envelopeLength = head.utf8.count + 4 + 2
+        XCTAssertTrue(text.hasPrefix("*3\r\n$7\r\nPUBLISH\r\n$2\r\nch\r\n$\(envelopeLength)\r\n\(head)"), text)
+        XCTAssertTrue(text.hasSuffix("\"}\r\n"), text)
+        XCTAssertEqual(text.utf8.count, "*3\r\n$7\r\nPUBLISH\r\n$2\r\nch\r\n$\(envelopeLength)\r\n".utf8.count + envelopeLength + 2)
 
         buffer.clear()
         PublishWire.resp(channel: Array("ch".utf8)).write(target: .all, stamp: 1, payloadBytes: 16, into: &buffer)
         XCTAssertTrue(String(buffer: buffer).hasSuffix("$38\r\n{\"all\":true,\"data\":\"0000000000000001\"}\r\n"))
+    }
+
+    func testPayloadsAreWordsThatDifferByStampAndNeedNoEscaping() {
+        func payload(_ stamp: UInt64) -> String {
+            var buffer = ByteBuffer()
+            PublishWire.writePayload(stamp: stamp, payloadBytes: 1024, into: &buffer)
+            return String(buffer: buffer)
+        }
+        let first = payload(1)
+        XCTAssertEqual(first.utf8.count, 1024)
+        XCTAssertTrue(first.dropFirst(16).allSatisfy { $0 == " " || ("a"..."z").contains($0) }, first)
+        XCTAssertGreaterThan(Set(first.dropFirst(16).split(separator: " ")).count, 20, "many words, not one repeated")
+        XCTAssertNotEqual(first.dropFirst(16), payload(2).dropFirst(16), "every message differs")
+        XCTAssertEqual(first, payload(1))
     }
 
     func testAppPublishFramesAreLengthPrefixedJSON() throws {

@@ -7,7 +7,8 @@
 #
 # Environment: NCHAN_DIR (default /tmp/wsbridge-bench-nchan), NCHAN_PORT (8090), NCHAN_REDIS
 # (redis://127.0.0.1:6379), NCHAN_MODE (distributed), NCHAN_WORKERS (1), NCHAN_CPU (a core list for
-# taskset, e.g. 0; empty: no pinning). Needs: apt-get install nginx libnginx-mod-nchan.
+# taskset, e.g. 0; empty: no pinning), NCHAN_DEFLATE (off; on: nchan_deflate_message_for_websocket, a
+# compressed copy of each message for permessage-deflate subscribers). Needs: apt-get install nginx libnginx-mod-nchan.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 dir="${NCHAN_DIR:-/tmp/wsbridge-bench-nchan}"
@@ -16,6 +17,7 @@ redis="${NCHAN_REDIS:-redis://127.0.0.1:6379}"
 mode="${NCHAN_MODE:-distributed}"
 workers="${NCHAN_WORKERS:-1}"
 cpu="${NCHAN_CPU:-}"
+deflate="${NCHAN_DEFLATE:-off}"
 
 master_pid() {
     [[ -s "$dir/master.pid" ]] && cat "$dir/master.pid"
@@ -38,7 +40,7 @@ start)
     }
     mkdir -p "$dir"
     sed -e "s|@DIR@|$dir|g" -e "s|@PORT@|$port|g" -e "s|@REDIS@|$redis|g" -e "s|@MODE@|$mode|g" \
-        -e "s|@WORKERS@|$workers|g" -e "s|@NOFILE@|$(ulimit -Hn)|g" "$here/nginx.conf.in" > "$dir/nginx.conf"
+        -e "s|@WORKERS@|$workers|g" -e "s|@DEFLATE@|$deflate|g" -e "s|@NOFILE@|$(ulimit -Hn)|g" "$here/nginx.conf.in" > "$dir/nginx.conf"
     prefix=()
     [[ -n "$cpu" ]] && prefix=(taskset -c "$cpu")
     "${prefix[@]}" nginx -t -q -p "$dir" -c "$dir/nginx.conf" -g 'daemon off;' 2>"$dir/config-test.log" || {

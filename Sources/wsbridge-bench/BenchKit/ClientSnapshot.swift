@@ -12,6 +12,8 @@ public struct ClientSnapshot: Codable, Sendable {
     /// Data messages received (text or binary, counted once per message).
     public var messages = 0
     public var payloadBytes = 0
+    /// Of those, messages that came compressed (RSV1, with `--deflate`); payloadBytes counts them as sent.
+    public var compressedMessages = 0
     public var firstReceiptNs: UInt64 = 0
     public var lastReceiptNs: UInt64 = 0
     /// Connections the server closed with a close frame, by close code.
@@ -39,6 +41,7 @@ public struct ClientSnapshot: Codable, Sendable {
         lastConnectedNs = max(lastConnectedNs, other.lastConnectedNs)
         messages += other.messages
         payloadBytes += other.payloadBytes
+        compressedMessages += other.compressedMessages
         firstReceiptNs = Self.earliest(firstReceiptNs, other.firstReceiptNs)
         lastReceiptNs = max(lastReceiptNs, other.lastReceiptNs)
         for (code, count) in other.closeCodes { closeCodes[code, default: 0] += count }

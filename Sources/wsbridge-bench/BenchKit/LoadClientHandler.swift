@@ -204,8 +204,11 @@ final class LoadClientHandler: ChannelInboundHandler {
         }
         if !isControl {
             state.snapshot.payloadBytes += length
-            // The stamp is at the start of a message: its first frame (text or binary, not continuation).
-            if opcode != 0 && recordLatency { stampPending = true }
+            let compressed = first & 0x40 != 0
+            if compressed { state.snapshot.compressedMessages += 1 }
+            // The stamp is at the start of a message: its first frame (text or binary, not continuation);
+            // a compressed message's is not read.
+            if opcode != 0 && recordLatency && !compressed { stampPending = true }
         }
         stage = .payload
         if remaining == 0 { endFrame(context: context) }

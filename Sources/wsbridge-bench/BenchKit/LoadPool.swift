@@ -81,6 +81,7 @@ public final class LoadPool: Sendable {
                 let state = bound.value
                 state.snapshot.messages = 0
                 state.snapshot.payloadBytes = 0
+                state.snapshot.compressedMessages = 0
                 state.snapshot.firstReceiptNs = 0
                 state.snapshot.lastReceiptNs = 0
                 state.snapshot.badStamps = 0

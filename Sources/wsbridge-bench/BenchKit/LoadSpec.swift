@@ -35,6 +35,9 @@ public struct LoadSpec: Codable, Sendable {
     public var handshakeTimeoutMillis: Int64
     /// Read the send stamp of every message and record publish-to-receipt latency.
     public var recordLatency: Bool
+    /// Offer permessage-deflate in the handshake. Compressed messages are counted, not inflated (the
+    /// load tool measures the server's cost, and a compressed message's stamp is not read).
+    public var deflate = false
 
     public init(
         target: BenchTarget, url: LoopbackURL, users: Int, sources: SourceRange, auth: AuthMode, jwtSecret: String?,
@@ -75,7 +78,8 @@ public struct LoadSpec: Codable, Sendable {
             }
         }
         let request = "GET \(target) HTTP/1.1\r\nHost: \(url.endpoint)\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-            + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+            + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
+            + (deflate ? "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n" : "") + "\r\n"
         return Array(request.utf8)
     }
 }

@@ -43,6 +43,8 @@ struct LoadOptions: ParsableArguments {
     var serverPid: [Int32] = []
     @Option(help: "PID of the Redis server to measure (CPU).")
     var redisPid: [Int32] = []
+    @Flag(help: "Offer permessage-deflate; compressed messages are counted, not inflated (nor their stamps read).")
+    var deflate = false
     @Flag(help: "Print the result as one JSON object.")
     var json = false
 
@@ -70,11 +72,13 @@ struct LoadOptions: ParsableArguments {
 
     func makeSpec(recordLatency: Bool) throws -> LoadSpec {
         let text = url ?? (target == .nchan ? "ws://127.0.0.1:8090/sub" : "ws://127.0.0.1:8080/ws")
-        return LoadSpec(
+        var spec = LoadSpec(
             target: target, url: try LoopbackURL(parsing: text, schemes: ["ws", "http", "wss"]), users: effectiveUsers,
             sources: try SourceRange(parsing: sources), auth: auth, jwtSecret: jwtSecret, firstIndex: 0,
             count: connections, threads: threads, connectConcurrency: connectConcurrency,
             handshakeTimeoutMillis: handshakeTimeout, recordLatency: recordLatency)
+        spec.deflate = deflate
+        return spec
     }
 }
 

@@ -56,6 +56,9 @@ struct DeliveryReport: Codable {
     var perSecond: Double
     var closedByServer: [String: Int]
     var dropped: Int
+    /// Deliveries that came compressed (with `--deflate`) and the payload bytes of all of them as sent.
+    var compressed: Int
+    var payloadBytes: Int
 }
 
 struct ProcessReport: Codable {

@@ -193,7 +193,8 @@ struct Runner {
                 deliveries: DeliveryReport(
                     expected: result.expectedDeliveries, received: received, seconds: seconds(deliverySpan),
                     perSecond: deliverySpan > 0 ? Double(received) / seconds(deliverySpan) : 0,
-                    closedByServer: snapshot.closeCodes, dropped: snapshot.dropped),
+                    closedByServer: snapshot.closeCodes, dropped: snapshot.dropped,
+                    compressed: snapshot.compressedMessages, payloadBytes: snapshot.payloadBytes),
                 server: server.isEmpty
                     ? nil
                     : ProcessReport(
