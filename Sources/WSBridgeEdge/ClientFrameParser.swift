@@ -29,9 +29,37 @@ struct ClientFrameParser {
     /// The largest payload accepted (`max_message_bytes`: no frame of a message can be longer).
     let maxFrameSize: Int
 
+    /// A frame's header, read from the front of the buffer.
+    struct Header {
+        var fin: Bool
+        var rsv1: Bool
+        var rsv2: Bool
+        var rsv3: Bool
+        var opcode: WebSocketOpcode
+        var maskKey: WebSocketMaskingKey?
+        /// Where the payload starts in the buffer, and its declared length.
+        var payloadStart: Int
+        var payloadLength: Int
+    }
+
     /// Takes the next complete frame from `buffer`. Returns nil, leaving `buffer` untouched, until all of
     /// it has arrived; throws as soon as its header shows a frame that must be refused.
     func nextFrame(from buffer: inout ByteBuffer) throws(Failure) -> WebSocketFrame? {
+        guard let header = try self.header(in: buffer),
+            let data = buffer.getSlice(at: header.payloadStart, length: header.payloadLength)
+        else {
+            return nil
+        }
+        buffer.moveReaderIndex(to: header.payloadStart + header.payloadLength)
+        return WebSocketFrame(
+            fin: header.fin, rsv1: header.rsv1, rsv2: header.rsv2, rsv3: header.rsv3,
+            opcode: header.opcode, maskKey: header.maskKey, data: data
+        )
+    }
+
+    /// The header of the frame at the front of `buffer`, once all of it (at most 14 bytes) has arrived;
+    /// its payload may not have. Throws for a header that must be refused.
+    func header(in buffer: ByteBuffer) throws(Failure) -> Header? {
         let start = buffer.readerIndex
         guard let first = buffer.getInteger(at: start, as: UInt8.self),
             let second = buffer.getInteger(at: start + 1, as: UInt8.self)
@@ -63,20 +91,16 @@ struct ClientFrameParser {
         guard length <= UInt64(self.maxFrameSize) else {
             throw .frameTooLarge
         }
-        let masked = second & 0x80 != 0
-        let payloadStart = start + headerLength + (masked ? 4 : 0)
-        guard let data = buffer.getSlice(at: payloadStart, length: Int(length)) else {
-            return nil
-        }
         var maskKey: WebSocketMaskingKey?
-        if masked, let key = buffer.viewBytes(at: start + headerLength, length: 4) {
+        if second & 0x80 != 0 {
+            guard let key = buffer.viewBytes(at: start + headerLength, length: 4) else { return nil }
             maskKey = WebSocketMaskingKey(key)
+            headerLength += 4
         }
-        buffer.moveReaderIndex(to: payloadStart + Int(length))
         // Every 4-bit opcode is representable, so the force unwrap cannot fail.
-        return WebSocketFrame(
+        return Header(
             fin: fin, rsv1: first & 0x40 != 0, rsv2: first & 0x20 != 0, rsv3: first & 0x10 != 0,
-            opcode: WebSocketOpcode(encodedWebSocketOpcode: first & 0x0F)!, maskKey: maskKey, data: data
-        )
+            opcode: WebSocketOpcode(encodedWebSocketOpcode: first & 0x0F)!, maskKey: maskKey,
+            payloadStart: start + headerLength, payloadLength: Int(length))
     }
 }

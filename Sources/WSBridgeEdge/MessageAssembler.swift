@@ -161,7 +161,23 @@ struct MessageAssembler {
         }
     }
 
-    private static let invalidText = Action.fail(.invalidPayload, reason: "text message is not valid UTF-8")
+    static let invalidText = Action.fail(.invalidPayload, reason: "text message is not valid UTF-8")
+
+    /// For a frame still arriving: the validator its payload continues when it carries uncompressed
+    /// text (a text frame starts a new one; a continuation goes on with its message's), so that invalid
+    /// UTF-8 fails the connection before the frame ends. Nil for any other frame, which ``receive``
+    /// judges once it is whole (a frame out of place included).
+    func textValidator(for header: ClientFrameParser.Header) -> UTF8StreamValidator? {
+        guard !header.rsv1, !header.rsv2, !header.rsv3 else { return nil }
+        switch (header.opcode, self.state) {
+        case (.text, .idle):
+            return UTF8StreamValidator()
+        case (.continuation, .assembling(_, let text?, _, nil)):
+            return text
+        default:
+            return nil
+        }
+    }
 
     private var tooBig: Action {
         .fail(.messageTooBig, reason: "message exceeds \(self.maxMessageBytes) bytes", limit: .messageTooBig)

@@ -3,6 +3,7 @@ import NIOCore
 import NIOWebSocket
 import WSBridgeCore
 import WSBridgeDeflate
+import WSBridgeJSON
 
 #if canImport(Glibc)
 import Glibc
@@ -56,6 +57,8 @@ public final class WebSocketConnection: Session, ChannelInboundHandler {
     /// The client sent a header that cannot be cut into frames: nothing after it can be trusted, so
     /// what it sends next is dropped while the close handshake runs (and times out).
     private var inboundUnreadable = false
+    /// The UTF-8 check of a text frame not all read yet (``checkPartialText``); nil otherwise.
+    private var partialText: PartialText?
     /// The LZ77 window of this connection's compressed frames (9 to 15 bits) when it negotiated
     /// permessage-deflate, 0 when not. The zlib streams are the event loop's (``DeflateCodecs``).
     private let deflateWindow: UInt8
@@ -139,6 +142,7 @@ public final class WebSocketConnection: Session, ChannelInboundHandler {
         self.finish()
         self.context = nil
         self.inbound = nil
+        self.partialText = nil
     }
 
     public func channelInactive(context: ChannelHandlerContext) {
@@ -169,11 +173,15 @@ public final class WebSocketConnection: Session, ChannelInboundHandler {
                 return
             }
             guard let frame else { break }
+            self.partialText = nil
             if framesRead == 0 {
                 self.lastHeard = context.eventLoop.now
             }
             framesRead += 1
             self.receive(frame, context: context)
+        }
+        if self.readsFrames, self.inbound != nil {
+            self.checkPartialText(parser: parser)
         }
         self.keepRemainder(adopted: adopted, framesRead: framesRead, allocator: context.channel.allocator)
     }
@@ -431,6 +439,35 @@ public final class WebSocketConnection: Session, ChannelInboundHandler {
         }
     }
 
+    /// Fails fast on invalid UTF-8 inside a text frame that has not all arrived (RFC 6455 §8.1; the
+    /// Autobahn cases 6.4.3 and 6.4.4 send one in pieces): the bytes that came so far are unmasked and
+    /// checked, each once, continuing the validator of the message. The assembler checks the whole
+    /// frame again when it is complete; this only makes the verdict come sooner.
+    private func checkPartialText(parser: ClientFrameParser) {
+        guard let buffer = self.inbound, let header = try? parser.header(in: buffer), let key = header.maskKey else {
+            return
+        }
+        if self.partialText == nil {
+            guard let validator = self.assembler.textValidator(for: header) else { return }
+            self.partialText = PartialText(validator)
+        }
+        let check = self.partialText!
+        let arrived = min(buffer.writerIndex - header.payloadStart, header.payloadLength)
+        guard arrived > check.checked,
+            var bytes = buffer.getBytes(at: header.payloadStart + check.checked, length: arrived - check.checked)
+        else { return }
+        for index in bytes.indices {
+            bytes[index] ^= key[(check.checked + index) % 4]
+        }
+        check.checked = arrived
+        if !check.validator.feed(bytes) {
+            self.partialText = nil
+            self.inbound = nil
+            self.inboundUnreadable = true
+            self.close(.invalidPayload, reason: "text message is not valid UTF-8")
+        }
+    }
+
     /// After the frames of a read are taken: nothing is kept when all bytes were used (the common case:
     /// clients send whole frames). An unfinished frame is copied into a buffer of its own when it sits in
     /// the socket's read buffer (which NIO reuses for the next read only if no one else holds it) or
@@ -541,6 +578,17 @@ private struct ConnectionTally {
     var messagesOut = 0
     var bytesIn = 0
     var bytesOut = 0
+}
+
+/// How far the payload of a text frame still arriving was checked as UTF-8. Event-loop bound.
+private final class PartialText {
+    var validator: UTF8StreamValidator
+    /// Payload bytes checked so far.
+    var checked = 0
+
+    init(_ validator: UTF8StreamValidator) {
+        self.validator = validator
+    }
 }
 
 /// A `wsbridge.v1` connection's cursor, behind one reference. Event-loop bound like its connection.

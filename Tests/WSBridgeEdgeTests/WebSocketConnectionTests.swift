@@ -69,6 +69,54 @@ final class WebSocketConnectionTests: XCTestCase {
         XCTAssertTrue(harness.events.messages.isEmpty)
     }
 
+    /// Writes the first `count` bytes of `frame` only (the rest never comes).
+    private func sendPart(of frame: ByteBuffer, count: Int, to harness: EdgeHarness) throws {
+        try harness.channel.writeInbound(frame.getSlice(at: frame.readerIndex, length: count)!)
+    }
+
+    func testInvalidUTF8FailsTheConnectionBeforeItsFrameEnds() throws {
+        let harness = try self.upgraded()
+        // "κόσμε", then a byte no UTF-8 text may hold, in a frame that announces 1,000 bytes.
+        let text = Array("κόσμε".utf8) + [0xF8] + Array(repeating: UInt8(ascii: "a"), count: 989)
+        let frame = EdgeHarness.clientFrame(opcode: 0x1, payload: text)
+        try self.sendPart(of: frame, count: 8 + 8, to: harness)  // header + mask + 8 good bytes
+        XCTAssertTrue(try harness.readFrames().isEmpty, "valid so far")
+        try harness.channel.writeInbound(frame.getSlice(at: 16, length: 10)!)
+        XCTAssertEqual(try harness.readCloseCode(), 1007, "at once, not when the 1,000 bytes are in")
+        XCTAssertTrue(harness.events.messages.isEmpty)
+    }
+
+    func testATextFrameInPiecesIsStillOneMessage() throws {
+        let harness = try self.upgraded()
+        let text = String(repeating: "κόσμε ", count: 200)
+        let frame = EdgeHarness.clientFrame(opcode: 0x1, payload: Array(text.utf8))
+        var offset = 0
+        for size in [3, 7, 1, 100, 333] {  // cuts inside the header, the mask and characters
+            try harness.channel.writeInbound(frame.getSlice(at: offset, length: size)!)
+            offset += size
+        }
+        try harness.channel.writeInbound(frame.getSlice(at: offset, length: frame.readableBytes - offset)!)
+        XCTAssertEqual(harness.events.messages.map(\.0), [text])
+        XCTAssertTrue(try harness.readFrames().isEmpty)
+    }
+
+    func testInvalidUTF8InAContinuationStillArrivingFailsFast() throws {
+        let harness = try self.upgraded()
+        try harness.sendFrame(opcode: 0x1, payload: [0xCE], fin: false)  // the first byte of "κ"
+        let frame = EdgeHarness.clientFrame(opcode: 0x0, payload: [0x41] + Array(repeating: UInt8(ascii: "a"), count: 500))
+        try self.sendPart(of: frame, count: 8 + 1, to: harness)  // 0x41 cannot continue 0xCE
+        XCTAssertEqual(try harness.readCloseCode(), 1007)
+    }
+
+    func testBinaryStillArrivingIsNotCheckedAsText() throws {
+        let harness = try self.upgraded()
+        let frame = EdgeHarness.clientFrame(opcode: 0x2, payload: [0xF8, 0xFF] + Array(repeating: 0, count: 500))
+        try self.sendPart(of: frame, count: 20, to: harness)
+        XCTAssertTrue(try harness.readFrames().isEmpty)
+        try harness.channel.writeInbound(frame.getSlice(at: 20, length: frame.readableBytes - 20)!)
+        XCTAssertEqual(harness.events.messages.count, 1)
+    }
+
     func testReservedBitsAreAProtocolError() throws {
         let harness = try self.upgraded()
         try harness.sendFrame(opcode: 0x1, payload: Array("x".utf8), rsv1: true)
