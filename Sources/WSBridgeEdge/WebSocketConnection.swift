@@ -433,9 +433,9 @@ public final class WebSocketConnection: Session, ChannelInboundHandler {
         switch failure {
         case .frameTooLarge:
             self.shard?.countLimitHit(.messageTooBig)
-            self.close(.messageTooBig, reason: "frame exceeds \(self.settings.maxMessageBytes) bytes")
+            self.startClosing(.messageTooBig, reason: "frame exceeds \(self.settings.maxMessageBytes) bytes", shutOutput: true)
         case .protocolError(let reason):
-            self.close(.protocolError, reason: reason)
+            self.startClosing(.protocolError, reason: reason, shutOutput: true)
         }
     }
 
@@ -464,7 +464,7 @@ public final class WebSocketConnection: Session, ChannelInboundHandler {
             self.partialText = nil
             self.inbound = nil
             self.inboundUnreadable = true
-            self.close(.invalidPayload, reason: "text message is not valid UTF-8")
+            self.startClosing(.invalidPayload, reason: "text message is not valid UTF-8", shutOutput: true)
         }
     }
 
@@ -493,11 +493,28 @@ public final class WebSocketConnection: Session, ChannelInboundHandler {
     /// Starts the close handshake: sends a close frame, stops deliveries, and closes the socket when the
     /// client answers or after `close_timeout`.
     public func close(_ code: CloseCode, reason: String) {
+        self.startClosing(code, reason: reason, shutOutput: false)
+    }
+
+    /// ``close(_:reason:)``; with `shutOutput`, for a connection whose bytes can no longer be read (RFC
+    /// 6455 §7.1.7, "Fail the WebSocket Connection"), the server's side of the TCP connection is shut
+    /// once the close frame is written: the client reads the frame, then the end of the stream, and
+    /// need not answer with a close frame that could not be found among its bytes anyway. What it
+    /// still sends is dropped until it closes, or for at most `close_timeout`.
+    private func startClosing(_ code: CloseCode, reason: String, shutOutput: Bool) {
         guard case .open = self.state, let context = self.context else { return }
         self.closeCode = code
         self.closeReason = reason
         let frame = ServerFrame.close(code, reason: reason, allocator: context.channel.allocator)
-        self.writeAndFlush(frame, context: context)
+        var written: EventLoopPromise<Void>?
+        if shutOutput {
+            let channel = context.channel
+            written = context.eventLoop.makePromise(of: Void.self)
+            written!.futureResult.whenSuccess {
+                channel.close(mode: .output, promise: nil)
+            }
+        }
+        self.writeAndFlush(frame, context: context, promise: written)
         let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
         let timeout = context.eventLoop.scheduleTask(in: self.settings.closeTimeout) {
             loopBound.value.abort()

@@ -184,6 +184,34 @@ def test_client_messages_and_close_codes(nodes):
         assert ws.close_code == 1009
 
 
+def test_a_frame_that_cannot_be_read_gets_its_close_frame_then_the_end_of_the_stream(nodes):
+    """A frame header that breaks RFC 6455 (a fragmented ping): the client is sent close 1002, then the
+    server shuts its side at once, not after close_timeout (Autobahn 5.1: the server closes TCP first),
+    while what the client still sends is read and dropped."""
+    import socket
+    node = nodes("host1", "--auth", "insecure-query", "--close-timeout", "10s")
+    host, port = node.address.rsplit(":", 1)
+    sock = socket.create_connection((host, int(port)), timeout=5)
+    sock.sendall((f"GET /ws?user=a HTTP/1.1\r\nHost: {node.address}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                  "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n").encode())
+    response = b""
+    while b"\r\n\r\n" not in response:
+        response += sock.recv(4096)
+    assert response.startswith(b"HTTP/1.1 101"), response
+    started = time.monotonic()
+    sock.sendall(bytes([0x09, 0x80, 1, 2, 3, 4]) + b"x" * 5000)  # a ping without FIN, then garbage
+    received = response.split(b"\r\n\r\n", 1)[1]
+    while True:
+        chunk = sock.recv(4096)
+        if not chunk:
+            break
+        received += chunk
+    assert time.monotonic() - started < 5, "the stream ended without waiting for close_timeout"
+    assert received[0] == 0x88 and int.from_bytes(received[2:4], "big") == 1002, received
+    sock.sendall(b"still sending")  # the server's side is shut, ours is open: no error here
+    sock.close()
+
+
 @pytest.mark.skipif(os.getuid() != 0, reason="needs root to drop to another user")
 def test_the_daemon_serves_clients_when_not_running_as_root(workdir):
     """Regression: TCP_NODELAY was set at the socket level (where its number means SO_DEBUG), which
