@@ -6,7 +6,7 @@ SWIFT ?= swift
 PYTHON ?= python3
 LISTEN ?= 127.0.0.1:8080
 
-.PHONY: build run test unit integration faults man deb verify-units lintian packaging-test bench clean
+.PHONY: build run test unit integration faults autobahn man deb verify-units lintian packaging-test bench clean
 
 build:
 	$(SWIFT) build
@@ -30,6 +30,12 @@ unit:
 
 integration: build
 	WSBRIDGE_BIN=$$($(SWIFT) build --show-bin-path)/wsbridge $(PYTHON) -m pytest -q tests/integration
+
+## The Autobahn TestSuite (fuzzingclient, every case) against wsbridge through an echo app on the app
+## socket; fails on any case not OK or INFORMATIONAL. AUTOBAHN_CASES="6.4.*,12.1.1" runs some only.
+AUTOBAHN_BIN ?= $$($(SWIFT) build --show-bin-path)/wsbridge
+autobahn: build
+	WSBRIDGE_BIN=$(AUTOBAHN_BIN) $(PYTHON) tests/autobahn/run.py
 
 ## The Redis fault suite alone (docs/reliability.md): faults under load, every message counted.
 faults: build
