@@ -16,7 +16,8 @@ run:
 	LISTEN=$(LISTEN) scripts/demo.sh
 
 ## The whole suite: Swift unit and integration tests, then the end-to-end tests with real processes,
-## the Redis fault suite (its table goes to $(FAULTS_REPORT)) and the packaging tests.
+## the Redis fault suite (its table goes to $(FAULTS_REPORT)), the packaging tests and the Autobahn
+## TestSuite's CI selection against the release binary the packaging tests built.
 FAULTS_REPORT ?= .build/faults-report.md
 test:
 	$(SWIFT) build --build-tests
@@ -24,6 +25,8 @@ test:
 	WSBRIDGE_BIN=$$($(SWIFT) build --show-bin-path)/wsbridge $(PYTHON) -m pytest -q tests/integration
 	WSBRIDGE_BIN=$$($(SWIFT) build --show-bin-path)/wsbridge FAULTS_REPORT=$(FAULTS_REPORT) $(PYTHON) -m pytest -q -s tests/faults
 	WSBRIDGE_BIN=$$($(SWIFT) build --show-bin-path)/wsbridge $(PYTHON) -m pytest -q tests/packaging
+	WSBRIDGE_BIN=$$($(SWIFT) build -c release --static-swift-stdlib --show-bin-path)/wsbridge AUTOBAHN_CASES=ci \
+		$(PYTHON) tests/autobahn/run.py
 
 unit:
 	$(SWIFT) test

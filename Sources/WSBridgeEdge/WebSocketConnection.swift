@@ -54,8 +54,9 @@ public final class WebSocketConnection: Session, ChannelInboundHandler {
     private var unflushedIsShared = false
     /// The bytes of a frame not all read yet; nil between frames, so an idle connection holds no buffer.
     private var inbound: ByteBuffer?
-    /// The client sent a header that cannot be cut into frames: nothing after it can be trusted, so
-    /// what it sends next is dropped while the close handshake runs (and times out).
+    /// The client broke the protocol (a header that cannot be cut into frames, a frame out of place,
+    /// invalid UTF-8, a message over the limits): nothing after it is processed (``failConnection``);
+    /// what it sends next is dropped until it closes, or the close timeout.
     private var inboundUnreadable = false
     /// The UTF-8 check of a text frame not all read yet (``checkPartialText``); nil otherwise.
     private var partialText: PartialText?
@@ -422,21 +423,30 @@ public final class WebSocketConnection: Session, ChannelInboundHandler {
             if let limit {
                 self.shard?.countLimitHit(limit)
             }
-            self.close(code, reason: reason)
+            self.failConnection(code, reason: reason)
         }
     }
 
     /// The client's bytes cannot be cut into frames: drop them and everything after, and close.
     private func unreadable(_ failure: ClientFrameParser.Failure) {
-        self.inbound = nil
-        self.inboundUnreadable = true
         switch failure {
         case .frameTooLarge:
             self.shard?.countLimitHit(.messageTooBig)
-            self.startClosing(.messageTooBig, reason: "frame exceeds \(self.settings.maxMessageBytes) bytes", shutOutput: true)
+            self.failConnection(.messageTooBig, reason: "frame exceeds \(self.settings.maxMessageBytes) bytes")
         case .protocolError(let reason):
-            self.startClosing(.protocolError, reason: reason, shutOutput: true)
+            self.failConnection(.protocolError, reason: reason)
         }
+    }
+
+    /// "Fail the WebSocket Connection" (RFC 6455 §7.1.7): the client broke the protocol or a limit on
+    /// what it sends, so nothing more it sends is processed, not even a close frame (after a broken
+    /// frame, or in answer to its own broken close frame, none is coming that can be trusted). The
+    /// close frame goes out and the server's side of TCP is shut right after it.
+    private func failConnection(_ code: CloseCode, reason: String) {
+        self.inbound = nil
+        self.partialText = nil
+        self.inboundUnreadable = true
+        self.startClosing(code, reason: reason, shutOutput: true)
     }
 
     /// Fails fast on invalid UTF-8 inside a text frame that has not all arrived (RFC 6455 §8.1; the
@@ -461,10 +471,7 @@ public final class WebSocketConnection: Session, ChannelInboundHandler {
         }
         check.checked = arrived
         if !check.validator.feed(bytes) {
-            self.partialText = nil
-            self.inbound = nil
-            self.inboundUnreadable = true
-            self.startClosing(.invalidPayload, reason: "text message is not valid UTF-8", shutOutput: true)
+            self.failConnection(.invalidPayload, reason: "text message is not valid UTF-8")
         }
     }
 

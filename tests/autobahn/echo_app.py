@@ -40,7 +40,8 @@ def main():
             if event.get("binary"):
                 echo["binary"] = True
             send(echo)
-        elif event.get("type") == "error":
+        elif event.get("type") == "error" and event.get("code") != "unknown_conn":
+            # unknown_conn is expected: an echo for a connection a case already closed.
             print(f"echo_app: {event}", file=sys.stderr)
 
 

@@ -54,6 +54,11 @@ def python27():
     for candidate in candidates:
         if os.access(candidate, os.X_OK):
             return candidate
+    pyenv = shutil.which("pyenv") or os.path.expanduser("~/.pyenv/bin/pyenv")
+    if os.access(pyenv, os.X_OK):
+        print("autobahn: no Python 2.7: building it with pyenv (several minutes)", flush=True)
+        subprocess.run([pyenv, "install", "-s", "2.7.18"], check=True)
+        return os.path.expanduser("~/.pyenv/versions/2.7.18/bin/python")
     sys.exit("autobahn: the suite needs Python 2.7 (pyenv install 2.7.18, or a python2.7 on PATH)")
 
 
