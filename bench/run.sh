@@ -30,7 +30,7 @@ RUNS="${RUNS:-3}"
 SERVER_CPU="${SERVER_CPU:-0}"
 LOAD_CPU="${LOAD_CPU:-1}"
 SOURCES="${SOURCES:-127.0.0.1-127.0.0.16}"
-TARGETS="${TARGETS:-wsbridge wsbridge-coalesced wsbridge-durable wsbridge-receipt floor nchan}"
+TARGETS="${TARGETS:-wsbridge wsbridge-coalesced wsbridge-durable wsbridge-receipt wsbridge-deflate floor nchan nchan-deflate}"
 BASE_WSBRIDGE="${BASE_WSBRIDGE:-}"
 COALESCE_WINDOW="${COALESCE_WINDOW:-20ms}"
 WSB_EXTRA="${WSB_EXTRA:-}"
@@ -283,10 +283,12 @@ tls() {
 # deflate: broadcast to 1,000 connections at 50 messages/s with 1 KiB payloads of text-like words
 # (they compress about 2.5 times), by connections that offer permessage-deflate and by connections
 # that do not: server CPU per delivery with and without compression, wsbridge (a message compressed
-# once for all) beside Nchan (nchan_deflate_message_for_websocket: also once per message) and the floor.
+# once for all) beside Nchan (nchan_deflate_message_for_websocket: also once per message) and the floor;
+# then 19,000 idle connections with and without deflate negotiated: RSS and server CPU per connect.
 deflate() {
     run deflate-1k "wsbridge wsbridge-deflate floor nchan nchan-deflate" broadcast --connections 1000 --messages 1000 \
         --rate 50 --warmup 20 --payload-bytes 1024
+    run deflate-idle "wsbridge wsbridge-deflate" idle --connections 19000 --settle 2
 }
 # latency through Redis: 1,000 users, 1,000 messages/s.
 latency() { run latency "wsbridge floor nchan" latency --connections 1000 --rate 1000 --messages 20000 --warmup 1000; }
