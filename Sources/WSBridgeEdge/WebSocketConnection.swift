@@ -47,11 +47,8 @@ public final class WebSocketConnection: Session, ChannelInboundHandler {
     private var closeReason = ""
     /// Whether the client sent a close frame (tells 1005 from 1006 when it carried no code).
     private var closeFrameReceived = false
-    /// Deliveries written since the last flush, as one buffer: one write for the kernel however many
-    /// messages fall due together (a batch, or a write-coalescing window).
-    private var unflushed: ByteBuffer?
-    /// Whether ``unflushed`` is still the first delivery's own frame (shared with other recipients).
-    private var unflushedIsShared = false
+    /// Deliveries collected since the last flush, written as one buffer.
+    private var unflushed = OutboundBatch()
     /// The bytes of a frame not all read yet; nil between frames, so an idle connection holds no buffer.
     private var inbound: ByteBuffer?
     /// The client broke the protocol (a header that cannot be cut into frames, a frame out of place,
@@ -292,31 +289,17 @@ public final class WebSocketConnection: Session, ChannelInboundHandler {
     /// Appends one frame to ``unflushed``.
     private func collect(_ frame: ByteBuffer, context: ChannelHandlerContext) {
         self.tally.bytesOut += frame.readableBytes
-        if self.unflushed == nil {
-            self.unflushed = frame  // shares the frame's storage: no copy for a lone message
-            self.unflushedIsShared = true
-        } else if self.unflushedIsShared {
-            // The second message: one buffer of our own, with room for a few more.
-            let first = self.unflushed!
-            var own = context.channel.allocator.buffer(capacity: 4 * (first.readableBytes + frame.readableBytes))
-            own.writeImmutableBuffer(first)
-            own.writeImmutableBuffer(frame)
-            self.unflushed = own
-            self.unflushedIsShared = false
-        } else {
-            self.unflushed!.writeImmutableBuffer(frame)
-        }
+        self.unflushed.append(frame, allocator: context.channel.allocator)
         // Collected bytes count toward `max_queue_bytes` only once written: past the limit, write them
         // now, so the channel's high-water mark sees them and a slow consumer is closed as usual.
-        if self.unflushed!.readableBytes >= self.settings.maxQueueBytes {
+        if self.unflushed.count >= self.settings.maxQueueBytes {
             self.writeUnflushed(context: context)
         }
     }
 
     public override func flush() {
         guard let context = self.context else { return }
-        if let frames = self.unflushed {
-            self.unflushed = nil
+        if let frames = self.unflushed.take() {
             context.writeAndFlush(self.wrapOutboundOut(frames), promise: nil)
         } else {
             context.flush()
@@ -334,16 +317,15 @@ public final class WebSocketConnection: Session, ChannelInboundHandler {
     public override var pendingOutboundBytes: Int {
         guard let channel = self.context?.channel else { return 0 }
         let buffered = (try? channel.syncOptions?.getOption(.bufferedWritableBytes)) ?? 0
-        return buffered + (self.unflushed?.readableBytes ?? 0)
+        return buffered + self.unflushed.count
     }
 
     /// Bytes collected for the next flush (for tests).
-    var unflushedBytes: Int { self.unflushed?.readableBytes ?? 0 }
+    var unflushedBytes: Int { self.unflushed.count }
 
     /// Writes the collected deliveries, without flushing: before any other frame, to keep the order.
     private func writeUnflushed(context: ChannelHandlerContext) {
-        guard let frames = self.unflushed else { return }
-        self.unflushed = nil
+        guard let frames = self.unflushed.take() else { return }
         context.write(self.wrapOutboundOut(frames), promise: nil)
     }
 
@@ -575,7 +557,7 @@ public final class WebSocketConnection: Session, ChannelInboundHandler {
         }
         if case .closed = self.state { return }
         self.state = .closed
-        self.unflushed = nil
+        _ = self.unflushed.take()
         self.removeFromShard()
         self.shard?.countDisconnect(label: CloseCode.disconnectLabel(self.closeCode, closeFrameReceived: self.closeFrameReceived))
         self.edge.counters.openWebSockets.wrappingDecrement(ordering: .relaxed)
