@@ -11,19 +11,24 @@ import XCTest
 /// A whole daemon in this process on the embedded broker, with real sockets and a real WebSocket client.
 final class EmbeddedDaemonTests: XCTestCase {
     private var group: MultiThreadedEventLoopGroup!
+    /// The daemon's app socket goes here, not into the working directory: tests run in parallel.
+    private var directory: TemporaryDirectory!
 
-    override func setUp() {
+    override func setUpWithError() throws {
         self.group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        self.directory = try TemporaryDirectory()
     }
 
     override func tearDown() {
         try? self.group.syncShutdownGracefully()
+        self.directory?.remove()
     }
 
     private func startDaemon(_ adjust: (inout WSBridgeConfiguration) -> Void = { _ in }) async throws -> (Daemon, Int) {
         var configuration = WSBridgeConfiguration()
         configuration.listen = ListenAddress(host: "127.0.0.1", port: 0)
         configuration.adminListen = ListenAddress(host: "127.0.0.1", port: 0)
+        configuration.appSocket = self.directory.file("app.sock")
         configuration.auth = .insecureQuery
         configuration.eventLoops = 2
         adjust(&configuration)
