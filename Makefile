@@ -20,7 +20,7 @@ run:
 ## TestSuite's CI selection against the release binary the packaging tests built.
 FAULTS_REPORT ?= .build/faults-report.md
 test:
-	$(SWIFT) build --build-tests
+	$(SWIFT) build --build-tests --explicit-target-dependency-import-check error
 	$(SWIFT) test --skip-build
 	WSBRIDGE_BIN=$$($(SWIFT) build --show-bin-path)/wsbridge $(PYTHON) -m pytest -q tests/integration
 	WSBRIDGE_BIN=$$($(SWIFT) build --show-bin-path)/wsbridge FAULTS_REPORT=$(FAULTS_REPORT) $(PYTHON) -m pytest -q -s tests/faults
