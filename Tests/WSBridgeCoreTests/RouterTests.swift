@@ -10,16 +10,16 @@ final class RouterTests: XCTestCase {
         defer { try? group.syncShutdownGracefully() }
         let loops = Array(group.makeIterator())
         let router = Router(eventLoops: loops, parser: EnvelopeParser(), logger: Logger(label: "test"))
-        // User A on both loops, user B on the second only.
-        let sessions = try loops.map { loop in
+        // User A on both loops, user B on the second only: each shard holds the sessions of its loop.
+        let users = try loops.map { loop in
             try loop.submit { () -> [String] in
                 let shard = router.shard(for: loop)
                 shard.add(RecordingSession(user: "A"))
                 if loop === loops[1] { shard.add(RecordingSession(user: "B")) }
-                return []
+                return shard.allSessions.map(\.user).sorted()
             }.wait()
         }
-        XCTAssertEqual(sessions.count, 2)
+        XCTAssertEqual(users, [["A"], ["A", "B"]])
 
         router.dispatch([makeDelivery("to A", to: .user("A")), makeDelivery("to all", to: .all)])
 
