@@ -247,10 +247,11 @@ public final class Shard {
         }
     }
 
-    /// One histogram record per message written here since the last flush, with one clock read.
+    /// One histogram record per message written here since the last flush, with one clock read: the
+    /// event loop's (the real clock on a running loop, the test's on an embedded one).
     private func recordLatency() {
         guard let timer = self.deliveryLatency, !self.writtenArrivals.isEmpty else { return }
-        let now = NIODeadline.now()
+        let now = self.eventLoop.now
         for arrival in self.writtenArrivals {
             timer.recordNanoseconds(max(0, (now - arrival).nanoseconds))
         }

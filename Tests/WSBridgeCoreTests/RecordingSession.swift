@@ -20,9 +20,12 @@ final class RecordingSession: Session {
     }
 }
 
-func makeDelivery(_ text: String, to target: DeliveryTarget, source: DeliverySource = .redis) -> Delivery {
+/// A delivery that arrived `arrivedAt` (now by default; an embedded loop's `now` in tests that advance it).
+func makeDelivery(
+    _ text: String, to target: DeliveryTarget, source: DeliverySource = .redis, arrivedAt: NIODeadline = .now()
+) -> Delivery {
     Delivery(
         envelope: Envelope(target: target, payload: ByteBuffer(string: text), isBinary: false),
-        source: source, arrivedAt: .now(), allocator: ByteBufferAllocator()
+        source: source, arrivedAt: arrivedAt, allocator: ByteBufferAllocator()
     )
 }
