@@ -48,7 +48,8 @@ public final class Router: Sendable {
             ShardHandle(
                 Shard(
                     eventLoop: loop, index: index, deliveryLatency: deliveryLatency, writeCoalesceWindow: writeCoalesceWindow,
-                    streamEvents: streamEvents, presence: presence))
+                    streamEvents: streamEvents, presence: presence),
+                on: loop)
         }
         self.shards = shards
         self.tracker = tracker
@@ -243,22 +244,19 @@ public struct RegistrySnapshot: Sendable {
     public var outboundQueueLargest: Int { self.shards.map(\.counters.outboundQueueLargest).max() ?? 0 }
 }
 
-/// A shard that may be passed between threads but is only ever touched on its own event loop.
-///
-/// `@unchecked Sendable` is sound because `value` checks that the caller runs on the shard's loop
-/// (`preconditionInEventLoop`), so the non-Sendable shard is never used concurrently. Unlike
-/// `NIOLoopBound`, it can be created off the loop (the router is built before the loops run anything).
-struct ShardHandle: @unchecked Sendable {
+/// A shard that may be passed between threads but is only ever touched on its own event loop: a
+/// `NIOLoopBoundBox`, made off the loop by sending it the new shard (the router is built before the
+/// loops run anything), whose `value` checks that the caller runs on that loop.
+struct ShardHandle: Sendable {
     let eventLoop: EventLoop
-    private let shard: Shard
+    private let box: NIOLoopBoundBox<Shard>
 
-    init(_ shard: Shard) {
-        self.eventLoop = shard.eventLoop
-        self.shard = shard
+    init(_ shard: sending Shard, on eventLoop: EventLoop) {
+        self.eventLoop = eventLoop
+        self.box = NIOLoopBoundBox.makeBoxSendingValue(shard, eventLoop: eventLoop)
     }
 
     var value: Shard {
-        self.eventLoop.preconditionInEventLoop()
-        return self.shard
+        self.box.value
     }
 }
