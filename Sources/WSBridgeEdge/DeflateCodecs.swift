@@ -1,6 +1,4 @@
-import NIOCore
 import NIOPosix
-import WSBridgeCore
 import WSBridgeDeflate
 
 /// permessage-deflate's zlib streams for one thread (an event loop): a deflater per window size in use
@@ -37,45 +35,5 @@ final class DeflateCodecs: @unchecked Sendable {
         let deflater = MessageDeflater(windowBits: windowBits)
         self.deflaters[windowBits - 9] = deflater
         return deflater
-    }
-}
-
-/// Server frames compressed for permessage-deflate (RFC 7692 §6): a broadcast once for all its
-/// recipients, a connection's own frame for that connection.
-enum FrameCompression {
-    /// The delivery's frame for a client with a `windowBits` window: compressed by the first recipient
-    /// that asks, shared by the rest (``CompressedFrames``).
-    static func frame(for delivery: Delivery, windowBits: Int, counters: EdgeCounters) -> ByteBuffer {
-        delivery.compressedFrames.frame(windowBits: windowBits) {
-            Self.compress(delivery.frame, windowBits: windowBits, counters: counters)
-        }
-    }
-
-    /// `frame` (one frame as ``ServerFrame`` encodes it, header first) with its payload compressed and
-    /// RSV1 set; `frame` itself when compressing does not make it smaller (RFC 7692 lets any message go
-    /// uncompressed).
-    static func compress(_ frame: ByteBuffer, windowBits: Int, counters: EdgeCounters) -> ByteBuffer {
-        guard let header = ServerFrame.header(of: frame) else { return frame }
-        let payloadLength = frame.readableBytes - header.length
-        let payload = frame.getSlice(at: frame.readerIndex + header.length, length: payloadLength)!
-        // The compressed payload goes after room for the longest header; the header is then written
-        // right before it, so the frame is built without a second copy.
-        let room = 10
-        var compressed = ByteBufferAllocator().buffer(capacity: room + payloadLength / 2 + 64)
-        compressed.moveWriterIndex(forwardBy: room)
-        compressed.moveReaderIndex(forwardBy: room)
-        DeflateCodecs.current.deflater(windowBits: windowBits).compress(payload, into: &compressed)
-        let compressedLength = compressed.readableBytes
-        counters.deflatedMessages.wrappingIncrement(ordering: .relaxed)
-        counters.deflateBytesIn.wrappingIncrement(by: payloadLength, ordering: .relaxed)
-        guard compressedLength < payloadLength else {
-            counters.deflateBytesOut.wrappingIncrement(by: payloadLength, ordering: .relaxed)
-            return frame
-        }
-        counters.deflateBytesOut.wrappingIncrement(by: compressedLength, ordering: .relaxed)
-        let start = room - ServerFrame.headerLength(payloadLength: compressedLength)
-        ServerFrame.setHeader(header.opcode, payloadLength: compressedLength, compressed: true, at: start, in: &compressed)
-        compressed.moveReaderIndex(to: start)
-        return compressed
     }
 }

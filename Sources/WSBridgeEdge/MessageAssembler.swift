@@ -67,16 +67,11 @@ struct MessageAssembler {
         guard let maskKey = frame.maskKey else {
             return .fail(.protocolError, reason: "client frames must be masked")
         }
-        guard !frame.rsv2, !frame.rsv3 else {
+        guard !frame.rsv2, !frame.rsv3, !frame.rsv1 || self.deflate else {
             return .fail(.protocolError, reason: "reserved bits set without an extension")
         }
-        if frame.rsv1 {
-            guard self.deflate else {
-                return .fail(.protocolError, reason: "reserved bits set without an extension")
-            }
-            guard frame.opcode == .text || frame.opcode == .binary else {
-                return .fail(.protocolError, reason: "RSV1 set on a \(frame.opcode == .continuation ? "continuation" : "control") frame")
-            }
+        if frame.rsv1, frame.opcode != .text, frame.opcode != .binary {
+            return .fail(.protocolError, reason: "RSV1 set on a \(frame.opcode == .continuation ? "continuation" : "control") frame")
         }
         var payload = frame.data
         payload.webSocketUnmask(maskKey)
@@ -161,7 +156,7 @@ struct MessageAssembler {
         }
     }
 
-    static let invalidText = Action.fail(.invalidPayload, reason: "text message is not valid UTF-8")
+    private static let invalidText = Action.fail(.invalidPayload, reason: "text message is not valid UTF-8")
 
     /// For a frame still arriving: the validator its payload continues when it carries uncompressed
     /// text (a text frame starts a new one; a continuation goes on with its message's), so that invalid

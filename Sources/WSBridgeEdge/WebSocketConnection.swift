@@ -445,14 +445,13 @@ public final class WebSocketConnection: Session, ChannelInboundHandler {
         }
         let check = self.partialText!
         let arrived = min(buffer.writerIndex - header.payloadStart, header.payloadLength)
-        guard arrived > check.checked,
-            var bytes = buffer.getBytes(at: header.payloadStart + check.checked, length: arrived - check.checked)
+        let offset = check.checked
+        guard arrived > offset, let fresh = buffer.viewBytes(at: header.payloadStart + offset, length: arrived - offset)
         else { return }
-        for index in bytes.indices {
-            bytes[index] ^= key[(check.checked + index) % 4]
-        }
         check.checked = arrived
-        if !check.validator.feed(bytes) {
+        // Unmasked as they are fed: no copy of the bytes.
+        let valid = check.validator.feed(fresh.enumerated().lazy.map { $0.element ^ key[(offset + $0.offset) % 4] })
+        if !valid {
             self.failConnection(.invalidPayload, reason: "text message is not valid UTF-8")
         }
     }
