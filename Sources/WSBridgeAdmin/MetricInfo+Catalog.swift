@@ -25,7 +25,8 @@ extension MetricInfo {
 
     // WebSocket edge.
     static let connectionsOpen = MetricInfo(
-        "wsbridge_connections_open", .gauge, labels: ["path"], "Upgraded WebSocket connections open now.")
+        "wsbridge_connections_open", .gauge, labels: ["path"],
+        "Client connections open now: upgraded WebSockets on ws_path, server-sent-events streams on sse_path.")
     static let tcpConnectionsOpen = MetricInfo(
         "wsbridge_tcp_connections_open", .gauge, "TCP connections open on the public listener, handshakes included.")
     static let sessions = MetricInfo(
@@ -34,9 +35,11 @@ extension MetricInfo {
         "wsbridge_users", .gauge, "Distinct users with a session on this node (each counted once, however many sessions and event loops).")
     static let connects = MetricInfo(
         "wsbridge_connects_total", .counter, "WebSocket upgrades completed.")
+    static let eventStreamConnects = MetricInfo(
+        "wsbridge_sse_connects_total", .counter, "Server-sent-events streams opened (sse_path).")
     static let disconnects = MetricInfo(
         "wsbridge_disconnects_total", .counter, labels: ["code"],
-        "WebSocket connections ended, by close code (1005: no code, 1006: no close frame, other: any code not listed).")
+        "Client connections ended, by close code (1005: no code, 1006: no close frame, other: any code not listed; an event stream ends with the code of its close event, 1006 without one).")
     static let authRefusals = MetricInfo(
         "wsbridge_auth_refusals_total", .counter, labels: ["reason"], "WebSocket handshakes refused before the upgrade, by reason.")
     static let clientMessages = MetricInfo(
@@ -153,7 +156,7 @@ extension MetricInfo {
     public static let all: [MetricInfo] = [
         .buildInfo, .startTime, .openFDs, .maxFDs,
         .processCPU, .processResident, .processVirtual, .processOpenFDs, .processMaxFDs, .processStartTime,
-        .connectionsOpen, .tcpConnectionsOpen, .sessions, .users, .connects, .disconnects, .authRefusals,
+        .connectionsOpen, .tcpConnectionsOpen, .sessions, .users, .connects, .eventStreamConnects, .disconnects, .authRefusals,
         .clientMessages, .unroutedClientMessages, .deflateConnects, .deflateMessages, .deflateBytes, .deliveries, .flushes, .deliveryLatency, .limitHits, .queueHighWater, .queueLargest,
         .brokerUp, .brokerReconnects, .brokerHealthTimeouts, .brokerMessages, .brokerPublishFailures, .invalidChannelMessages,
         .brokerDurable, .brokerProbeMisses, .brokerProbeRoundTrip,

@@ -16,6 +16,11 @@ public struct MetricsSnapshot: Sendable, Equatable {
     public var webSocketPath = "/ws"
     /// Upgraded WebSocket connections open now.
     public var openWebSockets = 0
+    /// The server-sent-events path (`sse_path`), the `path` label of open streams; nil when off.
+    public var eventStreamPath: String?
+    /// Server-sent-events streams open now, and opened since start.
+    public var openEventStreams = 0
+    public var eventStreamConnects = 0
     /// TCP connections open on the public listener, handshakes included.
     public var openTCPConnections = 0
     /// Sessions held (WebSocket connections and app sessions).

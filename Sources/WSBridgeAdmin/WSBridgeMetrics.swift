@@ -70,6 +70,10 @@ public final class WSBridgeMetrics: Sendable {
         if let virtual = s.processVirtualBytes { self.set(.processVirtual, [], Double(virtual)) }
 
         self.set(.connectionsOpen, [("path", s.webSocketPath)], Double(s.openWebSockets))
+        if let path = s.eventStreamPath {
+            self.set(.connectionsOpen, [("path", path)], Double(s.openEventStreams))
+        }
+        self.count(.eventStreamConnects, [], s.eventStreamConnects)
         self.set(.tcpConnectionsOpen, [], Double(s.openTCPConnections))
         self.set(.sessions, [], Double(s.sessions))
         self.set(.users, [], Double(s.users))

@@ -5,7 +5,8 @@ import WSBridgeEdge
 import WSBridgeProtocol
 
 /// `auth = app`: attached apps decide. The handshake is held while the next app serving the path
-/// (round-robin) is sent a `connect`; its `accept` or `reject` completes the handshake. No answer within
+/// (round-robin; for a server-sent-events stream on a path no app serves, the next app serving the
+/// WebSocket path) is sent a `connect`; its `accept` or `reject` completes the handshake. No answer within
 /// `connect_timeout`, or no app for the path, is a 503.
 public struct AppAuthenticator: HandshakeAuthenticator {
     private let link: AppLinkContext
@@ -17,7 +18,7 @@ public struct AppAuthenticator: HandshakeAuthenticator {
     public var mode: String { "app" }
 
     public func authenticate(_ request: HandshakeRequest, on eventLoop: EventLoop) -> EventLoopFuture<HandshakeDecision> {
-        guard let app = self.link.directory.pickApp(for: request.path) else {
+        guard let app = self.link.directory.pickApp(for: request.appPaths) else {
             return eventLoop.makeSucceededFuture(.reject(status: .serviceUnavailable, reason: "no app serves this path", kind: .noApp))
         }
         let promise = eventLoop.makePromise(of: HandshakeDecision.self)

@@ -83,13 +83,15 @@ final class AppDirectory: Sendable {
         }
     }
 
-    /// The next app serving `path`, round-robin.
-    func pickApp(for path: String) -> AppHandle? {
-        self.state.withLockedValue { state in Self.pick(path, &state) }
+    /// The next app serving the first of `paths` that some app serves, round-robin.
+    func pickApp(for paths: [String]) -> AppHandle? {
+        self.state.withLockedValue { state in Self.pick(paths, &state) }
     }
 
-    private static func pick(_ path: String, _ state: inout State) -> AppHandle? {
-        guard let candidates = state.byPath[path], !candidates.isEmpty else { return nil }
+    private static func pick(_ paths: [String], _ state: inout State) -> AppHandle? {
+        guard let path = paths.first(where: { state.byPath[$0]?.isEmpty == false }), let candidates = state.byPath[path] else {
+            return nil
+        }
         let turn = state.turn[path, default: 0]
         state.turn[path] = turn &+ 1
         return state.apps[candidates[turn % candidates.count]]
@@ -126,8 +128,8 @@ final class AppDirectory: Sendable {
         }
     }
 
-    /// Records an upgraded connection and pins it: to the app that accepted it, or (when another auth
-    /// mode decided) to the next app serving its path. `offered` is true when that app has not seen the
+    /// Records an opened connection and pins it: to the app that accepted it, or (when another auth
+    /// mode decided) to the next app serving its path (``ConnectionHandle/appPaths``). `offered` is true when that app has not seen the
     /// connection yet and must be sent a `connect`.
     func opened(_ connection: ConnectionHandle) -> (app: AppHandle, offered: Bool)? {
         var accepted: EventLoopPromise<Void>?
@@ -141,7 +143,7 @@ final class AppDirectory: Sendable {
                     return (app, false)
                 }
             }
-            guard let app = Self.pick(connection.path, &state) else { return nil }
+            guard let app = Self.pick(connection.appPaths, &state) else { return nil }
             state.pins[connection.id] = app.id
             return (app, true)
         }

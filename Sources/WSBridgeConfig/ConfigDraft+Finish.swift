@@ -9,6 +9,11 @@ extension ConfigDraft {
         resolveJWKS(into: &errors)
         checkAuthHasKeys(into: &errors)
         checkAdminListenerIsApart(into: &errors)
+        if !failedKeys.contains(.ssePath), !failedKeys.contains(.wsPath), configuration.ssePath == configuration.wsPath {
+            errors.append(origin(of: .ssePath).error(
+                .ssePath, "must differ from ws_path (\(configuration.wsPath)), or be off"))
+            markFailed(.ssePath)
+        }
         checkTLSPair(into: &errors)
         checkShorter(
             .pingInterval, configuration.pingInterval, than: .idleTimeout, configuration.idleTimeout,

@@ -85,6 +85,18 @@ struct ConfigDraft {
                 throw .expected("a URL path starting with / (no spaces, ? or #)", got: value)
             }
             configuration.wsPath = value
+        case .ssePath:
+            if value.isEmpty || value == ListenAddress.off {
+                configuration.ssePath = nil
+                return
+            }
+            guard value.hasPrefix("/"), !value.contains(where: { $0.isWhitespace || $0 == "?" || $0 == "#" }) else {
+                throw .expected("a URL path starting with / (no spaces, ? or #), or off", got: value)
+            }
+            guard value != "/healthz" else {
+                throw .expected("a path other than /healthz (the listener's health check)", got: value)
+            }
+            configuration.ssePath = value
         case .adminListen:
             configuration.adminListen = try ListenAddress.parseOptional(value)
         case .appSocket:

@@ -11,6 +11,7 @@ extension ConfigKey {
         switch self {
         case .listen: return "127.0.0.1:8080"
         case .wsPath: return "/ws"
+        case .ssePath: return "/sse"
         case .adminListen: return "127.0.0.1:9188"
         case .appSocket: return "wsbridge-app.sock"
         case .maxFrameBytes: return "1MiB"
@@ -62,6 +63,8 @@ extension ConfigKey {
             return "WebSocket/HTTP listener, HOST:PORT or [IPv6]:PORT; port 0 picks a free port."
         case .wsPath:
             return "URL path that accepts WebSocket upgrades; starts with /."
+        case .ssePath:
+            return "URL path of the server-sent-events fallback (GET, Accept: text/event-stream), same auth as ws_path; off = none."
         case .tlsCert:
             return "PEM certificate chain (leaf first) of the WebSocket listener; with tls_key it serves wss:// only; re-read on SIGHUP."
         case .tlsKey:

@@ -5,6 +5,7 @@
 public enum ConfigKey: String, CaseIterable, Sendable {
     case listen
     case wsPath = "ws_path"
+    case ssePath = "sse_path"
     case tlsCert = "tls_cert"
     case tlsKey = "tls_key"
     case adminListen = "admin_listen"
@@ -73,7 +74,7 @@ public enum ConfigKey: String, CaseIterable, Sendable {
             .jwtSecret, .jwtSecretFile, .jwtPublicKeyFile, .jwtJWKSFile, .jwtLeeway, .jwtRequireExp, .jwtIssuer, .jwtAudience,
             .appMaxQueueBytes, .connectTimeout, .appAllowedUIDs, .tlsCert, .tlsKey:
             return true
-        case .listen, .wsPath, .adminListen, .appSocket, .maxFrameBytes, .appSocketMode, .redis, .channel, .compatUserField,
+        case .listen, .wsPath, .ssePath, .adminListen, .appSocket, .maxFrameBytes, .appSocketMode, .redis, .channel, .compatUserField,
             .nodeID, .auth, .eventLoops, .brokerReconnectMax, .brokerHealthInterval, .brokerProbeInterval, .historySize,
             .historyTTL, .historyMetaTTL, .presenceTTL, .presenceHeartbeatInterval, .receiptWindow, .logFormat,
             .logSummaryInterval:

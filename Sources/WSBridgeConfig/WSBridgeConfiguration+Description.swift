@@ -33,6 +33,7 @@ extension WSBridgeConfiguration: CustomStringConvertible {
         switch key {
         case .listen: return listen.description
         case .wsPath: return wsPath
+        case .ssePath: return ssePath ?? ListenAddress.off
         case .adminListen: return adminListen?.description ?? ListenAddress.off
         case .appSocket: return appSocket
         case .maxFrameBytes: return ConfigValue.format(bytes: maxFrameBytes)

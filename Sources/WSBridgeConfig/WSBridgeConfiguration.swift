@@ -8,6 +8,8 @@ public struct WSBridgeConfiguration: Sendable, Equatable {
     public var listen: ListenAddress
     /// `ws_path`: the URL path that accepts upgrades; starts with `/`.
     public var wsPath: String
+    /// `sse_path`: the URL path of the server-sent-events fallback, or `nil` when off.
+    public var ssePath: String?
     /// `admin_listen`: the admin HTTP listener (`/metrics`, `/healthz`, `/readyz`), or `nil` when off.
     /// Kept apart from ``listen`` so that metrics never share the public port.
     public var adminListen: ListenAddress?
@@ -130,6 +132,7 @@ public struct WSBridgeConfiguration: Sendable, Equatable {
     public init() {
         listen = ListenAddress(host: "127.0.0.1", port: 8080)
         wsPath = "/ws"
+        ssePath = "/sse"
         adminListen = ListenAddress(host: "127.0.0.1", port: 9188)
         appSocket = "wsbridge-app.sock"
         maxFrameBytes = 1 << 20

@@ -23,8 +23,9 @@ public struct Delivery: Sendable {
     public var isBinary: Bool
     /// The payload as one encoded WebSocket frame, ready to write.
     public var frame: ByteBuffer
-    /// `frame` compressed for permessage-deflate clients, made once per window size on first use.
-    public let compressedFrames = CompressedFrames()
+    /// The message's other encodings (`frame` compressed for permessage-deflate clients, a server-sent
+    /// event), each made once on first use.
+    public let encodings = DeliveryEncodings()
     /// `data` as it was published: its raw JSON text (a string with its quotes, or base64 with
     /// `isBinary`); for a seed-compatible message, the whole message. For frames that carry it as JSON.
     public var data: ByteBuffer

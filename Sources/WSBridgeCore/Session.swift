@@ -61,6 +61,11 @@ open class Session {
     /// Called periodically by the shard with the current time: pings, idle timeouts.
     open func heartbeat(now: NIODeadline) {}
 
+    /// The node is shutting down: end the session the way its client understands (a WebSocket closes
+    /// with 1001, an event stream gets a `close` event), so that it reconnects elsewhere. Sessions of
+    /// apps are left alone: their apps are told `shutdown` and detach themselves.
+    open func drain() {}
+
     /// Bytes written to this session but not yet taken by the kernel (a WebSocket connection's
     /// outbound buffer); 0 for sessions without one. Read by the shard at each heartbeat.
     open var pendingOutboundBytes: Int { 0 }

@@ -167,11 +167,13 @@ extension Daemon {
         _ = try? await self.router.collect { shard in
             shard.stopHeartbeat()
             shard.drain(over: window) { session in
-                (session as? WebSocketConnection)?.close(.goingAway, reason: "server shutting down")
+                session.drain()
             }
         }.get()
         let deadline = NIODeadline.now() + window + TimeAmount(configuration.closeTimeout)
-        while NIODeadline.now() < deadline, self.edge.counters.openWebSockets.load(ordering: .relaxed) > 0 {
+        while NIODeadline.now() < deadline,
+            self.edge.counters.openWebSockets.load(ordering: .relaxed) + self.edge.counters.openEventStreams.load(ordering: .relaxed) > 0
+        {
             try? await Task.sleep(nanoseconds: 20_000_000)
         }
         self.router.tracker?.stop()
@@ -205,6 +207,7 @@ extension Daemon {
         effective.listen = old.listen
         effective.adminListen = old.adminListen
         effective.wsPath = old.wsPath
+        effective.ssePath = old.ssePath
         effective.appSocket = old.appSocket
         effective.maxFrameBytes = old.maxFrameBytes
         effective.appSocketMode = old.appSocketMode

@@ -52,6 +52,9 @@ extension Daemon {
 
         s.webSocketPath = self.configuration.wsPath
         s.openWebSockets = edge.openWebSockets.load(ordering: .relaxed)
+        s.eventStreamPath = self.configuration.ssePath
+        s.openEventStreams = edge.openEventStreams.load(ordering: .relaxed)
+        s.eventStreamConnects = edge.eventStreamConnects.load(ordering: .relaxed)
         s.openTCPConnections = edge.openConnections.load(ordering: .relaxed)
         s.sessions = registry.sessions
         s.users = registry.usersAcrossShards

@@ -177,6 +177,7 @@ extension EdgeSettings {
     init(_ configuration: WSBridgeConfiguration) {
         self.init()
         self.path = configuration.wsPath
+        self.eventStreamPath = configuration.ssePath
         self.maxMessageBytes = configuration.maxMessageBytes
         self.maxMessageFragments = configuration.maxMessageFragments
         self.maxClientMessagesPerSecond = configuration.maxClientMessagesPerSecond

@@ -82,6 +82,7 @@ extension Daemon {
         json.add("history", object: history)
         var connections = JSONObjectWriter()
         connections.add("websocket", s.openWebSockets)
+        connections.add("sse", s.openEventStreams)
         connections.add("tcp", s.openTCPConnections)
         connections.add("sessions", s.sessions)
         json.add("connections", object: connections)

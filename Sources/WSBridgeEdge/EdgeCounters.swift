@@ -12,6 +12,10 @@ public final class EdgeCounters: Sendable {
     public let openWebSockets = ManagedAtomic<Int>(0)
     /// WebSocket upgrades completed since start.
     public let upgrades = ManagedAtomic<Int>(0)
+    /// Server-sent-events streams open now (`sse_path`).
+    public let openEventStreams = ManagedAtomic<Int>(0)
+    /// Server-sent-events streams opened since start.
+    public let eventStreamConnects = ManagedAtomic<Int>(0)
     /// Messages received from WebSocket clients since start (after reassembly).
     public let clientMessages = ManagedAtomic<Int>(0)
     /// Upgrades that negotiated permessage-deflate.

@@ -4,6 +4,8 @@ import NIOCore
 public struct EdgeSettings: Sendable {
     /// The path WebSocket clients connect to (`ws_path`).
     public var path: String = "/ws"
+    /// The path of the server-sent-events fallback (`sse_path`); nil: no fallback.
+    public var eventStreamPath: String? = "/sse"
     /// Largest client message after reassembly of fragments; bigger gets close 1009 (`max_message_bytes`).
     public var maxMessageBytes: Int = 64 * 1024
     /// Most frames one client message may come in; more gets close 1008 (`max_message_fragments`): an
@@ -27,7 +29,8 @@ public struct EdgeSettings: Sendable {
     public var deflateMinBytes = 256
     /// Time from accept to a completed handshake (`handshake_timeout`).
     public var handshakeTimeout: TimeAmount = .seconds(10)
-    /// A ping is sent when the client was silent this long; nil disables pings (`ping_interval`).
+    /// A ping is sent when the client was silent this long; nil disables pings (`ping_interval`). An
+    /// event stream gets a keep-alive comment when nothing was sent to it for as long.
     public var pingInterval: TimeAmount? = .seconds(25)
     /// A client silent this long is closed with 1001; nil disables the timeout (`idle_timeout`).
     public var idleTimeout: TimeAmount? = .seconds(60)

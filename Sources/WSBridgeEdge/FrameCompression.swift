@@ -6,9 +6,9 @@ import WSBridgeDeflate
 /// recipients, a connection's own frame for that connection.
 enum FrameCompression {
     /// The delivery's frame for a client with a `windowBits` window: compressed by the first recipient
-    /// that asks, shared by the rest (``CompressedFrames``).
+    /// that asks, shared by the rest (``DeliveryEncodings``).
     static func frame(for delivery: Delivery, windowBits: Int, counters: EdgeCounters) -> ByteBuffer {
-        delivery.compressedFrames.frame(windowBits: windowBits) {
+        delivery.encodings.encoded(.deflated(windowBits: windowBits)) {
             Self.compress(delivery.frame, windowBits: windowBits, counters: counters)
         }
     }
@@ -40,4 +40,9 @@ enum FrameCompression {
         compressed.moveReaderIndex(to: start)
         return compressed
     }
+}
+
+extension EncodedForm {
+    /// The WebSocket frame compressed with a `windowBits` window (9 to 15).
+    static func deflated(windowBits: Int) -> EncodedForm { EncodedForm(rawValue: windowBits) }
 }

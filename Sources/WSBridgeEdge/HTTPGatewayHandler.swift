@@ -4,11 +4,13 @@ import NIOHTTP1
 import WSBridgeCore
 import WSBridgeDeflate
 
-/// Serves the HTTP side of the public listener until a WebSocket upgrade: `GET /healthz`, the opening
-/// handshake on the WebSocket path (header checks, origin, auth, then 101), and proper statuses for
-/// everything else. Refusals are real HTTP responses sent before any upgrade, then the connection closes.
+/// Serves the HTTP side of the public listener until a connection opens: `GET /healthz`, the opening
+/// handshake on the WebSocket path (header checks, origin, auth, then 101), the server-sent-events
+/// fallback on `sse_path` (the same checks, then 200 and a stream), and proper statuses for everything
+/// else. Refusals are real HTTP responses sent before any upgrade, then the connection closes.
 ///
-/// On upgrade it swaps the HTTP handlers for a ``WebSocketConnection``, which reads the frames itself.
+/// Once accepted it swaps the HTTP handlers for a ``WebSocketConnection`` (which reads the frames
+/// itself) or an ``EventStreamConnection``.
 final class HTTPGatewayHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
@@ -103,6 +105,8 @@ final class HTTPGatewayHandler: ChannelInboundHandler, RemovableChannelHandler {
         switch path {
         case self.settings.path:
             self.handleWebSocket(head, path: path, rawQuery: rawQuery, context: context)
+        case self.settings.eventStreamPath:
+            self.handleEventStream(head, path: path, rawQuery: rawQuery, context: context)
         case "/healthz":
             guard head.method == .GET || head.method == .HEAD else {
                 self.respond(context: context, status: .methodNotAllowed, body: "use GET\n", headers: [("Allow", "GET, HEAD")])
@@ -143,32 +147,91 @@ final class HTTPGatewayHandler: ChannelInboundHandler, RemovableChannelHandler {
             self.respond(context: context, status: .badRequest, body: "missing or malformed Sec-WebSocket-Key\n")
             return
         }
-        let origin = head.headers.first(name: "origin")
-        guard self.settings.origins.allows(origin) else {
-            self.refused(context: context, status: .forbidden, reason: "origin not allowed", kind: .origin)
-            return
-        }
+        guard self.originAllowed(head, context: context) else { return }
         let subprotocol = SubprotocolFrame.isOffered(head.headers[canonicalForm: "sec-websocket-protocol"].map(String.init))
-        var requestedSince: SessionPosition?
+        var since: SessionPosition?
         if subprotocol, let text = QueryString.parse(rawQuery).first(where: { $0.name == "since" })?.value, !text.isEmpty {
             guard let position = SessionPosition(text) else {
-                self.respond(
-                    context: context, status: .badRequest,
-                    body: "since: expected the pos of a wsbridge.v1 message (USERPOS.ALLPOS), got \"\(text.prefix(100))\"\n")
+                self.badPosition(text, context: context)
                 return
             }
-            requestedSince = position
+            since = position
         }
-        let since = requestedSince
         // Offers are read from the raw header lines: a quoted parameter value may hold a comma.
         let deflate = self.settings.permessageDeflate ? DeflateAgreement.negotiate(head.headers["sec-websocket-extensions"]) : nil
+        self.authorize(
+            head, path: path, rawQuery: rawQuery, appPaths: [path],
+            opening: .webSocket(accept: accept, subprotocol: subprotocol, since: since, deflate: deflate), context: context)
+    }
+
+    /// The server-sent-events fallback: `GET` with `Accept: text/event-stream`; same origin check, same
+    /// authenticator (apps see `connect` with this path; with no app serving it, the apps of the
+    /// WebSocket path decide), then a stream instead of an upgrade. `OPTIONS` answers a CORS preflight.
+    private func handleEventStream(_ head: HTTPRequestHead, path: String, rawQuery: String, context: ChannelHandlerContext) {
+        let origin = head.headers.first(name: "origin")
+        if head.method == .OPTIONS {
+            let allowed = self.settings.origins.allows(origin)
+            self.respond(
+                context: context, status: .ok, body: "",
+                headers: EventStreamHandshake.preflightHeaders(origin: allowed ? origin : nil))
+            return
+        }
+        guard head.method == .GET else {
+            self.respond(context: context, status: .methodNotAllowed, body: "event streams use GET\n", headers: [("Allow", "GET, OPTIONS")])
+            return
+        }
+        guard EventStreamHandshake.accepts(head.headers) else {
+            self.respond(
+                context: context, status: .notAcceptable,
+                body: "this path serves \(EventStreamHandshake.mediaType) only: send Accept: \(EventStreamHandshake.mediaType)\n")
+            return
+        }
+        guard self.originAllowed(head, context: context) else { return }
+        let since: SessionPosition?
+        switch EventStreamHandshake.since(headers: head.headers, query: QueryString.parse(rawQuery)) {
+        case .success(let position):
+            since = position
+        case .failure(let bad):
+            self.badPosition(bad.text, context: context)
+            return
+        }
+        self.authorize(
+            head, path: path, rawQuery: rawQuery, appPaths: path == self.settings.path ? [path] : [path, self.settings.path],
+            opening: .eventStream(since: since, origin: origin), context: context)
+    }
+
+    /// What an accepted request becomes.
+    private enum Opening {
+        case webSocket(accept: String, subprotocol: Bool, since: SessionPosition?, deflate: DeflateAgreement?)
+        case eventStream(since: SessionPosition?, origin: String?)
+    }
+
+    /// Refuses the request with 403 unless `allowed_origins` allows its `Origin`.
+    private func originAllowed(_ head: HTTPRequestHead, context: ChannelHandlerContext) -> Bool {
+        guard self.settings.origins.allows(head.headers.first(name: "origin")) else {
+            self.refused(context: context, status: .forbidden, reason: "origin not allowed", kind: .origin)
+            return false
+        }
+        return true
+    }
+
+    private func badPosition(_ text: String, context: ChannelHandlerContext) {
+        self.respond(
+            context: context, status: .badRequest,
+            body: "since: expected the pos of a wsbridge.v1 message (USERPOS.ALLPOS), got \"\(text.prefix(100))\"\n")
+    }
+
+    /// Asks the authenticator who the client is, then opens the connection or answers the refusal.
+    private func authorize(
+        _ head: HTTPRequestHead, path: String, rawQuery: String, appPaths: [String], opening: Opening, context: ChannelHandlerContext
+    ) {
         let connectionID = self.edge.connectionIDs.make()
         let forwardedClient = self.settings.trustedProxies.forwardedClient(
             peer: context.channel.remoteAddress, forwardedFor: head.headers["X-Forwarded-For"])
         self.forwardedClient = forwardedClient
         let request = HandshakeRequest(
             connection: connectionID, path: path, rawQuery: rawQuery, headers: head.headers,
-            remoteAddress: context.channel.remoteAddress, forwardedClient: forwardedClient
+            remoteAddress: context.channel.remoteAddress, forwardedClient: forwardedClient, appPaths: appPaths
         )
         self.decidingAbout = connectionID
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
@@ -177,9 +240,7 @@ final class HTTPGatewayHandler: ChannelInboundHandler, RemovableChannelHandler {
             guard case .deciding = handler.state, context.channel.isActive else { return }
             switch result {
             case .success(.accept(let user)):
-                handler.upgrade(
-                    context: context, accept: accept, id: connectionID, user: user, path: path, subprotocol: subprotocol,
-                    since: since, deflate: deflate)
+                handler.open(opening, context: context, id: connectionID, user: user, path: path)
             case .success(.reject(let status, let reason, let kind)):
                 handler.refused(context: context, status: status, reason: reason, kind: kind)
             case .failure(let error):
@@ -210,12 +271,11 @@ final class HTTPGatewayHandler: ChannelInboundHandler, RemovableChannelHandler {
         self.respond(context: context, status: status, body: reason + "\n", headers: headers)
     }
 
-    // MARK: Upgrade
+    // MARK: Opening
 
-    private func upgrade(
-        context: ChannelHandlerContext, accept: String, id: ConnectionID, user: String, path: String, subprotocol: Bool,
-        since: SessionPosition?, deflate: DeflateAgreement?
-    ) {
+    /// Takes the user's place under `max_connections_per_user`, answers (101, or 200 and the stream's
+    /// headers) and swaps the HTTP handlers for the connection's, which reads the socket itself.
+    private func open(_ opening: Opening, context: ChannelHandlerContext, id: ConnectionID, user: String, path: String) {
         guard self.edge.userConnections.reserve(user, limit: self.settings.maxConnectionsPerUser) else {
             self.shard(context).countLimitHit(.maxConnectionsPerUser)
             self.respond(
@@ -226,27 +286,34 @@ final class HTTPGatewayHandler: ChannelInboundHandler, RemovableChannelHandler {
         self.state = .done
         self.timeout?.cancel()
         self.timeout = nil
+        let allocator = context.channel.allocator
+        let response: ByteBuffer
+        let connection: any ChannelHandler
+        switch opening {
+        case .webSocket(let accept, let subprotocol, let since, let deflate):
+            response = WebSocketHandshake.switchingProtocolsResponse(
+                accept: accept, subprotocol: subprotocol ? SubprotocolFrame.name : nil, extensions: deflate?.responseHeader,
+                allocator: allocator)
+            connection = WebSocketConnection(
+                id: id, user: user, path: path, edge: self.edge, settings: self.shared, subprotocol: subprotocol, since: since,
+                forwardedClient: self.forwardedClient, deflate: deflate)
+        case .eventStream(let since, let origin):
+            response = EventStreamHandshake.response(origin: origin, allocator: allocator)
+            connection = EventStreamConnection(
+                id: id, user: user, path: path, edge: self.edge, settings: self.shared, since: since,
+                forwardedClient: self.forwardedClient)
+        }
         let pipeline = context.pipeline.syncOperations
-        let connection = WebSocketConnection(
-            id: id, user: user, path: path, edge: self.edge, settings: self.shared, subprotocol: subprotocol, since: since,
-            forwardedClient: self.forwardedClient, deflate: deflate
-        )
         do {
-            // The encoder goes first so the raw 101 bytes pass straight to the socket.
+            // The encoder goes first so the raw response bytes pass straight to the socket.
             pipeline.removeHandler(self.httpEncoder, promise: nil)
-            context.writeAndFlush(
-                NIOAny(
-                    WebSocketHandshake.switchingProtocolsResponse(
-                        accept: accept, subprotocol: subprotocol ? SubprotocolFrame.name : nil,
-                        extensions: deflate?.responseHeader, allocator: context.channel.allocator)),
-                promise: nil
-            )
+            context.writeAndFlush(NIOAny(response), promise: nil)
             try pipeline.addHandler(connection)
             pipeline.removeHandler(context: context, promise: nil)
             // Last: bytes the HTTP decoder read past the request flow on to the connection, as a ByteBuffer.
             pipeline.removeHandler(self.httpDecoder, promise: nil)
         } catch {
-            self.edge.logger.error("websocket upgrade failed", metadata: ["wsb.error": "\(error)"])
+            self.edge.logger.error("connection could not be opened", metadata: ["wsb.error": "\(error)"])
             self.edge.userConnections.release(user)  // the connection was not added: it will not release it
             context.close(promise: nil)
         }

@@ -7,6 +7,9 @@ public struct HandshakeRequest: Sendable {
     /// The id the connection will have once upgraded (apps see it in `connect`).
     public var connection: ConnectionID
     public var path: String
+    /// The paths whose apps decide (`auth = app`), in order of preference: `path`, then, for a
+    /// server-sent-events stream, the WebSocket path.
+    public var appPaths: [String]
     /// Decoded query parameters, in order; a name may repeat.
     public var query: [(name: String, value: String)]
     /// The raw query string (after `?`), as sent.
@@ -26,10 +29,11 @@ public struct HandshakeRequest: Sendable {
 
     public init(
         connection: ConnectionID, path: String, rawQuery: String, headers: HTTPHeaders, remoteAddress: SocketAddress?,
-        forwardedClient: String? = nil
+        forwardedClient: String? = nil, appPaths: [String]? = nil
     ) {
         self.connection = connection
         self.path = path
+        self.appPaths = appPaths ?? [path]
         self.rawQuery = rawQuery
         self.query = QueryString.parse(rawQuery)
         self.headers = headers

@@ -64,6 +64,15 @@ enum SubprotocolFrame {
     }
 
     static func gap(_ gap: StreamGap, stream: SessionStream, position: SessionPosition, allocator: ByteBufferAllocator) -> ByteBuffer {
+        self.text(self.gapJSON(gap, stream: stream, position: position), allocator: allocator)
+    }
+
+    static func ready(position: SessionPosition, recovered: Int, allocator: ByteBufferAllocator) -> ByteBuffer {
+        self.text(self.readyJSON(position: position, recovered: recovered), allocator: allocator)
+    }
+
+    /// The JSON of a `gap` frame (also the data of the server-sent `gap` event).
+    static func gapJSON(_ gap: StreamGap, stream: SessionStream, position: SessionPosition) -> String {
         var text = "{\"type\":\"gap\",\"stream\":\"\(stream.rawValue)\",\"reason\":\"\(gap.reason.rawValue)\""
         if let after = gap.after {
             text += ",\"after\":\"\(after)\""
@@ -72,11 +81,12 @@ enum SubprotocolFrame {
             text += ",\"missed\":\(missed)"
         }
         text += ",\"pos\":\"\(position)\"}"
-        return self.text(text, allocator: allocator)
+        return text
     }
 
-    static func ready(position: SessionPosition, recovered: Int, allocator: ByteBufferAllocator) -> ByteBuffer {
-        self.text("{\"type\":\"ready\",\"pos\":\"\(position)\",\"recovered\":\(recovered)}", allocator: allocator)
+    /// The JSON of a `ready` frame (also the data of the server-sent `ready` event).
+    static func readyJSON(position: SessionPosition, recovered: Int) -> String {
+        "{\"type\":\"ready\",\"pos\":\"\(position)\",\"recovered\":\(recovered)}"
     }
 
     private static func text(_ text: String, allocator: ByteBufferAllocator) -> ByteBuffer {

@@ -5,12 +5,6 @@ import WSBridgeCore
 import WSBridgeDeflate
 import WSBridgeJSON
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// One upgraded WebSocket connection: a ``Session`` of its user in the shard of its event loop, and the
 /// channel handler that speaks RFC 6455 to the client.
 ///
@@ -21,7 +15,7 @@ import Darwin
 ///
 /// Inbound, it reads the socket's bytes itself (``ClientFrameParser``): no frame decoder in the pipeline
 /// either, so a connection is one handler.
-public final class WebSocketConnection: Session, ChannelInboundHandler {
+public final class WebSocketConnection: Session, ChannelInboundHandler, ClientConnection {
     public typealias InboundIn = ByteBuffer
     public typealias OutboundOut = ByteBuffer
 
@@ -118,22 +112,14 @@ public final class WebSocketConnection: Session, ChannelInboundHandler {
         self.logLife(
             "connection opened",
             ["wsb.subprotocol": .stringConvertible(self.positions != nil), "wsb.deflate": .stringConvertible(self.deflateWindow != 0)])
-        self.edge.sink.connectionOpened(ConnectionHandle(self, eventLoop: context.eventLoop))
+        self.edge.sink.connectionOpened(
+            ConnectionHandle(self, id: self.id, user: self.user, path: self.path, appPaths: [self.path], eventLoop: context.eventLoop))
     }
 
-    /// One line when the connection opens and one when it closes: at `debug`, or at `info` for the
-    /// users of `log_user`, so that "user X gets nothing" can be followed connection by connection.
     private func logLife(_ message: Logger.Message, _ extra: Logger.Metadata) {
-        let traced = self.edge.sharedSettings.value.tracedUsers.contains(self.user)
-        let level: Logger.Level = traced ? .info : .debug
-        guard self.edge.logger.logLevel <= level else { return }
-        var metadata: Logger.Metadata = [
-            "wsb.conn": "\(self.id)", "wsb.user": "\(self.user)",
-            "wsb.remote": "\(self.forwardedClient ?? self.context?.channel.remoteAddress?.hostPort ?? "?")",
-            "wsb.path": "\(self.path)",
-        ]
-        metadata.merge(extra) { _, new in new }
-        self.edge.logger.log(level: level, message, metadata: metadata)
+        self.edge.logLife(
+            message, connection: self.id, user: self.user,
+            remote: self.forwardedClient ?? self.context?.channel.remoteAddress?.hostPort ?? "?", path: self.path, extra)
     }
 
     public func handlerRemoved(context: ChannelHandlerContext) {
@@ -351,6 +337,11 @@ public final class WebSocketConnection: Session, ChannelInboundHandler {
         self.shard?.countDirectDelivery(from: .app)
     }
 
+    /// The node is shutting down: close with 1001, so the client reconnects elsewhere.
+    public override func drain() {
+        self.close(.goingAway, reason: "server shutting down")
+    }
+
     public override func heartbeat(now: NIODeadline) {
         guard case .open = self.state, let context = self.context else { return }
         let silence = now - self.lastHeard
@@ -502,23 +493,22 @@ public final class WebSocketConnection: Session, ChannelInboundHandler {
                 channel.close(mode: .output, promise: nil)
             }
         }
-        self.writeAndFlush(frame, context: context, promise: written)
-        let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
-        let timeout = context.eventLoop.scheduleTask(in: self.settings.closeTimeout) {
-            loopBound.value.abort()
-        }
-        self.state = .closing(timeout)
+        // Before the write: a write that fails closes the channel (and finishes the connection)
+        // before writeAndFlush returns.
+        self.state = .closing(nil)
         self.removeFromShard()
+        self.writeAndFlush(frame, context: context, promise: written)
+        guard case .closing = self.state else { return }
+        let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
+        self.state = .closing(
+            context.eventLoop.scheduleTask(in: self.settings.closeTimeout) {
+                loopBound.value.abort()
+            })
     }
 
-    /// The client did not finish the close handshake in time: reset the connection. A plain close would
-    /// leave whatever the client never read in an orphaned kernel socket, retransmitted for minutes.
+    /// The client did not take the close in time: reset the connection.
     private func abort() {
-        guard let context = self.context else { return }
-        if let options = context.channel as? SocketOptionProvider {
-            _ = options.setSoLinger(linger(l_onoff: 1, l_linger: 0))
-        }
-        context.close(promise: nil)
+        self.context?.reset()
     }
 
     private func closeReceived(context: ChannelHandlerContext, code: CloseCode?, reason: String) {
@@ -558,31 +548,13 @@ public final class WebSocketConnection: Session, ChannelInboundHandler {
         self.state = .closed
         _ = self.unflushed.take()
         self.removeFromShard()
-        self.shard?.countDisconnect(label: CloseCode.disconnectLabel(self.closeCode, closeFrameReceived: self.closeFrameReceived))
+        let label = CloseCode.disconnectLabel(self.closeCode, closeFrameReceived: self.closeFrameReceived)
+        self.shard?.countDisconnect(label: label)
         self.edge.counters.openWebSockets.wrappingDecrement(ordering: .relaxed)
         self.edge.userConnections.release(self.user)
-        let now = self.context?.eventLoop.now ?? .now()
-        self.logLife(
-            "connection closed",
-            [
-                "wsb.code": "\(CloseCode.disconnectLabel(self.closeCode, closeFrameReceived: self.closeFrameReceived))",
-                "wsb.seconds": .stringConvertible(Double((now - self.tally.openedAt).nanoseconds / 1_000_000) / 1000),
-                "wsb.messages_in": .stringConvertible(self.tally.messagesIn),
-                "wsb.messages_out": .stringConvertible(self.tally.messagesOut),
-                "wsb.bytes_in": .stringConvertible(self.tally.bytesIn),
-                "wsb.bytes_out": .stringConvertible(self.tally.bytesOut),
-            ])
+        self.logLife("connection closed", self.tally.closedMetadata(label: label, now: self.context?.eventLoop.now ?? .now()))
         self.edge.sink.connectionClosed(self.id, user: self.user, code: self.closeCode, reason: self.closeReason)
     }
-}
-
-/// What went through one connection: counted on its event loop, logged when it closes.
-private struct ConnectionTally {
-    var openedAt = NIODeadline.uptimeNanoseconds(0)
-    var messagesIn = 0
-    var messagesOut = 0
-    var bytesIn = 0
-    var bytesOut = 0
 }
 
 /// How far the payload of a text frame still arriving was checked as UTF-8. Event-loop bound.

@@ -10,6 +10,8 @@ struct ServeOptions: ParsableArguments {
     var listen: String?
     @Option(name: .long, help: "WebSocket path (default /ws).")
     var wsPath: String?
+    @Option(name: .long, help: "Server-sent-events fallback path; off = none (default /sse).")
+    var ssePath: String?
     @Option(name: .long, help: "PEM certificate chain of the WebSocket listener: serve wss:// (with --tls-key).")
     var tlsCert: String?
     @Option(name: .long, help: "PEM private key of --tls-cert.")
@@ -118,7 +120,7 @@ struct ServeOptions: ParsableArguments {
     /// The flags given, as config overrides.
     var overrides: [ConfigLoader.Override] {
         let pairs: [(ConfigKey, String?)] = [
-            (.listen, self.listen), (.wsPath, self.wsPath), (.tlsCert, self.tlsCert), (.tlsKey, self.tlsKey), (.adminListen, self.adminListen), (.appSocket, self.appSocket), (.redis, self.redis),
+            (.listen, self.listen), (.wsPath, self.wsPath), (.ssePath, self.ssePath), (.tlsCert, self.tlsCert), (.tlsKey, self.tlsKey), (.adminListen, self.adminListen), (.appSocket, self.appSocket), (.redis, self.redis),
             (.maxFrameBytes, self.maxFrameBytes), (.appMaxQueueBytes, self.appMaxQueueBytes),
             (.connectTimeout, self.connectTimeout), (.appSocketMode, self.appSocketMode),
             (.appAllowedUIDs, self.appAllowedUids), (.channel, self.channel), (.compatUserField, self.compatUserField), (.nodeID, self.nodeId),

@@ -55,7 +55,7 @@ enum StatusReport {
         let history = dict("history")
         lines.append(
             "history     \(int(history["streams_tracked"])) streams tracked, \(int(history["catchups"])) catch-ups, \(int(history["recovered_messages"])) messages recovered, \(int(history["gaps"])) gaps")
-        lines.append("connections \(int(connections["websocket"])) WebSocket, \(int(connections["tcp"])) TCP, \(int(connections["sessions"])) sessions")
+        lines.append("connections \(int(connections["websocket"])) WebSocket, \(int(connections["sse"])) SSE, \(int(connections["tcp"])) TCP, \(int(connections["sessions"])) sessions")
         lines.append("users       \(int(object["users"]))")
         let apps = object["apps"] as? [[String: Any]] ?? []
         lines.append("apps        \(apps.count)")

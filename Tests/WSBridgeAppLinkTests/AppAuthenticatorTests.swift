@@ -7,10 +7,11 @@ import XCTest
 @testable import WSBridgeAppLink
 
 final class AppAuthenticatorTests: XCTestCase {
-    private func request(_ conn: UInt64, path: String = "/ws") -> HandshakeRequest {
+    private func request(_ conn: UInt64, path: String = "/ws", appPaths: [String]? = nil) -> HandshakeRequest {
         HandshakeRequest(
             connection: ConnectionID(rawValue: conn), path: path, rawQuery: "token=t",
-            headers: ["Host": "x", "Cookie": "a=1"], remoteAddress: try? SocketAddress(ipAddress: "127.0.0.1", port: 5555)
+            headers: ["Host": "x", "Cookie": "a=1"], remoteAddress: try? SocketAddress(ipAddress: "127.0.0.1", port: 5555),
+            appPaths: appPaths
         )
     }
 
@@ -55,6 +56,22 @@ final class AppAuthenticatorTests: XCTestCase {
         try app.hello(paths: ["/other"])
         let future = AppAuthenticator(link: app.link).authenticate(self.request(7), on: app.channel.eventLoop)
         XCTAssertEqual(try self.decision(future, app), .reject(status: .serviceUnavailable, reason: "no app serves this path", kind: .noApp))
+    }
+
+    func testAnEventStreamIsDecidedByTheAppsOfItsPathElseByThoseOfTheWebSocketPath() throws {
+        let app = try AppHarness()
+        try app.hello(paths: ["/ws"])
+        let sse = self.request(10, path: "/sse", appPaths: ["/sse", "/ws"])
+        _ = AppAuthenticator(link: app.link).authenticate(sse, on: app.channel.eventLoop)
+        let connect = try XCTUnwrap(try app.events().first)
+        XCTAssertEqual(connect["type"] as? String, "connect")
+        XCTAssertEqual(connect["path"] as? String, "/sse", "the app sees where the client came")
+
+        let other = try AppHarness()
+        try other.hello(paths: ["/elsewhere"])
+        let refused = AppAuthenticator(link: other.link).authenticate(sse, on: other.channel.eventLoop)
+        XCTAssertEqual(
+            try self.decision(refused, other), .reject(status: .serviceUnavailable, reason: "no app serves this path", kind: .noApp))
     }
 
     func testASilentAppIs503AfterTheConnectTimeout() throws {

@@ -65,6 +65,20 @@ final class BooleanIntegerAndListValueTests: XCTestCase {
             "event_loops = many", "test.conf:1: event_loops: expected a whole number such as 100, got \"many\"")
     }
 
+    func testTheEventStreamPathIsAPathOrOff() {
+        XCTAssertEqual(WSBridgeConfiguration().ssePath, "/sse")
+        XCTAssertEqual(loaded("sse_path = /events")?.ssePath, "/events")
+        XCTAssertNil(loaded("sse_path = off")?.ssePath)
+        XCTAssertNil(loaded("sse_path =")?.ssePath)
+        assertSingleError(
+            "sse_path = events", "test.conf:1: sse_path: expected a URL path starting with / (no spaces, ? or #), or off, got \"events\"")
+        assertSingleError(
+            "sse_path = /healthz",
+            "test.conf:1: sse_path: expected a path other than /healthz (the listener's health check), got \"/healthz\"")
+        assertSingleError("ws_path = /push\nsse_path = /push", "test.conf:2: sse_path: must differ from ws_path (/push), or be off")
+        XCTAssertNil(loaded("ws_path = /sse\nsse_path = off")?.ssePath, "a WebSocket path may take the default's place")
+    }
+
     func testStringKeysAreChecked() {
         XCTAssertEqual(loaded("ws_path = /socket/v1")?.wsPath, "/socket/v1")
         XCTAssertEqual(loaded("channel = push")?.channel, "push")

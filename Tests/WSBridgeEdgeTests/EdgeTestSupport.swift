@@ -55,6 +55,16 @@ final class EdgeHarness {
 
     static let key = "dGhlIHNhbXBsZSBub25jZQ=="
 
+    /// A request for the server-sent-events fallback, as a browser's EventSource sends it.
+    func eventStreamRequest(
+        path: String = "/sse?user=alice", method: String = "GET", accept: String? = "text/event-stream", extraHeaders: String = ""
+    ) throws -> String {
+        let acceptLine = accept.map { "Accept: \($0)\r\n" } ?? ""
+        try self.send("\(method) \(path) HTTP/1.1\r\nHost: localhost\r\n\(acceptLine)Cache-Control: no-cache\r\n\(extraHeaders)\r\n")
+        self.channel.embeddedEventLoop.run()
+        return try self.readOutboundString()
+    }
+
     func handshake(path: String = "/ws?user=alice", extraHeaders: String = "") throws -> String {
         try self.send(
             "GET \(path) HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
@@ -140,16 +150,37 @@ final class EdgeHarness {
 final class RecordingSink: ClientEventSink, @unchecked Sendable {
     // Only touched from the EmbeddedEventLoop's thread (the test's).
     var opened: [(ConnectionID, String)] = []
+    /// The handles of the opened connections, as apps get them.
+    var handles: [ConnectionHandle] = []
     var messages: [(String, Bool)] = []
     var closed: [(String, CloseCode?)] = []
 
     func connectionOpened(_ connection: ConnectionHandle) {
         self.opened.append((connection.id, connection.user))
+        self.handles.append(connection)
     }
     func messageReceived(_ connection: ConnectionID, user: String, payload: ByteBuffer, isBinary: Bool) {
         self.messages.append((String(buffer: payload), isBinary))
     }
     func connectionClosed(_ connection: ConnectionID, user: String, code: CloseCode?, reason: String) {
         self.closed.append((user, code))
+    }
+}
+
+/// An outbound handler that closes the channel instead of writing: a socket whose write fails, so that
+/// NIO closes the channel before the write call returns.
+final class ClosingOnWrite: ChannelOutboundHandler, RemovableChannelHandler {
+    typealias OutboundIn = ByteBuffer
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        promise?.fail(ChannelError.ioOnClosedChannel)
+        context.close(promise: nil)
+    }
+}
+
+extension EdgeHarness {
+    /// From now on, the next write closes the channel before it returns (``ClosingOnWrite``).
+    func failNextWrite() throws {
+        try self.channel.pipeline.syncOperations.addHandler(ClosingOnWrite(), position: .first)
     }
 }

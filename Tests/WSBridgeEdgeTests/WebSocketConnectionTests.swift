@@ -319,6 +319,17 @@ final class WebSocketConnectionTests: XCTestCase {
         XCTAssertEqual(harness.router.shard(for: harness.channel.eventLoop).sessionCount, 0)
     }
 
+    func testAConnectionWhoseCloseFrameCannotBeWrittenEndsOnce() throws {
+        let harness = try self.upgraded()
+        try harness.failNextWrite()
+        try self.connection(harness).close(.policyViolation, reason: "slow consumer")
+        XCTAssertFalse(harness.channel.isActive)
+        harness.channel.embeddedEventLoop.advanceTime(by: .seconds(10))
+        XCTAssertEqual(harness.shardCounters.disconnects, ["1008": 1], "counted once")
+        XCTAssertEqual(harness.edge.counters.openWebSockets.load(ordering: .relaxed), 0)
+        XCTAssertEqual(harness.events.closed.count, 1, "apps hear of it once")
+    }
+
     func testAClosingConnectionIsDroppedAfterTheCloseTimeout() throws {
         var settings = EdgeSettings()
         settings.closeTimeout = .seconds(1)

@@ -14,13 +14,15 @@ It attaches to a running ``wsbridge serve --auth app`` over the app socket, serv
   ``{"type":"offline","to":"BOB"}`` (where a real app would fall back to e-mail or push);
 * ``/who A B …`` answers ``{"type":"presence","users":{"A":{"sessions":N,"hosts":M},…}}``.
 
-It also serves the browser page (examples/browser/index.html) on a small HTTP server and prints a link
-to open, with a freshly minted token in it.
+It also serves the browser page (examples/browser/index.html) on a small HTTP server and prints links
+to open, with a freshly minted token in them: one over WebSocket, one over wsbridge's server-sent-events
+fallback (``/sse``), where the page receives with ``EventSource`` and sends by ``POST /say`` to this app.
 
     wsbridge serve --auth app --app-socket /tmp/wsbridge-app.sock &
     python3 examples/python/demo_app.py --socket /tmp/wsbridge-app.sock
 
-Options (see --help): --socket, --ws-url, --http, --path, --secret (or $DEMO_SECRET), --demo-user.
+Options (see --help): --socket, --ws-url, --sse-url, --http, --path, --secret (or $DEMO_SECRET),
+--demo-user.
 SIGINT and SIGTERM detach cleanly (wsbridge then closes this app's clients with 1012 so they can
 reconnect to another instance); exit status 0 then, 1 if the daemon went away, 2 if startup failed.
 """
@@ -31,6 +33,7 @@ import argparse
 import hashlib
 import hmac
 import http.server
+import json
 import os
 import signal
 import sys
@@ -118,31 +121,33 @@ class ChatApp:
         if event.get("binary"):
             self.client.send(conn, {"type": "error", "text": "binary messages are not supported"})
             return
-        text = event["data"]
+        self.said(user, event["data"], lambda message: self.client.send(conn, message))
+
+    def said(self, user: str, text: str, reply) -> None:
+        """What ``user`` typed, from a WebSocket message or a ``POST /say``; ``reply`` answers the sender."""
         if text.startswith("/notify"):
             parts = text.split(None, 2)
             if len(parts) < 3 or parts[0] != "/notify":
-                self.client.send(conn, {"type": "error", "text": "usage: /notify USER text"})
+                reply({"type": "error", "text": "usage: /notify USER text"})
                 return
             target = parts[1]
-            reply = self.client.publish({"from": user, "to": target, "text": parts[2]}, user=target, receipt=True)
-            receipt = reply["receipt"]
+            published = self.client.publish({"from": user, "to": target, "text": parts[2]}, user=target, receipt=True)
+            receipt = published["receipt"]
             if target in receipt["offline"]:
-                self.client.send(conn, {"type": "offline", "to": target})
+                reply({"type": "offline", "to": target})
                 log(f"{user} notified {target}, who is offline")
             else:
-                self.client.send(conn, {"type": "notified", "to": target, "sessions": receipt["sessions"],
-                                        "hosts": receipt["hosts"], "unknown_hosts": receipt["unknown_hosts"]})
+                reply({"type": "notified", "to": target, "sessions": receipt["sessions"],
+                       "hosts": receipt["hosts"], "unknown_hosts": receipt["unknown_hosts"]})
                 log(f"{user} notified {target}: {receipt['sessions']} session(s) on {receipt['hosts']} host(s)")
         elif text.startswith("/who"):
             names = text.split()[1:]
             if not names:
-                self.client.send(conn, {"type": "error", "text": "usage: /who USER [USER ...]"})
+                reply({"type": "error", "text": "usage: /who USER [USER ...]"})
                 return
-            self.client.send(conn, {"type": "presence", "users": self.client.presence(names)})
+            reply({"type": "presence", "users": self.client.presence(names)})
         elif text.startswith("/"):
-            self.client.send(conn, {"type": "error",
-                                    "text": f"unknown command {text.split()[0]}; try /notify USER text or /who USER"})
+            reply({"type": "error", "text": f"unknown command {text.split()[0]}; try /notify USER text or /who USER"})
         elif text.strip():
             self.client.publish({"from": user, "text": text}, all=True)
 
@@ -158,9 +163,40 @@ class ChatApp:
 # -- the page -------------------------------------------------------------------------------------
 
 class PageHandler(http.server.BaseHTTPRequestHandler):
-    """Serves examples/browser/index.html at / and nothing else."""
+    """Serves examples/browser/index.html at /, and takes what a page on server-sent events types
+    (``POST /say`` with ``{"token": ..., "text": ...}``; the answer is the list of replies)."""
 
     server_version = "wsbridge-demo"
+    app: "ChatApp | None" = None  # set by main()
+
+    def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+        if urllib.parse.urlsplit(self.path).path != "/say":
+            return self.answer(404, {"error": "not found"})
+        length = int(self.headers.get("Content-Length") or 0)
+        if not 0 < length <= 65536:
+            return self.answer(413 if length else 411, {"error": "send a JSON body of at most 64 KiB"})
+        try:
+            said = json.loads(self.rfile.read(length))
+            token, text = str(said["token"]), str(said["text"])
+        except (ValueError, KeyError, TypeError):
+            return self.answer(400, {"error": 'expected {"token": ..., "text": ...}'})
+        user = verify_token(self.app.secret, token)
+        if user is None:
+            return self.answer(401, {"error": "invalid token"})
+        replies: list = []
+        try:
+            self.app.said(user, text, replies.append)
+        except (WSBridgeError, WSBridgeConnectionError) as error:
+            return self.answer(503, {"error": f"wsbridge: {error}"})
+        self.answer(200, replies)
+
+    def answer(self, status: int, value: object) -> None:
+        body = json.dumps(value).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
 
     def do_GET(self) -> None:  # noqa: N802 - http.server's naming
         path = urllib.parse.urlsplit(self.path).path
@@ -186,6 +222,13 @@ class PageHandler(http.server.BaseHTTPRequestHandler):
         pass  # quiet: the app's own log lines are the interesting ones
 
 
+def default_sse_url(ws_url: str) -> str:
+    """``ws://host:port/ws`` -> ``http://host:port/sse`` (``wss`` -> ``https``): wsbridge's default fallback."""
+    parts = urllib.parse.urlsplit(ws_url)
+    scheme = "https" if parts.scheme == "wss" else "http"
+    return urllib.parse.urlunsplit((scheme, parts.netloc, "/sse", "", ""))
+
+
 def parse_host_port(text: str) -> tuple[str, int]:
     host, sep, port = text.rpartition(":")
     if not sep or not port.isdigit():
@@ -199,6 +242,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="wsbridge's app socket (default $WSBRIDGE_APP_SOCKET or wsbridge-app.sock)")
     parser.add_argument("--ws-url", default="ws://127.0.0.1:8080/ws",
                         help="the WebSocket URL browsers use to reach wsbridge (put in the printed link)")
+    parser.add_argument("--sse-url", default=None,
+                        help="the server-sent-events URL of the same wsbridge (default: --ws-url with http:// and /sse)")
     parser.add_argument("--http", type=parse_host_port, default=("127.0.0.1", 8000), metavar="HOST:PORT",
                         help="where to serve the browser page (default 127.0.0.1:8000)")
     parser.add_argument("--path", default="/ws", help="the WebSocket path this app serves (default /ws)")
@@ -214,6 +259,8 @@ def main(argv: list[str] | None = None) -> int:
         log(f"using the built-in development secret {DEV_SECRET!r}: set --secret or DEMO_SECRET for anything real")
 
     app = ChatApp(secret)
+    PageHandler.app = app
+    sse_url = args.sse_url or default_sse_url(args.ws_url)
     try:
         client = connect(args.socket, "demo-chat", [args.path], on_event=app.handle)
     except (WSBridgeConnectionError, WSBridgeError) as error:
@@ -240,6 +287,8 @@ def main(argv: list[str] | None = None) -> int:
     for user in args.demo_users or ["alice", "bob"]:
         query = urllib.parse.urlencode({"token": mint_token(secret, user), "ws": args.ws_url}, safe=":/")
         log(f"open as {user}: {page}?{query}")
+        query = urllib.parse.urlencode({"token": mint_token(secret, user), "sse": sse_url}, safe=":/")
+        log(f"open as {user} over server-sent events: {page}?{query}")
 
     stop = threading.Event()
     stopped_by = []

@@ -318,3 +318,125 @@ class RawApp:
 
     def kill(self):
         self.sock.close()
+
+
+class EventStream:
+    """A server-sent-events client on a plain socket (`GET path`, `Accept: text/event-stream`), parsing
+    the stream as the WHATWG spec says: events are {"event", "data", "id"} dicts; comments are kept
+    apart so that keep-alives can be seen."""
+
+    def __init__(self, address, path, headers=None, accept="text/event-stream", receive_buffer=None):
+        host, port = address.rsplit(":", 1)
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        if receive_buffer:
+            # Before connecting, so the window the server sees stays small.
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, receive_buffer)
+        self.sock.settimeout(10)
+        self.sock.connect((host, int(port)))
+        lines = [f"GET {path} HTTP/1.1", f"Host: {address}", "Cache-Control: no-cache"]
+        if accept:
+            lines.append(f"Accept: {accept}")
+        lines += [f"{name}: {value}" for name, value in (headers or {}).items()]
+        self.sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
+        response = b""
+        while b"\r\n\r\n" not in response:
+            chunk = self.sock.recv(4096)
+            if not chunk:
+                break
+            response += chunk
+        head, _, self.pending = response.partition(b"\r\n\r\n")
+        status_line, *header_lines = head.decode("latin-1").split("\r\n")
+        self.status = int(status_line.split(" ")[1]) if status_line else 0
+        self.headers = {}
+        for line in header_lines:
+            name, _, value = line.partition(":")
+            self.headers[name.strip().lower()] = value.strip()
+        self.body = b""
+        if self.status != 200:
+            self.body = self.pending + self._read_to_end()
+        self.comments = []
+        self.closed = False
+        self.last_id = ""
+
+    def _read_to_end(self):
+        data = b""
+        while True:
+            try:
+                chunk = self.sock.recv(65536)
+            except (ConnectionResetError, socket.timeout):
+                break
+            if not chunk:
+                break
+            data += chunk
+        return data
+
+    def _line(self, deadline):
+        while True:
+            index = min((i for i in (self.pending.find(b"\n"), self.pending.find(b"\r")) if i >= 0), default=-1)
+            if index >= 0 and not (self.pending[index:index + 1] == b"\r" and index + 1 == len(self.pending)):
+                line = self.pending[:index]
+                skip = 2 if self.pending[index:index + 2] == b"\r\n" else 1
+                self.pending = self.pending[index + skip:]
+                return line.decode()
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError("no complete line in time")
+            self.sock.settimeout(remaining)
+            try:
+                chunk = self.sock.recv(65536)
+            except ConnectionResetError:
+                chunk = b""
+            if not chunk:
+                self.closed = True
+                raise EOFError("the server ended the stream")
+            self.pending += chunk
+
+    def next_event(self, timeout=5):
+        """The next dispatched event: {"event": type, "data": text, "id": last event id}."""
+        deadline = time.monotonic() + timeout
+        event_type, data = "", []
+        while True:
+            line = self._line(deadline)
+            if line == "":
+                if data:
+                    return {"event": event_type or "message", "data": "\n".join(data), "id": self.last_id}
+                event_type = ""
+                continue
+            if line.startswith(":"):
+                self.comments.append(line[1:].strip())
+                continue
+            name, colon, value = line.partition(":")
+            if colon and value.startswith(" "):
+                value = value[1:]
+            if name == "data":
+                data.append(value)
+            elif name == "event":
+                event_type = value
+            elif name == "id" and "\0" not in value:
+                self.last_id = value
+
+    def events(self, count, timeout=5):
+        return [self.next_event(timeout) for _ in range(count)]
+
+    def messages(self, count, timeout=5):
+        """The data of the next `count` "message" events, skipping others (ready, gap)."""
+        found = []
+        deadline = time.monotonic() + timeout
+        while len(found) < count:
+            event = self.next_event(max(0.01, deadline - time.monotonic()))
+            if event["event"] == "message":
+                found.append(event["data"])
+        return found
+
+    def wait_closed(self, timeout=5):
+        """Reads until the server closes; returns the events read meanwhile."""
+        events = []
+        deadline = time.monotonic() + timeout
+        try:
+            while True:
+                events.append(self.next_event(max(0.01, deadline - time.monotonic())))
+        except EOFError:
+            return events
+
+    def close(self):
+        self.sock.close()

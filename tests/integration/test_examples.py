@@ -8,12 +8,16 @@ talk to it through the daemon. Only loopback addresses are used; every process i
 import hashlib
 import hmac
 import html.parser
+import base64
+import http.server
 import json
 import os
 import shutil
 import signal
 import subprocess
 import sys
+import threading
+import time
 import urllib.parse
 import urllib.request
 
@@ -21,12 +25,14 @@ import pytest
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import connect
 
-from harness import ROOT, free_port, wait_for
+from browser import Browser
+from harness import ROOT, RawApp, free_port, wait_for, wsbridge_binary
 
 EXAMPLES = os.path.join(ROOT, "examples")
 DEMO_APP = os.path.join(EXAMPLES, "python", "demo_app.py")
 NOTIFY_JS = os.path.join(EXAMPLES, "node", "notify.js")
 SECRET = "integration-test-demo-secret"
+JWT_SECRET = "0123456789abcdef0123456789abcdef-test-secret"
 
 sys.path.insert(0, os.path.join(EXAMPLES, "python"))
 import wsbridge_client  # noqa: E402
@@ -34,6 +40,14 @@ import wsbridge_client  # noqa: E402
 
 def token(user, secret=SECRET):
     return user + "." + hmac.new(secret.encode(), user.encode(), hashlib.sha256).hexdigest()
+
+
+def jwt_token(claims):
+    def b64(data):
+        return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+    header = b64(json.dumps({"alg": "HS256", "typ": "JWT"}).encode())
+    payload = b64(json.dumps(claims).encode())
+    return f"{header}.{payload}." + b64(hmac.new(JWT_SECRET.encode(), f"{header}.{payload}".encode(), hashlib.sha256).digest())
 
 
 class DemoApp:
@@ -299,3 +313,80 @@ def test_browser_page_shows_the_welcome(demo, workdir):
     assert result.returncode == 0, result.stderr
     with open(screenshot, "rb") as f:
         assert f.read(8) == b"\x89PNG\r\n\x1a\n"
+
+
+# -- the browser page over server-sent events, driven in headless Chromium -----------------------------
+
+def sse_link(demo, user):
+    for line in demo.output().splitlines():
+        if line.startswith(f"demo_app: open as {user} over server-sent events: "):
+            return line.split(": ", 2)[2]
+    raise AssertionError(f"no server-sent-events link for {user} in:\n{demo.output()}")
+
+
+@pytest.mark.skipif(chromium() is None, reason="chromium is not installed (scripts/setup-debian.sh installs it)")
+def test_browser_page_chats_over_server_sent_events(demo, workdir):
+    page = Browser(workdir)
+    try:
+        page.open(sse_link(demo, "alice"))
+        page.wait("document.getElementById('status').className === 'open'", what="the page to connect")
+        page.wait("document.body.textContent.includes('Welcome, alice!')", what="the app's welcome, sent to the stream")
+        assert page.evaluate("document.getElementById('status').textContent") == "connected (server-sent events)"
+        # Typed in the page: POST /say to the demo app, published to everyone, back through the stream.
+        page.evaluate("document.getElementById('text').value = 'hello over SSE';"
+                      "document.getElementById('chat').requestSubmit()")
+        page.wait("document.body.textContent.includes('hello over SSE')", what="the chat message to come back")
+        page.evaluate("document.getElementById('text').value = '/notify bob hi'; document.getElementById('chat').requestSubmit()")
+        page.wait("document.body.textContent.includes('bob is offline')", what="the receipt's answer, from /say")
+        with connect(demo.node.url(token=token("bob"))) as bob:
+            assert receive_json(bob) == {"type": "welcome", "user": "bob"}
+            bob.send("/notify alice from a WebSocket")
+            page.wait("document.body.textContent.includes('from a WebSocket')", what="bob's notification")
+        assert "alice:hello over SSE" in page.messages()
+    finally:
+        page.close()
+
+
+@pytest.mark.skipif(chromium() is None, reason="chromium is not installed (scripts/setup-debian.sh installs it)")
+def test_browser_eventsource_comes_back_with_last_event_id_and_gets_what_it_missed(workdir, nodes):
+    """A cross-origin page (served here on another port) over jwt auth: the app its stream is pinned to
+    goes away and wsbridge ends the stream with 1012; Chromium's EventSource reconnects by itself with
+    Last-Event-ID, and the message published while it was away is shown, once."""
+    secret_file = os.path.join(workdir, "secret")
+    with open(secret_file, "w") as f:
+        f.write(JWT_SECRET + "\n")
+    node = nodes("host1", "--auth", "jwt", "--jwt-secret-file", secret_file)
+    app = RawApp(node.app_socket, paths=("/ws",))
+
+    class Page(http.server.SimpleHTTPRequestHandler):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, directory=os.path.join(EXAMPLES, "browser"), **kwargs)
+
+        def log_message(self, *args):
+            pass
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Page)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    page = Browser(workdir)
+    try:
+        alice = jwt_token({"sub": "alice", "exp": int(time.time()) + 600})
+        page.open(f"http://127.0.0.1:{httpd.server_address[1]}/index.html?token={alice}&sse=http://{node.address}/sse")
+        page.wait("document.getElementById('status').className === 'open'", what="the page to connect")
+        connect_event = app.next_event("connect")  # jwt decided; the app serving /ws is told, with the user
+        assert connect_event["path"] == "/sse" and connect_event["user"] == "alice", connect_event
+        publish = [wsbridge_binary(), "publish", "--app-socket", node.app_socket, "--user", "alice"]
+        subprocess.run(publish + ["before"], check=True, timeout=20)
+        page.wait("document.body.textContent.includes('before')", what="the first message")
+        app.kill()  # the app its stream is pinned to goes away: wsbridge ends the stream with 1012
+        page.wait("document.getElementById('status').textContent.includes('reconnecting')", what="the page to see the close")
+        subprocess.run(publish + ["while away"], check=True, timeout=20)
+        page.wait("document.getElementById('status').className === 'open'", timeout=20, what="EventSource to reconnect")
+        page.wait("document.body.textContent.includes('while away')", what="the missed message, from the history")
+        assert [m for m in page.messages() if m in ("before", "while away")] == ["before", "while away"], page.messages()
+        metrics = node.metrics()
+        assert metrics["wsbridge_history_recoveries_total"] == 1, "the reconnect came with Last-Event-ID"
+        assert metrics["wsbridge_history_recovered_messages_total"] == 1, "and got 'while away' from the history"
+    finally:
+        page.close()
+        httpd.shutdown()
+        httpd.server_close()
