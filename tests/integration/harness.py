@@ -325,7 +325,7 @@ class EventStream:
     the stream as the WHATWG spec says: events are {"event", "data", "id"} dicts; comments are kept
     apart so that keep-alives can be seen."""
 
-    def __init__(self, address, path, headers=None, accept="text/event-stream", receive_buffer=None):
+    def __init__(self, address, path, headers=None, accept="text/event-stream", receive_buffer=None, ssl_context=None):
         host, port = address.rsplit(":", 1)
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         if receive_buffer:
@@ -333,6 +333,8 @@ class EventStream:
             self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, receive_buffer)
         self.sock.settimeout(10)
         self.sock.connect((host, int(port)))
+        if ssl_context:
+            self.sock = ssl_context.wrap_socket(self.sock, server_hostname=host)
         lines = [f"GET {path} HTTP/1.1", f"Host: {address}", "Cache-Control: no-cache"]
         if accept:
             lines.append(f"Accept: {accept}")

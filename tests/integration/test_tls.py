@@ -11,7 +11,7 @@ import subprocess
 import pytest
 from websockets.sync.client import connect
 
-from harness import RawApp, RawWebSocket, wait_for, wsbridge_binary
+from harness import EventStream, RawApp, RawWebSocket, wait_for, wsbridge_binary
 
 
 def make_pair(workdir, name):
@@ -50,6 +50,13 @@ def test_wss_serves_clients_refuses_plain_ones_and_reloads_its_certificate(workd
                  what="alice connected over TLS")
         assert app.request({"type": "publish", "user": "alice", "data": "over tls"})["type"] == "ok"
         assert alice.recv(timeout=5) == "over tls"
+
+        # The server-sent-events fallback is served over TLS too (https://…/sse).
+        stream = EventStream(node.address, "/sse?user=alice", ssl_context=client_context(certificate))
+        assert stream.status == 200 and stream.next_event()["event"] == "ready"
+        assert app.request({"type": "publish", "user": "alice", "data": "to both"})["type"] == "ok"
+        assert alice.recv(timeout=5) == "to both" and stream.messages(1) == ["to both"]
+        stream.close()
 
         # A client that does not speak TLS is never upgraded.
         try:
