@@ -142,16 +142,16 @@ let package = Package(
         ),
 
         // The Unix-socket listener for local apps: one handler per attached app, app auth, app sessions.
+        // A sibling of the edge: both meet in Core's interfaces (HandshakeAuthenticator, ClientEventSink,
+        // ConnectionHandle), and neither imports the other or HTTP.
         .target(
             name: "WSBridgeAppLink",
             dependencies: [
                 "WSBridgeProtocol",
                 "WSBridgeCore",
-                "WSBridgeEdge",
                 "WSBridgeJSON",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Atomics", package: "swift-atomics"),
@@ -336,7 +336,6 @@ let package = Package(
                 "WSBridgeAppLink",
                 "WSBridgeProtocol",
                 "WSBridgeCore",
-                "WSBridgeEdge",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),

@@ -1,7 +1,5 @@
 import NIOCore
-import NIOHTTP1
 import WSBridgeCore
-import WSBridgeEdge
 import WSBridgeProtocol
 
 /// `auth = app`: attached apps decide. The handshake is held while the next app serving the path
@@ -32,7 +30,7 @@ public struct AppAuthenticator: HandshakeAuthenticator {
         app.emit(
             .connect(
                 conn: request.connection.description, path: request.path, query: request.rawQuery,
-                headers: request.headers.map { ($0.name, $0.value) },
+                headers: request.headers.fields.map { ($0.name, $0.value) },
                 remote: request.clientAddress, user: nil
             )
         )

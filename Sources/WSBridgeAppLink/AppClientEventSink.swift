@@ -1,6 +1,5 @@
 import NIOCore
 import WSBridgeCore
-import WSBridgeEdge
 import WSBridgeProtocol
 
 /// Routes what WebSocket clients do to the app their connection is pinned to: `message` for each

@@ -1,7 +1,5 @@
 import NIOCore
-import NIOHTTP1
 import WSBridgeCore
-import WSBridgeEdge
 import WSBridgeProtocol
 
 extension AppConnection {
@@ -21,7 +19,7 @@ extension AppConnection {
         case .accept(let id, let conn, let user):
             self.decide(ticket, id: id, conn: conn, app: app, decision: .accept(user: user))
         case .reject(let id, let conn, let status, let reason):
-            let decision = HandshakeDecision.reject(status: HTTPResponseStatus(statusCode: status), reason: reason, kind: .appRejected)
+            let decision = HandshakeDecision.reject(status: HandshakeStatus(code: status), reason: reason, kind: .appRejected)
             self.decide(ticket, id: id, conn: conn, app: app, decision: decision)
         case .register(let id, let session, let user, let since):
             self.register(ticket, id: id, session: session, user: user, since: since)

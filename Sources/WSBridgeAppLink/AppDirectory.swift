@@ -1,7 +1,6 @@
 import NIOConcurrencyHelpers
 import NIOCore
 import WSBridgeCore
-import WSBridgeEdge
 
 /// Every attached app and what ties WebSocket connections to them: which apps serve which path (shared
 /// round-robin), which connects an app has been asked to decide, which app each connection is pinned to,

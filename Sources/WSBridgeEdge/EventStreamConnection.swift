@@ -195,7 +195,7 @@ public final class EventStreamConnection: Session, ChannelInboundHandler, Client
 
     /// An app's `send`: one event without an id (it is not in any stream), flushed at once after what
     /// waits for the shard's write-coalescing window.
-    func send(_ payload: ByteBuffer, isBinary: Bool) {
+    public func send(_ payload: ByteBuffer, isBinary: Bool) {
         guard case .open = self.state, let context = self.context else { return }
         self.tally.messagesOut += 1
         self.writeAndFlush(EventStreamFrame.dataLines(payload, isBinary: isBinary, allocator: context.channel.allocator))

@@ -230,7 +230,8 @@ final class HTTPGatewayHandler: ChannelInboundHandler, RemovableChannelHandler {
             peer: context.channel.remoteAddress, forwardedFor: head.headers["X-Forwarded-For"])
         self.forwardedClient = forwardedClient
         let request = HandshakeRequest(
-            connection: connectionID, path: path, rawQuery: rawQuery, headers: head.headers,
+            connection: connectionID, path: path, rawQuery: rawQuery,
+            headers: HeaderFields(head.headers.map { (name: $0.name, value: $0.value) }),
             remoteAddress: context.channel.remoteAddress, forwardedClient: forwardedClient, appPaths: appPaths
         )
         self.decidingAbout = connectionID
@@ -242,7 +243,7 @@ final class HTTPGatewayHandler: ChannelInboundHandler, RemovableChannelHandler {
             case .success(.accept(let user)):
                 handler.open(opening, context: context, id: connectionID, user: user, path: path)
             case .success(.reject(let status, let reason, let kind)):
-                handler.refused(context: context, status: status, reason: reason, kind: kind)
+                handler.refused(context: context, status: HTTPResponseStatus(statusCode: status.code), reason: reason, kind: kind)
             case .failure(let error):
                 handler.edge.logger.error("authenticator failed", metadata: ["wsb.error": "\(error)"])
                 handler.shard(context).countRefusal(.internalError)

@@ -1,6 +1,5 @@
 import Foundation
 import NIOCore
-import NIOHTTP1
 import WSBridgeAuth
 import WSBridgeCore
 
@@ -41,7 +40,7 @@ public struct JWTAuthenticator: HandshakeAuthenticator {
         if let value = request.queryValue("token"), !value.isEmpty {
             return Substring(value)
         }
-        for header in request.headers[canonicalForm: "authorization"] {
+        for header in request.headers["authorization"] {
             let parts = header.split(separator: " ", maxSplits: 1)
             if parts.count == 2, parts[0].lowercased() == "bearer" {
                 let token = parts[1].drop(while: { $0 == " " })

@@ -325,7 +325,7 @@ public final class WebSocketConnection: Session, ChannelInboundHandler, ClientCo
 
     /// Sends one message to this client (an app's `send`), flushed at once, with whatever deliveries
     /// wait for the shard's write-coalescing window (they were written first, so order is kept).
-    func send(_ payload: ByteBuffer, isBinary: Bool) {
+    public func send(_ payload: ByteBuffer, isBinary: Bool) {
         guard case .open = self.state, let context = self.context else { return }
         let allocator = context.channel.allocator
         let frame =

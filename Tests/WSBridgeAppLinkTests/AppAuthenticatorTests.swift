@@ -1,8 +1,6 @@
 import NIOConcurrencyHelpers
 import NIOCore
-import NIOHTTP1
 import WSBridgeCore
-import WSBridgeEdge
 import XCTest
 @testable import WSBridgeAppLink
 

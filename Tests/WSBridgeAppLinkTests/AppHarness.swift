@@ -2,9 +2,7 @@ import Foundation
 import Logging
 import NIOCore
 import NIOEmbedded
-import NIOHTTP1
 import WSBridgeCore
-import WSBridgeEdge
 import WSBridgeProtocol
 import XCTest
 @testable import WSBridgeAppLink

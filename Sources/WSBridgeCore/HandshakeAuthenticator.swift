@@ -1,10 +1,9 @@
 import NIOCore
-import NIOHTTP1
-import WSBridgeCore
 
-/// What an authenticator sees of an upgrade request.
+/// What an authenticator sees of a client's request to connect (a WebSocket handshake, a
+/// server-sent-events request).
 public struct HandshakeRequest: Sendable {
-    /// The id the connection will have once upgraded (apps see it in `connect`).
+    /// The id the connection will have once open (apps see it in `connect`).
     public var connection: ConnectionID
     public var path: String
     /// The paths whose apps decide (`auth = app`), in order of preference: `path`, then, for a
@@ -14,7 +13,7 @@ public struct HandshakeRequest: Sendable {
     public var query: [(name: String, value: String)]
     /// The raw query string (after `?`), as sent.
     public var rawQuery: String
-    public var headers: HTTPHeaders
+    public var headers: HeaderFields
     public var remoteAddress: SocketAddress?
     /// The client's IP from `X-Forwarded-For` when the TCP peer is a trusted proxy, else nil.
     public var forwardedClient: String?
@@ -28,7 +27,7 @@ public struct HandshakeRequest: Sendable {
     }
 
     public init(
-        connection: ConnectionID, path: String, rawQuery: String, headers: HTTPHeaders, remoteAddress: SocketAddress?,
+        connection: ConnectionID, path: String, rawQuery: String, headers: HeaderFields, remoteAddress: SocketAddress?,
         forwardedClient: String? = nil, appPaths: [String]? = nil
     ) {
         self.connection = connection
@@ -42,13 +41,32 @@ public struct HandshakeRequest: Sendable {
     }
 }
 
-/// The verdict on an upgrade request, given before the upgrade completes.
+/// The HTTP status a refused request is answered with. A plain code: the modules that decide (the
+/// app link, the auth modes) need no HTTP library.
+public struct HandshakeStatus: Sendable, Hashable, CustomStringConvertible {
+    public let code: Int
+
+    public init(code: Int) {
+        self.code = code
+    }
+
+    public static let badRequest = HandshakeStatus(code: 400)
+    public static let unauthorized = HandshakeStatus(code: 401)
+    public static let forbidden = HandshakeStatus(code: 403)
+    public static let tooManyRequests = HandshakeStatus(code: 429)
+    public static let internalServerError = HandshakeStatus(code: 500)
+    public static let serviceUnavailable = HandshakeStatus(code: 503)
+
+    public var description: String { String(self.code) }
+}
+
+/// The verdict on a request to connect, given before the connection opens.
 public enum HandshakeDecision: Sendable, Equatable {
-    /// Upgrade; the connection belongs to `user`.
+    /// Open the connection; it belongs to `user`.
     case accept(user: String)
     /// Answer with a real HTTP status (401, 403, 503...) and a short human-readable reason, and close.
     /// `kind` is the bounded label the refusal is counted and logged under.
-    case reject(status: HTTPResponseStatus, reason: String, kind: RefusalKind)
+    case reject(status: HandshakeStatus, reason: String, kind: RefusalKind)
 }
 
 /// Decides who a connection belongs to. One implementation per `auth` mode: `insecure-query`, `jwt`,
@@ -64,43 +82,4 @@ public protocol HandshakeAuthenticator: Sendable {
 
 extension HandshakeAuthenticator {
     public func abandoned(_ connection: ConnectionID) {}
-}
-
-/// `insecure-query`: trusts `?user=ID`. For local development and benchmarks only.
-public struct InsecureQueryAuthenticator: HandshakeAuthenticator {
-    public let maxUserIDBytes: Int
-    public init(maxUserIDBytes: Int = 256) { self.maxUserIDBytes = maxUserIDBytes }
-
-    public var mode: String { "insecure-query" }
-
-    public func authenticate(_ request: HandshakeRequest, on eventLoop: EventLoop) -> EventLoopFuture<HandshakeDecision> {
-        eventLoop.makeSucceededFuture(self.decide(request))
-    }
-
-    func decide(_ request: HandshakeRequest) -> HandshakeDecision {
-        guard let user = request.queryValue("user"), !user.isEmpty else {
-            return .reject(status: .unauthorized, reason: "missing ?user= (auth mode insecure-query)", kind: .missingCredentials)
-        }
-        guard user.utf8.count <= self.maxUserIDBytes else {
-            return .reject(status: .forbidden, reason: "user id longer than \(self.maxUserIDBytes) bytes", kind: .invalidUser)
-        }
-        return .accept(user: user)
-    }
-}
-
-/// Refuses every connection with a fixed status: used for `auth = app` while no app serves the path.
-public struct RefusingAuthenticator: HandshakeAuthenticator {
-    public let status: HTTPResponseStatus
-    public let reason: String
-    public let kind: RefusalKind
-    public let mode: String
-    public init(mode: String, status: HTTPResponseStatus, reason: String, kind: RefusalKind = .noApp) {
-        self.mode = mode
-        self.status = status
-        self.reason = reason
-        self.kind = kind
-    }
-    public func authenticate(_ request: HandshakeRequest, on eventLoop: EventLoop) -> EventLoopFuture<HandshakeDecision> {
-        eventLoop.makeSucceededFuture(.reject(status: self.status, reason: self.reason, kind: self.kind))
-    }
 }

@@ -1,9 +1,8 @@
 import NIOCore
-import WSBridgeCore
 
 /// What an app may do to one client connection, whatever carries it (a WebSocket, a server-sent-events
 /// stream). Confined to the connection's event loop.
-protocol ClientConnection: AnyObject {
+public protocol ClientConnection: AnyObject {
     /// Sends one message to this client alone, flushed at once.
     func send(_ payload: ByteBuffer, isBinary: Bool)
     /// Ends the connection, telling the client `code` and `reason` where its transport can.
@@ -23,7 +22,7 @@ public struct ConnectionHandle: Sendable {
     public let eventLoop: EventLoop
     private let connection: NIOLoopBound<any ClientConnection>
 
-    init(_ connection: any ClientConnection, id: ConnectionID, user: String, path: String, appPaths: [String], eventLoop: EventLoop) {
+    public init(_ connection: any ClientConnection, id: ConnectionID, user: String, path: String, appPaths: [String], eventLoop: EventLoop) {
         self.id = id
         self.user = user
         self.path = path

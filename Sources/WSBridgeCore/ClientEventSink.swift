@@ -1,7 +1,6 @@
 import NIOCore
-import WSBridgeCore
 
-/// Where the edge reports what WebSocket clients do. The app link (attached apps) implements it; with no
+/// Where the edge reports what its clients do (WebSocket connections, server-sent-events streams). The app link (attached apps) implements it; with no
 /// app, messages from clients are counted and dropped.
 ///
 /// Every call happens on the connection's event loop.
