@@ -12,14 +12,14 @@ import WSBridgeCore
 /// (``EventStreamFrame``). Outbound it works as ``WebSocketConnection``: events collected and written
 /// with one flush, `max_queue_bytes` as the channel's high-water mark (past it the stream is closed as
 /// a slow consumer), a keep-alive comment when nothing was written for `ping_interval`.
-public final class EventStreamConnection: Session, ChannelInboundHandler, ClientConnection {
+public final class EventStreamConnection: Session, ChannelInboundHandler, ClientConnection, OutboundWriter {
     public typealias InboundIn = ByteBuffer
     public typealias OutboundOut = ByteBuffer
 
     private enum State {
         case open
         /// The `close` event is being written; the socket closes once it is, or after `close_timeout`.
-        case closing(Scheduled<Void>?)
+        case closing
         case closed
     }
 
@@ -29,15 +29,16 @@ public final class EventStreamConnection: Session, ChannelInboundHandler, Client
     private let shared: SharedEdgeSettings
     private var settings: EdgeSettings { self.shared.value }
     private var state = State.open
-    private var context: ChannelHandlerContext?
+    private(set) var context: ChannelHandlerContext?
     private var shard: Shard?
     private var cursor: SessionCursor
     /// When bytes were last written (keep-alive comments are due `ping_interval` after it).
     private var lastWrite = NIODeadline.uptimeNanoseconds(0)
-    private var unflushed = OutboundBatch()
+    var outbound = ClientOutbound()
+    /// Resets a stream whose client did not take its `close` event in time.
+    private var closeTimer: Scheduled<Void>?
     private var closeCode: CloseCode?
     private var closeReason = ""
-    private var tally = ConnectionTally()
     private let forwardedClient: String?
 
     /// - Parameter since: where the client asked to resume (`Last-Event-ID` or `?since=`); nil for now.
@@ -59,7 +60,7 @@ public final class EventStreamConnection: Session, ChannelInboundHandler, Client
     public func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
         self.lastWrite = context.eventLoop.now
-        self.tally.openedAt = self.lastWrite
+        self.outbound.tally.openedAt = self.lastWrite
         let shard = self.edge.router.shard(for: context.eventLoop)
         self.shard = shard
         shard.add(self)
@@ -86,7 +87,7 @@ public final class EventStreamConnection: Session, ChannelInboundHandler, Client
 
     /// The client has nothing to say on an event stream: whatever it sends is counted and dropped.
     public func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        self.tally.bytesIn += self.unwrapInboundIn(data).readableBytes
+        self.outbound.tally.bytesIn += self.unwrapInboundIn(data).readableBytes
     }
 
     public func errorCaught(context: ChannelHandlerContext, error: Error) {
@@ -96,18 +97,9 @@ public final class EventStreamConnection: Session, ChannelInboundHandler, Client
 
     public func channelWritabilityChanged(context: ChannelHandlerContext) {
         if !context.channel.isWritable, case .open = self.state {
-            let pending = self.pendingOutboundBytes
-            self.shard?.countLimitHit(.slowConsumer)
-            self.shard?.noteOutboundQueue(bytes: pending)
-            self.edge.slowConsumerLog.log(
-                "closing slow consumer",
-                level: .info,
-                metadata: [
-                    "wsb.conn": "\(self.id)", "wsb.user": "\(self.user)", "wsb.transport": "sse",
-                    "wsb.limit_bytes": .stringConvertible(self.settings.maxQueueBytes), "wsb.pending_bytes": .stringConvertible(pending),
-                ],
-                to: self.edge.logger
-            )
+            self.edge.noteSlowConsumer(
+                shard: self.shard, connection: self.id, user: self.user, pending: self.pendingOutboundBytes,
+                limit: self.settings.maxQueueBytes, transport: "sse")
             self.close(.policyViolation, reason: "slow consumer")
         }
         context.fireChannelWritabilityChanged()
@@ -125,7 +117,8 @@ public final class EventStreamConnection: Session, ChannelInboundHandler, Client
         guard case .open = self.state, let context = self.context else { return }
         switch self.cursor.admit(delivery, stream: stream, at: position) {
         case .deliver(let after):
-            self.collectMessage(delivery, position: after, allocator: context.channel.allocator)
+            self.outbound.tally.messagesOut += 1
+            self.collect(PositionedFrames.eventStream.message(delivery, position: after, allocator: context.channel.allocator))
         case .skip, .held:
             break
         case .overflowed:
@@ -137,44 +130,29 @@ public final class EventStreamConnection: Session, ChannelInboundHandler, Client
     public override func gap(_ gap: StreamGap, stream: SessionStream) {
         guard case .open = self.state, let context = self.context else { return }
         if case .gap(let gap, let position) = self.cursor.gap(gap, stream: stream) {
-            self.collect(EventStreamFrame.gap(gap, stream: stream, position: position, allocator: context.channel.allocator))
+            self.collect(PositionedFrames.eventStream.gap(gap, stream: stream, position: position, allocator: context.channel.allocator))
         }
     }
 
     /// Writes what the client missed (gaps first), what arrived meanwhile, then `ready`, and flushes.
     public override func recovered(_ recovery: SessionRecovery) {
         guard case .open = self.state, let context = self.context else { return }
-        let allocator = context.channel.allocator
-        var recovered = 0
-        for output in self.cursor.recovered(recovery) {
-            switch output {
-            case .deliver(let delivery, let position):
-                if delivery.source == .history { recovered += 1 }
-                self.collectMessage(delivery, position: position, allocator: allocator)
-            case .gap(let gap, let position):
-                let stream: SessionStream = gap.stream == .all ? .all : .user
-                self.collect(EventStreamFrame.gap(gap, stream: stream, position: position, allocator: allocator))
-            }
+        for frame in PositionedFrames.eventStream.recovery(recovery, cursor: &self.cursor, allocator: context.channel.allocator) {
+            if frame.isMessage { self.outbound.tally.messagesOut += 1 }
+            self.collect(frame.bytes)
             guard case .open = self.state else { return }
         }
-        self.collect(EventStreamFrame.ready(position: self.cursor.position, recovered: recovered, allocator: allocator))
         self.flush()
     }
 
     public override func flush() {
-        guard let context = self.context else { return }
-        if let events = self.unflushed.take() {
+        if self.flushCollected(), let context = self.context {
             self.lastWrite = context.eventLoop.now
-            context.writeAndFlush(self.wrapOutboundOut(events), promise: nil)
-        } else {
-            context.flush()
         }
     }
 
     public override var pendingOutboundBytes: Int {
-        guard let channel = self.context?.channel else { return 0 }
-        let buffered = (try? channel.syncOptions?.getOption(.bufferedWritableBytes)) ?? 0
-        return buffered + self.unflushed.count
+        self.pendingBytes
     }
 
     /// A keep-alive comment when nothing was written for `ping_interval`. There is no idle timeout: the
@@ -183,7 +161,7 @@ public final class EventStreamConnection: Session, ChannelInboundHandler, Client
         guard case .open = self.state, let interval = self.settings.pingInterval, now - self.lastWrite >= interval,
             let context = self.context
         else { return }
-        self.writeAndFlush(EventStreamFrame.keepAlive(allocator: context.channel.allocator))
+        self.send(EventStreamFrame.keepAlive(allocator: context.channel.allocator))
     }
 
     /// The node is shutting down: a `close` event with 1001, so the client reconnects elsewhere.
@@ -197,8 +175,8 @@ public final class EventStreamConnection: Session, ChannelInboundHandler, Client
     /// waits for the shard's write-coalescing window.
     public func send(_ payload: ByteBuffer, isBinary: Bool) {
         guard case .open = self.state, let context = self.context else { return }
-        self.tally.messagesOut += 1
-        self.writeAndFlush(EventStreamFrame.dataLines(payload, isBinary: isBinary, allocator: context.channel.allocator))
+        self.outbound.tally.messagesOut += 1
+        self.send(EventStreamFrame.dataLines(payload, isBinary: isBinary, allocator: context.channel.allocator))
         self.shard?.countDirectDelivery(from: .app)
     }
 
@@ -209,72 +187,49 @@ public final class EventStreamConnection: Session, ChannelInboundHandler, Client
         self.closeCode = code
         self.closeReason = reason
         // Before the write: it may complete, and the channel close, before writeAndFlush returns.
-        self.state = .closing(nil)
+        self.state = .closing
         self.shard?.remove(self)
         let channel = context.channel
         let written = context.eventLoop.makePromise(of: Void.self)
         written.futureResult.whenComplete { _ in
             channel.close(promise: nil)
         }
-        self.writeAndFlush(EventStreamFrame.close(code, reason: reason, allocator: channel.allocator), promise: written)
+        self.send(EventStreamFrame.close(code, reason: reason, allocator: channel.allocator), promise: written)
         guard case .closing = self.state else { return }
         let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
-        self.state = .closing(
-            context.eventLoop.scheduleTask(in: self.settings.closeTimeout) {
-                loopBound.value.abort()
-            })
+        self.closeTimer = context.eventLoop.scheduleTask(in: self.settings.closeTimeout) {
+            loopBound.value.context?.reset()
+        }
     }
 
     // MARK: Writing
 
-    private func collectMessage(_ delivery: Delivery, position: SessionPosition?, allocator: ByteBufferAllocator) {
-        self.tally.messagesOut += 1
-        self.collect(EventStreamFrame.message(EventStreamFrame.data(of: delivery, allocator: allocator), position: position, allocator: allocator))
-    }
-
-    /// Appends one event to ``unflushed``; past `max_queue_bytes` they are written at once, so the
-    /// channel's high-water mark sees them.
+    /// Appends one event for the shard's flush.
     private func collect(_ event: ByteBuffer) {
-        guard let context = self.context else { return }
-        self.tally.bytesOut += event.readableBytes
-        self.unflushed.append(event, allocator: context.channel.allocator)
-        if self.unflushed.count >= self.settings.maxQueueBytes, let events = self.unflushed.take() {
-            context.write(self.wrapOutboundOut(events), promise: nil)
-        }
+        self.collect(event, limit: self.settings.maxQueueBytes)
     }
 
-    /// Writes `event` after the collected ones and flushes both.
-    private func writeAndFlush(_ event: ByteBuffer, promise: EventLoopPromise<Void>? = nil) {
-        guard let context = self.context else {
-            promise?.succeed()
-            return
+    /// Writes `event` after the collected ones and flushes both; a keep-alive is due `ping_interval`
+    /// after it.
+    private func send(_ event: ByteBuffer, promise: EventLoopPromise<Void>? = nil) {
+        if let context = self.context {
+            self.lastWrite = context.eventLoop.now
         }
-        self.tally.bytesOut += event.readableBytes
-        self.lastWrite = context.eventLoop.now
-        if let events = self.unflushed.take() {
-            context.write(self.wrapOutboundOut(events), promise: nil)
-        }
-        context.writeAndFlush(self.wrapOutboundOut(event), promise: promise)
-    }
-
-    /// The client did not take the close in time: reset the connection.
-    private func abort() {
-        self.context?.reset()
+        self.writeAndFlush(event, promise: promise)
     }
 
     private func finish() {
-        if case .closing(let timeout) = self.state {
-            timeout?.cancel()
-        }
+        self.closeTimer?.cancel()
+        self.closeTimer = nil
         if case .closed = self.state { return }
         self.state = .closed
-        _ = self.unflushed.take()
+        _ = self.outbound.take()
         self.shard?.remove(self)
         let label = CloseCode.disconnectLabel(self.closeCode, closeFrameReceived: false)
         self.shard?.countDisconnect(label: label)
         self.edge.counters.openEventStreams.wrappingDecrement(ordering: .relaxed)
         self.edge.userConnections.release(self.user)
-        self.logLife("connection closed", self.tally.closedMetadata(label: label, now: self.context?.eventLoop.now ?? .now()))
+        self.logLife("connection closed", self.outbound.tally.closedMetadata(label: label, now: self.context?.eventLoop.now ?? .now()))
         self.edge.sink.connectionClosed(self.id, user: self.user, code: self.closeCode, reason: self.closeReason)
     }
 
