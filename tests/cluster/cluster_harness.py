@@ -3,8 +3,8 @@
 Every process is started here, remembered by PID and ended by PID; only 127.0.0.1 is used; every wait is
 bounded. The settings that make it fast are explained in docs/scaling.md ("Redis Cluster: facts measured"):
 
-- the nodes start in parallel and `redis-cli --cluster create` joins them (about 1.1 s of the ~1.5 s: it
-  checks the join once a second);
+- the nodes start in parallel and `redis-cli --cluster create` joins them: start() takes about 2.2 s, the
+  least a master waits before it says cluster_state:ok (2 s from its start);
 - `repl-diskless-sync-delay 0`: a replica's first sync starts at once instead of after 5 s, so a master
   can be killed (and its replica promoted) right after start();
 - `cluster-node-timeout` 1000 ms (a parameter): a killed master is failed over in about 2-3 s.
@@ -219,6 +219,12 @@ class RedisCluster:
 
     def node_at(self, port):
         return next(node for node in self.nodes if node.port == port)
+
+    def cli(self, node, *args):
+        """redis-cli on `node` (a ClusterNode, an index into nodes, or a port); its output, stripped."""
+        if isinstance(node, int):
+            node = self.nodes[node] if node < len(self.nodes) else self.node_at(node)
+        return node.cli(*args)
 
     def shards(self, via=None):
         """[(first slot, master node, [replica nodes not failed])] for the shards serving slots, from

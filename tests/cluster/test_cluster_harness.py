@@ -29,7 +29,7 @@ def test_sharded_pubsub_reaches_the_slot_owners_subscribers(cluster):
     assert subscriber.read() == [b"ssubscribe", b"{u:alice}:a", 1]
     assert subscriber.read() == [b"ssubscribe", b"{u:alice}:b", 2]
 
-    assert owner.cli("SPUBLISH", "{u:alice}:a", "hello") == "1"
+    assert cluster.cli(owner, "SPUBLISH", "{u:alice}:a", "hello") == "1"
     assert subscriber.read(timeout=5) == [b"smessage", b"{u:alice}:a", b"hello"]
 
     elsewhere = RespClient(other.port)
@@ -48,6 +48,7 @@ def test_client_kill_pubsub_drops_both_kinds_of_subscriber_on_every_master(clust
         assert sharded.call("SSUBSCRIBE", channel)[0] == b"ssubscribe"
         subscribers += [classic, sharded]
 
+    assert cluster.cli(cluster.masters()[0].port, "PUBSUB", "SHARDNUMSUB", "b") == "b\n1"
     killed = cluster.client_kill_pubsub()
     assert killed == {master.port: 2 for master in cluster.masters()}
     for subscriber in subscribers:
