@@ -15,7 +15,8 @@
 ///   commands and subscriptions can be sent to.
 /// - A master keeps serving its slots in the topology while it is failing (its shard says
 ///   `health: fail` until a replica is promoted): connecting to it fails, and a later topology has the
-///   new master. Replicas are kept only when online.
+///   new master. Replicas are kept only when online, as Redis advises for sending them traffic (7.0
+///   says `loading` while a replica's replication offset is 0: in a new cluster until the first write).
 /// - A reply is refused whole with a ``ClusterReplyError`` saying what was wrong: a missing or mistyped
 ///   field, a slot outside `0...16383`, a shard with slots but not exactly one master, two shards
 ///   claiming one slot, a master with no address.
@@ -26,7 +27,7 @@ public struct ClusterTopology: Sendable, Equatable {
     public struct Shard: Sendable, Equatable {
         public var master: ClusterNode
         public var replicas: [ClusterNode]
-        /// Sorted, not overlapping, adjacent ranges merged.
+        /// In a topology: sorted, not overlapping, adjacent ranges merged.
         public var slots: [ClosedRange<HashSlot>]
 
         public init(master: ClusterNode, replicas: [ClusterNode] = [], slots: [ClosedRange<HashSlot>]) {

@@ -23,7 +23,9 @@ import NIOCore
 /// - **Replies.** RESP2 answers a subscriber's commands in order, one reply per channel (or one error per
 ///   command), with pushes (`smessage`, `sunsubscribe` when a slot moves away) in between. Each link keeps
 ///   its commands in flight in order; a reply that matches none of them means the link is out of step
-///   with the server, and the link is closed and opened again.
+///   with the server, and the link is closed and opened again. So ``received(_:from:)`` takes what the
+///   connection reads (``Reply`` picks it out) but nothing answering other commands sent on it: a
+///   health check's `PING` answers `[pong, ""]`, which is not a ``Reply``; its errors must not be fed.
 /// - **Losses.** A channel that was subscribed and then lost (its connection dropped, its slot moved) is
 ///   reported as ``Action/resubscribed(_:)`` once it is subscribed again: whatever was published on it
 ///   meanwhile did not arrive, so the caller catches up from the history.
@@ -158,7 +160,8 @@ public struct ShardedSubscriptions: Sendable {
     // MARK: Topology
 
     /// A topology was read (the first, or a refresh). Channels whose slot has another master now are
-    /// subscribed there; masters no longer needed are disconnected.
+    /// subscribed there (and reported ``Action/resubscribed(_:)`` if they were subscribed before);
+    /// masters no longer needed are disconnected; slots waiting for a retry are tried again too.
     public mutating func topologyChanged(_ topology: ClusterTopology) -> [Action] {
         var actions: [Action] = []
         self.topology = topology
