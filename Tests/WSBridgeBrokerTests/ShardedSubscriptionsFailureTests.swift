@@ -149,6 +149,15 @@ final class ShardedSubscriptionsFailureTests: XCTestCase {
         XCTAssertEqual(self.rig.machine.retry(), [.ssubscribe(N.m7102, slot(5797), ["{u:alice}:a", "{u:alice}:b"])])
     }
 
+    func testANewTopologyAlsoRetriesARefusedSlot() throws {
+        _ = try self.rig.subscribed("wsb:u:42")
+        _ = self.rig.want("{u:alice}:a")
+        _ = self.rig.machine.received(.error("TRYAGAIN Multiple keys request during rehashing of slot"), from: N.m7102)
+        XCTAssertEqual(
+            self.rig.machine.topologyChanged(try SubscriptionsRig.created()),
+            [.ssubscribe(N.m7102, slot(5797), ["{u:alice}:a"])])
+    }
+
     func testASUnsubscribeRefusedWithMovedDropsTheSubscriptions() throws {
         _ = try self.rig.subscribed("{u:alice}:a", "{u:alice}:b", "wsb:u:42")
         XCTAssertEqual(self.rig.unwant("{u:alice}:b"), [.sunsubscribe(N.m7102, slot(5797), ["{u:alice}:b"])])
