@@ -30,14 +30,15 @@ extension ShardedSubscriptions {
             .subtracting(group.unsubscribing)
         let toUnsubscribe = group.subscribed.subtracting(group.desired).subtracting(group.unsubscribing)
         guard !toSubscribe.isEmpty || !toUnsubscribe.isEmpty else { return }
-        guard let link = self.links[owner] else {
+        // Only the flag: a copy of the link would make every command appended below copy its buffer.
+        guard let ready = self.links[owner]?.ready else {
             if !toSubscribe.isEmpty {
                 self.links[owner] = Link()
                 actions.append(.connect(owner))
             }
             return
         }
-        guard link.ready else { return }
+        guard ready else { return }
         if group.subscribing.isEmpty, !toSubscribe.isEmpty {
             let batch = Array(toSubscribe.sorted().prefix(self.maxChannelsPerCommand))
             group.subscribing.formUnion(batch)
