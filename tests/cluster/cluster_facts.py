@@ -14,7 +14,8 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from cluster_harness import RedisCluster, RespClient, RespError, wait_for  # noqa: E402
+from cluster_harness import RedisCluster, wait_for  # noqa: E402
+from resp_client import RespClient, RespError  # noqa: E402
 
 
 def fresh_cluster(node_timeout_ms=1000):

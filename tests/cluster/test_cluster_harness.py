@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from cluster_harness import RespClient, RespError
+from resp_client import RespClient, RespError
 
 
 def test_a_cluster_is_created_with_every_slot_served_and_replicas_in_sync(cluster):
