@@ -115,6 +115,7 @@ let package = Package(
             dependencies: [
                 "CHiredis",
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Atomics", package: "swift-atomics"),
@@ -148,7 +149,6 @@ let package = Package(
                 "WSBridgeProtocol",
                 "WSBridgeCore",
                 "WSBridgeEdge",
-                "WSBridgeJSON",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -207,6 +207,8 @@ let package = Package(
                 "WSBridgeBroker",
                 "WSBridgeDaemon",
                 "WSBridgeAuth",
+                "WSBridgeJSON",
+                "WSBridgeSystem",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -220,8 +222,6 @@ let package = Package(
             dependencies: [
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
-                .product(name: "NIOWebSocket", package: "swift-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
@@ -236,7 +236,7 @@ let package = Package(
                 "WSBridgeBenchKit",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
             ],
             path: "Sources/wsbridge-bench/CLI"
         ),
@@ -246,9 +246,8 @@ let package = Package(
             name: "WSBridgeTestSupport",
             dependencies: [
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
-                .product(name: "NIOWebSocket", package: "swift-nio"),
             ],
             path: "Tests/WSBridgeTestSupport"
         ),
@@ -291,13 +290,22 @@ let package = Package(
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ]
         ),
-        .testTarget(name: "WSBridgeAuthTests", dependencies: ["WSBridgeAuth"]),
+        .testTarget(
+            name: "WSBridgeAuthTests",
+            dependencies: [
+                "WSBridgeAuth",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+            ]
+        ),
         .testTarget(
             name: "WSBridgeCoreTests",
             dependencies: [
                 "WSBridgeCore",
+                "WSBridgeJSON",
                 "WSBridgeTestSupport",
                 .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
@@ -311,6 +319,7 @@ let package = Package(
                 "WSBridgeConfig",
                 "WSBridgeDaemon",
                 "WSBridgeTestSupport",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
@@ -323,7 +332,7 @@ let package = Package(
                 "WSBridgeEdge",
                 "WSBridgeCore",
                 "WSBridgeDeflate",
-                "WSBridgeAuth",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -365,6 +374,8 @@ let package = Package(
                 "WSBridgeCore",
                 "WSBridgeBroker",
                 "WSBridgeTestSupport",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
