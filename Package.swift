@@ -57,6 +57,13 @@ let package = Package(
             ]
         ),
 
+        // The WebSocket frame header's length field, written and read alike by the server, the load tool
+        // and the tests' clients. NIOCore only.
+        .target(
+            name: "WSBridgeFrameHeader",
+            dependencies: [.product(name: "NIOCore", package: "swift-nio")]
+        ),
+
         // Config file format, validation, defaults. No networking.
         .target(name: "WSBridgeConfig"),
 
@@ -99,6 +106,7 @@ let package = Package(
         .target(
             name: "WSBridgeCore",
             dependencies: [
+                "WSBridgeFrameHeader",
                 "WSBridgeJSON",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -126,6 +134,7 @@ let package = Package(
         .target(
             name: "WSBridgeEdge",
             dependencies: [
+                "WSBridgeFrameHeader",
                 "WSBridgeJSON",
                 "WSBridgeCore",
                 "WSBridgeDeflate",
@@ -220,6 +229,7 @@ let package = Package(
         .target(
             name: "WSBridgeBenchKit",
             dependencies: [
+                "WSBridgeFrameHeader",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -245,6 +255,7 @@ let package = Package(
         .target(
             name: "WSBridgeTestSupport",
             dependencies: [
+                "WSBridgeFrameHeader",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -257,11 +268,16 @@ let package = Package(
             dependencies: [
                 "WSBridgeBenchKit",
                 "WSBridgeAuth",
+                "WSBridgeFrameHeader",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
             ]
         ),
         .testTarget(name: "WSBridgeConfigTests", dependencies: ["WSBridgeConfig"]),
+        .testTarget(
+            name: "WSBridgeFrameHeaderTests",
+            dependencies: ["WSBridgeFrameHeader", .product(name: "NIOCore", package: "swift-nio")]
+        ),
         .testTarget(
             name: "WSBridgeDeflateTests",
             dependencies: ["WSBridgeDeflate", .product(name: "NIOCore", package: "swift-nio")]
@@ -332,6 +348,7 @@ let package = Package(
                 "WSBridgeEdge",
                 "WSBridgeCore",
                 "WSBridgeDeflate",
+                "WSBridgeFrameHeader",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
