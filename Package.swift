@@ -71,12 +71,14 @@ let package = Package(
         .target(
             name: "WSBridgeAuth",
             dependencies: [
+                "WSBridgeJSON",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
             ]
         ),
 
-        // JSON scanning and the text encodings shared by the channel envelope and the app protocol.
+        // JSON scanning and the text encodings (JSON strings, base64 and base64url) shared by the channel
+        // envelope, the app protocol, JWT verification and the load tool. NIOCore only.
         .target(
             name: "WSBridgeJSON",
             dependencies: [.product(name: "NIOCore", package: "swift-nio")]
@@ -230,6 +232,7 @@ let package = Package(
             name: "WSBridgeBenchKit",
             dependencies: [
                 "WSBridgeFrameHeader",
+                "WSBridgeJSON",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -310,6 +313,7 @@ let package = Package(
             name: "WSBridgeAuthTests",
             dependencies: [
                 "WSBridgeAuth",
+                "WSBridgeJSON",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
             ]
