@@ -251,35 +251,30 @@ final class RedisBrokerCore {
             self.settings.logger.warning("RedisBroker.start called twice or after shutdown; ignored")
             return
         }
-        let backoff = ReconnectBackoff(cap: self.settings.reconnectMax)
-        let counters = self.counters
-        let publisher = RedisPublisher(
+        let connection = RedisConnectionSettings(
             target: self.settings.target,
-            channel: self.settings.channel,
-            library: self.settings.library,
-            libraryPolicy: self.settings.libraryPolicy,
             eventLoop: self.eventLoop,
             connectTimeout: self.settings.connectTimeout,
             healthInterval: self.settings.healthInterval,
-            backoff: backoff,
+            backoff: ReconnectBackoff(cap: self.settings.reconnectMax),
             summaryInterval: self.settings.connectSummaryInterval,
-            logger: self.settings.logger,
-            counters: counters
+            logger: self.settings.logger
+        )
+        let publisher = RedisPublisher(
+            connection,
+            channel: self.settings.channel,
+            library: self.settings.library,
+            libraryPolicy: self.settings.libraryPolicy,
+            counters: self.counters
         )
         self.publisher = publisher
         if self.settings.subscribes {
             let loopBound = NIOLoopBound(self, eventLoop: self.eventLoop)
             self.subscriber = RedisSubscriber(
-                target: self.settings.target,
+                connection,
                 channel: self.settings.channel,
                 sideChannels: (self.settings.probe.map { [$0.channel] } ?? []) + self.settings.sideChannels,
-                eventLoop: self.eventLoop,
-                connectTimeout: self.settings.connectTimeout,
-                healthInterval: self.settings.healthInterval,
-                backoff: backoff,
-                summaryInterval: self.settings.connectSummaryInterval,
-                logger: self.settings.logger,
-                counters: counters,
+                counters: self.counters,
                 handler: handler,
                 sideReceived: { [probeChannel = self.settings.probe?.channel] channel, payload in
                     if channel == probeChannel {

@@ -25,34 +25,20 @@ final class RedisPublisher {
     private var loggedStatus: RedisLibraryStatus?
 
     init(
-        target: RedisConnectionTarget,
+        _ connection: RedisConnectionSettings,
         channel: String,
         library: RedisFunctionLibrary?,
         libraryPolicy: RedisHandshake.LibraryPolicy = .replace,
-        eventLoop: EventLoop,
-        connectTimeout: TimeAmount,
-        healthInterval: TimeAmount?,
-        backoff: ReconnectBackoff,
-        summaryInterval: TimeAmount,
-        logger: Logger,
         counters: RedisBrokerCounters
     ) {
         self.channelName = channel
-        self.eventLoop = eventLoop
-        self.logger = logger
-        let handshake = RedisHandshake.publisher(target: target, library: library, policy: libraryPolicy)
+        self.eventLoop = connection.eventLoop
+        self.logger = connection.logger
+        let handshake = RedisHandshake.publisher(target: connection.target, library: library, policy: libraryPolicy)
         let box = LibraryStatusBox()
-        self.supervisor = RedisConnectionSupervisor(
-            role: .publisher,
-            target: target,
-            eventLoop: eventLoop,
-            connectTimeout: connectTimeout,
-            backoff: backoff,
-            summaryInterval: summaryInterval,
-            logger: logger
-        ) { events in
+        self.supervisor = RedisConnectionSupervisor(role: .publisher, settings: connection) { events in
             RedisPublisherHandler(
-                handshake: handshake, healthInterval: healthInterval, events: events,
+                handshake: handshake, healthInterval: connection.healthInterval, events: events,
                 libraryChecked: { status in box.status = status }
             )
         }
