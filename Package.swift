@@ -119,11 +119,12 @@ let package = Package(
         ),
 
         // The broker interface, the embedded in-process broker and the Redis broker
-        // (the only importer of CHiredis).
+        // (the only importer of CHiredis). WSBridgeConfig only for RedisEndpoint, the Redis URL.
         .target(
             name: "WSBridgeBroker",
             dependencies: [
                 "CHiredis",
+                "WSBridgeConfig",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -336,8 +337,6 @@ let package = Package(
             name: "WSBridgeBrokerTests",
             dependencies: [
                 "WSBridgeBroker",
-                "WSBridgeConfig",
-                "WSBridgeDaemon",
                 "WSBridgeTestSupport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
