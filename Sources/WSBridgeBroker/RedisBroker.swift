@@ -195,7 +195,7 @@ public final class RedisBroker: Broker {
         }
     }
 
-    private func onLoop<T: Sendable>(_ body: @escaping @Sendable (RedisBrokerCore) -> EventLoopFuture<T>) -> EventLoopFuture<T> {
+    func onLoop<T: Sendable>(_ body: @escaping @Sendable (RedisBrokerCore) -> EventLoopFuture<T>) -> EventLoopFuture<T> {
         if self.eventLoop.inEventLoop {
             return body(self.core.value)
         }
@@ -315,6 +315,17 @@ final class RedisBrokerCore {
             return self.eventLoop.makeFailedFuture(self.isShutDown ? RedisBrokerError.shutDown : .notConnected)
         }
         return publisher.publishBestEffort(message)
+    }
+
+    /// Publishes once the command connection is linked; fails with the cause when an attempt fails
+    /// first, and with ``RedisBrokerError/notConnected`` when `timeout` passes before either.
+    func publishWhenLinked(_ message: ByteBuffer, timeout: TimeAmount) -> EventLoopFuture<PublishReceipt> {
+        guard let publisher = self.usablePublisher() else {
+            return self.eventLoop.makeFailedFuture(self.isShutDown ? RedisBrokerError.shutDown : .notConnected)
+        }
+        return publisher.linkedOrFailed(within: timeout).assumeIsolated()
+            .flatMap { publisher.publish(message) }
+            .nonisolated()
     }
 
     func history(_ queries: [HistoryQuery]) -> EventLoopFuture<[HistorySlice]> {
