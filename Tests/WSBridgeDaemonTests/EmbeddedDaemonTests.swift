@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import NIOCore
 import NIOPosix
@@ -5,6 +6,7 @@ import WSBridgeBroker
 import WSBridgeConfig
 import WSBridgeCore
 import WSBridgeDaemon
+import WSBridgeProtocol
 import WSBridgeTestSupport
 import XCTest
 
@@ -139,6 +141,37 @@ final class EmbeddedDaemonTests: XCTestCase {
         // Each loop runs tasks in order: the window was set before this look.
         let windows = try await daemon.router.collect { $0.writeCoalesceWindow }.get()
         XCTAssertEqual(windows, [.milliseconds(40), .milliseconds(40)])
+        await daemon.shutdown()
+    }
+
+    func testTheStatusHasEveryDocumentedMemberAndDecodesAsItWasMade() async throws {
+        let (daemon, port) = try await self.startDaemon { $0.adminListen = nil }
+        let client = try await WebSocketTestClient.connect(port: port, path: "/ws?user=A", group: self.group)
+        try await self.waitForSessions(daemon, 1)
+        let body = try await daemon.status().get()
+        let object = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(body.readableBytesView)) as? [String: Any])
+        XCTAssertEqual(
+            Set(object.keys),
+            ["node", "version", "uptime_seconds", "phase", "auth", "listen", "broker", "history", "connections", "users", "apps",
+             "limits_hit", "counters"])
+        let listen = try XCTUnwrap(object["listen"] as? [String: Any])
+        XCTAssertEqual(Set(listen.keys), ["websocket", "path", "scheme", "admin", "app_socket"])
+        XCTAssertTrue(listen["admin"] is NSNull, "admin_listen = off is a null, not a missing member")
+        XCTAssertEqual(object["connections"] as? [String: Int], ["websocket": 1, "tcp": 1, "sessions": 1])
+        let broker = try XCTUnwrap(object["broker"] as? [String: Any])
+        XCTAssertEqual(Set(broker.keys), ["kind", "target", "linked", "reconnects", "durable", "probe_misses"])
+        let history = try XCTUnwrap(object["history"] as? [String: Any])
+        XCTAssertEqual(
+            Set(history.keys), ["streams_tracked", "catchups", "recovered_messages", "recoveries", "gaps", "session_gaps"])
+        let counters = try XCTUnwrap(object["counters"] as? [String: Int])
+        XCTAssertEqual(counters["upgrades"], 1)
+        XCTAssertNotNil((object["limits_hit"] as? [String: Int])?["app_slow_consumer"])
+
+        let decoded = try JSONDecoder().decode(DaemonStatus.self, from: Data(body.readableBytesView))
+        XCTAssertEqual(decoded.node, daemon.current.nodeID)
+        XCTAssertNil(decoded.listen.admin)
+        XCTAssertEqual(decoded.connections, DaemonStatus.Connections(websocket: 1, tcp: 1, sessions: 1))
+        await client.close()
         await daemon.shutdown()
     }
 
