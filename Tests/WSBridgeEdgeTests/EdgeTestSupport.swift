@@ -32,6 +32,17 @@ final class EdgeHarness {
         try self.channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 40000)).wait()
     }
 
+    /// Closes the channel (if the server has not) and checks that it finishes clean: every byte the
+    /// server wrote was read by the test, and nothing is left inbound.
+    func finish(file: StaticString = #filePath, line: UInt = #line) {
+        do {
+            let leftOvers = try self.channel.finish(acceptAlreadyClosed: true)
+            XCTAssertTrue(leftOvers.isClean, "the channel did not finish clean: \(leftOvers)", file: file, line: line)
+        } catch {
+            XCTFail("finishing the channel failed: \(error)", file: file, line: line)
+        }
+    }
+
     /// The counters of the one shard (the channel's event loop).
     var shardCounters: ShardCounters {
         self.router.shard(for: self.channel.embeddedEventLoop).counters
@@ -125,6 +136,18 @@ final class EdgeHarness {
             return payload.readInteger(as: UInt16.self)
         }
         return nil
+    }
+}
+
+extension XCTestCase {
+    /// An ``EdgeHarness`` whose channel must finish clean when the test ends (``EdgeHarness/finish(file:line:)``).
+    func edgeHarness(
+        settings: EdgeSettings = EdgeSettings(), authenticator: any HandshakeAuthenticator = InsecureQueryAuthenticator(),
+        healthy: Bool = true, file: StaticString = #filePath, line: UInt = #line
+    ) throws -> EdgeHarness {
+        let harness = try EdgeHarness(settings: settings, authenticator: authenticator, healthy: healthy)
+        self.addTeardownBlock { harness.finish(file: file, line: line) }
+        return harness
     }
 }
 
