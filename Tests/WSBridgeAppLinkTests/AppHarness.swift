@@ -20,12 +20,14 @@ final class AppHarness {
     private var pendingPublishes: [EventLoopPromise<Void>] = []
     var holdPublishes = false
 
-    init(settings: AppLinkSettings = AppLinkSettings(), link: AppLinkContext? = nil, router: Router? = nil) throws {
-        self.channel = EmbeddedChannel()
+    /// - Parameter first: another app of the same daemon: this one shares its link, its router and its
+    ///   event loop (the router has one shard, on that loop).
+    init(settings: AppLinkSettings = AppLinkSettings(), sharingWith first: AppHarness? = nil) throws {
+        self.channel = EmbeddedChannel(loop: first?.channel.embeddedEventLoop ?? EmbeddedEventLoop())
         let loop = self.channel.embeddedEventLoop
-        self.router = router ?? Router(eventLoops: [loop], parser: EnvelopeParser(), logger: Logger(label: "test"))
+        self.router = first?.router ?? Router(eventLoops: [loop], parser: EnvelopeParser(), logger: Logger(label: "test"))
         let box = PublishBox()
-        self.link = link ?? AppLinkContext(
+        self.link = first?.link ?? AppLinkContext(
             settings: settings, router: self.router, version: "test", logger: Logger(label: "test"),
             publish: { publication in box.harness!.publish(publication.envelope).map { AppPublication.Outcome(positions: nil) } },
             status: { loop.makeSucceededFuture(ByteBuffer(string: #"{"ok":true}"#)) }
@@ -52,6 +54,17 @@ final class AppHarness {
         let pending = self.pendingPublishes
         self.pendingPublishes = []
         pending.forEach { $0.completeWith(self.publishResult) }
+    }
+
+    /// Closes the channel (if it is open) and checks that it finishes clean: every event written was
+    /// read by the test, and nothing is left inbound.
+    func finish(file: StaticString = #filePath, line: UInt = #line) {
+        do {
+            let leftOvers = try self.channel.finish(acceptAlreadyClosed: true)
+            XCTAssertTrue(leftOvers.isClean, "the channel did not finish clean: \(leftOvers)", file: file, line: line)
+        } catch {
+            XCTFail("finishing the channel failed: \(error)", file: file, line: line)
+        }
     }
 
     /// Sends one frame holding `json`.
@@ -88,6 +101,18 @@ final class AppHarness {
         let list = paths.map { "\"\($0)\"" }.joined(separator: ",")
         try self.send(#"{"type":"hello","protocol":1,"name":"test-app","paths":[\#(list)],"id":0}"#)
         XCTAssertEqual(try self.events().first?["type"] as? String, "welcome")
+    }
+}
+
+extension XCTestCase {
+    /// An ``AppHarness`` whose channel must finish clean when the test ends (``AppHarness/finish(file:line:)``).
+    func appHarness(
+        settings: AppLinkSettings = AppLinkSettings(), sharingWith first: AppHarness? = nil,
+        file: StaticString = #filePath, line: UInt = #line
+    ) throws -> AppHarness {
+        let harness = try AppHarness(settings: settings, sharingWith: first)
+        self.addTeardownBlock { harness.finish(file: file, line: line) }
+        return harness
     }
 }
 
