@@ -175,11 +175,9 @@ final class EmbeddedDaemonTests: XCTestCase {
         await daemon.shutdown()
     }
 
-    private func waitForSessions(_ daemon: Daemon, _ count: Int) async throws {
-        for _ in 0..<500 {
-            if try await daemon.router.snapshot().get().sessions == count { return }
-            try await Task.sleep(nanoseconds: 5_000_000)
+    private func waitForSessions(_ daemon: Daemon, _ count: Int, file: StaticString = #filePath, line: UInt = #line) async throws {
+        try await eventually("\(count) sessions", file: file, line: line) {
+            try await daemon.router.snapshot().get().sessions == count
         }
-        XCTFail("expected \(count) sessions")
     }
 }
