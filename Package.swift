@@ -255,13 +255,14 @@ let package = Package(
             path: "Sources/wsbridge-bench/CLI"
         ),
 
-        // Test support: a redis-server launcher and a small NIO WebSocket client.
+        // Test support: a redis-server launcher, a small NIO WebSocket client, eventually, clean finishes.
         .target(
             name: "WSBridgeTestSupport",
             dependencies: [
                 "WSBridgeFrameHeader",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
             path: "Tests/WSBridgeTestSupport"
@@ -352,6 +353,7 @@ let package = Package(
                 "WSBridgeCore",
                 "WSBridgeDeflate",
                 "WSBridgeFrameHeader",
+                "WSBridgeTestSupport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
@@ -366,6 +368,7 @@ let package = Package(
                 "WSBridgeProtocol",
                 "WSBridgeCore",
                 "WSBridgeEdge",
+                "WSBridgeTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),

@@ -6,6 +6,7 @@ import NIOHTTP1
 import WSBridgeCore
 import WSBridgeEdge
 import WSBridgeProtocol
+import WSBridgeTestSupport
 import XCTest
 @testable import WSBridgeAppLink
 
@@ -56,17 +57,6 @@ final class AppHarness {
         pending.forEach { $0.completeWith(self.publishResult) }
     }
 
-    /// Closes the channel (if it is open) and checks that it finishes clean: every event written was
-    /// read by the test, and nothing is left inbound.
-    func finish(file: StaticString = #filePath, line: UInt = #line) {
-        do {
-            let leftOvers = try self.channel.finish(acceptAlreadyClosed: true)
-            XCTAssertTrue(leftOvers.isClean, "the channel did not finish clean: \(leftOvers)", file: file, line: line)
-        } catch {
-            XCTFail("finishing the channel failed: \(error)", file: file, line: line)
-        }
-    }
-
     /// Sends one frame holding `json`.
     func send(_ json: String) throws {
         try self.sendRaw(Array(json.utf8))
@@ -105,13 +95,14 @@ final class AppHarness {
 }
 
 extension XCTestCase {
-    /// An ``AppHarness`` whose channel must finish clean when the test ends (``AppHarness/finish(file:line:)``).
+    /// An ``AppHarness`` whose channel must finish clean when the test ends: every event written read by
+    /// the test (`finishesClean`).
     func appHarness(
         settings: AppLinkSettings = AppLinkSettings(), sharingWith first: AppHarness? = nil,
         file: StaticString = #filePath, line: UInt = #line
     ) throws -> AppHarness {
         let harness = try AppHarness(settings: settings, sharingWith: first)
-        self.addTeardownBlock { harness.finish(file: file, line: line) }
+        self.finishesClean(harness.channel, file: file, line: line)
         return harness
     }
 }

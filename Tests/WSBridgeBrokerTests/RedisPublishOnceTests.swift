@@ -11,22 +11,9 @@ import XCTest
 /// The tests are synchronous: a redis-server started from an async test inherits the signal mask of a
 /// Dispatch worker thread, SIGTERM blocked, and takes the 5 s of `RedisServer.stop()` to be killed.
 final class RedisPublishOnceTests: XCTestCase {
-    private var group: MultiThreadedEventLoopGroup!
-    private var listeners: [RedisBroker] = []
+    private let group = MultiThreadedEventLoopGroup.singleton
     private let channelName = "websocket:sendMsgTopic"
     private let quiet = Logger(label: "wsb.test", factory: { _ in SwiftLogNoOpLogHandler() })
-
-    override func setUp() {
-        self.group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-    }
-
-    override func tearDown() {
-        for broker in self.listeners {
-            XCTAssertNoThrow(try broker.shutdown().wait())
-        }
-        self.listeners = []
-        XCTAssertNoThrow(try self.group.syncShutdownGracefully())
-    }
 
     private var library: RedisFunctionLibrary {
         RedisFunctionLibrary(
@@ -38,7 +25,7 @@ final class RedisPublishOnceTests: XCTestCase {
         let broker = RedisBroker(
             target: try RedisConnectionTarget(url: redis.url), channel: self.channelName, eventLoopGroup: self.group,
             logger: self.quiet)
-        self.listeners.append(broker)
+        self.addTeardownBlock { XCTAssertNoThrow(try broker.shutdown().wait()) }
         let collector = MessageCollector()
         broker.start(handler: collector.handler)
         eventually("listener linked") { broker.isLinked }
@@ -54,7 +41,7 @@ final class RedisPublishOnceTests: XCTestCase {
         } catch {
             return .failure(error)
         }
-        let (channel, group, logger) = (self.channelName, self.group!, self.quiet)
+        let (channel, group, logger) = (self.channelName, self.group, self.quiet)
         let promise = group.next().makePromise(of: PublishReceipt.self)
         promise.completeWithTask {
             try await RedisBroker.publishOnce(

@@ -6,6 +6,7 @@ import NIOWebSocket
 import XCTest
 import WSBridgeCore
 import WSBridgeFrameHeader
+import WSBridgeTestSupport
 @testable import WSBridgeEdge
 
 /// An EmbeddedChannel wired exactly as the server wires a child channel, plus helpers to speak raw
@@ -30,17 +31,6 @@ final class EdgeHarness {
         )
         try WebSocketServer.initialize(self.channel, edge: self.edge)
         try self.channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 40000)).wait()
-    }
-
-    /// Closes the channel (if the server has not) and checks that it finishes clean: every byte the
-    /// server wrote was read by the test, and nothing is left inbound.
-    func finish(file: StaticString = #filePath, line: UInt = #line) {
-        do {
-            let leftOvers = try self.channel.finish(acceptAlreadyClosed: true)
-            XCTAssertTrue(leftOvers.isClean, "the channel did not finish clean: \(leftOvers)", file: file, line: line)
-        } catch {
-            XCTFail("finishing the channel failed: \(error)", file: file, line: line)
-        }
     }
 
     /// The counters of the one shard (the channel's event loop).
@@ -140,13 +130,14 @@ final class EdgeHarness {
 }
 
 extension XCTestCase {
-    /// An ``EdgeHarness`` whose channel must finish clean when the test ends (``EdgeHarness/finish(file:line:)``).
+    /// An ``EdgeHarness`` whose channel must finish clean when the test ends: every byte the server wrote
+    /// read by the test (`finishesClean`).
     func edgeHarness(
         settings: EdgeSettings = EdgeSettings(), authenticator: any HandshakeAuthenticator = InsecureQueryAuthenticator(),
         healthy: Bool = true, file: StaticString = #filePath, line: UInt = #line
     ) throws -> EdgeHarness {
         let harness = try EdgeHarness(settings: settings, authenticator: authenticator, healthy: healthy)
-        self.addTeardownBlock { harness.finish(file: file, line: line) }
+        self.finishesClean(harness.channel, file: file, line: line)
         return harness
     }
 }

@@ -12,13 +12,11 @@ public func eventually(
     _ condition: () throws -> Bool
 ) rethrows -> Bool {
     let deadline = Date().addingTimeInterval(timeout)
-    while Date() < deadline {
-        if try condition() { return true }
+    while try !condition() {
+        guard Date() < deadline else { return timedOut(description, after: timeout, file: file, line: line) }
         usleep(10_000)
     }
-    if try condition() { return true }
-    XCTFail("timed out after \(timeout) s waiting for: \(description)", file: file, line: line)
-    return false
+    return true
 }
 
 /// ``eventually(_:timeout:file:line:_:)`` for async tests: polls `condition` every 5 ms without
@@ -32,11 +30,14 @@ public func eventually(
     _ condition: () async throws -> Bool
 ) async rethrows -> Bool {
     let deadline = Date().addingTimeInterval(timeout)
-    while Date() < deadline {
-        if try await condition() { return true }
+    while try await !condition() {
+        guard Date() < deadline else { return timedOut(description, after: timeout, file: file, line: line) }
         try? await Task.sleep(nanoseconds: 5_000_000)
     }
-    if try await condition() { return true }
+    return true
+}
+
+private func timedOut(_ description: String, after timeout: TimeInterval, file: StaticString, line: UInt) -> Bool {
     XCTFail("timed out after \(timeout) s waiting for: \(description)", file: file, line: line)
     return false
 }
