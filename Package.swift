@@ -57,6 +57,13 @@ let package = Package(
             ]
         ),
 
+        // The WebSocket frame header's length field, written and read alike by the server, the load tool
+        // and the tests' clients. NIOCore only.
+        .target(
+            name: "WSBridgeFrameHeader",
+            dependencies: [.product(name: "NIOCore", package: "swift-nio")]
+        ),
+
         // Config file format, validation, defaults. No networking.
         .target(name: "WSBridgeConfig"),
 
@@ -64,12 +71,14 @@ let package = Package(
         .target(
             name: "WSBridgeAuth",
             dependencies: [
+                "WSBridgeJSON",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
             ]
         ),
 
-        // JSON scanning and the text encodings shared by the channel envelope and the app protocol.
+        // JSON scanning and the text encodings (JSON strings, base64 and base64url) shared by the channel
+        // envelope, the app protocol, JWT verification and the load tool. NIOCore only.
         .target(
             name: "WSBridgeJSON",
             dependencies: [.product(name: "NIOCore", package: "swift-nio")]
@@ -99,6 +108,7 @@ let package = Package(
         .target(
             name: "WSBridgeCore",
             dependencies: [
+                "WSBridgeFrameHeader",
                 "WSBridgeJSON",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -109,12 +119,14 @@ let package = Package(
         ),
 
         // The broker interface, the embedded in-process broker and the Redis broker
-        // (the only importer of CHiredis).
+        // (the only importer of CHiredis). WSBridgeConfig only for RedisEndpoint, the Redis URL.
         .target(
             name: "WSBridgeBroker",
             dependencies: [
                 "CHiredis",
+                "WSBridgeConfig",
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Atomics", package: "swift-atomics"),
@@ -125,6 +137,7 @@ let package = Package(
         .target(
             name: "WSBridgeEdge",
             dependencies: [
+                "WSBridgeFrameHeader",
                 "WSBridgeJSON",
                 "WSBridgeCore",
                 "WSBridgeDeflate",
@@ -149,7 +162,6 @@ let package = Package(
             dependencies: [
                 "WSBridgeProtocol",
                 "WSBridgeCore",
-                "WSBridgeJSON",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -207,6 +219,8 @@ let package = Package(
                 "WSBridgeBroker",
                 "WSBridgeDaemon",
                 "WSBridgeAuth",
+                "WSBridgeJSON",
+                "WSBridgeSystem",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -218,10 +232,10 @@ let package = Package(
         .target(
             name: "WSBridgeBenchKit",
             dependencies: [
+                "WSBridgeFrameHeader",
+                "WSBridgeJSON",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
-                .product(name: "NIOWebSocket", package: "swift-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
@@ -236,19 +250,20 @@ let package = Package(
                 "WSBridgeBenchKit",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
             ],
             path: "Sources/wsbridge-bench/CLI"
         ),
 
-        // Test support: a redis-server launcher and a small NIO WebSocket client.
+        // Test support: a redis-server launcher, a small NIO WebSocket client, eventually, clean finishes.
         .target(
             name: "WSBridgeTestSupport",
             dependencies: [
+                "WSBridgeFrameHeader",
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
-                .product(name: "NIOWebSocket", package: "swift-nio"),
             ],
             path: "Tests/WSBridgeTestSupport"
         ),
@@ -258,11 +273,16 @@ let package = Package(
             dependencies: [
                 "WSBridgeBenchKit",
                 "WSBridgeAuth",
+                "WSBridgeFrameHeader",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
             ]
         ),
         .testTarget(name: "WSBridgeConfigTests", dependencies: ["WSBridgeConfig"]),
+        .testTarget(
+            name: "WSBridgeFrameHeaderTests",
+            dependencies: ["WSBridgeFrameHeader", .product(name: "NIOCore", package: "swift-nio")]
+        ),
         .testTarget(
             name: "WSBridgeDeflateTests",
             dependencies: ["WSBridgeDeflate", .product(name: "NIOCore", package: "swift-nio")]
@@ -291,13 +311,23 @@ let package = Package(
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ]
         ),
-        .testTarget(name: "WSBridgeAuthTests", dependencies: ["WSBridgeAuth"]),
+        .testTarget(
+            name: "WSBridgeAuthTests",
+            dependencies: [
+                "WSBridgeAuth",
+                "WSBridgeJSON",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+            ]
+        ),
         .testTarget(
             name: "WSBridgeCoreTests",
             dependencies: [
                 "WSBridgeCore",
+                "WSBridgeJSON",
                 "WSBridgeTestSupport",
                 .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
@@ -308,9 +338,8 @@ let package = Package(
             name: "WSBridgeBrokerTests",
             dependencies: [
                 "WSBridgeBroker",
-                "WSBridgeConfig",
-                "WSBridgeDaemon",
                 "WSBridgeTestSupport",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
@@ -323,7 +352,9 @@ let package = Package(
                 "WSBridgeEdge",
                 "WSBridgeCore",
                 "WSBridgeDeflate",
-                "WSBridgeAuth",
+                "WSBridgeFrameHeader",
+                "WSBridgeTestSupport",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -336,6 +367,7 @@ let package = Package(
                 "WSBridgeAppLink",
                 "WSBridgeProtocol",
                 "WSBridgeCore",
+                "WSBridgeTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
@@ -364,6 +396,8 @@ let package = Package(
                 "WSBridgeCore",
                 "WSBridgeBroker",
                 "WSBridgeTestSupport",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]

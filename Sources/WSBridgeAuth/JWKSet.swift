@@ -1,4 +1,5 @@
 import Foundation
+import WSBridgeJSON
 
 /// The keys of a JSON Web Key Set (RFC 7517 §5), as `jwt_jwks_file` holds them.
 ///
@@ -99,7 +100,7 @@ public struct JWKSet: Sendable {
         guard let text = member[field] as? String else {
             throw Self.bad("\(name) has no string \"\(field)\"")
         }
-        guard let bytes = Base64URL.decode(text), !bytes.isEmpty else {
+        guard let bytes = Base64.decode(text.utf8, variant: .url), !bytes.isEmpty else {
             throw Self.bad("\(name): \"\(field)\" is not unpadded base64url")
         }
         return bytes

@@ -1,4 +1,5 @@
 import Foundation
+import WSBridgeJSON
 
 /// Verifies the JWT a WebSocket client presents at the handshake (`--auth jwt`).
 ///
@@ -129,7 +130,7 @@ public struct JWTVerifier: Sendable {
         guard let jws = CompactJWS(token) else {
             return .failure(.malformed("token is not three base64url segments separated by dots"))
         }
-        guard let headerJSON = Base64URL.decodeData(jws.header) else {
+        guard let headerJSON = Base64.decodeData(jws.header, variant: .url) else {
             return .failure(.malformed("token header is not unpadded base64url"))
         }
         let header: JOSEHeader
@@ -149,10 +150,10 @@ public struct JWTVerifier: Sendable {
         case .success(let found): candidates = found
         case .failure(let error): return .failure(error)
         }
-        guard let signature = Base64URL.decodeBytes(jws.signature) else {
+        guard let signature = Base64.decode(jws.signature, variant: .url) else {
             return .failure(.malformed("token signature is not unpadded base64url"))
         }
-        guard let payloadJSON = Base64URL.decodeData(jws.payload) else {
+        guard let payloadJSON = Base64.decodeData(jws.payload, variant: .url) else {
             return .failure(.malformed("token payload is not unpadded base64url"))
         }
         guard jws.withSigningInput({ input in candidates.contains { $0.isValidSignature(signature, for: input) } }) else {

@@ -195,7 +195,7 @@ public final class RedisBroker: Broker {
         }
     }
 
-    private func onLoop<T: Sendable>(_ body: @escaping @Sendable (RedisBrokerCore) -> EventLoopFuture<T>) -> EventLoopFuture<T> {
+    func onLoop<T: Sendable>(_ body: @escaping @Sendable (RedisBrokerCore) -> EventLoopFuture<T>) -> EventLoopFuture<T> {
         if self.eventLoop.inEventLoop {
             return body(self.core.value)
         }
@@ -251,35 +251,30 @@ final class RedisBrokerCore {
             self.settings.logger.warning("RedisBroker.start called twice or after shutdown; ignored")
             return
         }
-        let backoff = ReconnectBackoff(cap: self.settings.reconnectMax)
-        let counters = self.counters
-        let publisher = RedisPublisher(
+        let connection = RedisConnectionSettings(
             target: self.settings.target,
-            channel: self.settings.channel,
-            library: self.settings.library,
-            libraryPolicy: self.settings.libraryPolicy,
             eventLoop: self.eventLoop,
             connectTimeout: self.settings.connectTimeout,
             healthInterval: self.settings.healthInterval,
-            backoff: backoff,
+            backoff: ReconnectBackoff(cap: self.settings.reconnectMax),
             summaryInterval: self.settings.connectSummaryInterval,
-            logger: self.settings.logger,
-            counters: counters
+            logger: self.settings.logger
+        )
+        let publisher = RedisPublisher(
+            connection,
+            channel: self.settings.channel,
+            library: self.settings.library,
+            libraryPolicy: self.settings.libraryPolicy,
+            counters: self.counters
         )
         self.publisher = publisher
         if self.settings.subscribes {
             let loopBound = NIOLoopBound(self, eventLoop: self.eventLoop)
             self.subscriber = RedisSubscriber(
-                target: self.settings.target,
+                connection,
                 channel: self.settings.channel,
                 sideChannels: (self.settings.probe.map { [$0.channel] } ?? []) + self.settings.sideChannels,
-                eventLoop: self.eventLoop,
-                connectTimeout: self.settings.connectTimeout,
-                healthInterval: self.settings.healthInterval,
-                backoff: backoff,
-                summaryInterval: self.settings.connectSummaryInterval,
-                logger: self.settings.logger,
-                counters: counters,
+                counters: self.counters,
                 handler: handler,
                 sideReceived: { [probeChannel = self.settings.probe?.channel] channel, payload in
                     if channel == probeChannel {
@@ -320,6 +315,17 @@ final class RedisBrokerCore {
             return self.eventLoop.makeFailedFuture(self.isShutDown ? RedisBrokerError.shutDown : .notConnected)
         }
         return publisher.publishBestEffort(message)
+    }
+
+    /// Publishes once the command connection is linked; fails with the cause when an attempt fails
+    /// first, and with ``RedisBrokerError/notConnected`` when `timeout` passes before either.
+    func publishWhenLinked(_ message: ByteBuffer, timeout: TimeAmount) -> EventLoopFuture<PublishReceipt> {
+        guard let publisher = self.usablePublisher() else {
+            return self.eventLoop.makeFailedFuture(self.isShutDown ? RedisBrokerError.shutDown : .notConnected)
+        }
+        return publisher.linkedOrFailed(within: timeout).assumeIsolated()
+            .flatMap { publisher.publish(message) }
+            .nonisolated()
     }
 
     func history(_ queries: [HistoryQuery]) -> EventLoopFuture<[HistorySlice]> {

@@ -10,6 +10,7 @@ public struct RedisBrokerError: Error, Sendable, Hashable, CustomStringConvertib
         case historyRejected
         case presenceUnavailable
         case presenceRejected
+        case connectFailed
     }
 
     private let code: Code
@@ -46,6 +47,13 @@ public struct RedisBrokerError: Error, Sendable, Hashable, CustomStringConvertib
         RedisBrokerError(.presenceRejected, detail: reply)
     }
 
+    /// An attempt to connect to Redis failed before a one-shot publish could be sent (see
+    /// ``RedisBroker/publishWhenLinked(_:timeout:)``); `cause` says why in words, as
+    /// ``RedisBroker/connectFailure`` does, and is the whole description.
+    public static func connectFailed(_ cause: String) -> RedisBrokerError {
+        RedisBrokerError(.connectFailed, detail: cause)
+    }
+
     /// Redis answered the publish (`FCALL wsbridge_publish` or `PUBLISH`) with an error reply.
     public static func publishRejected(_ reply: String) -> RedisBrokerError {
         RedisBrokerError(.publishRejected, detail: reply)
@@ -67,6 +75,7 @@ public struct RedisBrokerError: Error, Sendable, Hashable, CustomStringConvertib
         case .historyRejected: "Redis rejected the history request: \(self.detail ?? "")"
         case .presenceUnavailable: "Redis has no usable wsbridge function library (Redis 7.0 or newer is needed): no presence"
         case .presenceRejected: "Redis rejected the presence request: \(self.detail ?? "")"
+        case .connectFailed: self.detail ?? "cannot connect to Redis"
         }
     }
 }

@@ -69,23 +69,14 @@ final class RedisConnectionSupervisor {
     /// Called when an attempt fails before it is linked, with why, in words.
     var onAttemptFailed: (String) -> Void = { _ in }
 
-    init(
-        role: Role,
-        target: RedisConnectionTarget,
-        eventLoop: EventLoop,
-        connectTimeout: TimeAmount,
-        backoff: ReconnectBackoff,
-        summaryInterval: TimeAmount = .seconds(30),
-        logger: Logger,
-        makeHandler: @escaping (Events) -> ChannelHandler
-    ) {
+    init(role: Role, settings: RedisConnectionSettings, makeHandler: @escaping (Events) -> ChannelHandler) {
         self.role = role
-        self.summaryInterval = summaryInterval
-        self.target = target
-        self.eventLoop = eventLoop
-        self.connectTimeout = connectTimeout
-        self.backoff = backoff
-        var logger = logger
+        self.summaryInterval = settings.summaryInterval
+        self.target = settings.target
+        self.eventLoop = settings.eventLoop
+        self.connectTimeout = settings.connectTimeout
+        self.backoff = settings.backoff
+        var logger = settings.logger
         logger[metadataKey: "wsb.redis_conn"] = "\(role.rawValue)"
         self.logger = logger
         self.makeHandler = makeHandler

@@ -1,7 +1,7 @@
 /// Where the Redis broker connects and how it logs in: the broker's own view of a Redis endpoint.
 ///
-/// URLs are parsed by the configuration module (`RedisEndpoint`); the daemon maps the endpoint onto this
-/// type, which keeps this module free of a configuration dependency.
+/// URLs are parsed by the configuration module (`RedisEndpoint`, which has no dependencies of its own);
+/// `init(_:)` and `init(url:)` map an endpoint or a URL onto this type.
 public struct RedisConnectionTarget: Sendable, Hashable {
     /// How to reach the server.
     public enum Address: Sendable, Hashable {

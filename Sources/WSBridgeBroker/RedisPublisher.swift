@@ -23,36 +23,24 @@ final class RedisPublisher {
     private(set) var libraryStatus: RedisLibraryStatus?
     /// The last status logged, so that a relink finding the same says nothing new.
     private var loggedStatus: RedisLibraryStatus?
+    /// One-shot tools waiting for the first outcome of connecting: a link, or a failed attempt.
+    private var linkWaiters: [(promise: EventLoopPromise<Void>, deadline: Scheduled<Void>)] = []
 
     init(
-        target: RedisConnectionTarget,
+        _ connection: RedisConnectionSettings,
         channel: String,
         library: RedisFunctionLibrary?,
         libraryPolicy: RedisHandshake.LibraryPolicy = .replace,
-        eventLoop: EventLoop,
-        connectTimeout: TimeAmount,
-        healthInterval: TimeAmount?,
-        backoff: ReconnectBackoff,
-        summaryInterval: TimeAmount,
-        logger: Logger,
         counters: RedisBrokerCounters
     ) {
         self.channelName = channel
-        self.eventLoop = eventLoop
-        self.logger = logger
-        let handshake = RedisHandshake.publisher(target: target, library: library, policy: libraryPolicy)
+        self.eventLoop = connection.eventLoop
+        self.logger = connection.logger
+        let handshake = RedisHandshake.publisher(target: connection.target, library: library, policy: libraryPolicy)
         let box = LibraryStatusBox()
-        self.supervisor = RedisConnectionSupervisor(
-            role: .publisher,
-            target: target,
-            eventLoop: eventLoop,
-            connectTimeout: connectTimeout,
-            backoff: backoff,
-            summaryInterval: summaryInterval,
-            logger: logger
-        ) { events in
+        self.supervisor = RedisConnectionSupervisor(role: .publisher, settings: connection) { events in
             RedisPublisherHandler(
-                handshake: handshake, healthInterval: healthInterval, events: events,
+                handshake: handshake, healthInterval: connection.healthInterval, events: events,
                 libraryChecked: { status in box.status = status }
             )
         }
@@ -62,13 +50,15 @@ final class RedisPublisher {
                 counters.reconnects.wrappingIncrement(ordering: .relaxed)
             }
             self?.linked(library: box.status)
+            self?.settleLinkWaiters(.success(()))
         }
         self.supervisor.onLost = { [weak self] loss in
             counters.countLoss(loss)
             self?.unlinked()
         }
-        self.supervisor.onAttemptFailed = { cause in
+        self.supervisor.onAttemptFailed = { [weak self] cause in
             counters.lastAttemptFailure.withLockedValue { $0 = cause }
+            self?.settleLinkWaiters(.failure(RedisBrokerError.connectFailed(cause)))
         }
     }
 
@@ -88,7 +78,35 @@ final class RedisPublisher {
 
     func stop() -> EventLoopFuture<Void> {
         self.unlinked()
+        self.settleLinkWaiters(.failure(RedisBrokerError.shutDown))
         return self.supervisor.stop()
+    }
+
+    /// Succeeds once the connection is linked (at once if it is); fails with
+    /// ``RedisBrokerError/connectFailed(_:)`` when an attempt fails first, with
+    /// ``RedisBrokerError/notConnected`` when `timeout` passes before either, or with
+    /// ``RedisBrokerError/shutDown``. For a one-shot tool, which does not wait out an outage.
+    func linkedOrFailed(within timeout: TimeAmount) -> EventLoopFuture<Void> {
+        if self.isConnected {
+            return self.eventLoop.makeSucceededVoidFuture()
+        }
+        let promise = self.eventLoop.makePromise(of: Void.self)
+        let deadline = self.eventLoop.assumeIsolated().scheduleTask(in: timeout) { [weak self] in
+            guard let self, let index = self.linkWaiters.firstIndex(where: { $0.promise == promise }) else { return }
+            self.linkWaiters.remove(at: index)
+            promise.fail(RedisBrokerError.notConnected)
+        }
+        self.linkWaiters.append((promise, deadline))
+        return promise.futureResult
+    }
+
+    private func settleLinkWaiters(_ result: Result<Void, any Error>) {
+        let waiters = self.linkWaiters
+        self.linkWaiters = []
+        for waiter in waiters {
+            waiter.deadline.cancel()
+            waiter.promise.completeWith(result)
+        }
     }
 
     private func unlinked() {

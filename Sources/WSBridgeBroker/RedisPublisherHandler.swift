@@ -39,11 +39,8 @@ final class RedisPublisherHandler: ChannelDuplexHandler {
         case ping
     }
 
-    private let events: RedisConnectionSupervisor.Events
-    private var state: RedisLinkState
+    private let link: RedisLink
     private var pending = CircularBuffer<Pending>(initialCapacity: 16)
-    private let healthCheck: RedisHealthCheck?
-    private let libraryChecked: (RedisLibraryStatus?) -> Void
 
     /// - Parameters:
     ///   - healthInterval: see ``RedisHealthCheck``; `nil` turns the check off.
@@ -53,20 +50,18 @@ final class RedisPublisherHandler: ChannelDuplexHandler {
         handshake: RedisHandshake, healthInterval: TimeAmount? = nil, events: RedisConnectionSupervisor.Events,
         libraryChecked: @escaping (RedisLibraryStatus?) -> Void = { _ in }
     ) {
-        self.events = events
-        self.libraryChecked = libraryChecked
-        self.state = RedisLinkState(handshake: handshake)
-        self.healthCheck = healthInterval.map(RedisHealthCheck.init(interval:))
+        self.link = RedisLink(handshake: handshake, healthInterval: healthInterval, events: events, linking: libraryChecked)
     }
 
     func channelActive(context: ChannelHandlerContext) {
-        self.state.handshakeCommands.writeAndFlush(to: context)
+        // The health check's PING takes its place in the queue, so replies keep matching in order.
+        self.link.activate(context: context) { self.pending.append(.ping) }
         context.fireChannelActive()
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         let request = self.unwrapOutboundIn(data)
-        guard self.state.isLinked else {
+        guard self.link.isLinked else {
             request.promise.fail(RedisBrokerError.notConnected)
             promise?.fail(RedisBrokerError.notConnected)
             return
@@ -76,78 +71,41 @@ final class RedisPublisherHandler: ChannelDuplexHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        switch self.state.receive(self.unwrapInboundIn(data)) {
-        case .handshaking(let send):
-            send.writeAndFlush(to: context)
-        case .ignored:
-            break
-        case .justLinked:
-            self.startHealthCheck(context: context)
-            self.libraryChecked(self.state.libraryStatus)
-            self.events.linked(context.channel)
-        case .failed:
-            context.close(promise: nil)
-        case .linked(let value):
-            switch self.pending.popFirst() {
-            case .request(let promise):
-                promise.succeed(value)
-            case .ping:
-                if value != .simpleString("PONG") {
-                    let reply = RedisHandshake.describe(value)
-                    self.fail(context: context, .unexpectedReply(command: "PING", reply: reply))
-                }
-            case nil:
-                let reply = RedisHandshake.describe(value)
-                self.fail(context: context, .unexpectedReply(command: "(nothing pending)", reply: reply))
+        guard let value = self.link.read(self.unwrapInboundIn(data), context: context) else { return }
+        switch self.pending.popFirst() {
+        case .request(let promise):
+            promise.succeed(value)
+        case .ping:
+            if value != .simpleString("PONG") {
+                self.link.fail(.unexpectedReply(command: "PING", reply: RedisHandshake.describe(value)), context: context)
             }
+        case nil:
+            self.link.fail(.unexpectedReply(command: "(nothing pending)", reply: RedisHandshake.describe(value)), context: context)
         }
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
-        self.healthCheck?.readSomething()
+        self.link.readComplete()
         context.fireChannelReadComplete()
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        self.fail(context: context, .failed(error))
+        self.link.fail(.failed(error), context: context)
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
-        self.healthCheck?.stop()
+        self.link.removed()
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        self.healthCheck?.stop()
-        let loss = self.state.ended()
-        while let entry = self.pending.popFirst() {
-            if case .request(let promise) = entry {
-                promise.fail(RedisBrokerError.connectionLost)
+        self.link.ended {
+            while let entry = self.pending.popFirst() {
+                if case .request(let promise) = entry {
+                    promise.fail(RedisBrokerError.connectionLost)
+                }
             }
         }
-        self.events.closed(loss)
         context.fireChannelInactive()
-    }
-
-    /// The `PING` goes through the same queue as the publishes, so replies keep matching in order.
-    private func startHealthCheck(context: ChannelHandlerContext) {
-        guard let healthCheck = self.healthCheck else { return }
-        let interval = healthCheck.interval
-        healthCheck.start(on: context.eventLoop) { verdict in
-            switch verdict {
-            case .ping:
-                self.pending.append(.ping)
-                context.writeAndFlush(self.wrapOutboundOut(.ping), promise: nil)
-            case .unresponsive:
-                self.fail(context: context, .unresponsive(after: interval))
-            }
-        }
-    }
-
-    /// Remembers the first reason and closes; `channelInactive` then fails what is pending.
-    private func fail(context: ChannelHandlerContext, _ loss: RedisConnectionLoss) {
-        if self.state.close(loss) {
-            context.close(promise: nil)
-        }
     }
 }
 

@@ -10,35 +10,22 @@ final class RedisSubscriber {
     private let handler: BrokerHandler
 
     init(
-        target: RedisConnectionTarget,
+        _ connection: RedisConnectionSettings,
         channel: String,
         sideChannels: [String],
-        eventLoop: EventLoop,
-        connectTimeout: TimeAmount,
-        healthInterval: TimeAmount?,
-        backoff: ReconnectBackoff,
-        summaryInterval: TimeAmount,
-        logger: Logger,
         counters: RedisBrokerCounters,
         handler: BrokerHandler,
         sideReceived: @escaping (String, ByteBuffer) -> Void
     ) {
         self.counters = counters
         self.handler = handler
-        let handshake = RedisHandshake.subscriber(target: target, channels: [channel] + sideChannels)
-        self.supervisor = RedisConnectionSupervisor(
-            role: .subscriber,
-            target: target,
-            eventLoop: eventLoop,
-            connectTimeout: connectTimeout,
-            backoff: backoff,
-            summaryInterval: summaryInterval,
-            logger: logger
-        ) { events in
+        let handshake = RedisHandshake.subscriber(target: connection.target, channels: [channel] + sideChannels)
+        let logger = connection.logger
+        self.supervisor = RedisConnectionSupervisor(role: .subscriber, settings: connection) { events in
             RedisSubscriberHandler(
                 channel: channel,
                 handshake: handshake,
-                healthInterval: healthInterval,
+                healthInterval: connection.healthInterval,
                 sideChannels: sideChannels,
                 events: events,
                 received: handler.received,

@@ -24,12 +24,10 @@ final class RedisSubscriberHandler: ChannelInboundHandler {
     private let channelName: String
     private let sideChannels: [String]
     private let sideReceived: (String, ByteBuffer) -> Void
-    private let events: RedisConnectionSupervisor.Events
+    private let link: RedisLink
     private let received: ([ByteBuffer]) -> Void
     private let ignored: (RESPValue) -> Void
-    private var state: RedisLinkState
     private var batch: [ByteBuffer] = []
-    private let healthCheck: RedisHealthCheck?
 
     /// - Parameters:
     ///   - received: gets each batch; only called while `events.isCurrent()`.
@@ -51,65 +49,49 @@ final class RedisSubscriberHandler: ChannelInboundHandler {
         self.channelName = channel
         self.sideChannels = sideChannels
         self.sideReceived = sideReceived
-        self.events = events
+        self.link = RedisLink(handshake: handshake, healthInterval: healthInterval, events: events)
         self.received = received
         self.ignored = ignored
-        self.state = RedisLinkState(handshake: handshake)
-        self.healthCheck = healthInterval.map(RedisHealthCheck.init(interval:))
     }
 
     func channelActive(context: ChannelHandlerContext) {
-        self.state.handshakeCommands.writeAndFlush(to: context)
+        self.link.activate(context: context)
         context.fireChannelActive()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        switch self.state.receive(self.unwrapInboundIn(data)) {
-        case .handshaking(let send):
-            send.writeAndFlush(to: context)
-        case .ignored:
-            break
-        case .justLinked:
-            self.startHealthCheck(context: context)
-            self.events.linked(context.channel)
-        case .failed:
-            context.close(promise: nil)
-        case .linked(let value):
-            switch self.message(value) {
-            case .channel(let payload):
-                self.batch.append(payload)
-            case .side(let channel, let payload):
-                if self.events.isCurrent() {
-                    self.sideReceived(channel, payload)
-                }
-            case nil:
-                if !Self.isPong(value) {
-                    self.ignored(value)
-                }
+        guard let value = self.link.read(self.unwrapInboundIn(data), context: context) else { return }
+        switch self.message(value) {
+        case .channel(let payload):
+            self.batch.append(payload)
+        case .side(let channel, let payload):
+            if self.link.isCurrent {
+                self.sideReceived(channel, payload)
+            }
+        case nil:
+            if !Self.isPong(value) {
+                self.ignored(value)
             }
         }
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
-        self.healthCheck?.readSomething()
+        self.link.readComplete()
         self.deliverBatch()
         context.fireChannelReadComplete()
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        _ = self.state.close(.failed(error))
-        context.close(promise: nil)
+        self.link.fail(.failed(error), context: context)
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
-        self.healthCheck?.stop()
+        self.link.removed()
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        self.healthCheck?.stop()
         // Anything decoded before the close (including at EOF) still goes out.
-        self.deliverBatch()
-        self.events.closed(self.state.ended())
+        self.link.ended { self.deliverBatch() }
         context.fireChannelInactive()
     }
 
@@ -117,23 +99,8 @@ final class RedisSubscriberHandler: ChannelInboundHandler {
         guard !self.batch.isEmpty else { return }
         let batch = self.batch
         self.batch.removeAll(keepingCapacity: true)
-        if self.events.isCurrent() {
+        if self.link.isCurrent {
             self.received(batch)
-        }
-    }
-
-    private func startHealthCheck(context: ChannelHandlerContext) {
-        guard let healthCheck = self.healthCheck else { return }
-        let interval = healthCheck.interval
-        healthCheck.start(on: context.eventLoop) { verdict in
-            switch verdict {
-            case .ping:
-                context.writeAndFlush(self.wrapOutboundOut(.ping), promise: nil)
-            case .unresponsive:
-                if self.state.close(.unresponsive(after: interval)) {
-                    context.close(promise: nil)
-                }
-            }
         }
     }
 

@@ -20,6 +20,8 @@ public final class Router: Sendable {
     /// Told, once every shard counted a message whose publisher asked for a receipt, what it reached
     /// here; nil ignores receipt requests.
     private let receiptCounted: (@Sendable (ReceiptRequest, _ total: Int, _ users: [String: Int]) -> Void)?
+    /// When a batch arrived: read once per ``route(_:source:allocator:)``.
+    private let clock: @Sendable () -> NIODeadline
 
     /// One shard per event loop of `eventLoops`.
     ///
@@ -33,15 +35,21 @@ public final class Router: Sendable {
     ///   - presence: where the shards count every session's arrival and departure (nil: nowhere).
     ///   - receiptCounted: gets, for each message that asks for a receipt (`wsr`), the sessions it was
     ///     written to here, once every shard counted them; nil ignores receipt requests.
+    ///   - clock: the time a batch of broker messages arrived (their deliveries' `arrivedAt`, from which
+    ///     the shards measure delivery latency on their loops' clocks), and the stream tracker's time.
+    ///     The real clock by default, which every real event loop reads; tests with embedded loops pass
+    ///     such a loop's `now`.
     public init(
         eventLoops: [EventLoop], parser: EnvelopeParser, logger: Logger, deliveryLatency: CoreMetrics.Timer? = nil,
         writeCoalesceWindow: TimeAmount = .zero, history: RouterHistory? = nil, presence: PresenceLedger? = nil,
-        receiptCounted: (@Sendable (ReceiptRequest, _ total: Int, _ users: [String: Int]) -> Void)? = nil
+        receiptCounted: (@Sendable (ReceiptRequest, _ total: Int, _ users: [String: Int]) -> Void)? = nil,
+        clock: @escaping @Sendable () -> NIODeadline = { NIODeadline.now() }
     ) {
         let tracker = history.map { history in
             StreamTrackerDriver(
                 eventLoop: history.eventLoop, tracker: StreamTracker(parser: parser), fetch: history.fetch,
-                retryDelay: history.retryDelay, auditInterval: history.auditInterval, logger: logger, onGap: history.onGap)
+                retryDelay: history.retryDelay, auditInterval: history.auditInterval, clock: clock, logger: logger,
+                onGap: history.onGap)
         }
         let streamEvents = tracker?.shardEvents
         let shards = eventLoops.enumerated().map { index, loop in
@@ -67,6 +75,7 @@ public final class Router: Sendable {
                 }
             })
         self.receiptCounted = receiptCounted
+        self.clock = clock
         self.parser = parser
         self.logger = logger
         self.invalidLog = RateLimitedLog()
@@ -85,7 +94,7 @@ public final class Router: Sendable {
 
     /// Parses and delivers messages that arrived from a broker, in order.
     public func route(_ messages: [ByteBuffer], source: DeliverySource, allocator: ByteBufferAllocator = .init()) {
-        let now = NIODeadline.now()
+        let now = self.clock()
         var batch: [Delivery] = []
         batch.reserveCapacity(messages.count)
         for message in messages {

@@ -1,4 +1,5 @@
 import NIOCore
+import WSBridgeFrameHeader
 
 /// Encodes WebSocket frames as a server sends them: final, unmasked, header and payload in one buffer.
 ///
@@ -26,24 +27,16 @@ public enum ServerFrame {
 
     /// The opcode and header length of a frame this type encoded (`frame` starts with its header).
     public static func header(of frame: ByteBuffer) -> (opcode: Opcode, length: Int)? {
-        guard let first = frame.getInteger(at: frame.readerIndex, as: UInt8.self),
-            let second = frame.getInteger(at: frame.readerIndex + 1, as: UInt8.self),
-            let opcode = Opcode(rawValue: first & 0x0F)
+        guard let header = WebSocketFrameHeader.read(frame, at: frame.readerIndex),
+            let opcode = Opcode(rawValue: header.opcode)
         else { return nil }
-        switch second & 0x7F {
-        case 126: return (opcode, 4)
-        case 127: return (opcode, 10)
-        default: return (opcode, 2)
-        }
+        return (opcode, header.size)
     }
 
     /// The encoded size of a frame with `payloadLength` payload bytes.
+    @inlinable
     public static func encodedSize(payloadLength: Int) -> Int {
-        switch payloadLength {
-        case ..<126: return 2 + payloadLength
-        case ..<65536: return 4 + payloadLength
-        default: return 10 + payloadLength
-        }
+        WebSocketFrameHeader.size(payloadLength: payloadLength) + payloadLength
     }
 
     /// One final, unmasked frame carrying `payload`.
@@ -75,35 +68,26 @@ public enum ServerFrame {
 
     /// Writes the header of a final, unmasked frame whose payload (`payloadLength` bytes) follows;
     /// `compressed` sets RSV1, which permessage-deflate uses to mark a compressed message (RFC 7692 §6).
+    @inlinable
     public static func writeHeader(_ opcode: Opcode, payloadLength: Int, compressed: Bool = false, into buffer: inout ByteBuffer) {
         let written = Self.setHeader(opcode, payloadLength: payloadLength, compressed: compressed, at: buffer.writerIndex, in: &buffer)
         buffer.moveWriterIndex(forwardBy: written)
     }
 
     /// The header's bytes for a frame of `payloadLength` bytes.
+    @inlinable
     public static func headerLength(payloadLength: Int) -> Int {
-        Self.encodedSize(payloadLength: payloadLength) - payloadLength
+        WebSocketFrameHeader.size(payloadLength: payloadLength)
     }
 
     /// Sets the header's bytes at `index` (moving no index) and returns their count: for a header
     /// written in front of a payload already in the buffer.
+    @inlinable
     @discardableResult
     public static func setHeader(
         _ opcode: Opcode, payloadLength: Int, compressed: Bool = false, at index: Int, in buffer: inout ByteBuffer
     ) -> Int {
-        buffer.setInteger((compressed ? 0xC0 : 0x80) | opcode.rawValue, at: index)
-        switch payloadLength {
-        case ..<126:
-            buffer.setInteger(UInt8(payloadLength), at: index + 1)
-            return 2
-        case ..<65536:
-            buffer.setInteger(UInt8(126), at: index + 1)
-            buffer.setInteger(UInt16(payloadLength), at: index + 2)
-            return 4
-        default:
-            buffer.setInteger(UInt8(127), at: index + 1)
-            buffer.setInteger(UInt64(payloadLength), at: index + 2)
-            return 10
-        }
+        WebSocketFrameHeader.set(
+            first: (compressed ? 0xC0 : 0x80) | opcode.rawValue, payloadLength: payloadLength, at: index, in: &buffer)
     }
 }

@@ -49,6 +49,7 @@ public final class StreamTrackerDriver: Sendable {
     private let onGap: @Sendable (StreamGap) -> Void
     private let logger: Logger
     private let retryDelay: TimeAmount
+    private let clock: @Sendable () -> NIODeadline
 
     private struct State {
         var tracker: StreamTracker
@@ -64,12 +65,15 @@ public final class StreamTrackerDriver: Sendable {
 
     /// - Parameters:
     ///   - fetch: reads the history (the broker); fail with ``HistoryFailure``.
+    ///   - clock: the time (the router's clock): when history arrived, when a catch-up began.
     ///   - onGap: also told of every gap the node finds (apps, metrics are the daemon's).
     init(
         eventLoop: EventLoop, tracker: StreamTracker, fetch: @escaping Fetch, retryDelay: TimeAmount,
-        auditInterval: TimeAmount?, logger: Logger, onGap: @escaping @Sendable (StreamGap) -> Void
+        auditInterval: TimeAmount?, clock: @escaping @Sendable () -> NIODeadline, logger: Logger,
+        onGap: @escaping @Sendable (StreamGap) -> Void
     ) {
         self.eventLoop = eventLoop
+        self.clock = clock
         self.fetch = fetch
         self.retryDelay = retryDelay
         self.logger = logger
@@ -120,7 +124,7 @@ public final class StreamTrackerDriver: Sendable {
             let started = self.state.value.tracker.catchingUpCount - before
             if started > 0 {
                 self.counters.catchUps.wrappingIncrement(by: started, ordering: .relaxed)
-                self.state.value.catchUpStarted = .now()
+                self.state.value.catchUpStarted = self.clock()
                 self.logger.notice(
                     "broker linked: catching up from the history", metadata: ["wsb.streams": .stringConvertible(started)])
             }
@@ -222,7 +226,7 @@ public final class StreamTrackerDriver: Sendable {
             }
         }
         let before = self.state.value.tracker.catchingUpCount
-        let actions = self.state.value.tracker.fetchReplied(id, mapped, now: .now())
+        let actions = self.state.value.tracker.fetchReplied(id, mapped, now: self.clock())
         self.perform(actions)
         let after = self.state.value.tracker.catchingUpCount
         if after > before {
@@ -232,7 +236,7 @@ public final class StreamTrackerDriver: Sendable {
             self.state.value.catchUpStarted = nil
             self.logger.notice(
                 "caught up from the history",
-                metadata: ["wsb.ms": .stringConvertible((NIODeadline.now() - started).nanoseconds / 1_000_000)])
+                metadata: ["wsb.ms": .stringConvertible((self.clock() - started).nanoseconds / 1_000_000)])
         }
         self.scheduleFetches()
     }

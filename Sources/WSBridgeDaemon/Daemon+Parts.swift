@@ -132,18 +132,6 @@ extension JWTKeyError {
     }
 }
 
-extension RedisConnectionTarget {
-    /// The broker's view of a configured Redis endpoint.
-    public init(_ endpoint: RedisEndpoint) {
-        let address: RedisConnectionTarget.Address
-        switch endpoint.address {
-        case .tcp(let host, let port): address = .tcp(host: host, port: port)
-        case .unix(let path): address = .unix(path: path)
-        }
-        self.init(address: address, username: endpoint.username, password: endpoint.password, database: endpoint.db)
-    }
-}
-
 extension RedisFunctionLibrary {
     /// The library with this configuration's channel, history settings and compatibility field.
     public init(_ configuration: WSBridgeConfiguration) {

@@ -84,8 +84,9 @@ public final class LineOutput: Sendable {
 /// result never spans two lines, so journald and log shippers keep each event whole.
 ///
 /// logfmt: a value is written bare unless it is empty or holds a space, `=`, `"`, `\\`, a control
-/// character or a line separator; then it is quoted, with `\"`, `\\`, `\n`, `\r`, `\t` and `\uXXXX`
-/// escapes. JSON: one object, every string escaped as JSON requires (plus U+2028 and U+2029).
+/// character or a line separator; then it is quoted as a JSON string is. JSON: one object. Both quote
+/// with `JSONText.quoted(_:escapingAllControls:)`: `\"`, `\\`, `\n`, `\r`, `\t`, and `\uxxxx` for
+/// every other control character and for U+2028 and U+2029.
 public enum LineFormatter {
     public static func format(
         format: LineLogHandler.Format, time: Date, level: Logger.Level, message: String, metadata: Logger.Metadata
@@ -110,34 +111,9 @@ public enum LineFormatter {
 
     static func logfmtValue(_ value: String) -> String {
         let needsQuotes = value.isEmpty || value.unicodeScalars.contains { scalar in
-            scalar == " " || scalar == "=" || scalar == "\"" || scalar == "\\" || Self.isControlOrLineBreak(scalar)
+            scalar == " " || scalar == "=" || scalar == "\"" || scalar == "\\" || JSONText.isControlOrLineBreak(scalar)
         }
-        guard needsQuotes else { return value }
-        var quoted = "\""
-        for scalar in value.unicodeScalars {
-            switch scalar {
-            case "\"": quoted += "\\\""
-            case "\\": quoted += "\\\\"
-            case "\n": quoted += "\\n"
-            case "\r": quoted += "\\r"
-            case "\t": quoted += "\\t"
-            case _ where Self.isControlOrLineBreak(scalar):
-                quoted += Self.escaped(scalar)
-            default: quoted.unicodeScalars.append(scalar)
-            }
-        }
-        return quoted + "\""
-    }
-
-    /// C0 and C1 controls, DEL, and the Unicode line and paragraph separators (NEL is a C1 control):
-    /// never written raw.
-    private static func isControlOrLineBreak(_ scalar: Unicode.Scalar) -> Bool {
-        scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value) || scalar.value == 0x2028 || scalar.value == 0x2029
-    }
-
-    private static func escaped(_ scalar: Unicode.Scalar) -> String {
-        let hex = String(scalar.value, radix: 16)
-        return "\\u" + String(repeating: "0", count: max(0, 4 - hex.count)) + hex
+        return needsQuotes ? JSONText.quoted(value, escapingAllControls: true) : value
     }
 
     /// A metadata value in JSON: a number or a boolean given as one (`.stringConvertible(42)`) is
@@ -158,17 +134,7 @@ public enum LineFormatter {
     /// A JSON string; DEL, C1 controls, U+2028 and U+2029 are escaped too (JSON allows them raw, but
     /// some log viewers break lines at them).
     static func jsonString(_ value: String) -> String {
-        let quoted = JSONText.quoted(value)
-        guard quoted.unicodeScalars.contains(where: Self.isControlOrLineBreak) else { return quoted }
-        var result = ""
-        for scalar in quoted.unicodeScalars {
-            if Self.isControlOrLineBreak(scalar) {
-                result += Self.escaped(scalar)
-            } else {
-                result.unicodeScalars.append(scalar)
-            }
-        }
-        return result
+        JSONText.quoted(value, escapingAllControls: true)
     }
 
     private static func timestamp(_ date: Date) -> String {

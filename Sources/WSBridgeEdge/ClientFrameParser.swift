@@ -1,5 +1,6 @@
 import NIOCore
 import NIOWebSocket
+import WSBridgeFrameHeader
 
 /// Cuts the frames a client sends (RFC 6455 §5.2) out of the bytes read from its connection.
 ///
@@ -61,46 +62,28 @@ struct ClientFrameParser {
     /// its payload may not have. Throws for a header that must be refused.
     func header(in buffer: ByteBuffer) throws(Failure) -> Header? {
         let start = buffer.readerIndex
-        guard let first = buffer.getInteger(at: start, as: UInt8.self),
-            let second = buffer.getInteger(at: start + 1, as: UInt8.self)
-        else {
+        guard let read = WebSocketFrameHeader.read(buffer, at: start) else {
             return nil
         }
-        var headerLength = 2
-        var length = UInt64(second & 0x7F)
-        switch length {
-        case 126:
-            guard let word = buffer.getInteger(at: start + 2, as: UInt16.self) else { return nil }
-            length = UInt64(word)
-            headerLength += 2
-        case 127:
-            guard let quad = buffer.getInteger(at: start + 2, as: UInt64.self) else { return nil }
-            guard quad >> 63 == 0 else {
-                throw .protocolError("frame length with the most significant bit set")
-            }
-            length = quad
-            headerLength += 8
-        default:
-            break
+        guard read.payloadLength >> 63 == 0 else {
+            throw .protocolError("frame length with the most significant bit set")
         }
-        let isControl = first & 0x08 != 0
-        let fin = first & 0x80 != 0
-        guard !isControl || (fin && length <= 125) else {
+        let isControl = read.opcode & 0x08 != 0
+        guard !isControl || (read.fin && read.payloadLength <= 125) else {
             throw .protocolError("bad control frame")
         }
-        guard length <= UInt64(self.maxFrameSize) else {
+        guard read.payloadLength <= UInt64(self.maxFrameSize) else {
             throw .frameTooLarge
         }
         var maskKey: WebSocketMaskingKey?
-        if second & 0x80 != 0 {
-            guard let key = buffer.viewBytes(at: start + headerLength, length: 4) else { return nil }
+        if read.masked {
+            guard let key = buffer.viewBytes(at: start + read.lengthEnd, length: 4) else { return nil }
             maskKey = WebSocketMaskingKey(key)
-            headerLength += 4
         }
         // Every 4-bit opcode is representable, so the force unwrap cannot fail.
         return Header(
-            fin: fin, rsv1: first & 0x40 != 0, rsv2: first & 0x20 != 0, rsv3: first & 0x10 != 0,
-            opcode: WebSocketOpcode(encodedWebSocketOpcode: first & 0x0F)!, maskKey: maskKey,
-            payloadStart: start + headerLength, payloadLength: Int(length))
+            fin: read.fin, rsv1: read.rsv1, rsv2: read.first & 0x20 != 0, rsv3: read.first & 0x10 != 0,
+            opcode: WebSocketOpcode(encodedWebSocketOpcode: read.opcode)!, maskKey: maskKey,
+            payloadStart: start + read.size, payloadLength: Int(read.payloadLength))
     }
 }

@@ -89,53 +89,20 @@ struct PublishCommand: AsyncParsableCommand {
             return
         }
         let message = EnvelopeText.make(target: self.target, data: self.json ? .json(self.data) : .text(self.data))
-
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         var logger = Logger(label: "wsbridge.publish")
         logger.logLevel = .critical
-        // The library is loaded only where Redis has none: a daemon's own settings are never replaced.
-        let broker = RedisBroker(
-            target: RedisConnectionTarget(endpoint), channel: configuration.channel,
-            library: RedisFunctionLibrary(configuration), libraryPolicy: .loadIfAbsent, eventLoopGroup: group,
-            reconnectMax: .milliseconds(200), probe: nil, subscribes: false, logger: logger
-        )
-        broker.start(handler: BrokerHandler(received: { _ in }))
-        let deadline = NIODeadline.now() + .nanoseconds(Int64(self.timeout * 1e9))
-        var outcome: Result<PublishReceipt, Error> = .failure(RedisBrokerError.notConnected)
-        while NIODeadline.now() < deadline {
-            do {
-                outcome = .success(try await broker.publish(message).get())
-                break
-            } catch let error as RedisBrokerError where error == .notConnected {
-                // A tool does not wait out an outage: the first failed attempt says why, at once.
-                if let failure = broker.connectFailure {
-                    outcome = .failure(PublishFailure(text: failure))
-                    break
-                }
-                outcome = .failure(error)
-                try await Task.sleep(nanoseconds: 20_000_000)
-            } catch {
-                outcome = .failure(error)
-                break
-            }
-        }
-        try? await broker.shutdown().get()
-        try? await group.shutdownGracefully()
-        switch outcome {
-        case .success(let receipt):
+        do {
+            let receipt = try await RedisBroker.publishOnce(
+                message, target: RedisConnectionTarget(endpoint), channel: configuration.channel,
+                library: RedisFunctionLibrary(configuration), timeout: .nanoseconds(Int64(self.timeout * 1e9)),
+                eventLoopGroup: MultiThreadedEventLoopGroup.singleton, logger: logger)
             if let positions = receipt.positions {
                 print(positions)
             }
-        case .failure(let error):
+        } catch {
             printError("wsbridge publish: could not publish to \(endpoint.redacted): \(error)")
             throw ExitCode(1)
         }
-    }
-
-    /// Why the command connection to Redis could not be made, as the broker put it.
-    private struct PublishFailure: Error, CustomStringConvertible {
-        var text: String
-        var description: String { self.text }
     }
 
     /// The recipients named by --user, --users or --all.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import WSBridgeConfig
+import WSBridgeProtocol
 
 struct StatusCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -28,44 +29,46 @@ struct StatusCommand: AsyncParsableCommand {
 
 /// The human-readable form of the daemon's status JSON.
 enum StatusReport {
+    /// The status as lines of text; JSON that is not a ``DaemonStatus`` is shown as it is.
     static func render(_ json: String) -> String {
-        guard let object = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any] else {
+        guard let status = try? JSONDecoder().decode(DaemonStatus.self, from: Data(json.utf8)) else {
             return json
         }
-        func dict(_ key: String) -> [String: Any] { object[key] as? [String: Any] ?? [:] }
-        func int(_ value: Any?) -> Int { (value as? NSNumber)?.intValue ?? 0 }
-        let broker = dict("broker")
-        let connections = dict("connections")
+        return Self.render(status)
+    }
+
+    static func render(_ status: DaemonStatus) -> String {
         var lines: [String] = []
         lines.append(
-            "node        \(object["node"] ?? "?")  (wsbridge \(object["version"] ?? "?"), up \(Self.duration(int(object["uptime_seconds"]))), \(object["phase"] ?? "?"))")
-        let listen = dict("listen")
-        var listening = "\(listen["scheme"] ?? "ws")://\(listen["websocket"] ?? "?")\(listen["path"] ?? "")"
-        if let admin = listen["admin"] as? String { listening += "  admin http://\(admin)" }
-        listening += "  app socket \(listen["app_socket"] ?? "?")"
+            "node        \(status.node)  (wsbridge \(status.version), up \(Self.duration(status.uptimeSeconds)), \(status.phase))")
+        let listen = status.listen
+        var listening = "\(listen.scheme)://\(listen.websocket)\(listen.path)"
+        if let admin = listen.admin { listening += "  admin http://\(admin)" }
+        listening += "  app socket \(listen.appSocket)"
         lines.append("listening   " + listening)
-        lines.append("auth        \(object["auth"] ?? "?")")
-        let linked = (broker["linked"] as? Bool) == true ? "linked" : "DOWN"
-        let durable = (broker["durable"] as? Bool) == true ? "durable" : "best effort only"
+        lines.append("auth        \(status.auth)")
+        let broker = status.broker
         // The embedded broker's target is its kind; a Redis target is a URL that says redis.
-        let kind = "\(broker["kind"] ?? "?")", target = "\(broker["target"] ?? "")"
-        let name = target.isEmpty || target == kind ? kind : target
+        let name = broker.target.isEmpty || broker.target == broker.kind ? broker.kind : broker.target
         lines.append(
-            "broker      \(name)  \(linked), \(durable), \(int(broker["reconnects"])) reconnects, \(int(broker["probe_misses"])) probe misses")
-        let history = dict("history")
+            "broker      \(name)  \(broker.linked ? "linked" : "DOWN"), \(broker.durable ? "durable" : "best effort only"), "
+                + "\(broker.reconnects) reconnects, \(broker.probeMisses) probe misses")
+        let history = status.history
         lines.append(
-            "history     \(int(history["streams_tracked"])) streams tracked, \(int(history["catchups"])) catch-ups, \(int(history["recovered_messages"])) messages recovered, \(int(history["gaps"])) gaps")
-        lines.append("connections \(int(connections["websocket"])) WebSocket, \(int(connections["sse"])) SSE, \(int(connections["tcp"])) TCP, \(int(connections["sessions"])) sessions")
-        lines.append("users       \(int(object["users"]))")
-        let apps = object["apps"] as? [[String: Any]] ?? []
-        lines.append("apps        \(apps.count)")
-        for app in apps {
-            let paths = (app["paths"] as? [String] ?? []).joined(separator: ",")
-            lines.append("  \(app["name"] ?? "?")  pid \(int(app["pid"])) uid \(int(app["uid"]))  paths \(paths.isEmpty ? "-" : paths)  \(int(app["connections"])) connections")
+            "history     \(history.streamsTracked) streams tracked, \(history.catchups) catch-ups, "
+                + "\(history.recoveredMessages) messages recovered, \(history.gaps) gaps")
+        let connections = status.connections
+        let streams = connections.sse.map { ", \($0) SSE" } ?? ""
+        lines.append("connections \(connections.websocket) WebSocket\(streams), \(connections.tcp) TCP, \(connections.sessions) sessions")
+        lines.append("users       \(status.users)")
+        lines.append("apps        \(status.apps.count)")
+        for app in status.apps {
+            let paths = app.paths.isEmpty ? "-" : app.paths.joined(separator: ",")
+            lines.append("  \(app.name)  pid \(app.pid) uid \(app.uid)  paths \(paths)  \(app.connections) connections")
         }
-        let limits = dict("limits_hit").filter { int($0.value) > 0 }.sorted { $0.key < $1.key }
-        lines.append("limits hit  " + (limits.isEmpty ? "none" : limits.map { "\($0.key) \(int($0.value))" }.joined(separator: ", ")))
-        let counters = dict("counters").sorted { $0.key < $1.key }.map { "\($0.key) \(int($0.value))" }
+        let limits = status.limitsHit.filter { $0.value > 0 }.sorted { $0.key < $1.key }
+        lines.append("limits hit  " + (limits.isEmpty ? "none" : limits.map { "\($0.key) \($0.value)" }.joined(separator: ", ")))
+        let counters = status.counters.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }
         lines.append("counters    " + counters.joined(separator: ", "))
         return lines.joined(separator: "\n")
     }

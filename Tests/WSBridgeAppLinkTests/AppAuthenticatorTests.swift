@@ -21,7 +21,7 @@ final class AppAuthenticatorTests: XCTestCase {
     }
 
     func testTheAppIsAskedAndItsAcceptCompletesTheHandshake() throws {
-        let app = try AppHarness()
+        let app = try self.appHarness()
         try app.hello()
         let future = AppAuthenticator(link: app.link).authenticate(self.request(5), on: app.channel.eventLoop)
         let connect = try XCTUnwrap(try app.events().first)
@@ -38,7 +38,7 @@ final class AppAuthenticatorTests: XCTestCase {
     }
 
     func testARejectIsARealStatus() throws {
-        let app = try AppHarness()
+        let app = try self.appHarness()
         try app.hello()
         let future = AppAuthenticator(link: app.link).authenticate(self.request(6), on: app.channel.eventLoop)
         _ = try app.events()
@@ -50,7 +50,7 @@ final class AppAuthenticatorTests: XCTestCase {
     }
 
     func testNoAppForThePathIs503() throws {
-        let app = try AppHarness()
+        let app = try self.appHarness()
         try app.hello(paths: ["/other"])
         let future = AppAuthenticator(link: app.link).authenticate(self.request(7), on: app.channel.eventLoop)
         XCTAssertEqual(try self.decision(future, app), .reject(status: .serviceUnavailable, reason: "no app serves this path", kind: .noApp))
@@ -75,18 +75,20 @@ final class AppAuthenticatorTests: XCTestCase {
     func testASilentAppIs503AfterTheConnectTimeout() throws {
         var settings = AppLinkSettings()
         settings.connectTimeout = .seconds(2)
-        let app = try AppHarness(settings: settings)
+        let app = try self.appHarness(settings: settings)
         try app.hello()
         let future = AppAuthenticator(link: app.link).authenticate(self.request(8), on: app.channel.eventLoop)
+        XCTAssertEqual(try app.events().types, ["connect"])
         XCTAssertNil(try self.decision(future, app))
         app.channel.embeddedEventLoop.advanceTime(by: .seconds(3))
         XCTAssertEqual(try self.decision(future, app), .reject(status: .serviceUnavailable, reason: "no answer from the app in time", kind: .appTimeout))
     }
 
     func testPendingConnectsGet503WhenTheAppGoesAway() throws {
-        let app = try AppHarness()
+        let app = try self.appHarness()
         try app.hello()
         let future = AppAuthenticator(link: app.link).authenticate(self.request(9), on: app.channel.eventLoop)
+        XCTAssertEqual(try app.events().types, ["connect"])
         try app.channel.close().wait()
         guard case .reject(let status, _, let kind) = try self.decision(future, app) else {
             return XCTFail("expected a refusal")
@@ -96,7 +98,7 @@ final class AppAuthenticatorTests: XCTestCase {
     }
 
     func testAClientThatLeavesReleasesThePendingDecisionAtOnce() throws {
-        let app = try AppHarness()
+        let app = try self.appHarness()
         try app.hello()
         let authenticator = AppAuthenticator(link: app.link)
         let future = authenticator.authenticate(self.request(20), on: app.channel.eventLoop)
@@ -109,7 +111,7 @@ final class AppAuthenticatorTests: XCTestCase {
     }
 
     func testAnAcceptedClientThatNeverUpgradesDoesNotHoldUpLaterReplies() throws {
-        let app = try AppHarness()
+        let app = try self.appHarness()
         try app.hello()
         let authenticator = AppAuthenticator(link: app.link)
         _ = authenticator.authenticate(self.request(21), on: app.channel.eventLoop)
@@ -122,8 +124,8 @@ final class AppAuthenticatorTests: XCTestCase {
     }
 
     func testAppsServingOnePathShareConnectsRoundRobin() throws {
-        let first = try AppHarness()
-        let second = try AppHarness(link: first.link, router: first.router)
+        let first = try self.appHarness()
+        let second = try self.appHarness(sharingWith: first)
         try first.hello()
         try second.hello()
         let authenticator = AppAuthenticator(link: first.link)

@@ -7,7 +7,7 @@ final class AppConnectionTests: XCTestCase {
     func testHelloIsAnsweredWithWelcomeAndTheLimits() throws {
         var settings = AppLinkSettings()
         settings.nodeID = "node-7"
-        let app = try AppHarness(settings: settings)
+        let app = try self.appHarness(settings: settings)
         try app.send(#"{"type":"hello","protocol":1,"name":"a","paths":["/ws"],"id":"h"}"#)
         let welcome = try XCTUnwrap(try app.events().first)
         XCTAssertEqual(welcome["type"] as? String, "welcome")
@@ -20,7 +20,7 @@ final class AppConnectionTests: XCTestCase {
     }
 
     func testAnythingBeforeHelloIsRefusedAndTheAppStaysConnected() throws {
-        let app = try AppHarness()
+        let app = try self.appHarness()
         try app.send(#"{"type":"publish","all":true,"data":"x","id":1}"#)
         XCTAssertEqual(try app.events().codes, ["hello_required"])
         XCTAssertTrue(app.published.isEmpty)
@@ -29,14 +29,14 @@ final class AppConnectionTests: XCTestCase {
     }
 
     func testAWrongProtocolVersionIsRefused() throws {
-        let app = try AppHarness()
+        let app = try self.appHarness()
         try app.send(#"{"type":"hello","protocol":2,"name":"a","paths":[],"id":1}"#)
         XCTAssertEqual(try app.events().codes, ["unsupported_protocol"])
         try app.hello()
     }
 
     func testEveryMalformedRequestGetsItsCodeAndTheStreamStaysInSync() throws {
-        let app = try AppHarness()
+        let app = try self.appHarness()
         try app.hello()
         let cases: [(String, String)] = [
             ("not json", "invalid_json"),
@@ -65,7 +65,7 @@ final class AppConnectionTests: XCTestCase {
     func testAnOversizedFrameIsAnsweredAndTheAppDisconnected() throws {
         var settings = AppLinkSettings()
         settings.maxFrameBytes = 1024
-        let app = try AppHarness(settings: settings)
+        let app = try self.appHarness(settings: settings)
         try app.hello()
         var frame = ByteBuffer()
         frame.writeInteger(UInt32(1 << 30))
@@ -76,7 +76,7 @@ final class AppConnectionTests: XCTestCase {
     }
 
     func testATruncatedFrameAtDisconnectHarmsNothing() throws {
-        let app = try AppHarness()
+        let app = try self.appHarness()
         try app.hello()
         var partial = ByteBuffer()
         partial.writeInteger(UInt32(100))
@@ -87,7 +87,7 @@ final class AppConnectionTests: XCTestCase {
     }
 
     func testPublishIsAnsweredOnceTheBrokerAcceptsAndRepliesKeepRequestOrder() throws {
-        let app = try AppHarness()
+        let app = try self.appHarness()
         try app.hello()
         app.holdPublishes = true
         try app.send(#"{"type":"publish","users":["a",7],"data":{"n":1},"id":1}"#)
@@ -102,7 +102,7 @@ final class AppConnectionTests: XCTestCase {
 
     func testAPublishTheBrokerRefusesIsReported() throws {
         struct Down: Error {}
-        let app = try AppHarness()
+        let app = try self.appHarness()
         try app.hello()
         app.publishResult = .failure(Down())
         try app.send(#"{"type":"publish","all":true,"data":"x","id":1}"#)
@@ -110,7 +110,7 @@ final class AppConnectionTests: XCTestCase {
     }
 
     func testRegisteredSessionsReceiveDeliveriesUntilUnregistered() throws {
-        let app = try AppHarness()
+        let app = try self.appHarness()
         try app.hello()
         try app.send(#"{"type":"register","session":"s1","user":"alice","id":1}"#)
         try app.send(#"{"type":"register","session":"s1","user":"bob","id":2}"#)
@@ -127,7 +127,7 @@ final class AppConnectionTests: XCTestCase {
     }
 
     func testAnAppsSessionsVanishWhenItDetaches() throws {
-        let app = try AppHarness()
+        let app = try self.appHarness()
         try app.hello()
         try app.send(#"{"type":"register","session":"s1","user":"alice","id":1}"#)
         _ = try app.events()
@@ -138,7 +138,7 @@ final class AppConnectionTests: XCTestCase {
     }
 
     func testASlowAppIsToldAndDisconnected() throws {
-        let app = try AppHarness()
+        let app = try self.appHarness()
         try app.hello()
         app.channel.isWritable = false
         app.channel.pipeline.fireChannelWritabilityChanged()

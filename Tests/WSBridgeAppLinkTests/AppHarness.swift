@@ -4,6 +4,7 @@ import NIOCore
 import NIOEmbedded
 import WSBridgeCore
 import WSBridgeProtocol
+import WSBridgeTestSupport
 import XCTest
 @testable import WSBridgeAppLink
 
@@ -18,12 +19,14 @@ final class AppHarness {
     private var pendingPublishes: [EventLoopPromise<Void>] = []
     var holdPublishes = false
 
-    init(settings: AppLinkSettings = AppLinkSettings(), link: AppLinkContext? = nil, router: Router? = nil) throws {
-        self.channel = EmbeddedChannel()
+    /// - Parameter first: another app of the same daemon: this one shares its link, its router and its
+    ///   event loop (the router has one shard, on that loop).
+    init(settings: AppLinkSettings = AppLinkSettings(), sharingWith first: AppHarness? = nil) throws {
+        self.channel = EmbeddedChannel(loop: first?.channel.embeddedEventLoop ?? EmbeddedEventLoop())
         let loop = self.channel.embeddedEventLoop
-        self.router = router ?? Router(eventLoops: [loop], parser: EnvelopeParser(), logger: Logger(label: "test"))
+        self.router = first?.router ?? Router(eventLoops: [loop], parser: EnvelopeParser(), logger: Logger(label: "test"))
         let box = PublishBox()
-        self.link = link ?? AppLinkContext(
+        self.link = first?.link ?? AppLinkContext(
             settings: settings, router: self.router, version: "test", logger: Logger(label: "test"),
             publish: { publication in box.harness!.publish(publication.envelope).map { AppPublication.Outcome(positions: nil) } },
             status: { loop.makeSucceededFuture(ByteBuffer(string: #"{"ok":true}"#)) }
@@ -86,6 +89,19 @@ final class AppHarness {
         let list = paths.map { "\"\($0)\"" }.joined(separator: ",")
         try self.send(#"{"type":"hello","protocol":1,"name":"test-app","paths":[\#(list)],"id":0}"#)
         XCTAssertEqual(try self.events().first?["type"] as? String, "welcome")
+    }
+}
+
+extension XCTestCase {
+    /// An ``AppHarness`` whose channel must finish clean when the test ends: every event written read by
+    /// the test (`finishesClean`).
+    func appHarness(
+        settings: AppLinkSettings = AppLinkSettings(), sharingWith first: AppHarness? = nil,
+        file: StaticString = #filePath, line: UInt = #line
+    ) throws -> AppHarness {
+        let harness = try AppHarness(settings: settings, sharingWith: first)
+        self.finishesClean(harness.channel, file: file, line: line)
+        return harness
     }
 }
 

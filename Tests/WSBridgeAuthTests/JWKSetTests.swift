@@ -3,6 +3,7 @@ import Foundation
 import WSBridgeAuth
 import XCTest
 import _CryptoExtras
+import WSBridgeJSON
 
 /// JWKS files: what is kept, what is skipped, what is refused, and how `kid` picks the key.
 final class JWKSetTests: XCTestCase {
@@ -10,12 +11,12 @@ final class JWKSetTests: XCTestCase {
     static func rsaJWK(_ key: _RSA.Signing.PublicKey, kid: String?, extra: String = "") throws -> String {
         let primitives = try key.getKeyPrimitives()
         let kidMember = kid.map { #","kid":"\#($0)""# } ?? ""
-        return #"{"kty":"RSA","n":"\#(Base64URL.encode(primitives.modulus))","e":"\#(Base64URL.encode(primitives.publicExponent))"\#(kidMember)\#(extra)}"#
+        return #"{"kty":"RSA","n":"\#(Base64.encode(primitives.modulus, variant: .url))","e":"\#(Base64.encode(primitives.publicExponent, variant: .url))"\#(kidMember)\#(extra)}"#
     }
 
     static func octJWK(_ secret: [UInt8], kid: String?, extra: String = "") -> String {
         let kidMember = kid.map { #","kid":"\#($0)""# } ?? ""
-        return #"{"kty":"oct","k":"\#(Base64URL.encode(secret))"\#(kidMember)\#(extra)}"#
+        return #"{"kty":"oct","k":"\#(Base64.encode(secret, variant: .url))"\#(kidMember)\#(extra)}"#
     }
 
     static func set(_ keys: [String]) -> [UInt8] {

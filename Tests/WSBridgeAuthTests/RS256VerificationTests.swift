@@ -2,6 +2,7 @@ import Foundation
 import WSBridgeAuth
 import XCTest
 import _CryptoExtras
+import WSBridgeJSON
 
 final class RS256VerificationTests: XCTestCase {
     func testAValidRS256TokenYieldsItsSubject() throws {
@@ -46,7 +47,7 @@ final class RS256VerificationTests: XCTestCase {
     func testAnEmptyOrShortRS256SignatureIsABadSignature() throws {
         let verifier = try TestKeys.rs256Verifier()
         assertRefused(verifier.verifyNow(TokenFactory.unsigned(header: TokenFactory.rs256Header)), .badSignature)
-        let short = TokenFactory.unsigned(header: TokenFactory.rs256Header, signature: Base64URL.encode([UInt8](repeating: 1, count: 32)))
+        let short = TokenFactory.unsigned(header: TokenFactory.rs256Header, signature: Base64.encode([UInt8](repeating: 1, count: 32), variant: .url))
         assertRefused(verifier.verifyNow(short), .badSignature)
     }
 
@@ -55,7 +56,7 @@ final class RS256VerificationTests: XCTestCase {
         let verifier = try TestKeys.rs256Verifier()
         let input = TokenFactory.signingInput(header: TokenFactory.rs256Header, payload: TokenFactory.alicePayload)
         let pss = try key.signature(for: Array(input.utf8), padding: .PSS)
-        assertRefused(verifier.verifyNow(input + "." + Base64URL.encode(pss.rawRepresentation)), .badSignature)
+        assertRefused(verifier.verifyNow(input + "." + Base64.encode(pss.rawRepresentation, variant: .url)), .badSignature)
     }
 
     func testBothAlgorithmsAreAcceptedWhenBothKeysAreConfigured() throws {

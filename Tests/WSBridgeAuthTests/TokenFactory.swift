@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import WSBridgeAuth
 import _CryptoExtras
+import WSBridgeJSON
 
 /// Forges compact JWS tokens for tests, from literal JSON so every byte on the wire is chosen.
 enum TokenFactory {
@@ -17,7 +18,7 @@ enum TokenFactory {
 
     /// base64url of the UTF-8 of `json`.
     static func segment(_ json: String) -> String {
-        Base64URL.encode(Array(json.utf8))
+        Base64.encode(Array(json.utf8), variant: .url)
     }
 
     /// `header.payload`, both encoded.
@@ -31,7 +32,7 @@ enum TokenFactory {
     ) -> String {
         let input = signingInput(header: header, payload: payload)
         let mac = HMAC<SHA256>.authenticationCode(for: Array(input.utf8), using: SymmetricKey(data: secret))
-        return input + "." + Base64URL.encode(Array(mac))
+        return input + "." + Base64.encode(Array(mac), variant: .url)
     }
 
     /// An RS256-signed token (RSASSA-PKCS1-v1_5 with SHA-256).
@@ -40,7 +41,7 @@ enum TokenFactory {
     ) throws -> String {
         let input = signingInput(header: header, payload: payload)
         let signature = try key.signature(for: Array(input.utf8), padding: .insecurePKCS1v1_5)
-        return input + "." + Base64URL.encode(signature.rawRepresentation)
+        return input + "." + Base64.encode(signature.rawRepresentation, variant: .url)
     }
 
     /// A token with the given encoded signature segment (empty by default), as `alg: none` uses.

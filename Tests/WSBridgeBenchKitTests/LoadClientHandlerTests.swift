@@ -1,18 +1,15 @@
 import NIOCore
 import NIOEmbedded
+import WSBridgeFrameHeader
 import XCTest
 
 @testable import WSBridgeBenchKit
 
 final class LoadClientHandlerTests: XCTestCase {
     private func frame(_ opcode: UInt8, _ payload: [UInt8], fin: Bool = true) -> [UInt8] {
-        var bytes: [UInt8] = [(fin ? 0x80 : 0) | opcode]
-        if payload.count < 126 {
-            bytes.append(UInt8(payload.count))
-        } else {
-            bytes += [126, UInt8(payload.count >> 8), UInt8(payload.count & 0xFF)]
-        }
-        return bytes + payload
+        var header = ByteBuffer()
+        WebSocketFrameHeader.write(first: (fin ? 0x80 : 0) | opcode, payloadLength: payload.count, into: &header)
+        return Array(header.readableBytesView) + payload
     }
 
     private func stamped(_ stamp: UInt64, length: Int) -> [UInt8] {

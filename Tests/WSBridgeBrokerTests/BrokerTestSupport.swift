@@ -66,25 +66,6 @@ struct CapturingLogHandler: LogHandler {
     }
 }
 
-/// Polls `condition` every 10 ms until it holds or `timeout` passes; fails the test on timeout.
-@discardableResult
-func eventually(
-    _ description: String,
-    timeout: TimeInterval = 5,
-    file: StaticString = #filePath,
-    line: UInt = #line,
-    _ condition: () -> Bool
-) -> Bool {
-    let deadline = Date().addingTimeInterval(timeout)
-    while Date() < deadline {
-        if condition() { return true }
-        usleep(10_000)
-    }
-    if condition() { return true }
-    XCTFail("timed out after \(timeout) s waiting for: \(description)", file: file, line: line)
-    return false
-}
-
 /// Publishes until one publish succeeds (the publisher may still be connecting), at most `timeout`.
 func publishWhenConnected(_ broker: RedisBroker, _ text: String, timeout: TimeInterval = 5) throws {
     let deadline = Date().addingTimeInterval(timeout)

@@ -3,6 +3,7 @@ import NIOEmbedded
 import NIOPosix
 import WSBridgeBroker
 import XCTest
+import WSBridgeTestSupport
 
 final class EmbeddedBrokerTests: XCTestCase {
     func testStartLinksAndPublishesArriveInOrderOnTheEventLoop() throws {

@@ -124,12 +124,12 @@ final class RedisBrokerTests: XCTestCase {
         let started = Date()
         broker.start(handler: collector.handler)
         XCTAssertLessThan(Date().timeIntervalSince(started), 1, "start must not block")
-        usleep(300_000)
+        let unreachable = { logs.all.filter { $0.message == "Cannot reach Redis; keeps retrying in the background" } }
+        eventually("the first failure of each connection logged") { unreachable().count >= 2 }
         XCTAssertFalse(broker.isLinked)
-        let unreachable = logs.all.filter { $0.message == "Cannot reach Redis; keeps retrying in the background" }
-        XCTAssertEqual(unreachable.first?.level, .warning)
+        XCTAssertEqual(unreachable().first?.level, .warning)
         XCTAssertEqual(
-            unreachable.filter { $0.metadata["wsb.attempt"].map { "\($0)" } == "1" }.count,
+            unreachable().filter { $0.metadata["wsb.attempt"].map { "\($0)" } == "1" }.count,
             2,
             "one warning per connection (subscriber, publisher) for the first failure"
         )
@@ -194,8 +194,9 @@ final class RedisBrokerTests: XCTestCase {
         XCTAssertFalse(broker.isLinked)
         XCTAssertEqual(collector.linkChanges, [true, false])
         XCTAssertEqual(redis.run(["PUBLISH", self.channelName, "too late"]), "0", "no subscriber left")
-        usleep(200_000)
-        XCTAssertEqual(redis.run(["PUBSUB", "NUMSUB", self.channelName]), "\(self.channelName)\n0")
+        eventually("Redis has let the subscription go") {
+            redis.run(["PUBSUB", "NUMSUB", self.channelName]) == "\(self.channelName)\n0"
+        }
         XCTAssertEqual(collector.strings, ["one"])
         XCTAssertNoThrow(try broker.shutdown().wait(), "a second shutdown is harmless")
     }

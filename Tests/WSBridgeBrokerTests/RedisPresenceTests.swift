@@ -94,8 +94,7 @@ final class RedisPresenceTests: XCTestCase {
         _ = try self.write(broker, "dead", ttl: .milliseconds(200), replace: true, [("alice", 1), ("shared", 1)])
         _ = try self.write(broker, "live", replace: true, [("shared", 1)])
         eventually("online events") { events.items.count == 2 }
-        Thread.sleep(forTimeInterval: 0.3)
-        XCTAssertEqual(try broker.presence(of: ["alice"]).wait(), [[]], "an expired host no longer counts")
+        try eventually("an expired host no longer counts") { try broker.presence(of: ["alice"]).wait() == [[]] }
         XCTAssertTrue(try self.write(broker, "live", []), "the live host's heartbeat sweeps the dead one")
         eventually("alice went offline with her host") { events.items.count == 3 }
         XCTAssertEqual(events.items.last, #"{"type":"offline","user":"alice"}"#)
@@ -115,11 +114,15 @@ final class RedisPresenceTests: XCTestCase {
         _ = try self.write(broker, "dead2", ttl: .milliseconds(200), replace: true, [("alice", 1)])
         _ = try self.write(broker, "live", replace: true, [])
         eventually("alice online") { events.items.count == 1 }
-        Thread.sleep(forTimeInterval: 0.3)
+        try eventually("both dead hosts expired") { try broker.presence(of: ["alice"]).wait() == [[]] }
         _ = try self.write(broker, "live", [])
         eventually("alice offline") { events.items.count == 2 }
-        Thread.sleep(forTimeInterval: 0.2)
-        XCTAssertEqual(events.items, [#"{"type":"online","user":"alice"}"#, #"{"type":"offline","user":"alice"}"#])
+        // Published after the sweep, so it arrives after any event the sweep published.
+        _ = redis.run(["PUBLISH", RedisFunctionLibrary.presenceChannel(of: self.channelName), "barrier"])
+        eventually("the barrier") { events.items.last == "barrier" }
+        XCTAssertEqual(
+            events.items, [#"{"type":"online","user":"alice"}"#, #"{"type":"offline","user":"alice"}"#, "barrier"],
+            "one offline event for the two hosts")
     }
 
     func testACallWithABadCountChangesNothing() throws {

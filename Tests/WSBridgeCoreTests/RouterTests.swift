@@ -1,5 +1,7 @@
+import CoreMetrics
 import Logging
 import NIOCore
+import NIOEmbedded
 import NIOPosix
 import XCTest
 @testable import WSBridgeCore
@@ -53,5 +55,19 @@ final class RouterTests: XCTestCase {
         }.wait().flatMap { $0 }
         XCTAssertEqual(received, ["ok"])
         XCTAssertEqual(router.invalidMessageCount, 2)
+    }
+
+    func testArrivalIsReadFromTheInjectedClockSoLatencyOnAnEmbeddedLoopIsExact() {
+        let loop = EmbeddedEventLoop()
+        let timer = RecordingTimer()
+        let router = Router(
+            eventLoops: [loop], parser: EnvelopeParser(), logger: Logger(label: "test"),
+            deliveryLatency: CoreMetrics.Timer(label: "test", dimensions: [], handler: timer),
+            writeCoalesceWindow: .milliseconds(20), clock: { loop.now })
+        router.shard(for: loop).add(RecordingSession(user: "A"))
+        loop.advanceTime(by: .seconds(3))
+        router.route([ByteBuffer(string: #"{"user":"A","data":"hi"}"#)], source: .redis)
+        loop.advanceTime(by: .milliseconds(20))
+        XCTAssertEqual(timer.values.withLockedValue { $0 }, [20_000_000], "arrived at the loop's 3 s, flushed at 3.02 s")
     }
 }

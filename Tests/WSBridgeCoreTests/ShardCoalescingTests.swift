@@ -10,15 +10,6 @@ import XCTest
 
 /// The write-coalescing window: one delayed flush per shard instead of one flush per batch.
 final class ShardCoalescingTests: XCTestCase {
-    /// A swift-metrics timer handler that keeps what it was given.
-    private final class RecordingTimer: TimerHandler, Sendable {
-        let values = NIOLockedValueBox<[Int64]>([])
-        func recordNanoseconds(_ duration: Int64) {
-            self.values.withLockedValue { $0.append(duration) }
-        }
-        var count: Int { self.values.withLockedValue { $0.count } }
-    }
-
     private func makeShard(window: TimeAmount, timer: RecordingTimer? = nil) -> (Shard, EmbeddedEventLoop) {
         let loop = EmbeddedEventLoop()
         let latency = timer.map { CoreMetrics.Timer(label: "test", dimensions: [], handler: $0) }

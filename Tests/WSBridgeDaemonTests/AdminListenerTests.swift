@@ -65,10 +65,7 @@ final class AdminListenerTests: XCTestCase {
         let admin = try XCTUnwrap(adminPort)
         let a = try await WebSocketTestClient.connect(port: wsPort, path: "/ws?user=A", group: self.group)
         _ = try? await WebSocketTestClient.connect(port: wsPort, path: "/ws", group: self.group)
-        for _ in 0..<100 {
-            if try await daemon.router.snapshot().get().sessions == 1 { break }
-            try await Task.sleep(nanoseconds: 5_000_000)
-        }
+        try await eventually("A's session") { try await daemon.router.snapshot().get().sessions == 1 }
         _ = try await daemon.publish(EnvelopeText.make(target: .user("A"), data: .text("hi"))).get()
         let received = try await a.nextText()
         XCTAssertEqual(received, "hi")
@@ -77,10 +74,9 @@ final class AdminListenerTests: XCTestCase {
         try await a.waitUntilClosed()
         await a.close()
         var body = ""
-        for _ in 0..<200 {
+        try await eventually("A's disconnect counted") {
             body = try await self.get(admin, "/metrics").body
-            if body.contains(#"wsbridge_disconnects_total{code="1000"} 1"#) { break }
-            try await Task.sleep(nanoseconds: 10_000_000)
+            return body.contains(#"wsbridge_disconnects_total{code="1000"} 1"#)
         }
         for line in [
             "wsbridge_connects_total 1", #"wsbridge_auth_refusals_total{reason="missing_credentials"} 1"#,
@@ -103,13 +99,7 @@ final class AdminListenerTests: XCTestCase {
         let admin = try XCTUnwrap(adminPort)
         let client = try await WebSocketTestClient.connect(port: wsPort, path: "/ws?user=A", group: self.group)
         let drain = Task { await daemon.shutdown() }
-        var status = 0
-        for _ in 0..<200 {
-            status = try await self.get(admin, "/readyz").status
-            if status == 503 { break }
-            try await Task.sleep(nanoseconds: 5_000_000)
-        }
-        XCTAssertEqual(status, 503)
+        try await eventually("/readyz says 503") { try await self.get(admin, "/readyz").status == 503 }
         await drain.value
         await client.close()
     }

@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import NIOCore
 import NIOPosix
@@ -5,6 +6,7 @@ import WSBridgeBroker
 import WSBridgeConfig
 import WSBridgeCore
 import WSBridgeDaemon
+import WSBridgeProtocol
 import WSBridgeTestSupport
 import XCTest
 
@@ -142,11 +144,40 @@ final class EmbeddedDaemonTests: XCTestCase {
         await daemon.shutdown()
     }
 
-    private func waitForSessions(_ daemon: Daemon, _ count: Int) async throws {
-        for _ in 0..<500 {
-            if try await daemon.router.snapshot().get().sessions == count { return }
-            try await Task.sleep(nanoseconds: 5_000_000)
+    func testTheStatusHasEveryDocumentedMemberAndDecodesAsItWasMade() async throws {
+        let (daemon, port) = try await self.startDaemon { $0.adminListen = nil }
+        let client = try await WebSocketTestClient.connect(port: port, path: "/ws?user=A", group: self.group)
+        try await self.waitForSessions(daemon, 1)
+        let body = try await daemon.status().get()
+        let object = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(body.readableBytesView)) as? [String: Any])
+        XCTAssertEqual(
+            Set(object.keys),
+            ["node", "version", "uptime_seconds", "phase", "auth", "listen", "broker", "history", "connections", "users", "apps",
+             "limits_hit", "counters"])
+        let listen = try XCTUnwrap(object["listen"] as? [String: Any])
+        XCTAssertEqual(Set(listen.keys), ["websocket", "path", "scheme", "admin", "app_socket"])
+        XCTAssertTrue(listen["admin"] is NSNull, "admin_listen = off is a null, not a missing member")
+        XCTAssertEqual(object["connections"] as? [String: Int], ["websocket": 1, "sse": 0, "tcp": 1, "sessions": 1])
+        let broker = try XCTUnwrap(object["broker"] as? [String: Any])
+        XCTAssertEqual(Set(broker.keys), ["kind", "target", "linked", "reconnects", "durable", "probe_misses"])
+        let history = try XCTUnwrap(object["history"] as? [String: Any])
+        XCTAssertEqual(
+            Set(history.keys), ["streams_tracked", "catchups", "recovered_messages", "recoveries", "gaps", "session_gaps"])
+        let counters = try XCTUnwrap(object["counters"] as? [String: Int])
+        XCTAssertEqual(counters["upgrades"], 1)
+        XCTAssertNotNil((object["limits_hit"] as? [String: Int])?["app_slow_consumer"])
+
+        let decoded = try JSONDecoder().decode(DaemonStatus.self, from: Data(body.readableBytesView))
+        XCTAssertEqual(decoded.node, daemon.current.nodeID)
+        XCTAssertNil(decoded.listen.admin)
+        XCTAssertEqual(decoded.connections, DaemonStatus.Connections(websocket: 1, sse: 0, tcp: 1, sessions: 1))
+        await client.close()
+        await daemon.shutdown()
+    }
+
+    private func waitForSessions(_ daemon: Daemon, _ count: Int, file: StaticString = #filePath, line: UInt = #line) async throws {
+        try await eventually("\(count) sessions", file: file, line: line) {
+            try await daemon.router.snapshot().get().sessions == count
         }
-        XCTFail("expected \(count) sessions")
     }
 }

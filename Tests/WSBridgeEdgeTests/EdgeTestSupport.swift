@@ -5,6 +5,8 @@ import NIOHTTP1
 import NIOWebSocket
 import XCTest
 import WSBridgeCore
+import WSBridgeFrameHeader
+import WSBridgeTestSupport
 @testable import WSBridgeEdge
 
 /// An EmbeddedChannel wired exactly as the server wires a child channel, plus helpers to speak raw
@@ -78,17 +80,8 @@ final class EdgeHarness {
     /// A client frame: masked as RFC 6455 requires (unless `masked` is false).
     static func clientFrame(opcode: UInt8, payload: [UInt8], fin: Bool = true, masked: Bool = true, rsv1: Bool = false) -> ByteBuffer {
         var buffer = ByteBuffer()
-        buffer.writeInteger((fin ? 0x80 : 0) | (rsv1 ? 0x40 : 0) | opcode)
-        let maskBit: UInt8 = masked ? 0x80 : 0
-        if payload.count < 126 {
-            buffer.writeInteger(maskBit | UInt8(payload.count))
-        } else if payload.count < 65536 {
-            buffer.writeInteger(maskBit | 126)
-            buffer.writeInteger(UInt16(payload.count))
-        } else {
-            buffer.writeInteger(maskBit | 127)
-            buffer.writeInteger(UInt64(payload.count))
-        }
+        WebSocketFrameHeader.write(
+            first: (fin ? 0x80 : 0) | (rsv1 ? 0x40 : 0) | opcode, payloadLength: payload.count, masked: masked, into: &buffer)
         if masked {
             let mask: [UInt8] = [0x12, 0x34, 0x56, 0x78]
             buffer.writeBytes(mask)
@@ -120,18 +113,18 @@ final class EdgeHarness {
     func readWrittenFrames() throws -> [WrittenFrame] {
         var buffer = try self.readOutbound()
         var frames: [WrittenFrame] = []
-        while let first = buffer.readInteger(as: UInt8.self), let second = buffer.readInteger(as: UInt8.self) {
-            XCTAssertEqual(first & 0x80, 0x80, "server frames are final")
-            XCTAssertEqual(second & 0x80, 0, "server frames are unmasked")
-            var length = Int(second & 0x7F)
-            if length == 126 { length = Int(buffer.readInteger(as: UInt16.self) ?? 0) }
-            if length == 127 { length = Int(buffer.readInteger(as: UInt64.self) ?? 0) }
-            guard let payload = buffer.readSlice(length: length) else {
+        while buffer.readableBytes > 0 {
+            guard let header = WebSocketFrameHeader.read(buffer, at: buffer.readerIndex),
+                let payload = buffer.getSlice(at: buffer.readerIndex + header.size, length: Int(header.payloadLength))
+            else {
                 XCTFail("truncated server frame")
                 break
             }
-            XCTAssertEqual(first & 0x30, 0, "RSV2 and RSV3 are never set")
-            frames.append(WrittenFrame(opcode: first & 0x0F, compressed: first & 0x40 != 0, payload: payload))
+            buffer.moveReaderIndex(forwardBy: header.size + payload.readableBytes)
+            XCTAssertTrue(header.fin, "server frames are final")
+            XCTAssertFalse(header.masked, "server frames are unmasked")
+            XCTAssertEqual(header.first & 0x30, 0, "RSV2 and RSV3 are never set")
+            frames.append(WrittenFrame(opcode: header.opcode, compressed: header.rsv1, payload: payload))
         }
         return frames
     }
@@ -143,6 +136,19 @@ final class EdgeHarness {
             return payload.readInteger(as: UInt16.self)
         }
         return nil
+    }
+}
+
+extension XCTestCase {
+    /// An ``EdgeHarness`` whose channel must finish clean when the test ends: every byte the server wrote
+    /// read by the test (`finishesClean`).
+    func edgeHarness(
+        settings: EdgeSettings = EdgeSettings(), authenticator: any HandshakeAuthenticator = InsecureQueryAuthenticator(),
+        healthy: Bool = true, file: StaticString = #filePath, line: UInt = #line
+    ) throws -> EdgeHarness {
+        let harness = try EdgeHarness(settings: settings, authenticator: authenticator, healthy: healthy)
+        self.finishesClean(harness.channel, file: file, line: line)
+        return harness
     }
 }
 

@@ -13,7 +13,7 @@ final class PermessageDeflateTests: XCTestCase {
     private func upgraded(
         _ settings: EdgeSettings = EdgeSettings(), extensions: String = PermessageDeflateTests.offer
     ) throws -> (EdgeHarness, String) {
-        let harness = try EdgeHarness(settings: settings)
+        let harness = try self.edgeHarness(settings: settings)
         let response = try harness.handshake(path: "/ws?user=alice", extraHeaders: extensions)
         XCTAssertTrue(response.hasPrefix("HTTP/1.1 101"), response)
         return (harness, response)

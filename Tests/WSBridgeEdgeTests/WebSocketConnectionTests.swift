@@ -5,8 +5,11 @@ import WSBridgeCore
 @testable import WSBridgeEdge
 
 final class WebSocketConnectionTests: XCTestCase {
-    private func upgraded(_ settings: EdgeSettings = EdgeSettings(), user: String = "alice") throws -> EdgeHarness {
-        let harness = try EdgeHarness(settings: settings)
+    /// An upgraded connection; its channel must finish clean when the test ends.
+    private func upgraded(
+        _ settings: EdgeSettings = EdgeSettings(), user: String = "alice", file: StaticString = #filePath, line: UInt = #line
+    ) throws -> EdgeHarness {
+        let harness = try self.edgeHarness(settings: settings, file: file, line: line)
         let response = try harness.handshake(path: "/ws?user=\(user)")
         XCTAssertTrue(response.hasPrefix("HTTP/1.1 101"), response)
         return harness
@@ -28,7 +31,6 @@ final class WebSocketConnectionTests: XCTestCase {
         try harness.sendFrame(opcode: 0x1, payload: Array("hello".utf8))
         XCTAssertEqual(harness.events.messages.map(\.0), ["hello"])
         XCTAssertEqual(harness.events.messages.map(\.1), [false])
-        XCTAssertNoThrow(try harness.channel.finish(acceptAlreadyClosed: true))
     }
 
     func testFragmentsAreReassembledAcrossAnInterleavedPing() throws {
@@ -339,6 +341,7 @@ final class WebSocketConnectionTests: XCTestCase {
         XCTAssertTrue(harness.channel.isActive)
         harness.channel.embeddedEventLoop.advanceTime(by: .seconds(2))
         XCTAssertFalse(harness.channel.isActive)
+        XCTAssertEqual(try harness.readCloseCode(), 1008, "the close frame was written; the client never answered it")
         XCTAssertEqual(harness.events.closed.first?.1, .policyViolation)
         XCTAssertEqual(harness.shardCounters.disconnects, ["1008": 1], "counted once, when the socket is gone")
     }
@@ -391,6 +394,9 @@ final class WebSocketConnectionTests: XCTestCase {
         let harness = try self.upgraded()
         try harness.sendFrame(opcode: 0x8, payload: [])
         XCTAssertFalse(harness.channel.isActive)
+        let echo = try harness.readFrames()
+        XCTAssertEqual(echo.map(\.opcode), [0x8], "the close is echoed")
+        XCTAssertEqual(echo.first?.payload.readableBytes, 0, "without a code, as it came")
         XCTAssertEqual(harness.shardCounters.disconnects, ["1005": 1])
         XCTAssertNil(harness.events.closed.first?.1, "apps still see no code")
     }

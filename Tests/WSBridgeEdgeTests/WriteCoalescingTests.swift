@@ -8,7 +8,7 @@ import WSBridgeCore
 /// connection writes itself (an app's `send`, control frames) goes at once and takes them along.
 final class WriteCoalescingTests: XCTestCase {
     private func upgraded(window: TimeAmount) throws -> (EdgeHarness, WebSocketConnection) {
-        let harness = try EdgeHarness()
+        let harness = try self.edgeHarness()
         let response = try harness.handshake(path: "/ws?user=alice")
         XCTAssertTrue(response.hasPrefix("HTTP/1.1 101"), response)
         harness.router.shard(for: harness.channel.embeddedEventLoop).setWriteCoalesceWindow(window)
@@ -85,7 +85,7 @@ final class WriteCoalescingTests: XCTestCase {
     func testCollectedBytesPastTheQueueLimitAreWrittenAtOnce() throws {
         var settings = EdgeSettings()
         settings.maxQueueBytes = 64
-        let harness = try EdgeHarness(settings: settings)
+        let harness = try self.edgeHarness(settings: settings)
         XCTAssertTrue(try harness.handshake(path: "/ws?user=alice").hasPrefix("HTTP/1.1 101"))
         harness.router.shard(for: harness.channel.embeddedEventLoop).setWriteCoalesceWindow(.milliseconds(20))
         let connection = try harness.channel.pipeline.syncOperations.handler(type: WebSocketConnection.self)

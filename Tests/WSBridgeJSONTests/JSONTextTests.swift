@@ -77,6 +77,12 @@ final class JSONTextTests: XCTestCase {
         XCTAssertEqual(String(buffer: buffer), #"{"k":"v""#)
     }
 
+    func testEscapingAllControlsAlsoEscapesDELTheC1ControlsAndTheLineSeparators() {
+        let text = "a\u{7F}b\u{85}c\u{9F}d\u{2028}e\u{2029}f\u{1B}g\u{A0}é"
+        XCTAssertEqual(JSONText.quoted(text, escapingAllControls: true), #""a\u007fb\u0085c\u009fd\u2028e\u2029f\u001bg\#u{A0}é""#)
+        XCTAssertEqual(JSONText.quoted(text), "\"a\u{7F}b\u{85}c\u{9F}d\u{2028}e\u{2029}f\\u001bg\u{A0}é\"", "by default JSON's own rule")
+    }
+
     // MARK: Base64.write
 
     func testBase64WriteMatchesEncodeForEveryLength() {

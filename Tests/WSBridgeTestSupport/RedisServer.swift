@@ -87,16 +87,14 @@ public final class RedisServer {
         guard let process = self.process else { return }
         self.process = nil
         guard process.isRunning else { return }
-        kill(process.processIdentifier, SIGCONT)  // a paused server would not act on SIGTERM
+        let pid = process.processIdentifier
+        kill(pid, SIGCONT)  // a paused server would not act on SIGTERM
         process.terminate()
-        let deadline = Date().addingTimeInterval(5)
-        while process.isRunning && Date() < deadline {
-            usleep(10_000)
-        }
-        if process.isRunning {
-            kill(process.processIdentifier, SIGKILL)
-        }
+        // Waits for the exit itself rather than polling `isRunning`.
+        let killer = DispatchWorkItem { kill(pid, SIGKILL) }
+        DispatchQueue.global().asyncAfter(deadline: .now() + 5, execute: killer)
         process.waitUntilExit()
+        killer.cancel()
     }
 
     /// Freezes the server with SIGSTOP: its sockets stay open but nothing is answered, like a hung

@@ -1,10 +1,13 @@
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
+import WSBridgeFrameHeader
 
 /// A small WebSocket client on SwiftNIO for tests: it writes the handshake and frames byte by byte as
-/// RFC 6455 says (masked), and parses what the server sends without any library help, so it checks the
-/// server's wire format rather than trusting it.
+/// RFC 6455 says (masked), and parses what the server sends without NIO's WebSocket codec, so it checks
+/// the server's wire format rather than trusting it. The length field is read and written with
+/// `WebSocketFrameHeader`, the server's own, whose tests pin its bytes at every boundary (and the
+/// Python and Autobahn suites check the wire with clients of their own).
 public final class WebSocketTestClient: Sendable {
     public enum Message: Sendable, Equatable {
         case text(String)
@@ -63,16 +66,7 @@ public final class WebSocketTestClient: Sendable {
 
     public func send(opcode: UInt8, payload: [UInt8], fin: Bool = true) async throws {
         var frame = ByteBuffer()
-        frame.writeInteger((fin ? 0x80 : 0) | opcode)
-        if payload.count < 126 {
-            frame.writeInteger(0x80 | UInt8(payload.count))
-        } else if payload.count < 65536 {
-            frame.writeInteger(UInt8(0x80 | 126))
-            frame.writeInteger(UInt16(payload.count))
-        } else {
-            frame.writeInteger(UInt8(0x80 | 127))
-            frame.writeInteger(UInt64(payload.count))
-        }
+        WebSocketFrameHeader.write(first: (fin ? 0x80 : 0) | opcode, payloadLength: payload.count, masked: true, into: &frame)
         let mask: [UInt8] = [0xA1, 0xB2, 0xC3, 0xD4]
         frame.writeBytes(mask)
         frame.writeBytes(payload.enumerated().map { $0.element ^ mask[$0.offset % 4] })
@@ -183,26 +177,15 @@ private final class ClientHandler: ChannelInboundHandler {
 
     private func parseFrame() -> WebSocketTestClient.Message? {
         while true {
-            let start = self.buffer.readerIndex
-            guard let first = self.buffer.readInteger(as: UInt8.self), let second = self.buffer.readInteger(as: UInt8.self) else {
-                self.buffer.moveReaderIndex(to: start)
+            guard let header = WebSocketFrameHeader.read(self.buffer, at: self.buffer.readerIndex),
+                let payload = self.buffer.getBytes(at: self.buffer.readerIndex + header.size, length: Int(header.payloadLength))
+            else {
                 return nil
             }
-            var length = Int(second & 0x7F)
-            if length == 126 {
-                guard let extended = self.buffer.readInteger(as: UInt16.self) else { self.buffer.moveReaderIndex(to: start); return nil }
-                length = Int(extended)
-            } else if length == 127 {
-                guard let extended = self.buffer.readInteger(as: UInt64.self) else { self.buffer.moveReaderIndex(to: start); return nil }
-                length = Int(extended)
-            }
-            guard let payload = self.buffer.readBytes(length: length) else {
-                self.buffer.moveReaderIndex(to: start)
-                return nil
-            }
+            self.buffer.moveReaderIndex(forwardBy: header.size + payload.count)
             self.buffer.discardReadBytes()
-            let fin = first & 0x80 != 0
-            let opcode = first & 0x0F
+            let fin = header.fin
+            let opcode = header.opcode
             switch opcode {
             case 0x8:
                 let code = payload.count >= 2 ? UInt16(payload[0]) << 8 | UInt16(payload[1]) : nil

@@ -236,10 +236,13 @@ def test_a_receipt_still_waiting_when_the_daemon_stops_is_answered(redis_server,
     publisher = RawApp(host1.app_socket, paths=())
     bob = connect(host2.url(user="bob"))
     wait_for(lambda: _presence(publisher, "bob") == {"bob": (1, 1)}, what="bob online")
+    published = 'wsbridge_broker_messages_total{direction="out"}'
+    before = host1.metrics().get(published, 0)
     os.kill(host2.process.pid, signal.SIGSTOP)
     try:
         publisher.send({"type": "publish", "id": 99, "user": "bob", "data": "x", "receipt": True})
-        time.sleep(0.3)  # published; host2 cannot report
+        # Published (Redis took it); host2 cannot report.
+        wait_for(lambda: host1.metrics().get(published, 0) > before, what="host1 to publish")
         host1.process.send_signal(signal.SIGTERM)
         reply = None
         deadline = time.monotonic() + 10

@@ -1,7 +1,6 @@
 """A client that stops reading is disconnected; the others keep receiving every message."""
 
 import json
-import time
 
 from websockets.sync.client import connect
 
@@ -27,8 +26,10 @@ def test_a_client_that_stops_reading_is_closed_and_others_get_everything(redis_s
                  what="the slow consumer to be closed")
         # The slow client never answers the close frame: after close_timeout its connection is reset, so
         # nothing it never read lingers in the server's kernel (a plain close would leave an orphaned
-        # socket retransmitting into a zero window for minutes, and this read would hang).
-        time.sleep(2)
+        # socket retransmitting into a zero window for minutes, and this read would hang). The
+        # disconnect is counted once the socket is gone.
+        wait_for(lambda: node.metrics().get('wsbridge_disconnects_total{code="1008"}', 0) >= 1,
+                 what="the slow consumer's socket to be dropped")
         texts, close_code = slow.read_until_closed(timeout=10)
         assert len(texts) < total, "the slow client was cut off"
         assert close_code in (None, 1008)

@@ -1,4 +1,5 @@
 import NIOCore
+import WSBridgeFrameHeader
 
 /// One load connection: writes the upgrade request, waits for `101`, then only counts what the server
 /// sends. Frames are parsed just enough to find message boundaries, answer pings and closes, and read
@@ -171,26 +172,12 @@ final class LoadClientHandler: ChannelInboundHandler {
         }
     }
 
-    /// (payload length, header length) if the whole header is in `bytes`.
-    private static func parseHeader<C: Collection>(_ bytes: C) -> (Int, Int)? where C.Element == UInt8, C.Index == Int {
-        guard bytes.count >= 2 else { return nil }
-        let start = bytes.startIndex
-        let second = bytes[start + 1]
-        let masked = second & 0x80 != 0
-        let short = Int(second & 0x7F)
-        let extended = short == 126 ? 2 : (short == 127 ? 8 : 0)
-        let headerBytes = 2 + extended + (masked ? 4 : 0)
-        guard bytes.count >= headerBytes else { return nil }
-        var length = short
-        if extended > 0 {
-            length = 0
-            for i in 0..<extended {
-                let byte = Int(bytes[start + 2 + i])
-                guard length < (1 << 48) else { return (Int.max, headerBytes) }
-                length = length << 8 | byte
-            }
-        }
-        return (length, headerBytes)
+    /// (payload length, header length) if the whole header, masking key included, is in `bytes`.
+    private static func parseHeader<C: RandomAccessCollection>(_ bytes: C) -> (Int, Int)? where C.Element == UInt8 {
+        guard let header = WebSocketFrameHeader.read(bytes), bytes.count >= header.size else { return nil }
+        // Far past maxFrameLength, so refused; kept from overflowing Int.
+        let length = header.payloadLength < 1 << 48 ? Int(header.payloadLength) : Int.max
+        return (length, header.size)
     }
 
     private func beginFrame(context: ChannelHandlerContext, first: UInt8, length: Int) {
@@ -293,8 +280,7 @@ final class LoadClientHandler: ChannelInboundHandler {
     /// A masked control frame (mask 0: the payload goes as is).
     private func writeControl(context: ChannelHandlerContext, opcode: UInt8, payload: [UInt8]) {
         var frame = context.channel.allocator.buffer(capacity: 6 + payload.count)
-        frame.writeInteger(0x80 | opcode)
-        frame.writeInteger(0x80 | UInt8(payload.count))
+        WebSocketFrameHeader.write(first: 0x80 | opcode, payloadLength: payload.count, masked: true, into: &frame)
         frame.writeInteger(UInt32(0))
         frame.writeBytes(payload)
         context.writeAndFlush(wrapOutboundOut(frame), promise: nil)

@@ -1,4 +1,5 @@
 import Crypto
+import WSBridgeJSON
 
 /// The server under load: decides the WebSocket path of each user and how messages are published.
 public enum BenchTarget: String, Codable, Sendable, CaseIterable {
@@ -92,41 +93,14 @@ public struct JWTMinter: Sendable {
 
     public init(secret: String, now: Int) {
         self.secret = Array(secret.utf8)
-        self.header = Self.base64URL(Array(#"{"alg":"HS256","typ":"JWT"}"#.utf8))
+        self.header = Base64.encode(#"{"alg":"HS256","typ":"JWT"}"#.utf8, variant: .url)
         self.expiry = now + 86_400
     }
 
     public func token(subject: String) -> String {
-        let claims = Self.base64URL(Array(#"{"sub":"\#(subject)","exp":\#(expiry)}"#.utf8))
+        let claims = Base64.encode(#"{"sub":"\#(subject)","exp":\#(expiry)}"#.utf8, variant: .url)
         let signingInput = "\(header).\(claims)"
         let mac = HMAC<SHA256>.authenticationCode(for: Array(signingInput.utf8), using: SymmetricKey(data: secret))
-        return "\(signingInput).\(Self.base64URL(Array(mac)))"
-    }
-
-    static func base64URL(_ bytes: [UInt8]) -> String {
-        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
-        var out = [UInt8]()
-        out.reserveCapacity((bytes.count + 2) / 3 * 4)
-        var i = 0
-        while i + 2 < bytes.count {
-            let n = UInt32(bytes[i]) << 16 | UInt32(bytes[i + 1]) << 8 | UInt32(bytes[i + 2])
-            out.append(alphabet[Int(n >> 18 & 63)])
-            out.append(alphabet[Int(n >> 12 & 63)])
-            out.append(alphabet[Int(n >> 6 & 63)])
-            out.append(alphabet[Int(n & 63)])
-            i += 3
-        }
-        let rest = bytes.count - i
-        if rest == 1 {
-            let n = UInt32(bytes[i]) << 16
-            out.append(alphabet[Int(n >> 18 & 63)])
-            out.append(alphabet[Int(n >> 12 & 63)])
-        } else if rest == 2 {
-            let n = UInt32(bytes[i]) << 16 | UInt32(bytes[i + 1]) << 8
-            out.append(alphabet[Int(n >> 18 & 63)])
-            out.append(alphabet[Int(n >> 12 & 63)])
-            out.append(alphabet[Int(n >> 6 & 63)])
-        }
-        return String(decoding: out, as: UTF8.self)
+        return "\(signingInput).\(Base64.encode(Array(mac), variant: .url))"
     }
 }
