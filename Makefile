@@ -6,7 +6,7 @@ SWIFT ?= swift
 PYTHON ?= python3
 LISTEN ?= 127.0.0.1:8080
 
-.PHONY: build run test unit integration faults autobahn man deb verify-units lintian packaging-test bench clean
+.PHONY: build run test unit integration faults cluster autobahn man deb verify-units lintian packaging-test bench clean
 
 build:
 	$(SWIFT) build
@@ -16,7 +16,7 @@ run:
 	LISTEN=$(LISTEN) scripts/demo.sh
 
 ## The whole suite: Swift unit and integration tests, then the end-to-end tests with real processes,
-## the Redis fault suite (its table goes to $(FAULTS_REPORT)), the packaging tests and the Autobahn
+## the Redis fault suite (its table goes to $(FAULTS_REPORT)), the Redis Cluster suite, the packaging tests and the Autobahn
 ## TestSuite's CI selection against the release binary the packaging tests built.
 FAULTS_REPORT ?= .build/faults-report.md
 test:
@@ -24,6 +24,7 @@ test:
 	$(SWIFT) test --skip-build
 	WSBRIDGE_BIN=$$($(SWIFT) build --show-bin-path)/wsbridge $(PYTHON) -m pytest -q tests/integration
 	WSBRIDGE_BIN=$$($(SWIFT) build --show-bin-path)/wsbridge FAULTS_REPORT=$(FAULTS_REPORT) $(PYTHON) -m pytest -q -s tests/faults
+	WSBRIDGE_BIN=$$($(SWIFT) build --show-bin-path)/wsbridge $(PYTHON) -m pytest -q -s tests/cluster
 	WSBRIDGE_BIN=$$($(SWIFT) build --show-bin-path)/wsbridge $(PYTHON) -m pytest -q tests/packaging
 	WSBRIDGE_BIN=$$($(SWIFT) build -c release --static-swift-stdlib --show-bin-path)/wsbridge AUTOBAHN_CASES=ci \
 		$(PYTHON) tests/autobahn/run.py
@@ -39,6 +40,10 @@ integration: build
 AUTOBAHN_BIN ?= $$($(SWIFT) build --show-bin-path)/wsbridge
 autobahn: build
 	WSBRIDGE_BIN=$(AUTOBAHN_BIN) $(PYTHON) tests/autobahn/run.py
+
+## The Redis Cluster suite alone (docs/scaling.md): real 3-master clusters, wsbridge hosts on them, faults.
+cluster: build
+	WSBRIDGE_BIN=$$($(SWIFT) build --show-bin-path)/wsbridge $(PYTHON) -m pytest -q -s tests/cluster
 
 ## The Redis fault suite alone (docs/reliability.md): faults under load, every message counted.
 faults: build

@@ -125,6 +125,7 @@ let package = Package(
             dependencies: [
                 "CHiredis",
                 "WSBridgeConfig",
+                "WSBridgeJSON",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

@@ -41,3 +41,28 @@ extension RedisBroker {
         return receipt
     }
 }
+
+extension RedisClusterBroker {
+    /// Publishes one message straight to a Redis Cluster, as `wsbridge publish --redis-cluster` does, and
+    /// disconnects: as ``RedisBroker/publishOnce(_:target:channel:library:timeout:eventLoopGroup:logger:)``,
+    /// once every master is linked.
+    public static func publishOnce(
+        _ message: ByteBuffer, seeds: [RedisConnectionTarget], channel: String, library: RedisFunctionLibrary?,
+        timeout: TimeAmount, eventLoopGroup: EventLoopGroup, logger: Logger
+    ) async throws -> PublishReceipt {
+        let broker = RedisClusterBroker(
+            seeds: seeds, channel: channel, library: library, libraryPolicy: .loadIfAbsent, eventLoopGroup: eventLoopGroup,
+            reconnectMax: .milliseconds(200), subscribes: false, logger: logger)
+        broker.start(handler: BrokerHandler(received: { _ in }))
+        let receipt: PublishReceipt
+        do {
+            try await broker.linkedOrFailed(within: timeout).get()
+            receipt = try await broker.publish(message).get()
+        } catch {
+            try? await broker.shutdown().get()
+            throw error
+        }
+        try? await broker.shutdown().get()
+        return receipt
+    }
+}

@@ -112,17 +112,9 @@ public final class RedisBroker: Broker {
     }
 
     /// Linked, and the last liveness probe (if any) came back.
-    public var isHealthy: Bool {
-        self.isLinked && !self.counters.probeFailing.load(ordering: .relaxed)
-    }
+    public var isHealthy: Bool { self.counters.isHealthy }
 
-    public var unhealthyReason: String? {
-        if !self.isLinked { return "broker link down" }
-        if self.counters.probeFailing.load(ordering: .relaxed) {
-            return "subscription probe missed: the subscription is being rebuilt"
-        }
-        return nil
-    }
+    public var unhealthyReason: String? { self.counters.unhealthyReason }
 
     /// Whether the command connection is linked right now (for `wsbridge publish`).
     public var isConnected: Bool {
@@ -235,15 +227,17 @@ final class RedisBrokerCore {
     private let counters: RedisBrokerCounters
     private var subscriber: RedisSubscriber?
     private var publisher: RedisPublisher?
-    private var probe: RedisProbe?
-    private var probeTask: RepeatedTask?
+    private var probe: RedisProbeDriver?
     private var isShutDown = false
 
     init(settings: Settings, eventLoop: EventLoop, counters: RedisBrokerCounters) {
         self.settings = settings
         self.eventLoop = eventLoop
         self.counters = counters
-        self.probe = settings.probe.map { RedisProbe(interval: $0.interval) }
+        self.probe = settings.probe.map {
+            RedisProbeDriver(
+                interval: $0.interval, repliesCountSubscribers: true, eventLoop: eventLoop, counters: counters, logger: settings.logger)
+        }
     }
 
     func start(handler: BrokerHandler) {
@@ -278,7 +272,7 @@ final class RedisBrokerCore {
                 handler: handler,
                 sideReceived: { [probeChannel = self.settings.probe?.channel] channel, payload in
                     if channel == probeChannel {
-                        loopBound.value.probeReceived(payload)
+                        loopBound.value.probe?.received(payload)
                     } else {
                         handler.sideReceived(channel, payload)
                     }
@@ -288,11 +282,12 @@ final class RedisBrokerCore {
         self.settings.logger.info("Starting Redis broker")
         self.subscriber?.start()
         publisher.start()
-        if let interval = self.settings.probe?.interval, self.subscriber != nil {
-            let loopBound = NIOLoopBound(self, eventLoop: self.eventLoop)
-            self.probeTask = self.eventLoop.scheduleRepeatedTask(initialDelay: interval, delay: interval) { _ in
-                loopBound.value.probeTick()
-            }
+        if let probe = self.probe, let subscriber = self.subscriber, let channel = self.settings.probe?.channel {
+            probe.hooks = RedisProbeDriver.Hooks(
+                isLinked: { subscriber.isLinked && publisher.isConnected },
+                publish: { token in publisher.send(.publish(channel: channel, message: token)) },
+                rebuild: { loss in subscriber.restart(because: loss) })
+            probe.start()
         }
     }
 
@@ -339,58 +334,13 @@ final class RedisBrokerCore {
         self.isShutDown ? nil : self.publisher
     }
 
-    // MARK: Probe
-
-    private func probeTick() {
-        guard var probe = self.probe, !self.isShutDown else { return }
-        let linked = (self.subscriber?.isLinked ?? false) && (self.publisher?.isConnected ?? false)
-        if !linked {
-            probe.linkLost()
-        }
-        let actions = probe.tick(now: .now(), linked: linked)
-        self.probe = probe
-        for action in actions {
-            self.perform(action)
-        }
-    }
-
-    private func perform(_ action: RedisProbe.Action) {
-        switch action {
-        case .send(let token):
-            guard let channel = self.settings.probe?.channel, let publisher = self.publisher else { return }
-            let loopBound = NIOLoopBound(self, eventLoop: self.eventLoop)
-            publisher.send(.publish(channel: channel, message: ByteBuffer(string: token))).whenSuccess { reply in
-                guard case .integer(let receivers) = reply else { return }
-                let core = loopBound.value
-                if let missed = core.probe?.published(token, receivers: receivers) {
-                    core.perform(missed)
-                }
-            }
-        case .missed:
-            self.counters.probeMisses.wrappingIncrement(ordering: .relaxed)
-            self.counters.probeFailing.store(true, ordering: .relaxed)
-            let interval = self.settings.probe?.interval ?? .zero
-            self.subscriber?.restart(because: .probeMissed(after: interval))
-        }
-    }
-
-    private func probeReceived(_ payload: ByteBuffer) {
-        guard let roundTrip = self.probe?.received(String(buffer: payload), now: .now()) else { return }
-        self.counters.probePasses.wrappingIncrement(ordering: .relaxed)
-        self.counters.lastProbeRoundTrip.store(roundTrip.nanoseconds, ordering: .relaxed)
-        if self.counters.probeFailing.exchange(false, ordering: .relaxed) {
-            self.settings.logger.notice("subscription probe came back: the subscription delivers again")
-        }
-    }
-
     /// Stops both connections: no reconnects, pending publishes fail, no `received` afterwards.
     func shutdown() -> EventLoopFuture<Void> {
         guard !self.isShutDown else {
             return self.eventLoop.makeSucceededVoidFuture()
         }
         self.isShutDown = true
-        self.probeTask?.cancel()
-        self.probeTask = nil
+        self.probe?.stop()
         let closed = [self.subscriber?.stop(), self.publisher?.stop()].compactMap { $0 }
         self.settings.logger.info("Redis broker shut down")
         return EventLoopFuture.andAllComplete(closed, on: self.eventLoop)

@@ -27,6 +27,20 @@ final class RedisBrokerCounters: Sendable {
     /// Why the command connection's last attempt failed, in words; cleared when it links.
     let lastAttemptFailure = NIOLockedValueBox<String?>(nil)
 
+    /// Linked, and the last liveness probe (if any) came back.
+    var isHealthy: Bool {
+        self.isLinked.load(ordering: .acquiring) && !self.probeFailing.load(ordering: .relaxed)
+    }
+
+    /// Why the broker is not healthy, in words, or nil when it is.
+    var unhealthyReason: String? {
+        if !self.isLinked.load(ordering: .acquiring) { return "broker link down" }
+        if self.probeFailing.load(ordering: .relaxed) {
+            return "subscription probe missed: the subscription is being rebuilt"
+        }
+        return nil
+    }
+
     /// Counts a lost link that the health check declared dead.
     func countLoss(_ loss: RedisConnectionLoss) {
         if case .unresponsive = loss {

@@ -22,6 +22,10 @@ enum RedisConnectionLoss: Error, CustomStringConvertible {
     case unresponsive(after: TimeAmount)
     /// The liveness probe did not come back on the subscription (see ``RedisProbe``).
     case probeMissed(after: TimeAmount)
+    /// A master of the cluster went away: the subscription is made again so that every stream catches up
+    /// from the history (after a failover, a replica that had not received the last writes gives their
+    /// offsets out again; only a catch-up sees that).
+    case clusterMasterLost(String)
 
     var isAuthRefusal: Bool {
         if case .authRefused = self { return true }
@@ -49,6 +53,8 @@ enum RedisConnectionLoss: Error, CustomStringConvertible {
             return "no answer to PING: nothing read for \(milliseconds) ms after it (health check)"
         case .probeMissed(let interval):
             return "the liveness probe did not come back on the subscription within \(interval.nanoseconds / 1_000_000) ms"
+        case .clusterMasterLost(let address):
+            return "the Redis Cluster master \(address) went away: catching up from the history once it is replaced"
         }
     }
 

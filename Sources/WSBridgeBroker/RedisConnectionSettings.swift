@@ -7,6 +7,10 @@ import NIOCore
 /// repeated failure is summarised in the log, and the logger.
 struct RedisConnectionSettings {
     var target: RedisConnectionTarget
+    /// Where an attempt connects, given how many attempts failed since the last link (0 for the first
+    /// retry after a loss); nil: always `target`'s address. A cluster's subscription goes on to another
+    /// node when its node stays away.
+    var address: ((_ failedAttempts: Int) -> RedisConnectionTarget.Address)? = nil
     var eventLoop: EventLoop
     /// The longest one attempt (connect plus handshake) may take.
     var connectTimeout: TimeAmount

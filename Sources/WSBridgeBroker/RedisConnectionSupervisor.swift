@@ -45,6 +45,10 @@ final class RedisConnectionSupervisor {
 
     let role: Role
     private let target: RedisConnectionTarget
+    /// Where each attempt connects (see ``RedisConnectionSettings/address``), and where the current one
+    /// went.
+    private let addressForAttempt: ((_ failedAttempts: Int) -> RedisConnectionTarget.Address)?
+    private var attemptAddress: RedisConnectionTarget.Address
     private let eventLoop: EventLoop
     private let connectTimeout: TimeAmount
     private let logger: Logger
@@ -73,6 +77,8 @@ final class RedisConnectionSupervisor {
         self.role = role
         self.summaryInterval = settings.summaryInterval
         self.target = settings.target
+        self.addressForAttempt = settings.address
+        self.attemptAddress = settings.target.address
         self.eventLoop = settings.eventLoop
         self.connectTimeout = settings.connectTimeout
         self.backoff = settings.backoff
@@ -114,12 +120,17 @@ final class RedisConnectionSupervisor {
         }
     }
 
-    /// Gives up a linked connection that is up but known not to work (its liveness probe was missed):
-    /// reported like any loss, closed, and replaced at once.
+    /// Gives up a linked connection that is up but known not to work (its liveness probe was missed), or
+    /// must be made again (a cluster master went away): reported like any loss, closed, and replaced at
+    /// once.
     func restart(because loss: RedisConnectionLoss) {
         self.eventLoop.preconditionInEventLoop()
         guard case .linked(_, let channel) = self.state else { return }
-        self.logger.warning("Redis connection does not deliver; reconnecting now", metadata: ["wsb.error": "\(loss)"])
+        if case .clusterMasterLost = loss {
+            self.logger.notice("Redis subscription remade to catch up", metadata: ["wsb.error": "\(loss)"])
+        } else {
+            self.logger.warning("Redis connection does not deliver; reconnecting now", metadata: ["wsb.error": "\(loss)"])
+        }
         self.onLost(loss)
         self.scheduleRetry()
         channel.close(promise: nil)
@@ -151,7 +162,8 @@ final class RedisConnectionSupervisor {
                 }
             }
         let connected: EventLoopFuture<Channel>
-        switch self.target.address {
+        self.attemptAddress = self.addressForAttempt?(self.failedAttempts) ?? self.target.address
+        switch self.attemptAddress {
         case .tcp(let host, let port):
             connected = bootstrap.connect(host: host, port: port)
         case .unix(let path):
@@ -192,7 +204,7 @@ final class RedisConnectionSupervisor {
         case .success(let channel):
             self.state = .connecting(generation: generation, channel: channel, deadline: deadline)
         case .failure(let error):
-            self.attemptFailed(.connectFailed(RedisConnectError.words(error, address: self.target.address)))
+            self.attemptFailed(.connectFailed(RedisConnectError.words(error, address: self.attemptAddress)))
         }
     }
 
@@ -201,10 +213,11 @@ final class RedisConnectionSupervisor {
         deadline.cancel()
         self.state = .linked(generation: generation, channel: channel)
         let isReconnect = self.hasLinkedBefore
-        self.logger.info(
-            isReconnect ? "Redis connection re-established" : "Redis connection established",
-            metadata: ["wsb.attempt": .stringConvertible(self.failedAttempts + 1)]
-        )
+        var metadata: Logger.Metadata = ["wsb.attempt": .stringConvertible(self.failedAttempts + 1)]
+        if self.addressForAttempt != nil {
+            metadata["wsb.redis_node"] = "\(RedisConnectError.text(self.attemptAddress))"
+        }
+        self.logger.info(isReconnect ? "Redis connection re-established" : "Redis connection established", metadata: metadata)
         self.hasLinkedBefore = true
         self.failedAttempts = 0
         self.reported = nil

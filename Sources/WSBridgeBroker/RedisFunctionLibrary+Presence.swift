@@ -7,10 +7,12 @@ extension RedisFunctionLibrary {
         """
         -- Presence: see the keys above.
         local PRESENCE_CHANNEL = CHANNEL .. ':presence'
-        local HOSTS = 'wsb:presence:hosts'
-        local function alive_key(node) return 'wsb:presence:' .. node .. ':alive' end
-        local function listens_key(node) return 'wsb:presence:' .. node .. ':listens' end
-        local function users_key(node) return 'wsb:presence:' .. node .. ':u' end
+        -- Every presence key carries the hash tag {presence}: one cluster slot holds them all, and a
+        -- call names HOSTS as its key.
+        local HOSTS = 'wsb:{presence}:hosts'
+        local function alive_key(node) return 'wsb:{presence}:' .. node .. ':alive' end
+        local function listens_key(node) return 'wsb:{presence}:' .. node .. ':listens' end
+        local function users_key(node) return 'wsb:{presence}:' .. node .. ':u' end
 
         -- The nodes whose entry is alive, `except` left out.
         local function live_hosts(except)
@@ -68,7 +70,7 @@ extension RedisFunctionLibrary {
           local node, ttl, replace, listens = args[1], tonumber(args[2]), args[3], args[4]
           if node == nil or node == '' or ttl == nil or ttl < 1 or (replace ~= '0' and replace ~= '1')
             or (listens ~= '0' and listens ~= '1') or (#args - 4) % 2 ~= 0 then
-            return fail('usage', 'FCALL wsbridge_presence_update 0 NODE TTL_MS REPLACE LISTENS [USER SESSIONS ...]')
+            return fail('usage', 'FCALL wsbridge_presence_update 1 wsb:{presence}:hosts NODE TTL_MS REPLACE LISTENS [USER SESSIONS ...]')
           end
           -- Every count checked before anything changes: a bad call changes nothing.
           for index = 6, #args, 2 do
@@ -123,7 +125,7 @@ extension RedisFunctionLibrary {
         end
 
         local function presence_leave(keys, args)
-          if #args ~= 1 or args[1] == '' then return fail('usage', 'FCALL wsbridge_presence_leave 0 NODE') end
+          if #args ~= 1 or args[1] == '' then return fail('usage', 'FCALL wsbridge_presence_leave 1 wsb:{presence}:hosts NODE') end
           listening = nil
           announced = {}
           redis.call('DEL', alive_key(args[1]))
@@ -132,7 +134,7 @@ extension RedisFunctionLibrary {
         end
 
         local function presence(keys, args)
-          if #args == 0 then return fail('usage', 'FCALL_RO wsbridge_presence 0 USER [USER ...]') end
+          if #args == 0 then return fail('usage', 'FCALL_RO wsbridge_presence 1 wsb:{presence}:hosts USER [USER ...]') end
           local hosts = live_hosts(nil)
           local replies = {}
           for index, user in ipairs(args) do

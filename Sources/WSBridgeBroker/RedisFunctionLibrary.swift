@@ -6,21 +6,26 @@
 ///      → "EPOCH-OFFSET" (one per stream, comma-separated for a `users` target, in the order of the
 ///        deduplicated list); the message is appended to each stream's history and published on the
 ///        channel as  {"wsb":"EPOCH-OFFSET[,…]",<the envelope's members>}
+///  FCALL wsbridge_publish 1 wsb:{STREAM}:m ENVELOPE                (the cluster form)
+///      → the same, for an envelope whose one stream is STREAM (checked before anything is written);
+///        on a Redis Cluster the call goes to the master of that key's slot, and `users` is published
+///        one user at a time
 ///  FCALL wsbridge_history 0 STREAM SINCE [STREAM SINCE …]       (STREAM: u:<user> or all)
+///  FCALL wsbridge_history 1 wsb:{STREAM}:m STREAM SINCE          (the cluster form: one stream)
 ///      → per stream [epoch, top, first, entry…]: the stream's epoch and last offset, then the
 ///        retained entries from offset `first` on (SINCE "" asks for the position only: none);
 ///        or 0 when SINCE is the stream's position (nothing after it)
-///  FCALL wsbridge_presence_update 0 NODE TTL_MS REPLACE LISTENS [USER SESSIONS …]
+///  FCALL wsbridge_presence_update 1 wsb:{presence}:hosts NODE TTL_MS REPLACE LISTENS [USER SESSIONS …]
 ///      → 1 if NODE's entry was alive before the call, else 0; sets the sessions of each USER on NODE
 ///        (0 removes it; REPLACE "1" first drops all NODE had), renews NODE for TTL_MS, sweeps hosts
 ///        that expired, and, while some live host LISTENS ("1": it has apps that asked for events),
 ///        publishes {"type":"online"|"offline","user":…} on CHANNEL:presence for each user whose
 ///        first session anywhere arrived or whose last one anywhere left
-///  FCALL_RO wsbridge_presence 0 USER [USER …]
+///  FCALL_RO wsbridge_presence 1 wsb:{presence}:hosts USER [USER …]
 ///      → per user [node, sessions, node, sessions, …] over the live hosts that hold it
-///  FCALL wsbridge_presence_leave 0 NODE
+///  FCALL wsbridge_presence_leave 1 wsb:{presence}:hosts NODE
 ///      → 1; NODE's entry is removed at once (a host that stops), with offline events as for a sweep
-///  FCALL_RO wsbridge_presence_hosts 0
+///  FCALL_RO wsbridge_presence_hosts 1 wsb:{presence}:hosts
 ///      → the live hosts (whose entry has not expired)
 ///  FCALL_RO wsbridge_version 0
 ///      → "1.4 size=100 ttl_ms=300000 meta_ttl_ms=3600000 compat= channel=websocket:sendMsgTopic"
@@ -33,13 +38,14 @@
 ///  wsb:{STREAM}:h   list of the last `size` envelopes     expires history_ttl after the last publish
 /// ```
 ///
-/// Presence, per host (`NODE` is the host's `node_id`):
+/// Presence, per host (`NODE` is the host's `node_id`); the hash tag puts every presence key in one
+/// cluster slot, and the presence calls name `wsb:{presence}:hosts` as their key:
 ///
 /// ```
-///  wsb:presence:hosts            set of the nodes that wrote presence (swept when their entry expired)
-///  wsb:presence:NODE:alive       "1", expires TTL_MS after the node's last write (its heartbeat)
-///  wsb:presence:NODE:listens     "1" while the node has apps that want online/offline events (same TTL)
-///  wsb:presence:NODE:u           hash {user: sessions}; outlives :alive (3 × TTL) so a sweep can
+///  wsb:{presence}:hosts          set of the nodes that wrote presence (swept when their entry expired)
+///  wsb:{presence}:NODE:alive     "1", expires TTL_MS after the node's last write (its heartbeat)
+///  wsb:{presence}:NODE:listens   "1" while the node has apps that want online/offline events (same TTL)
+///  wsb:{presence}:NODE:u         hash {user: sessions}; outlives :alive (3 × TTL) so a sweep can
 ///                                tell which users left with a dead host
 /// ```
 ///
@@ -54,7 +60,7 @@ public struct RedisFunctionLibrary: Sendable, Equatable {
     public static let version = 1
     /// Changes of the code that keep the interface of ``version``: a Redis holding an older revision
     /// gets this one at the next link.
-    public static let revision = 4
+    public static let revision = 5
     public static let name = "wsbridge"
     public static let publishFunction = "wsbridge_publish"
     public static let historyFunction = "wsbridge_history"
@@ -63,6 +69,13 @@ public struct RedisFunctionLibrary: Sendable, Equatable {
     public static let presenceFunction = "wsbridge_presence"
     public static let presenceHostsFunction = "wsbridge_presence_hosts"
     public static let presenceLeaveFunction = "wsbridge_presence_leave"
+
+    /// The key a presence call names (every presence key is in its cluster slot).
+    public static let presenceKey = "wsb:{presence}:hosts"
+
+    /// The key a call about `stream` (`u:<user>` or `all`) names on a cluster: the stream's meta key,
+    /// whose slot holds both of the stream's keys.
+    public static func streamKey(_ stream: String) -> String { "wsb:{" + stream + "}:m" }
 
     /// The channel online and offline events are published on: `<channel>:presence`.
     public static func presenceChannel(of channel: String) -> String { channel + ":presence" }
@@ -225,10 +238,24 @@ public struct RedisFunctionLibrary: Sendable, Equatable {
           return nil
         end
 
+        -- With a key (the cluster form), every stream must be the key's: checked before the first
+        -- write, since a function that fails half-way is not rolled back.
+        local function check_keys(keys, streams)
+          if #keys == 0 then return nil end
+          if #keys > 1 then return fail('usage', 'give one key, the meta key of the stream: wsb:{u:USER}:m or wsb:{all}:m') end
+          for _, stream in ipairs(streams) do
+            if meta_key(stream) ~= keys[1] then
+              return fail('wrong_key', 'the key ' .. keys[1] .. ' is not the one of stream ' .. stream
+                .. ' (' .. meta_key(stream) .. '); on a cluster, publish "users" one user at a time')
+            end
+          end
+          return nil
+        end
+
         local function publish(keys, args)
           local envelope = args[1]
           if envelope == nil or #args ~= 1 then
-            return fail('usage', 'FCALL wsbridge_publish 0 ENVELOPE')
+            return fail('usage', 'FCALL wsbridge_publish 0 ENVELOPE (or, on a cluster: 1 wsb:{STREAM}:m ENVELOPE)')
           end
           local members = string.match(envelope, '^[ \\t\\r\\n]*{(.*)$')
           local ok, message = pcall(cjson.decode, envelope)
@@ -239,6 +266,8 @@ public struct RedisFunctionLibrary: Sendable, Equatable {
           if message.wsb ~= nil then return fail('bad_field', '"wsb" is reserved for wsbridge') end
           local streams, problem, compat = streams_of(message)
           if not streams then return problem end
+          local wrong = check_keys(keys, streams)
+          if wrong then return wrong end
           if not compat then
             local bad = check_data(message)
             if bad then return bad end
@@ -256,6 +285,10 @@ public struct RedisFunctionLibrary: Sendable, Equatable {
           if #args == 0 or #args % 2 ~= 0 then
             return fail('usage', 'FCALL wsbridge_history 0 STREAM SINCE [STREAM SINCE ...]')
           end
+          local streams = {}
+          for index = 1, #args, 2 do streams[#streams + 1] = args[index] end
+          local wrong = check_keys(keys, streams)
+          if wrong then return wrong end
           local replies = {}
           for index = 1, #args, 2 do
             local stream, since = args[index], args[index + 1]

@@ -13,7 +13,7 @@ public struct PresenceHolding: Sendable, Equatable {
     }
 }
 
-extension RedisBroker {
+extension RedisBackedBroker {
     /// Writes this node's presence (``RedisFunctionLibrary``, `wsbridge_presence_update`): the session
     /// count of each listed user (0 removes it), after dropping all the node had when `replace`; renews
     /// the node's entry for `ttl`; `listens`: the node has apps that want online/offline events (while
@@ -23,7 +23,7 @@ extension RedisBroker {
     ) -> EventLoopFuture<Bool> {
         var arguments = [
             ByteBuffer(string: "FCALL"), ByteBuffer(string: RedisFunctionLibrary.presenceUpdateFunction),
-            ByteBuffer(string: "0"), ByteBuffer(string: node), ByteBuffer(string: String(max(1, ttl.nanoseconds / 1_000_000))),
+            ByteBuffer(string: "1"), ByteBuffer(string: RedisFunctionLibrary.presenceKey), ByteBuffer(string: node), ByteBuffer(string: String(max(1, ttl.nanoseconds / 1_000_000))),
             ByteBuffer(string: replace ? "1" : "0"), ByteBuffer(string: listens ? "1" : "0"),
         ]
         arguments.reserveCapacity(arguments.count + 2 * entries.count)
@@ -44,7 +44,8 @@ extension RedisBroker {
     public func presence(of users: [String]) -> EventLoopFuture<[[PresenceHolding]]> {
         guard !users.isEmpty else { return self.eventLoop.makeSucceededFuture([]) }
         var arguments = [
-            ByteBuffer(string: "FCALL_RO"), ByteBuffer(string: RedisFunctionLibrary.presenceFunction), ByteBuffer(string: "0"),
+            ByteBuffer(string: "FCALL_RO"), ByteBuffer(string: RedisFunctionLibrary.presenceFunction), ByteBuffer(string: "1"),
+            ByteBuffer(string: RedisFunctionLibrary.presenceKey),
         ]
         arguments.append(contentsOf: users.map { ByteBuffer(string: $0) })
         return self.presenceCall(RedisCommand(arguments: arguments)).flatMapThrowing { reply in
@@ -54,12 +55,12 @@ extension RedisBroker {
 
     /// Removes this node's presence at once (`wsbridge_presence_leave`): a host that stops.
     public func leavePresence(node: String) -> EventLoopFuture<Void> {
-        self.presenceCall(RedisCommand("FCALL", RedisFunctionLibrary.presenceLeaveFunction, "0", node)).map { _ in () }
+        self.presenceCall(RedisCommand("FCALL", RedisFunctionLibrary.presenceLeaveFunction, "1", RedisFunctionLibrary.presenceKey, node)).map { _ in () }
     }
 
     /// The hosts whose presence entry is alive (`wsbridge_presence_hosts`).
     public func presenceHosts() -> EventLoopFuture<[String]> {
-        let command = RedisCommand("FCALL_RO", RedisFunctionLibrary.presenceHostsFunction, "0")
+        let command = RedisCommand("FCALL_RO", RedisFunctionLibrary.presenceHostsFunction, "1", RedisFunctionLibrary.presenceKey)
         return self.presenceCall(command).flatMapThrowing { reply in
             guard case .array(let items?) = reply else {
                 throw RedisBrokerError.unexpectedReply(RedisHandshake.describe(reply))
@@ -73,7 +74,7 @@ extension RedisBroker {
         guard self.isDurable else {
             return self.eventLoop.makeFailedFuture(self.isConnected ? RedisBrokerError.presenceUnavailable : .notConnected)
         }
-        return self.send(command).flatMapThrowing { reply in
+        return self.send(command, key: RedisFunctionLibrary.presenceKey).flatMapThrowing { reply in
             if case .error(let message) = reply {
                 throw RedisBrokerError.presenceRejected(message)
             }

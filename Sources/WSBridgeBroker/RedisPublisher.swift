@@ -23,8 +23,13 @@ final class RedisPublisher {
     private(set) var libraryStatus: RedisLibraryStatus?
     /// The last status logged, so that a relink finding the same says nothing new.
     private var loggedStatus: RedisLibraryStatus?
+    /// Called after the link came or went (and the library status with it): a cluster broker sums its
+    /// masters' links.
+    var onStatusChange: () -> Void = {}
+    /// Called when an attempt to connect fails, with why, in words.
+    var onAttemptFailed: (String) -> Void = { _ in }
     /// One-shot tools waiting for the first outcome of connecting: a link, or a failed attempt.
-    private var linkWaiters: [(promise: EventLoopPromise<Void>, deadline: Scheduled<Void>)] = []
+    private let linkWaiters: LinkWaiters
 
     init(
         _ connection: RedisConnectionSettings,
@@ -35,6 +40,7 @@ final class RedisPublisher {
     ) {
         self.channelName = channel
         self.eventLoop = connection.eventLoop
+        self.linkWaiters = LinkWaiters(eventLoop: connection.eventLoop)
         self.logger = connection.logger
         let handshake = RedisHandshake.publisher(target: connection.target, library: library, policy: libraryPolicy)
         let box = LibraryStatusBox()
@@ -59,12 +65,18 @@ final class RedisPublisher {
         self.supervisor.onAttemptFailed = { [weak self] cause in
             counters.lastAttemptFailure.withLockedValue { $0 = cause }
             self?.settleLinkWaiters(.failure(RedisBrokerError.connectFailed(cause)))
+            self?.onAttemptFailed(cause)
         }
     }
 
-    /// Whether the publisher connection is usable right now.
-    var isConnected: Bool {
-        self.supervisor.linkedChannel != nil
+    /// Whether the publisher connection is usable right now: from its link to its loss (also while the
+    /// loss is being reported, when the supervisor still holds the closing channel).
+    private(set) var isConnected = false
+
+    /// The IP address of the server the connection is linked to, if it is (a cluster's topology names
+    /// nodes relative to the one asked).
+    var connectedHost: String? {
+        self.supervisor.linkedChannel?.remoteAddress?.ipAddress
     }
 
     /// Whether publishes are durable and history can be read on the current link.
@@ -90,36 +102,28 @@ final class RedisPublisher {
         if self.isConnected {
             return self.eventLoop.makeSucceededVoidFuture()
         }
-        let promise = self.eventLoop.makePromise(of: Void.self)
-        let deadline = self.eventLoop.assumeIsolated().scheduleTask(in: timeout) { [weak self] in
-            guard let self, let index = self.linkWaiters.firstIndex(where: { $0.promise == promise }) else { return }
-            self.linkWaiters.remove(at: index)
-            promise.fail(RedisBrokerError.notConnected)
-        }
-        self.linkWaiters.append((promise, deadline))
-        return promise.futureResult
+        return self.linkWaiters.wait(within: timeout)
     }
 
     private func settleLinkWaiters(_ result: Result<Void, any Error>) {
-        let waiters = self.linkWaiters
-        self.linkWaiters = []
-        for waiter in waiters {
-            waiter.deadline.cancel()
-            waiter.promise.completeWith(result)
-        }
+        self.linkWaiters.settle(result)
     }
 
     private func unlinked() {
+        self.isConnected = false
         self.libraryStatus = nil
         self.counters.hasLibrary.store(false, ordering: .relaxed)
         self.counters.publisherLinked.store(false, ordering: .releasing)
+        self.onStatusChange()
     }
 
     private func linked(library status: RedisLibraryStatus?) {
+        self.isConnected = true
         self.libraryStatus = status
         self.counters.hasLibrary.store(status?.isUsable ?? false, ordering: .relaxed)
         self.counters.lastAttemptFailure.withLockedValue { $0 = nil }
         self.counters.publisherLinked.store(true, ordering: .releasing)
+        defer { self.onStatusChange() }
         guard let status, status != self.loggedStatus else { return }
         self.loggedStatus = status
         let metadata: Logger.Metadata = ["wsb.library": "\(status)"]
@@ -141,7 +145,7 @@ final class RedisPublisher {
 
     /// Writes `command`; the future completes with Redis' reply (an error reply is a reply).
     func send(_ command: RedisCommand) -> EventLoopFuture<RESPValue> {
-        guard let channel = self.supervisor.linkedChannel else {
+        guard self.isConnected, let channel = self.supervisor.linkedChannel else {
             return self.eventLoop.makeFailedFuture(RedisBrokerError.notConnected)
         }
         let promise = self.eventLoop.makePromise(of: RESPValue.self)
@@ -165,16 +169,7 @@ final class RedisPublisher {
             ByteBuffer(string: "FCALL"), ByteBuffer(string: RedisFunctionLibrary.publishFunction), ByteBuffer(string: "0"),
             message,
         ])
-        return self.send(command).flatMapThrowing { reply in
-            switch reply {
-            case .bulkString(let positions?):
-                return PublishReceipt(positions: String(buffer: positions))
-            case .error(let message):
-                throw RedisBrokerError.publishRejected(message)
-            default:
-                throw RedisBrokerError.unexpectedReply(RedisHandshake.describe(reply))
-            }
-        }
+        return self.send(command).flatMapThrowing(PublishReceipt.fromFunctionReply)
     }
 
     /// `PUBLISH channel message`: succeeds once Redis answered with the number of receivers.

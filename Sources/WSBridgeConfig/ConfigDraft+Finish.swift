@@ -9,6 +9,13 @@ extension ConfigDraft {
         resolveJWKS(into: &errors)
         checkAuthHasKeys(into: &errors)
         checkAdminListenerIsApart(into: &errors)
+        if configuration.redis != nil, configuration.redisCluster != nil, !failedKeys.contains(.redis),
+            !failedKeys.contains(.redisCluster)
+        {
+            errors.append(origin(of: .redisCluster).error(
+                .redisCluster, "redis is set too: use redis for one Redis server, or redis_cluster for a Redis Cluster, not both"))
+            markFailed(.redisCluster)
+        }
         if !failedKeys.contains(.ssePath), !failedKeys.contains(.wsPath), configuration.ssePath == configuration.wsPath {
             errors.append(origin(of: .ssePath).error(
                 .ssePath, "must differ from ws_path (\(configuration.wsPath)), or be off"))

@@ -114,6 +114,8 @@ struct ConfigDraft {
             configuration.appAllowedUIDs = try AppAllowedUIDs.parse(value)
         case .redis:
             configuration.redis = value.isEmpty ? nil : try RedisEndpoint.parse(value)
+        case .redisCluster:
+            configuration.redisCluster = value.isEmpty ? nil : try RedisEndpoint.parseCluster(value)
         case .channel:
             guard !value.isEmpty else {
                 throw ConfigValueError("expected a channel name, got an empty value")

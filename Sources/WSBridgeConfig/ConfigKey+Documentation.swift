@@ -50,7 +50,7 @@ extension ConfigKey {
         case .logLevel: return "info"
         case .logFormat: return "logfmt"
         case .logSummaryInterval: return "1m"
-        case .appAllowedUIDs, .redis, .compatUserField, .nodeID, .jwtSecret, .jwtSecretFile, .jwtPublicKeyFile, .tlsCert, .tlsKey,
+        case .appAllowedUIDs, .redis, .redisCluster, .compatUserField, .nodeID, .jwtSecret, .jwtSecretFile, .jwtPublicKeyFile, .tlsCert, .tlsKey,
             .jwtJWKSFile, .jwtIssuer, .jwtAudience, .logUser, .trustedProxies:
             return nil
         }
@@ -85,6 +85,8 @@ extension ConfigKey {
             return "Comma-separated uids or user names allowed to attach; empty = any peer that can open the socket."
         case .redis:
             return "Redis URL (redis://[[user]:password@]host[:port][/db] or unix:///path[?db=N]); empty = embedded broker."
+        case .redisCluster:
+            return "Redis Cluster seed nodes, comma-separated redis://[[user]:password@]host[:port] URLs (same credentials); instead of redis."
         case .channel:
             return "Redis pub/sub channel that carries the messages of every host."
         case .compatUserField:

@@ -16,6 +16,7 @@ public enum ConfigKey: String, CaseIterable, Sendable {
     case appSocketMode = "app_socket_mode"
     case appAllowedUIDs = "app_allowed_uids"
     case redis
+    case redisCluster = "redis_cluster"
     case channel
     case compatUserField = "compat_user_field"
     case nodeID = "node_id"
@@ -74,7 +75,7 @@ public enum ConfigKey: String, CaseIterable, Sendable {
             .jwtSecret, .jwtSecretFile, .jwtPublicKeyFile, .jwtJWKSFile, .jwtLeeway, .jwtRequireExp, .jwtIssuer, .jwtAudience,
             .appMaxQueueBytes, .connectTimeout, .appAllowedUIDs, .tlsCert, .tlsKey:
             return true
-        case .listen, .wsPath, .ssePath, .adminListen, .appSocket, .maxFrameBytes, .appSocketMode, .redis, .channel, .compatUserField,
+        case .listen, .wsPath, .ssePath, .adminListen, .appSocket, .maxFrameBytes, .appSocketMode, .redis, .redisCluster, .channel, .compatUserField,
             .nodeID, .auth, .eventLoops, .brokerReconnectMax, .brokerHealthInterval, .brokerProbeInterval, .historySize,
             .historyTTL, .historyMetaTTL, .presenceTTL, .presenceHeartbeatInterval, .receiptWindow, .logFormat,
             .logSummaryInterval:

@@ -19,6 +19,35 @@ extension RedisEndpoint {
         throw ConfigValueError("expected a redis://, unix:// or redis+unix:// URL\(shown)")
     }
 
+    /// The seed nodes of a Redis Cluster: comma-separated `redis://` URLs (TCP: a cluster has no Unix
+    /// sockets), database 0 (a cluster has no other), one set of credentials for all (every node of a
+    /// cluster has the same users). Error messages never repeat a password.
+    static func parseCluster(_ text: String) throws(ConfigValueError) -> [RedisEndpoint] {
+        var seeds: [RedisEndpoint] = []
+        for (index, part) in text.split(separator: ",", omittingEmptySubsequences: false).enumerated() {
+            let url = ConfigValue.trimmed(part)
+            guard !url.isEmpty else { throw ConfigValueError("seed node \(index + 1) is empty (a stray comma?)") }
+            guard url.hasPrefix("redis://") else {
+                let shown = url.contains("@") ? "" : ", got \(ConfigValue.quoted(String(url)))"
+                throw ConfigValueError("seed node \(index + 1): expected a redis://host:port URL\(shown)")
+            }
+            let seed: RedisEndpoint
+            do {
+                seed = try parseTCP(url.dropFirst("redis://".count))
+            } catch {
+                throw ConfigValueError("seed node \(index + 1): \(error.message)")
+            }
+            guard seed.db == 0 else {
+                throw ConfigValueError("seed node \(index + 1): a Redis Cluster has database 0 only, got /\(seed.db)")
+            }
+            if let first = seeds.first, first.username != seed.username || first.password != seed.password {
+                throw ConfigValueError("seed node \(index + 1) has other credentials than seed node 1: every node of a cluster has the same users")
+            }
+            seeds.append(seed)
+        }
+        return seeds
+    }
+
     /// `[[user]:password@]host[:port][/db]`.
     private static func parseTCP(_ rest: Substring) throws(ConfigValueError) -> RedisEndpoint {
         var username: String?

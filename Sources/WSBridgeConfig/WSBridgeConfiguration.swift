@@ -31,6 +31,8 @@ public struct WSBridgeConfiguration: Sendable, Equatable {
     public var appAllowedUIDs: Set<UInt32>?
     /// `redis`: the Redis broker, or `nil` for the embedded in-process broker.
     public var redis: RedisEndpoint?
+    /// `redis_cluster`: seed nodes of a Redis Cluster to use instead of ``redis``; nil when not set.
+    public var redisCluster: [RedisEndpoint]?
     /// `channel`: the pub/sub channel; never empty.
     public var channel: String
     /// `compat_user_field`: the seed-compatibility user field, or `nil` when off.
@@ -141,6 +143,7 @@ public struct WSBridgeConfiguration: Sendable, Equatable {
         appSocketMode = 0o660
         appAllowedUIDs = nil
         redis = nil
+        redisCluster = nil
         channel = "websocket:sendMsgTopic"
         compatUserField = nil
         nodeID = NodeID.defaultValue()

@@ -308,7 +308,7 @@ extension Daemon {
 
     /// Why the broker cannot link right now, in words, if it knows.
     var brokerLinkFailure: String? {
-        (self.broker as? RedisBroker)?.connectFailure
+        (self.broker as? any RedisBackedBroker)?.connectFailure
     }
 
     func statusLine(_ snapshot: RegistrySnapshot, users: Int) -> String {

@@ -80,15 +80,15 @@ extension Daemon {
         s.outboundQueueHighWater = registry.outboundQueueHighWater
         s.outboundQueueLargest = registry.outboundQueueLargest
 
-        s.brokerKind = self.broker is EmbeddedBroker ? "embedded" : "redis"
+        s.brokerKind = self.broker is EmbeddedBroker ? "embedded" : self.broker is RedisClusterBroker ? "redis-cluster" : "redis"
         s.brokerUp = self.broker.isLinked
-        s.brokerReconnects = (self.broker as? RedisBroker)?.reconnectCount ?? 0
-        s.brokerHealthTimeouts = (self.broker as? RedisBroker)?.healthTimeoutCount ?? 0
+        s.brokerReconnects = (self.broker as? any RedisBackedBroker)?.reconnectCount ?? 0
+        s.brokerHealthTimeouts = (self.broker as? any RedisBackedBroker)?.healthTimeoutCount ?? 0
         s.brokerMessagesIn = self.brokerTraffic.received.load(ordering: .relaxed)
         s.brokerMessagesOut = self.brokerTraffic.published.load(ordering: .relaxed)
         s.brokerPublishFailures = self.brokerTraffic.publishFailures.load(ordering: .relaxed)
         s.invalidChannelMessages = registry.invalidMessages
-        if let redis = self.broker as? RedisBroker {
+        if let redis = self.broker as? any RedisBackedBroker {
             s.brokerDurable = redis.isDurable
             s.brokerProbeMisses = redis.probeMissCount
             s.brokerProbeRoundTripSeconds = Double(redis.lastProbeRoundTrip.nanoseconds) / 1e9

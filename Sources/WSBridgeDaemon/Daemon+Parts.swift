@@ -10,11 +10,27 @@ import WSBridgeCore
 import WSBridgeEdge
 
 extension Daemon {
-    /// The embedded broker without `redis`, the Redis broker with it; both publish durably with the
-    /// history settings (`history_size`, `history_ttl`, `history_meta_ttl`).
+    /// The embedded broker without `redis` or `redis_cluster`, the Redis broker with `redis`, the Redis
+    /// Cluster broker with `redis_cluster`; all publish durably with the history settings
+    /// (`history_size`, `history_ttl`, `history_meta_ttl`).
     static func makeBroker(
         _ configuration: WSBridgeConfiguration, parser: EnvelopeParser, group: EventLoopGroup, logger: Logger
     ) -> any Broker {
+        if let seeds = configuration.redisCluster {
+            return RedisClusterBroker(
+                seeds: seeds.map(RedisConnectionTarget.init),
+                channel: configuration.channel,
+                library: RedisFunctionLibrary(configuration),
+                eventLoopGroup: group,
+                reconnectMax: TimeAmount(configuration.brokerReconnectMax),
+                healthInterval: configuration.brokerHealthInterval.map(TimeAmount.init),
+                probe: configuration.brokerProbeInterval.map {
+                    RedisBroker.Probe(channel: Self.probeChannel(configuration), interval: TimeAmount($0))
+                },
+                sideChannels: Self.sideChannels(configuration),
+                logger: logger
+            )
+        }
         guard let endpoint = configuration.redis else {
             let history = EmbeddedBrokerHistorySettings(
                 size: configuration.historySize, ttl: TimeAmount(configuration.historyTTL),
@@ -34,12 +50,17 @@ extension Daemon {
             probe: configuration.brokerProbeInterval.map {
                 RedisBroker.Probe(channel: Self.probeChannel(configuration), interval: TimeAmount($0))
             },
-            sideChannels: [
-                PresenceService.eventChannel(configuration.channel),
-                ReceiptService.reportChannel(configuration.channel, node: configuration.nodeID),
-            ],
+            sideChannels: Self.sideChannels(configuration),
             logger: logger
         )
+    }
+
+    /// The channels besides the main one every host subscribes to: presence events, its receipt reports.
+    static func sideChannels(_ configuration: WSBridgeConfiguration) -> [String] {
+        [
+            PresenceService.eventChannel(configuration.channel),
+            ReceiptService.reportChannel(configuration.channel, node: configuration.nodeID),
+        ]
     }
 
     /// The node's own liveness-probe channel.

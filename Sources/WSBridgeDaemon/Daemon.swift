@@ -85,7 +85,7 @@ public final class Daemon: Sendable {
         let broker = self.broker
         let status = StatusBox()
         let presence = PresenceService(
-            redis: broker as? RedisBroker, eventLoop: broker.eventLoop, node: configuration.nodeID,
+            redis: broker as? any RedisBackedBroker, eventLoop: broker.eventLoop, node: configuration.nodeID,
             ttl: TimeAmount(configuration.presenceTTL), heartbeat: TimeAmount(configuration.presenceHeartbeatInterval))
         self.presence = presence
         let receipts = ReceiptService(

@@ -25,7 +25,7 @@ final class PresenceService: Sendable {
 
     let ledger: PresenceLedger
     let counters = Counters()
-    private let redis: RedisBroker?
+    private let redis: (any RedisBackedBroker)?
     private let node: String
     private let ttl: TimeAmount
     private let heartbeat: TimeAmount
@@ -58,7 +58,7 @@ final class PresenceService: Sendable {
 
     /// - Parameters:
     ///   - redis: the Redis broker; nil for the embedded broker (one host, the ledger is the truth).
-    init(redis: RedisBroker?, eventLoop: EventLoop, node: String, ttl: TimeAmount, heartbeat: TimeAmount) {
+    init(redis: (any RedisBackedBroker)?, eventLoop: EventLoop, node: String, ttl: TimeAmount, heartbeat: TimeAmount) {
         self.redis = redis
         self.node = node
         self.ttl = ttl

@@ -164,11 +164,11 @@ final class ReceiptService: Sendable {
             return
         }
         guard total > 0 || request.hosts.contains(self.node) || request.hosts == ["*"],
-            let redis = self.broker as? RedisBroker
+            let redis = self.broker as? any RedisBackedBroker
         else { return }
         self.counters.reportsSent.wrappingIncrement(ordering: .relaxed)
         let channel = Self.reportChannel(self.channel, node: request.replyTo)
-        _ = redis.send(RedisCommand(arguments: [ByteBuffer(string: "PUBLISH"), ByteBuffer(string: channel), report.json]))
+        _ = redis.send(RedisCommand(arguments: [ByteBuffer(string: "PUBLISH"), ByteBuffer(string: channel), report.json]), key: nil)
     }
 
     /// A report on this host's report channel.

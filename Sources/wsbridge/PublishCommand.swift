@@ -17,7 +17,8 @@ struct PublishCommand: AsyncParsableCommand {
         discussion: """
             Publishes through the running daemon's app socket (--app-socket, else the config file's \
             app_socket, else the first found of $WSBRIDGE_APP_SOCKET, /run/wsbridge/app.sock, the \
-            socket of make run and ./wsbridge-app.sock), or with --redis straight to Redis as a native envelope, \
+            socket of make run and ./wsbridge-app.sock), or with --redis (--redis-cluster for a Redis \
+            Cluster: seed nodes) straight to Redis as a native envelope, \
             durably (FCALL wsbridge_publish: kept in the history, with a position) where Redis has the \
             wsbridge function library (Redis 7), else with PUBLISH. DATA is sent to the recipients as \
             text; with --json it must be a JSON value and is sent as its JSON text. A durable publish \
@@ -33,6 +34,8 @@ struct PublishCommand: AsyncParsableCommand {
     var appSocket: String?
     @Option(name: .long, help: "Publish straight to this Redis URL instead of through the daemon.")
     var redis: String?
+    @Option(name: .long, help: "Publish straight to this Redis Cluster (seed nodes, redis://host:port[,...]) instead of through the daemon.")
+    var redisCluster: String?
     @Option(name: .long, help: "Channel (default: the config file's, else websocket:sendMsgTopic).")
     var channel: String?
     @Option(name: .long, help: "The user to send to.")
@@ -62,14 +65,18 @@ struct PublishCommand: AsyncParsableCommand {
             throw ValidationError("--json: DATA is not valid JSON: \(error)")
         }
         guard self.timeout > 0 else { throw ValidationError("--timeout must be positive") }
-        if self.receipt, self.redis != nil {
-            throw ValidationError("--receipt needs the daemon (its hosts report to it): drop --redis")
+        if self.receipt, self.redis != nil || self.redisCluster != nil {
+            throw ValidationError("--receipt needs the daemon (its hosts report to it): drop --redis or --redis-cluster")
+        }
+        if self.redis != nil, self.redisCluster != nil {
+            throw ValidationError("give --redis (one Redis server) or --redis-cluster (a Redis Cluster), not both")
         }
     }
 
     func run() async throws {
         var overrides: [ConfigLoader.Override] = []
         if let redis { overrides.append((.redis, redis)) }
+        if let redisCluster { overrides.append((.redisCluster, redisCluster)) }
         if let channel { overrides.append((.channel, channel)) }
         if let appSocket { overrides.append((.appSocket, appSocket)) }
         let configuration: WSBridgeConfiguration
@@ -77,6 +84,16 @@ struct PublishCommand: AsyncParsableCommand {
             configuration = try ConfigLoader.load(file: self.config, overrides: overrides)
         } catch {
             throw ValidationError(error.description)
+        }
+        let timeout = TimeAmount.nanoseconds(Int64(self.timeout * 1e9))
+        let library = RedisFunctionLibrary(configuration)
+        if self.redisCluster != nil, let seeds = configuration.redisCluster {
+            try await self.publishStraight(to: "the Redis Cluster " + seeds.map(\.redacted).joined(separator: ",")) { message, logger in
+                try await RedisClusterBroker.publishOnce(
+                    message, seeds: seeds.map(RedisConnectionTarget.init), channel: configuration.channel, library: library,
+                    timeout: timeout, eventLoopGroup: MultiThreadedEventLoopGroup.singleton, logger: logger)
+            }
+            return
         }
         guard self.redis != nil, let endpoint = configuration.redis else {
             switch AppSocketSearch.resolve(flag: self.appSocket, config: self.config, configured: configuration.appSocket) {
@@ -88,19 +105,27 @@ struct PublishCommand: AsyncParsableCommand {
             }
             return
         }
+        try await self.publishStraight(to: endpoint.redacted) { message, logger in
+            try await RedisBroker.publishOnce(
+                message, target: RedisConnectionTarget(endpoint), channel: configuration.channel, library: library,
+                timeout: timeout, eventLoopGroup: MultiThreadedEventLoopGroup.singleton, logger: logger)
+        }
+    }
+
+    /// Publishes the native envelope of the arguments with `publish` (straight to Redis, not through the
+    /// daemon) and prints its positions; a failure names `destination`.
+    private func publishStraight(
+        to destination: String, _ publish: (ByteBuffer, Logger) async throws -> PublishReceipt
+    ) async throws {
         let message = EnvelopeText.make(target: self.target, data: self.json ? .json(self.data) : .text(self.data))
         var logger = Logger(label: "wsbridge.publish")
         logger.logLevel = .critical
         do {
-            let receipt = try await RedisBroker.publishOnce(
-                message, target: RedisConnectionTarget(endpoint), channel: configuration.channel,
-                library: RedisFunctionLibrary(configuration), timeout: .nanoseconds(Int64(self.timeout * 1e9)),
-                eventLoopGroup: MultiThreadedEventLoopGroup.singleton, logger: logger)
-            if let positions = receipt.positions {
+            if let positions = try await publish(message, logger).positions {
                 print(positions)
             }
         } catch {
-            printError("wsbridge publish: could not publish to \(endpoint.redacted): \(error)")
+            printError("wsbridge publish: could not publish to \(destination): \(error)")
             throw ExitCode(1)
         }
     }

@@ -32,6 +32,8 @@ struct ServeOptions: ParsableArguments {
     var appAllowedUids: String?
     @Option(name: .long, help: "Redis URL, redis://[user:password@]host:port[/db] or unix:///path; none = embedded broker.")
     var redis: String?
+    @Option(name: .long, help: "Redis Cluster seed nodes, redis://host:port[,redis://host:port...]; instead of --redis.")
+    var redisCluster: String?
     @Option(name: .long, help: "Redis pub/sub channel (default websocket:sendMsgTopic).")
     var channel: String?
     @Option(name: .long, help: "Deliver messages with this field (e.g. userId) whole to that user (seed compatibility).")
@@ -120,7 +122,7 @@ struct ServeOptions: ParsableArguments {
     /// The flags given, as config overrides.
     var overrides: [ConfigLoader.Override] {
         let pairs: [(ConfigKey, String?)] = [
-            (.listen, self.listen), (.wsPath, self.wsPath), (.ssePath, self.ssePath), (.tlsCert, self.tlsCert), (.tlsKey, self.tlsKey), (.adminListen, self.adminListen), (.appSocket, self.appSocket), (.redis, self.redis),
+            (.listen, self.listen), (.wsPath, self.wsPath), (.ssePath, self.ssePath), (.tlsCert, self.tlsCert), (.tlsKey, self.tlsKey), (.adminListen, self.adminListen), (.appSocket, self.appSocket), (.redis, self.redis), (.redisCluster, self.redisCluster),
             (.maxFrameBytes, self.maxFrameBytes), (.appMaxQueueBytes, self.appMaxQueueBytes),
             (.connectTimeout, self.connectTimeout), (.appSocketMode, self.appSocketMode),
             (.appAllowedUIDs, self.appAllowedUids), (.channel, self.channel), (.compatUserField, self.compatUserField), (.nodeID, self.nodeId),

@@ -121,6 +121,39 @@ final class RedisFunctionLibraryTests: XCTestCase {
         XCTAssertEqual(received.messages.count, 0, "nor published")
     }
 
+    func testTheClusterFormTakesTheKeyOfTheEnvelopesOneStreamAndChecksItBeforeWriting() throws {
+        let redis = try RedisServer.started()
+        let (broker, received) = try self.started(redis, library: self.library())
+        func fcall(_ arguments: [String]) throws -> RESPValue {
+            try broker.send(RedisCommand(arguments: arguments.map { ByteBuffer(string: $0) })).wait()
+        }
+        let alice = try fcall(["FCALL", "wsbridge_publish", "1", "wsb:{u:alice}:m", #"{"user":"alice","data":"one"}"#])
+        XCTAssertEqual(alice.text?.hasSuffix("-1"), true, "\(alice)")
+        let all = try fcall(["FCALL", "wsbridge_publish", "1", "wsb:{all}:m", #"{"all":true,"data":"two"}"#])
+        XCTAssertEqual(all.text?.hasSuffix("-1"), true, "\(all)")
+        for (key, envelope) in [
+            ("wsb:{u:alice}:m", #"{"user":"bob","data":"x"}"#), ("wsb:{u:alice}:m", #"{"users":["alice","bob"],"data":"x"}"#),
+            ("wsb:{all}:m", #"{"user":"alice","data":"x"}"#), ("wsb:{u:alice}:h", #"{"user":"alice","data":"x"}"#),
+        ] {
+            guard case .error(let message) = try fcall(["FCALL", "wsbridge_publish", "1", key, envelope]) else {
+                return XCTFail("\(key) \(envelope) was accepted")
+            }
+            XCTAssertTrue(message.hasPrefix("WSBRIDGE wrong_key: "), message)
+        }
+        guard case .error(let usage) = try fcall(["FCALL", "wsbridge_publish", "2", "a", "b", #"{"user":"alice","data":"x"}"#])
+        else { return XCTFail("two keys were accepted") }
+        XCTAssertTrue(usage.hasPrefix("WSBRIDGE usage: "), usage)
+        XCTAssertEqual(redis.run(["LLEN", "wsb:{u:bob}:h"]).trimmingCharacters(in: .whitespacesAndNewlines), "0", "nothing written for bob")
+        XCTAssertEqual(redis.run(["LLEN", "wsb:{u:alice}:h"]).trimmingCharacters(in: .whitespacesAndNewlines), "1", "nor more for alice")
+        eventually("two messages") { received.strings.count == 2 }
+        let history = try fcall(["FCALL", "wsbridge_history", "1", "wsb:{u:alice}:m", "u:alice", ""])
+        XCTAssertEqual(try HistorySlice.parse(history, queries: [HistoryQuery(stream: "u:alice", since: nil)]).first?.top, 1)
+        guard case .error(let wrong) = try fcall(["FCALL", "wsbridge_history", "1", "wsb:{u:alice}:m", "u:bob", ""]) else {
+            return XCTFail("a history read of another stream was accepted")
+        }
+        XCTAssertTrue(wrong.hasPrefix("WSBRIDGE wrong_key: "), wrong)
+    }
+
     func testASeedStyleMessageIsDurableWithTheCompatibilityField() throws {
         let redis = try RedisServer.started()
         let (broker, received) = try self.started(redis, library: self.library(compat: "userId"))

@@ -86,4 +86,30 @@ final class RedisEndpointTests: XCTestCase {
         XCTAssertNil(loaded("redis =")?.redis)
         XCTAssertEqual(loaded("redis = redis://127.0.0.1:6379/0")?.redis, RedisEndpoint(address: .tcp(host: "127.0.0.1", port: 6379)))
     }
+
+    func testClusterSeedsAreRedisURLsOfOneDatabaseAndOneSetOfCredentials() throws {
+        let seeds = try RedisEndpoint.parseCluster("redis://:pw@10.0.0.1:7000, redis://:pw@10.0.0.2")
+        XCTAssertEqual(seeds.map(\.address), [.tcp(host: "10.0.0.1", port: 7000), .tcp(host: "10.0.0.2", port: 6379)])
+        XCTAssertEqual(seeds.map(\.password), ["pw", "pw"])
+        let cases = [
+            ("redis://a:7000,", "seed node 2 is empty (a stray comma?)"),
+            ("redis://a:7000,b:7001", "seed node 2: expected a redis://host:port URL, got \"b:7001\""),
+            ("unix:///r.sock", "seed node 1: expected a redis://host:port URL, got \"unix:///r.sock\""),
+            ("redis://a:7000/2", "seed node 1: a Redis Cluster has database 0 only, got /2"),
+            ("redis://a:99999", "seed node 1: port must be a number from 1 to 65535, got \"99999\""),
+            ("redis://:x@a,redis://:y@b", "seed node 2 has other credentials than seed node 1: every node of a cluster has the same users"),
+        ]
+        for (text, message) in cases {
+            XCTAssertEqual(valueError(RedisEndpoint.parseCluster, text), message, text)
+        }
+        XCTAssertFalse(valueError(RedisEndpoint.parseCluster, "redis://:secret@a,redis://:other@b")?.contains("secret") ?? true)
+    }
+
+    func testRedisAndRedisClusterAreOneOrTheOther() {
+        XCTAssertEqual(loaded("redis_cluster = redis://127.0.0.1:7000")?.redisCluster?.count, 1)
+        XCTAssertNil(loaded("redis_cluster =")?.redisCluster)
+        assertSingleError(
+            "redis = redis://127.0.0.1\nredis_cluster = redis://127.0.0.1:7000",
+            "test.conf:2: redis_cluster: redis is set too: use redis for one Redis server, or redis_cluster for a Redis Cluster, not both")
+    }
 }

@@ -6,7 +6,7 @@ import tempfile
 import pytest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import Node, RedisServer  # noqa: E402
+from harness import Node, RedisServer, print_log_tails  # noqa: E402
 
 
 @pytest.fixture
@@ -47,9 +47,4 @@ def nodes(workdir, request):
     yield start
     for node in started:
         node.stop()
-    report = getattr(request.node, "report_call", None)
-    if report is not None and report.failed:
-        for node in started:
-            lines = node.logs().splitlines()
-            print(f"--- the last {min(len(lines), 60)} of {len(lines)} lines of {node.name}'s log ---")
-            print("\n".join(lines[-60:]))
+    print_log_tails(request, started)

@@ -185,6 +185,18 @@ class Node:
         return self.process.returncode
 
 
+def print_log_tails(request, nodes, lines=60):
+    """When the test of `request` failed, prints the end of each node's log (pytest shows it under
+    "Captured stdout teardown"), so that a failure seen once in CI can be read afterwards."""
+    report = getattr(request.node, "report_call", None)
+    if report is None or not report.failed:
+        return
+    for node in nodes:
+        logged = node.logs().splitlines()
+        print(f"--- the last {min(len(logged), lines)} of {len(logged)} lines of {node.name}'s log ---")
+        print("\n".join(logged[-lines:]))
+
+
 def parse_prometheus(text):
     """Samples of the Prometheus text format as {series: float}; comments are skipped."""
     samples = {}
