@@ -2,11 +2,13 @@ import NIOConcurrencyHelpers
 import NIOCore
 import WSBridgeJSON
 
-/// A receipt asked for, as a message carries it in its `wsr` member: `"NODE ID [HOST …]"`, words
-/// separated by one space (node ids hold no spaces).
+/// A receipt asked for, as a message carries it in its `wsr` member: `"NODE ID[/PIECES] [HOST …]"`,
+/// words separated by one space (node ids hold no spaces).
 ///
 /// - `NODE`: the publishing host, where the reports go (`<channel>:receipt:NODE`).
 /// - `ID`: the receipt's number on that host (decimal).
+/// - `PIECES`: how many messages the publish became (on a Redis Cluster a `users` publish is one
+///   message per user): a host reports once it counted that many with this `ID`. 1 when absent.
 /// - `HOST …`: the other hosts that held an addressed user when it was published: they report even when
 ///   they reached nobody, so the publisher need not wait for them. Any other host reports only if it
 ///   reached someone. For a message to `all`, every host reports.
@@ -14,22 +16,35 @@ public struct ReceiptRequest: Sendable, Equatable {
     public var replyTo: String
     public var id: UInt64
     public var hosts: [String]
+    /// The messages the publish became (1 unless a cluster cut it per user).
+    public var pieces: Int
 
-    public init(replyTo: String, id: UInt64, hosts: [String]) {
+    public init(replyTo: String, id: UInt64, hosts: [String], pieces: Int = 1) {
         self.replyTo = replyTo
         self.id = id
         self.hosts = hosts
+        self.pieces = pieces
     }
 
-    /// Reads the `wsr` text; nil when it is not `NODE ID [HOST …]`.
+    /// Reads the `wsr` text; nil when it is not `NODE ID[/PIECES] [HOST …]`.
     public init?(_ text: String) {
         let words = text.split(separator: " ", omittingEmptySubsequences: true)
-        guard words.count >= 2, let id = UInt64(words[1]) else { return nil }
-        self.init(replyTo: String(words[0]), id: id, hosts: words.dropFirst(2).map(String.init))
+        guard words.count >= 2 else { return nil }
+        let number = words[1].split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false)
+        guard let id = UInt64(number[0]) else { return nil }
+        var pieces = 1
+        if number.count == 2 {
+            guard let count = Int(number[1]), (1...10_000).contains(count) else { return nil }
+            pieces = count
+        }
+        self.init(replyTo: String(words[0]), id: id, hosts: words.dropFirst(2).map(String.init), pieces: pieces)
     }
 
     /// The `wsr` text.
-    public var text: String { ([self.replyTo, String(self.id)] + self.hosts).joined(separator: " ") }
+    public var text: String {
+        let number = self.pieces == 1 ? String(self.id) : "\(self.id)/\(self.pieces)"
+        return ([self.replyTo, number] + self.hosts).joined(separator: " ")
+    }
 
     /// `envelope` (a JSON object's text) with `"wsr":"<text>"` as its first member.
     public func stamp(_ envelope: ByteBuffer, allocator: ByteBufferAllocator = ByteBufferAllocator()) -> ByteBuffer {

@@ -47,6 +47,20 @@ final class ReceiptService: Sendable {
         var book = ReceiptBook()
         var nextID: UInt64 = 0
         var waiting: [UInt64: (promise: EventLoopPromise<ReceiptBook.Summary>, timer: Scheduled<Void>)] = [:]
+        /// Publishes cut into pieces (a cluster's `users`): what this host counted of each so far.
+        var pieces: [PieceKey: PieceCount] = [:]
+    }
+
+    private struct PieceKey: Hashable {
+        var replyTo: String
+        var id: UInt64
+    }
+
+    private struct PieceCount {
+        var counted = 0
+        var total = 0
+        var users: [String: Int] = [:]
+        var expiry: Scheduled<Void>?
     }
 
     init(node: String, channel: String, window: TimeAmount, broker: any Broker, presence: PresenceService) {
@@ -96,7 +110,9 @@ final class ReceiptService: Sendable {
         return lookup.flatMap { holders, expected in
             let (id, summary) = self.open(users: users, holders: holders, expected: expected)
             let hosts = users == nil ? ["*"] : expected.subtracting([self.node]).sorted()
-            let request = ReceiptRequest(replyTo: self.node, id: id, hosts: hosts)
+            // A Redis Cluster publishes `users` one user at a time: hosts report once they counted all.
+            let pieces = self.broker is RedisClusterBroker ? max(1, Set(users ?? []).count) : 1
+            let request = ReceiptRequest(replyTo: self.node, id: id, hosts: hosts, pieces: pieces)
             return publish(request.stamp(publication.envelope))
                 .hop(to: self.eventLoop)
                 .flatMapError { error in
@@ -158,6 +174,39 @@ final class ReceiptService: Sendable {
 
     /// The shards of this host counted a message that asks for a receipt (from the router).
     func counted(_ request: ReceiptRequest, total: Int, users: [String: Int]) {
+        guard request.pieces > 1 else {
+            self.report(request, total: total, users: users)
+            return
+        }
+        self.eventLoop.execute { self.countedPiece(request, total: total, users: users) }
+    }
+
+    /// One piece of a publish that became several: the report goes once every piece was counted, or
+    /// with what was when the receipt's window has passed twice (a piece that never came).
+    private func countedPiece(_ request: ReceiptRequest, total: Int, users: [String: Int]) {
+        let key = PieceKey(replyTo: request.replyTo, id: request.id)
+        var count = self.state.value.pieces[key] ?? PieceCount()
+        count.counted += 1
+        count.total += total
+        count.users.merge(users, uniquingKeysWith: +)
+        guard count.counted >= request.pieces else {
+            if count.expiry == nil {
+                let loopBound = NIOLoopBound(self, eventLoop: self.eventLoop)
+                count.expiry = self.eventLoop.scheduleTask(in: self.window * 2) {
+                    let service = loopBound.value
+                    guard let late = service.state.value.pieces.removeValue(forKey: key) else { return }
+                    service.report(request, total: late.total, users: late.users)
+                }
+            }
+            self.state.value.pieces[key] = count
+            return
+        }
+        self.state.value.pieces[key] = nil
+        count.expiry?.cancel()
+        self.report(request, total: count.total, users: count.users)
+    }
+
+    private func report(_ request: ReceiptRequest, total: Int, users: [String: Int]) {
         let report = ReceiptReport(id: request.id, node: self.node, total: total, users: users)
         if request.replyTo == self.node {
             self.eventLoop.execute { self.received(report) }

@@ -51,6 +51,14 @@ final class ReceiptBookTests: XCTestCase {
         XCTAssertEqual(ReceiptRequest(request.text), request)
         XCTAssertNil(ReceiptRequest("h1"))
         XCTAssertNil(ReceiptRequest("h1 x"))
+        let pieces = ReceiptRequest(replyTo: "h1", id: 7, hosts: ["h2"], pieces: 3)
+        XCTAssertEqual(pieces.text, "h1 7/3 h2", "a publish cut into pieces says how many")
+        XCTAssertEqual(ReceiptRequest(pieces.text), pieces)
+        XCTAssertEqual(ReceiptRequest("h1 7/1")?.pieces, 1)
+        XCTAssertEqual(request.text, "h\"1 42 h2 h3", "one piece is written as before")
+        for broken in ["h1 7/", "h1 7/0", "h1 7/x", "h1 /3", "h1 7/10001"] {
+            XCTAssertNil(ReceiptRequest(broken), broken)
+        }
         let stamped = request.stamp(ByteBuffer(string: #"{"user":"a","data":1}"#))
         XCTAssertEqual(String(buffer: stamped), #"{"wsr":"h\"1 42 h2 h3","user":"a","data":1}"#)
         let envelope = try EnvelopeParser().parse(stamped).get()

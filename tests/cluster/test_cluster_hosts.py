@@ -200,3 +200,28 @@ def test_a_cluster_fault_under_load_loses_nothing_durable(cluster, hosts, fault)
     if not fault.startswith("master-sigkill"):
         assert totals["failed"] == 0 and totals["unknown"] == 0, f"nothing needed to fail: {totals}"
         assert totals["lost_reported"] == 0, totals
+
+
+def test_presence_and_receipts_work_across_hosts_on_the_cluster(cluster, hosts):
+    fast = ["--presence-ttl", "2s", "--presence-heartbeat-interval", "300ms"]
+    host1, host2 = hosts("host1", *fast), hosts("host2", *fast)
+    durable(host1)
+    durable(host2)
+    app = RawApp(host1.app_socket)
+    with connect(host1.url(user="alice")) as alice, connect(host2.url(user="bob")) as bob, \
+            connect(host2.url(user="alice")) as alice2:
+
+        def presence():
+            reply = app.request({"type": "presence", "users": ["alice", "bob", "carol"]})
+            return {user: (entry["sessions"], entry["hosts"]) for user, entry in reply["users"].items()}
+
+        wait_for(lambda: presence() == {"alice": (2, 2), "bob": (1, 1), "carol": (0, 0)}, timeout=10,
+                 what="presence of both hosts, written in the {presence} slot")
+        # A receipt for users on several slots (one publish per user on the cluster) counts every session.
+        reply = app.request({"type": "publish", "users": ["alice", "bob", "carol"], "data": "hello", "receipt": True})
+        assert reply["type"] == "ok", reply
+        receipt = reply["receipt"]
+        assert (receipt["sessions"], receipt["hosts"], receipt["unknown_hosts"]) == (3, 2, 0), receipt
+        assert receipt["offline"] == ["carol"], receipt
+        assert alice.recv(timeout=5) == "hello" and alice2.recv(timeout=5) == "hello" and bob.recv(timeout=5) == "hello"
+        nothing_more(alice, alice2, bob)
