@@ -3,8 +3,9 @@
 #
 # - <version> is the product version (Sources/WSBridgeCore/WSBridgeVersion.swift); the newest entry
 #   of packaging/changelog must be <version>-<revision>, or the build stops and says so.
-# - The binary is a release build with the Swift runtime and Foundation linked statically, so the
-#   package depends only on Debian libraries (dpkg-shlibdeps computes Depends).
+# - The binary is a release build with the Swift runtime (and FoundationEssentials, not all of
+#   Foundation: no ICU) linked statically, so the package depends only on Debian libraries
+#   (dpkg-shlibdeps computes Depends).
 # - The man pages come from man/render.py, the conffile from examples/wsbridge.conf and
 #   packaging/conffile.sed, so neither can drift from the code.
 #
@@ -32,10 +33,14 @@ SOURCE_DATE_EPOCH="$(dpkg-parsechangelog -l packaging/changelog -S Timestamp)"
 export SOURCE_DATE_EPOCH
 deb="dist/wsbridge_${debversion}_${arch}.deb"
 
-# 1. The binary: release, Swift runtime and Foundation static; RELRO and BIND_NOW like every
-#    Debian binary (lintian's hardening checks).
+# 1. The binary: release, Swift runtime static; RELRO and BIND_NOW like every Debian binary
+#    (lintian's hardening checks). --no-export-dynamic undoes the -export-dynamic of the toolchain's
+#    static-stdlib-args.lnk, which puts every Swift symbol of the package in the dynamic symbol table
+#    (2.5 MB of names, 0.6 MB of the .deb): nothing looks them up (no dlsym of our own symbols), and
+#    without swift-backtrace, which no host running the package has, a crash prints no stack either
+#    way. docs/benchmarks.md, "A lean binary".
 build_flags=(-c release --static-swift-stdlib --product wsbridge
-    -Xlinker -z -Xlinker relro -Xlinker -z -Xlinker now)
+    -Xlinker -z -Xlinker relro -Xlinker -z -Xlinker now -Xlinker --no-export-dynamic)
 if [ "${WSBRIDGE_SKIP_SWIFT_BUILD:-0}" != 1 ]; then
     say "swift build ${build_flags[*]}"
     "$SWIFT" build "${build_flags[@]}"

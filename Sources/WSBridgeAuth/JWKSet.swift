@@ -1,4 +1,3 @@
-import Foundation
 import WSBridgeJSON
 
 /// The keys of a JSON Web Key Set (RFC 7517 §5), as `jwt_jwks_file` holds them.
@@ -28,23 +27,36 @@ public struct JWKSet: Sendable {
     public var kids: [String] { self.entries.compactMap(\.kid) }
 
     /// Parses a JWKS document.
+    ///
+    /// The JSON is read by `WSBridgeJSON`'s scanner (strict RFC 8259; a UTF-8 byte order mark is
+    /// skipped). Of a member name given twice, the last value counts, as RFC 7517 §4 allows.
     public init(json: [UInt8]) throws(JWTKeyError) {
-        let document: Any
+        let parsed = json.withUnsafeBytes { bytes in
+            Result { () throws(JWTKeyError) in try Self.parse(JSONObjectView.skippingByteOrderMark(bytes)) }
+        }
+        (self.entries, self.skipped) = try parsed.get()
+    }
+
+    private static func parse(_ document: UnsafeRawBufferPointer) throws(JWTKeyError) -> (entries: [Entry], skipped: Int) {
+        let object: JSONObjectView
         do {
-            document = try JSONSerialization.jsonObject(with: Data(json))
+            object = try JSONObjectView(document)
+        } catch let error where error.code == .notAnObject && JSONObjectView.startsWithArray(document) {
+            throw Self.bad("the JWKS file is not a JSON object with a \"keys\" array")
         } catch {
+            // Invalid JSON, or a string, number or literal alone (JSON, but no document to hold keys).
             throw Self.bad("the JWKS file is not JSON")
         }
-        guard let object = document as? [String: Any], let keys = object["keys"] as? [Any] else {
+        guard let keys = object.array("keys") else {
             throw Self.bad("the JWKS file is not a JSON object with a \"keys\" array")
         }
         var entries: [Entry] = []
         var skipped = 0
         for (index, element) in keys.enumerated() {
-            guard let member = element as? [String: Any] else {
+            guard let member = object.object(element) else {
                 throw Self.bad("key \(index + 1) of the JWKS file is not a JSON object")
             }
-            let kid = member["kid"] as? String
+            let kid = member.string("kid")
             let name = kid.map { "key \(index + 1) (kid \"\(Self.shown($0))\")" } ?? "key \(index + 1)"
             guard let entry = try Self.entry(member, kid: kid, name: name) else {
                 skipped += 1
@@ -60,15 +72,14 @@ public struct JWKSet: Sendable {
                 "the JWKS file has no RS256 (kty RSA) or HS256 (kty oct) signing key"
                     + (skipped > 0 ? "; \(skipped) other keys skipped" : ""))
         }
-        self.entries = entries
-        self.skipped = skipped
+        return (entries, skipped)
     }
 
     /// The key a JWK describes, `nil` if it is for something else.
-    private static func entry(_ member: [String: Any], kid: String?, name: String) throws(JWTKeyError) -> Entry? {
-        if let use = member["use"] as? String, use != "sig" { return nil }
-        let alg = member["alg"] as? String
-        switch member["kty"] as? String {
+    private static func entry(_ member: JSONObjectView, kid: String?, name: String) throws(JWTKeyError) -> Entry? {
+        if let use = member.string("use"), use != "sig" { return nil }
+        let alg = member.string("alg")
+        switch member.string("kty") {
         case "RSA":
             guard alg == nil || alg == "RS256" else { return nil }
             let n = try Self.bytes(member, "n", name: name)
@@ -96,8 +107,8 @@ public struct JWKSet: Sendable {
         }
     }
 
-    private static func bytes(_ member: [String: Any], _ field: String, name: String) throws(JWTKeyError) -> [UInt8] {
-        guard let text = member[field] as? String else {
+    private static func bytes(_ member: JSONObjectView, _ field: String, name: String) throws(JWTKeyError) -> [UInt8] {
+        guard let text = member.string(field) else {
             throw Self.bad("\(name) has no string \"\(field)\"")
         }
         guard let bytes = Base64.decode(text.utf8, variant: .url), !bytes.isEmpty else {

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// The registered claims (RFC 7519 §4.1) that verification reads, and their validation.
 ///

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// Who a verified token says the client is.
 public struct JWTIdentity: Sendable, Equatable {

@@ -6,17 +6,8 @@ import _CryptoExtras
 /// Binding the key to its algorithm is what prevents algorithm confusion: an `HS256` token is only
 /// ever checked with the HMAC secret, never with the RSA public key's bytes, and vice versa.
 enum JWTSigningKey: Sendable {
-    case hs256(SendableSymmetricKey)
+    case hs256(SymmetricKey)
     case rs256(_RSA.Signing.PublicKey)
-
-    /// `SymmetricKey` is not marked `Sendable` in swift-crypto 3.x (it is from 4.0 on).
-    ///
-    /// Safe to share: `SymmetricKey` is a struct over a copy-on-write buffer (`SecureBytes`); this
-    /// wrapper is immutable, and HMAC only reads the key bytes, so concurrent use never writes
-    /// shared memory. swift-crypto 4 marks the same types `Sendable` on this very reasoning.
-    struct SendableSymmetricKey: @unchecked Sendable {
-        let key: SymmetricKey
-    }
 
     /// The JWS `alg` value this key verifies.
     var algorithm: String {
@@ -32,7 +23,7 @@ enum JWTSigningKey: Sendable {
         guard !secret.isEmpty else {
             throw JWTKeyError(code: .emptySecret, message: "the HS256 secret is empty")
         }
-        return .hs256(SendableSymmetricKey(key: SymmetricKey(data: secret)))
+        return .hs256(SymmetricKey(data: secret))
     }
 
     /// An RSA public key from a `PUBLIC KEY` (SPKI) or `RSA PUBLIC KEY` (PKCS #1) PEM block.
@@ -44,20 +35,28 @@ enum JWTSigningKey: Sendable {
     }
 
     /// An RSA public key from its modulus and public exponent (big-endian, as a JWK's `n` and `e`).
+    ///
+    /// The modulus's size is checked here, before swift-crypto sees it: swift-crypto 4 refuses keys
+    /// under 2048 bits itself, with an error that does not say why.
     static func rs256(modulus: ArraySlice<UInt8>, exponent: ArraySlice<UInt8>) throws(JWTKeyError) -> JWTSigningKey {
-        let key: _RSA.Signing.PublicKey
+        let bits = Self.bitCount(modulus)
+        guard bits >= minimumRSAKeyBits else {
+            throw JWTKeyError(
+                code: .badPEM,
+                message: "the RS256 public key has \(bits) bits; at least \(minimumRSAKeyBits) are required"
+            )
+        }
         do {
-            key = try _RSA.Signing.PublicKey(n: modulus, e: exponent)
+            return .rs256(try _RSA.Signing.PublicKey(n: modulus, e: exponent))
         } catch {
             throw JWTKeyError(code: .badPEM, message: "the RS256 public key has an invalid modulus or exponent")
         }
-        guard key.keySizeInBits >= minimumRSAKeyBits else {
-            throw JWTKeyError(
-                code: .badPEM,
-                message: "the RS256 public key has \(key.keySizeInBits) bits; at least \(minimumRSAKeyBits) are required"
-            )
-        }
-        return .rs256(key)
+    }
+
+    /// The significant bits of a big-endian unsigned integer (what BoringSSL calls the key's size).
+    static func bitCount(_ bytes: ArraySlice<UInt8>) -> Int {
+        guard let first = bytes.firstIndex(where: { $0 != 0 }) else { return 0 }
+        return (bytes.endIndex - first) * 8 - bytes[first].leadingZeroBitCount
     }
 
     /// Shortest RSA modulus accepted, as swift-crypto's own PEM and DER initializers require.
@@ -67,7 +66,7 @@ enum JWTSigningKey: Sendable {
     func isValidSignature(_ signature: [UInt8], for signingInput: UnsafeRawBufferPointer) -> Bool {
         switch self {
         case .hs256(let key):
-            return HMAC<SHA256>.isValidAuthenticationCode(signature, authenticating: signingInput, using: key.key)
+            return HMAC<SHA256>.isValidAuthenticationCode(signature, authenticating: signingInput, using: key)
         case .rs256(let key):
             return key.isValidSignature(
                 _RSA.Signing.RSASignature(rawRepresentation: signature),

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import WSBridgeJSON
 
 /// Verifies the JWT a WebSocket client presents at the handshake (`--auth jwt`).

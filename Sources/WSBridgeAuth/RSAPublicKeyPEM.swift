@@ -1,4 +1,9 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+import WSBridgeJSON
 
 /// Reads an RSA public key's modulus and exponent out of a PEM block.
 ///
@@ -52,7 +57,7 @@ enum RSAPublicKeyPEM {
     /// the base64 body with line breaks and surrounding blanks removed.
     private static func armor(_ pem: String) throws(JWTKeyError) -> (label: String, body: String) {
         let lines = pem.split(whereSeparator: \.isNewline)
-            .map { $0.trimmingCharacters(in: .whitespaces) }
+            .map { $0.trimmingWhitespace() }
             .filter { !$0.isEmpty }
         guard lines.count >= 3,
             let label = lines.first.flatMap({ boundaryLabel($0, "-----BEGIN ") }),

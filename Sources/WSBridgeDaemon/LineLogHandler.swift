@@ -1,8 +1,17 @@
-import WSBridgeJSON
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import Logging
 import NIOConcurrencyHelpers
 import WSBridgeCore
+import WSBridgeJSON
 
 /// A swift-log backend that writes one line per event to stderr, in logfmt or JSON, so journald keeps
 /// each event as one entry. Fixed messages; variable data travels in metadata (`wsb.*` keys).
@@ -67,7 +76,7 @@ public final class LineOutput: Sendable {
             guard let base = bytes.baseAddress else { return }
             var offset = 0
             while offset < bytes.count {
-                let written = Foundation.write(2, base + offset, bytes.count - offset)
+                let written = systemWrite(2, base + offset, bytes.count - offset)
                 if written <= 0 { break }
                 offset += written
             }
@@ -77,6 +86,11 @@ public final class LineOutput: Sendable {
     func write(_ line: String) {
         self.lock.withLock { self.sink(line) }
     }
+}
+
+/// `write(2)`; inside ``LineOutput`` the name `write` is its own method.
+private func systemWrite(_ descriptor: Int32, _ bytes: UnsafeRawPointer, _ count: Int) -> Int {
+    write(descriptor, bytes, count)
 }
 
 /// Renders one log event as one line of logfmt or JSON: `ts`, `level`, `msg`, then the metadata keys
@@ -142,11 +156,17 @@ public enum LineFormatter {
         let millis = Int((date.timeIntervalSince1970 - Double(seconds)) * 1000)
         var parts = tm()
         gmtime_r(&seconds, &parts)
-        return String(
-            format: "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
-            Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1, Int(parts.tm_mday),
-            Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec), millis
-        )
+        let date = "\(padded(Int(parts.tm_year) + 1900, 4))-\(padded(Int(parts.tm_mon) + 1, 2))-\(padded(Int(parts.tm_mday), 2))"
+        let time = "\(padded(Int(parts.tm_hour), 2)):\(padded(Int(parts.tm_min), 2)):\(padded(Int(parts.tm_sec), 2))"
+        return "\(date)T\(time).\(padded(millis, 3))Z"
+    }
+
+    /// `value` in decimal, zero-padded to `width` characters as `printf`'s `%0*d` writes it (a minus
+    /// sign counts towards the width).
+    static func padded(_ value: Int, _ width: Int) -> String {
+        let digits = String(value.magnitude)
+        let sign = value < 0 ? "-" : ""
+        return sign + String(repeating: "0", count: max(0, width - sign.count - digits.count)) + digits
     }
 }
 

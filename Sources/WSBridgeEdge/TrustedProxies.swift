@@ -1,5 +1,10 @@
-import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import NIOCore
+import WSBridgeJSON
 
 /// The proxies whose `X-Forwarded-For` is believed (`trusted_proxies`), and the client address that
 /// follows from a request.
@@ -43,7 +48,7 @@ public struct TrustedProxies: Sendable, Equatable {
     /// (or none are configured): then the peer is the client.
     public func forwardedClient(peer: SocketAddress?, forwardedFor fields: [String]) -> String? {
         guard !self.networks.isEmpty, let peerIP = peer?.ipAddress, self.trusts(peerIP) else { return nil }
-        let hops = fields.flatMap { $0.split(separator: ",") }.map { $0.trimmingCharacters(in: .whitespaces) }.reversed()
+        let hops = fields.flatMap { $0.split(separator: ",") }.map { $0.trimmingWhitespace() }.reversed()
         var client: String?
         for hop in hops {
             guard let ip = Self.address(of: hop) else { break }  // a trusted proxy wrote no such thing

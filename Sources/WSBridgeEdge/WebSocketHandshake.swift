@@ -1,7 +1,12 @@
 import Crypto
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import NIOCore
 import NIOHTTP1
+import WSBridgeJSON
 
 /// Validates an RFC 6455 opening handshake and builds the 101 response.
 enum WebSocketHandshake {
@@ -23,11 +28,11 @@ enum WebSocketHandshake {
     /// Checks the WebSocket headers and returns the `Sec-WebSocket-Accept` value.
     static func acceptValue(for headers: HTTPHeaders) -> Result<String, Failure> {
         guard self.isUpgradeRequest(headers) else { return .failure(.notAnUpgrade) }
-        guard headers["sec-websocket-version"].first?.trimmingCharacters(in: .whitespaces) == "13" else {
+        guard headers["sec-websocket-version"].first?.trimmingWhitespace() == "13" else {
             return .failure(.unsupportedVersion)
         }
         let keys = headers["sec-websocket-key"]
-        guard keys.count == 1, let key = keys.first?.trimmingCharacters(in: .whitespaces),
+        guard keys.count == 1, let key = keys.first?.trimmingWhitespace(),
             let decoded = Data(base64Encoded: key), decoded.count == 16
         else {
             return .failure(.badKey)

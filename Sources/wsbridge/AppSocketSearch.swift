@@ -1,4 +1,13 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// Where `wsbridge publish` and `wsbridge status` look for the daemon's app socket, so that they find
 /// a running daemon without flags where they can (wsbridge(8), "Finding the daemon"):

@@ -1,8 +1,13 @@
-import Foundation
 import ArgumentParser
 import WSBridgeAuth
 import WSBridgeConfig
 import WSBridgeDaemon
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 struct CheckConfigCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -33,7 +38,17 @@ struct CheckConfigCommand: ParsableCommand {
     }
 }
 
-/// Prints one line to standard error.
+/// Prints one line to standard error, unbuffered (`write(2)` until all of it is written).
 func printError(_ line: String) {
-    FileHandle.standardError.write(Data((line + "\n").utf8))
+    var line = line + "\n"
+    line.withUTF8 { bytes in
+        guard let base = bytes.baseAddress else { return }
+        var offset = 0
+        while offset < bytes.count {
+            let written = write(2, base + offset, bytes.count - offset)
+            if written < 0 && errno == EINTR { continue }
+            if written <= 0 { return }
+            offset += written
+        }
+    }
 }

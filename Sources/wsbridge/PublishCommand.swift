@@ -58,7 +58,7 @@ struct PublishCommand: AsyncParsableCommand {
         guard targets == 1 else {
             throw ValidationError("give exactly one of --user ID, --users A,B or --all")
         }
-        if let users, users.split(separator: ",").contains(where: { $0.trimmingCharacters(in: .whitespaces).isEmpty }) {
+        if let users, users.split(separator: ",").contains(where: { $0.trimmingWhitespace().isEmpty }) {
             throw ValidationError("--users: empty user id in \"\(users)\"")
         }
         if self.json, case .failure(let error) = Self.checkJSON(self.data) {
@@ -133,7 +133,7 @@ struct PublishCommand: AsyncParsableCommand {
     /// The recipients named by --user, --users or --all.
     private var target: DeliveryTarget {
         if let user { return .user(user) }
-        if let users { return .users(users.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }) }
+        if let users { return .users(users.split(separator: ",").map { $0.trimmingWhitespace() }) }
         return .all
     }
 

@@ -55,6 +55,26 @@ final class JWKSetTests: XCTestCase {
         XCTAssertEqual(keyError(#"{"keys":[{"n":"AQAB"}]}"#)?.message, #"key 1 has no string "kty""#)
     }
 
+    func testAValueAloneIsNotJSONAndAnArrayIsNoKeySet() {
+        XCTAssertEqual(keyError(#""keys""#)?.message, "the JWKS file is not JSON")
+        XCTAssertEqual(keyError("42")?.message, "the JWKS file is not JSON")
+        XCTAssertEqual(keyError(" [] ")?.message, #"the JWKS file is not a JSON object with a "keys" array"#)
+        XCTAssertEqual(keyError(#"{"keys":{}}"#)?.message, #"the JWKS file is not a JSON object with a "keys" array"#)
+    }
+
+    func testOfAMemberGivenTwiceTheLastCounts() throws {
+        let key = Self.octJWK(TokenFactory.secret, kid: "first", extra: #","kid":"last""#)
+        XCTAssertEqual(try JWKSet(json: Self.set([key])).kids, ["last"])
+        let skipped = Self.octJWK(TokenFactory.secret, kid: "h", extra: #","use":"sig","use":"enc""#)
+        XCTAssertEqual(keyError(String(decoding: Self.set([skipped]), as: UTF8.self))?.message,
+            "the JWKS file has no RS256 (kty RSA) or HS256 (kty oct) signing key; 1 other keys skipped")
+    }
+
+    func testAByteOrderMarkBeforeTheSetIsSkipped() throws {
+        let set = try JWKSet(json: [0xEF, 0xBB, 0xBF] + Self.set([Self.octJWK(TokenFactory.secret, kid: "h")]))
+        XCTAssertEqual(set.kids, ["h"])
+    }
+
     func testASetWithoutAUsableKeyIsRefused() {
         XCTAssertEqual(keyError(#"{"keys":[]}"#)?.message, "the JWKS file has no RS256 (kty RSA) or HS256 (kty oct) signing key")
         XCTAssertEqual(

@@ -26,6 +26,15 @@ final class LineLogFormatTests: XCTestCase {
             line, "ts=2023-11-14T22:13:20.250Z level=notice msg=listening wsb.address=127.0.0.1:9188 wsb.listener=admin")
     }
 
+    func testTheTimestampIsZeroPaddedAsPrintfWroteIt() {
+        let early = Date(timeIntervalSince1970: 946_684_800 + 3 * 86_400 + 4 * 3_600 + 5 * 60 + 6 + 0.0625)
+        let line = LineFormatter.format(format: .logfmt, time: early, level: .info, message: "m", metadata: [:])
+        XCTAssertEqual(line, "ts=2000-01-04T04:05:06.062Z level=info msg=m")
+        XCTAssertEqual(LineFormatter.padded(7, 3), "007")
+        XCTAssertEqual(LineFormatter.padded(-5, 3), "-05")
+        XCTAssertEqual(LineFormatter.padded(12345, 4), "12345")
+    }
+
     func testLogfmtQuotesAndEscapesOnlyWhatNeedsIt() {
         XCTAssertEqual(LineFormatter.logfmtValue("plain-value_1.2:3/4"), "plain-value_1.2:3/4")
         XCTAssertEqual(LineFormatter.logfmtValue(""), #""""#)

@@ -137,6 +137,28 @@ def test_binary_is_stripped_and_links_no_swift_runtime(extracted):
     assert run(binary, "--version").stdout.strip() == f"wsbridge {product_version()}"
 
 
+# Entries of ICU's data table of contents ("icudt76l/coll/root.res"): in a binary only when ICU's
+# data is linked in, which all of Foundation (FoundationInternationalization) brings and
+# FoundationEssentials does not (docs/benchmarks.md, "A lean binary").
+ICU_DATA_ENTRY = re.compile(rb"icudt\d+[lb]/[\w/.-]+\.(?:res|icu|nrm|cfu|brk|dict|spp|cnv)")
+# Libraries of all of Foundation, dynamic (a debug build) or named in its static parts' strings.
+FULL_FOUNDATION = re.compile(r"libicu|_FoundationICU|libFoundation\.so|FoundationInternationalization|"
+                             r"libFoundationNetworking|libFoundationXML")
+
+
+def test_binary_links_no_icu_and_holds_no_icu_data(extracted, wsbridge_bin):
+    """The daemon uses FoundationEssentials at most: all of Foundation would link ICU and its ~33 MB
+    of data, which more than doubles the package."""
+    for binary in (str(extracted / "usr/bin/wsbridge"), wsbridge_bin):
+        dynamic = run("readelf", "-d", binary).stdout + run("ldd", binary).stdout
+        assert not FULL_FOUNDATION.search(dynamic), (binary, FULL_FOUNDATION.search(dynamic).group(0))
+        with open(binary, "rb") as f:
+            content = f.read()
+        found = ICU_DATA_ENTRY.search(content)
+        assert found is None, (binary, found.group(0))
+        assert b"FoundationInternationalization" not in content, binary
+
+
 def test_man_pages_match_the_sources_and_are_gzipped_reproducibly(extracted, man_pages):
     for page, directory in MAN.items():
         data = (extracted / "usr/share/man" / directory / f"{page}.gz").read_bytes()
