@@ -50,6 +50,11 @@ extension AppConnection {
             connectTimeoutMilliseconds: Int(settings.connectTimeout.nanoseconds / 1_000_000)
         )
         self.reply(ticket, .welcome(id: hello.id, node: settings.nodeID, version: self.link.version, limits: limits))
+        // Read after the directory has the app: the drain sets its flag before it tells the apps it has,
+        // so an app attaching meanwhile hears of it one way or the other (the machine tells it once).
+        if let drain = self.link.shutdownAnnouncement {
+            self.announceShutdown(drainMilliseconds: drain)
+        }
     }
 
     /// The requests whose work is outside the connection: deciding connects, publishing, status,

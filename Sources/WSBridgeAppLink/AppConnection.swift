@@ -125,6 +125,13 @@ final class AppConnection: ChannelInboundHandler {
         }
     }
 
+    /// Tells the app the daemon is draining, once.
+    func announceShutdown(drainMilliseconds: Int) {
+        if self.machine.announceShutdown() {
+            self.emit(.shutdown(drainMilliseconds: drainMilliseconds))
+        }
+    }
+
     // MARK: Detaching
 
     private func detach() {

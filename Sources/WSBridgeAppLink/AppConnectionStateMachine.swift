@@ -3,7 +3,8 @@ import WSBridgeProtocol
 
 /// The app protocol's rules for one app connection, as a state machine that does no I/O: `hello` comes
 /// first and once, replies leave in the order of their requests, the sessions the app registered are
-/// its own, which errors end the connection, and what is cleaned up when the app goes. It returns actions; ``AppConnection`` performs them (the directory, the router, the broker).
+/// its own, which errors end the connection, what is cleaned up when the app goes, and `shutdown` told
+/// once. It returns actions; ``AppConnection`` performs them (the directory, the router, the broker).
 ///
 /// ```
 ///  awaiting hello ──hello, protocol 1──▶ attached ──the socket goes──▶ closed: its sessions leave the
@@ -89,6 +90,7 @@ struct AppConnectionStateMachine {
     /// The sessions the app registered, by the app's name for them.
     private var sessions: [String: Session] = [:]
     private var replies = ReplySequencer()
+    private var toldShutdown = false
 
     /// One request (none once closed). `newAppID` is asked for when a `hello` attaches the app; `newSession` makes the
     /// session of an accepted `register` (it sends the register's `ok` once recovered).
@@ -151,6 +153,14 @@ struct AppConnectionStateMachine {
     /// Records the reply to `ticket`; returns every reply now due, in order.
     mutating func complete(_ ticket: ReplySequencer.Ticket, with reply: AppEvent) -> [AppEvent] {
         self.replies.complete(ticket, with: reply)
+    }
+
+    /// The daemon is draining: true if this app is to be told (`shutdown`) now, once. An app that says
+    /// `hello` during the drain is told right after its `welcome`.
+    mutating func announceShutdown() -> Bool {
+        guard case .attached = self.state, !self.toldShutdown else { return false }
+        self.toldShutdown = true
+        return true
     }
 
     /// The socket is gone (or the handler removed): what goes with the app, the first time, if it had

@@ -92,6 +92,14 @@ final class AppConnectionStateMachineTests: XCTestCase {
         XCTAssertTrue(AppProtocolError.slowConsumer(limit: 100).closesConnection)
     }
 
+    func testTheShutdownIsToldOnceAndOnlyToAnAttachedApp() {
+        var machine = Machine()
+        XCTAssertFalse(machine.announceShutdown(), "an app that has not said hello is told after its welcome")
+        _ = self.receive(&machine, self.hello())
+        XCTAssertTrue(machine.announceShutdown())
+        XCTAssertFalse(machine.announceShutdown())
+    }
+
     func testWhatTheAppHeldGoesWithItOnce() throws {
         var machine = self.attached()
         _ = self.receive(&machine, .register(id: nil, session: "s1", user: "alice", since: nil))
@@ -103,6 +111,7 @@ final class AppConnectionStateMachineTests: XCTestCase {
         XCTAssertNil(machine.closed(), "cleaned up once")
         XCTAssertEqual(self.receive(&machine, .ping(id: nil)), .none, "nothing is served once closed")
         XCTAssertEqual(machine.unreadable(AppProtocolError(code: .invalidJSON, message: "late")), .none)
+        XCTAssertFalse(machine.announceShutdown())
     }
 
     func testAConnectionThatNeverSaidHelloLeavesNothingAndCannotAttachAfter() {
