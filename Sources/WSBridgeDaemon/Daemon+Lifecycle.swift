@@ -44,19 +44,20 @@ extension Daemon {
         let receipts = self.receipts
         let presenceChannel = PresenceService.eventChannel(self.configuration.channel)
         let reportChannel = receipts.reportChannel
+        let phase = self.phase
         self.broker.start(
             handler: BrokerHandler(
                 received: { messages in
                     traffic.countReceived(messages.count)
                     router.route(messages, source: source)
                 },
-                linkChanged: { linked in
+                linkChanged: { [weak self] linked in
                     router.tracker?.linkChanged(linked)
                     presence.linkChanged(linked)
                     if linked {
                         logger.info("broker linked", metadata: ["wsb.broker": "\(brokerName)"])
-                        self.announceReadyIfDue()
-                    } else if self.phase.value == .draining || self.phase.value == .stopped {
+                        self?.announceReadyIfDue()
+                    } else if phase.value == .draining || phase.value == .stopped {
                         logger.info("broker unlinked", metadata: ["wsb.broker": "\(brokerName)"])
                     } else {
                         logger.warning("broker link down", metadata: ["wsb.broker": "\(brokerName)"])

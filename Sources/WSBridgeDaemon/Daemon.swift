@@ -83,7 +83,7 @@ public final class Daemon: Sendable {
         let parser = EnvelopeParser(compatUserField: configuration.compatUserField)
         self.broker = Self.makeBroker(configuration, parser: parser, group: self.group, logger: logger)
         let broker = self.broker
-        let status = StatusBox()
+        let status = StatusBox(eventLoop: loops[0])
         let presence = PresenceService(
             redis: broker as? RedisBroker, eventLoop: broker.eventLoop, node: configuration.nodeID,
             ttl: TimeAmount(configuration.presenceTTL), heartbeat: TimeAmount(configuration.presenceHeartbeatInterval))
