@@ -149,8 +149,8 @@ extension Daemon {
     }
 
     /// Drains and stops: stops accepting, tells attached apps (`shutdown`), closes WebSocket clients with
-    /// 1001 spread over `drain_timeout` (so they do not all reconnect elsewhere at once), waits for them
-    /// (at most the window plus `close_timeout`), then unlinks the broker, flushes what still waits for a
+    /// 1001 spread over `drain_timeout` (so they do not all reconnect elsewhere at once), waits until the
+    /// last has closed (at most the window plus `close_timeout`), then unlinks the broker, flushes what still waits for a
     /// write-coalescing window (app sessions) and stops the event loops. `/readyz` answers 503 from the
     /// first step; the admin listener closes last, so `/metrics` can be scraped during the drain.
     public func shutdown() async {
@@ -165,18 +165,10 @@ extension Daemon {
         try? await self.server.stopAccepting().get()
         await self.appServer.stopAccepting()
         self.appLink.announceShutdown(drainMilliseconds: Int(window.nanoseconds / 1_000_000))
-        _ = try? await self.router.collect { shard in
-            shard.stopHeartbeat()
-            shard.drain(over: window) { session in
-                session.drain()
-            }
-        }.get()
-        let deadline = NIODeadline.now() + window + TimeAmount(configuration.closeTimeout)
-        while NIODeadline.now() < deadline,
-            self.edge.counters.openWebSockets.load(ordering: .relaxed) + self.edge.counters.openEventStreams.load(ordering: .relaxed) > 0
-        {
-            try? await Task.sleep(nanoseconds: 20_000_000)
-        }
+        _ = try? await self.router.collect { shard in shard.stopHeartbeat() }.get()
+        // Over when the last client's connection closes: the future is their close futures.
+        let closed = self.edge.drainConnections(over: window)
+        await closed.completion(before: .now() + window + TimeAmount(configuration.closeTimeout))
         self.router.tracker?.stop()
         try? await self.receipts.stop().get()
         try? await self.presence.stop().get()

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import WSBridgeConfig
@@ -7,7 +8,8 @@ import WSBridgeDaemon
 import WSBridgeTestSupport
 import XCTest
 
-/// A whole daemon's start and stop, with real sockets: nothing keeps a daemon alive once it is let go.
+/// A whole daemon's start and stop, with real sockets: a drain is over when its last client has closed;
+/// nothing keeps a daemon alive once it is let go.
 final class DaemonLifecycleTests: XCTestCase {
     /// For the test's own sockets (clients, ports held), not the daemon's.
     private var group: MultiThreadedEventLoopGroup!
@@ -38,6 +40,42 @@ final class DaemonLifecycleTests: XCTestCase {
         var logger = Logger(label: "test")
         logger.logLevel = .critical
         return logger
+    }
+
+    func testADrainIsOverWhenItsLastClientHasClosed() async throws {
+        // close_timeout far away: only the clients closing can end this drain in time.
+        let daemon = try Daemon(
+            configuration: self.configuration {
+                $0.drainTimeout = .milliseconds(200)
+                $0.closeTimeout = .seconds(60)
+            }, logger: self.logger)
+        let address = try await daemon.start()
+        let port = try XCTUnwrap(address?.port)
+        let alice = try await WebSocketTestClient.connect(port: port, path: "/ws?user=alice", group: self.group)
+        let bob = try await WebSocketTestClient.connect(port: port, path: "/ws?user=bob", group: self.group)
+        try await eventually("both sessions") { try await daemon.router.snapshot().get().sessions == 2 }
+        let finished = NIOLockedValueBox<NIODeadline?>(nil)
+        let drain = Task {
+            await daemon.shutdown()
+            finished.withLockedValue { $0 = .now() }
+        }
+        let goingAway = WebSocketTestClient.Message.close(code: 1001, reason: "server shutting down")
+        let toAlice = try await alice.next()
+        let toBob = try await bob.next()
+        XCTAssertEqual(toAlice, goingAway)
+        XCTAssertEqual(toBob, goingAway)
+        XCTAssertNil(finished.withLockedValue { $0 }, "the drain waits for its clients, which have not answered")
+
+        await alice.close()
+        eventually("alice's connection closed") { daemon.edge.counters.openWebSockets.load(ordering: .relaxed) == 1 }
+        XCTAssertNil(finished.withLockedValue { $0 }, "bob is still connected")
+
+        let lastClosed = NIODeadline.now()
+        await bob.close()
+        await drain.value
+        let end = try XCTUnwrap(finished.withLockedValue { $0 })
+        XCTAssertLessThan(end - lastClosed, .seconds(5), "over with the last client, not at the drain's deadline (60 s on)")
+        XCTAssertEqual(daemon.currentPhase, .stopped)
     }
 
     func testNothingKeepsADaemonAliveOnceLetGo() async throws {
