@@ -8,8 +8,9 @@ import WSBridgeDaemon
 import WSBridgeTestSupport
 import XCTest
 
-/// A whole daemon's start and stop, with real sockets: a drain is over when its last client has closed;
-/// nothing keeps a daemon alive once it is let go.
+/// A whole daemon's start and stop, with real sockets and the event loops it makes itself: a start that
+/// fails at any listener leaves nothing running, bound or listening; a drain is over when its last
+/// client has closed; nothing keeps a daemon alive once it is let go.
 final class DaemonLifecycleTests: XCTestCase {
     /// For the test's own sockets (clients, ports held), not the daemon's.
     private var group: MultiThreadedEventLoopGroup!
@@ -40,6 +41,96 @@ final class DaemonLifecycleTests: XCTestCase {
         var logger = Logger(label: "test")
         logger.logLevel = .critical
         return logger
+    }
+
+    /// This process's event-loop threads (NIO names them `NIO-ELT-<group>-#<loop>`), by thread id.
+    private static func eventLoopThreads() throws -> Set<String> {
+        let tasks = try FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")
+        return Set(
+            tasks.compactMap { tid in
+                guard let name = try? String(contentsOfFile: "/proc/self/task/\(tid)/comm", encoding: .utf8) else { return nil }
+                return name.hasPrefix("NIO-ELT-") ? "\(tid) \(name.trimmingCharacters(in: .newlines))" : nil
+            })
+    }
+
+    /// Holds a free loopback port for the test.
+    private func occupyPort() async throws -> (Channel, Int) {
+        let channel = try await ServerBootstrap(group: self.group).bind(host: "127.0.0.1", port: 0).get()
+        return (channel, try XCTUnwrap(channel.localAddress?.port))
+    }
+
+    /// Whether `port` can be listened on again: nothing holds it.
+    private func assertFree(_ port: Int?, _ what: String, file: StaticString = #filePath, line: UInt = #line) async {
+        guard let port else { return XCTFail("\(what): no port", file: file, line: line) }
+        do {
+            let channel = try await ServerBootstrap(group: self.group).bind(host: "127.0.0.1", port: port).get()
+            try await channel.close().get()
+        } catch {
+            XCTFail("\(what) port \(port) is still held: \(error)", file: file, line: line)
+        }
+    }
+
+    /// Starts a daemon that must fail at one listener; checks that its start stopped what it had started.
+    private func startFailing(
+        _ adjust: (inout WSBridgeConfiguration) -> Void, file: StaticString = #filePath, line: UInt = #line
+    ) async throws -> (ListenerStartError, Daemon) {
+        let before = try Self.eventLoopThreads()
+        let daemon = try Daemon(configuration: self.configuration(adjust), logger: self.logger)
+        XCTAssertEqual(try Self.eventLoopThreads().subtracting(before).count, 2, "the daemon's own event loops", file: file, line: line)
+        do {
+            try await daemon.start()
+        } catch let error as ListenerStartError {
+            XCTAssertEqual(daemon.currentPhase, .stopped, file: file, line: line)
+            XCTAssertEqual(try Self.eventLoopThreads().subtracting(before), [], "event loops left running", file: file, line: line)
+            XCTAssertFalse(FileManager.default.fileExists(atPath: self.directory.file("app.sock")), "app socket file left", file: file, line: line)
+            await daemon.shutdown()  // has nothing left to stop
+            return (error, daemon)
+        }
+        await daemon.shutdown()
+        throw StartedAnyway()
+    }
+
+    private struct StartedAnyway: Error {}
+
+    func testAStartThatFailsAtTheAdminListenerLeavesNothingRunning() async throws {
+        let (holder, port) = try await self.occupyPort()
+        let (error, daemon) = try await self.startFailing { $0.adminListen = ListenAddress(host: "127.0.0.1", port: port) }
+        XCTAssertEqual(error.listener, .admin)
+        XCTAssertNil(daemon.adminAddress)
+        try await holder.close().get()
+        await self.assertFree(port, "admin")
+    }
+
+    func testAStartThatFailsAtTheAppSocketLeavesNothingRunning() async throws {
+        let (error, daemon) = try await self.startFailing { $0.appSocket = self.directory.file("missing/app.sock") }
+        XCTAssertEqual(error.listener, .app)
+        await self.assertFree(daemon.adminAddress?.port, "admin")
+    }
+
+    func testAStartThatFailsAtTheWebSocketListenerLeavesNothingRunning() async throws {
+        let (holder, port) = try await self.occupyPort()
+        let (error, daemon) = try await self.startFailing { $0.listen = ListenAddress(host: "127.0.0.1", port: port) }
+        XCTAssertEqual(error.listener, .webSocket)
+        await self.assertFree(daemon.adminAddress?.port, "admin")
+        try await holder.close().get()
+        await self.assertFree(port, "WebSocket")
+    }
+
+    func testADaemonThatNeverStartedStopsItsEventLoopsOnShutdown() async throws {
+        let before = try Self.eventLoopThreads()
+        let daemon = try Daemon(configuration: self.configuration(), logger: self.logger)
+        XCTAssertEqual(try Self.eventLoopThreads().subtracting(before).count, 2)
+        await daemon.shutdown()
+        XCTAssertEqual(try Self.eventLoopThreads().subtracting(before), [])
+        XCTAssertEqual(daemon.currentPhase, .stopped)
+    }
+
+    func testADaemonThatCannotBeBuiltLeavesNoThread() throws {
+        let before = try Self.eventLoopThreads()
+        XCTAssertThrowsError(try Daemon(configuration: self.configuration { $0.auth = .jwt }, logger: self.logger)) { error in
+            XCTAssertTrue("\(error)".contains("auth"), "\(error)")
+        }
+        XCTAssertEqual(try Self.eventLoopThreads().subtracting(before), [])
     }
 
     func testADrainIsOverWhenItsLastClientHasClosed() async throws {
