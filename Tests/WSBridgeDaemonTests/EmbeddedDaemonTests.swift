@@ -80,9 +80,18 @@ final class EmbeddedDaemonTests: XCTestCase {
         let (daemon, port) = try await self.startDaemon()
         let client = try await WebSocketTestClient.connect(port: port, path: "/ws?user=A", group: self.group)
         try await self.waitForSessions(daemon, 1)
-        await daemon.shutdown()
+        let drain = Task { await daemon.shutdown() }
         let message = try await client.next()
         XCTAssertEqual(message, .close(code: 1001, reason: "server shutting down"))
+        try await self.answerClose(client)
+        await drain.value
+    }
+
+    /// The client answers the server's close frame: the server closes the connection, and the drain
+    /// does not wait for `close_timeout`.
+    private func answerClose(_ client: WebSocketTestClient) async throws {
+        try await client.send(opcode: 0x8, payload: [0x03, 0xE9])
+        try await client.waitUntilClosed()
         await client.close()
     }
 
@@ -123,12 +132,13 @@ final class EmbeddedDaemonTests: XCTestCase {
         let client = try await WebSocketTestClient.connect(port: port, path: "/ws?user=A", group: self.group)
         try await self.waitForSessions(daemon, 1)
         _ = try await daemon.publish(EnvelopeText.make(target: .user("A"), data: .text("last words"))).get()
-        await daemon.shutdown()
+        let drain = Task { await daemon.shutdown() }
         let message = try await client.nextText()
         XCTAssertEqual(message, "last words")
         let close = try await client.next()
         XCTAssertEqual(close, .close(code: 1001, reason: "server shutting down"))
-        await client.close()
+        try await self.answerClose(client)
+        await drain.value
     }
 
     func testAReloadSetsTheWindowOnEveryEventLoop() async throws {
