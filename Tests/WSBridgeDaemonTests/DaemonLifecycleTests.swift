@@ -11,38 +11,7 @@ import XCTest
 /// A whole daemon's start and stop, with real sockets and the event loops it makes itself: a start that
 /// fails at any listener leaves nothing running, bound or listening; a drain is over when its last
 /// client has closed; nothing keeps a daemon alive once it is let go.
-final class DaemonLifecycleTests: XCTestCase {
-    /// For the test's own sockets (clients, ports held), not the daemon's.
-    private var group: MultiThreadedEventLoopGroup!
-    private var directory: TemporaryDirectory!
-
-    override func setUpWithError() throws {
-        self.group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        self.directory = try TemporaryDirectory()
-    }
-
-    override func tearDown() {
-        try? self.group.syncShutdownGracefully()
-        self.directory?.remove()
-    }
-
-    private func configuration(_ adjust: (inout WSBridgeConfiguration) -> Void = { _ in }) -> WSBridgeConfiguration {
-        var configuration = WSBridgeConfiguration()
-        configuration.listen = ListenAddress(host: "127.0.0.1", port: 0)
-        configuration.adminListen = ListenAddress(host: "127.0.0.1", port: 0)
-        configuration.appSocket = self.directory.file("app.sock")
-        configuration.auth = .insecureQuery
-        configuration.eventLoops = 2
-        adjust(&configuration)
-        return configuration
-    }
-
-    private var logger: Logger {
-        var logger = Logger(label: "test")
-        logger.logLevel = .critical
-        return logger
-    }
-
+final class DaemonLifecycleTests: DaemonTestCase {
     /// This process's event-loop threads (NIO names them `NIO-ELT-<group>-#<loop>`), by thread id.
     private static func eventLoopThreads() throws -> Set<String> {
         let tasks = try FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")
@@ -51,12 +20,6 @@ final class DaemonLifecycleTests: XCTestCase {
                 guard let name = try? String(contentsOfFile: "/proc/self/task/\(tid)/comm", encoding: .utf8) else { return nil }
                 return name.hasPrefix("NIO-ELT-") ? "\(tid) \(name.trimmingCharacters(in: .newlines))" : nil
             })
-    }
-
-    /// Holds a free loopback port for the test.
-    private func occupyPort() async throws -> (Channel, Int) {
-        let channel = try await ServerBootstrap(group: self.group).bind(host: "127.0.0.1", port: 0).get()
-        return (channel, try XCTUnwrap(channel.localAddress?.port))
     }
 
     /// Whether `port` can be listened on again: nothing holds it.
@@ -70,31 +33,22 @@ final class DaemonLifecycleTests: XCTestCase {
         }
     }
 
-    /// Starts a daemon that must fail at one listener; checks that its start stopped what it had started.
-    private func startFailing(
+    /// Starts a daemon that must fail at one listener; checks that its start stopped what it had
+    /// started: its event loops, the app socket file.
+    private func startFailingCleanly(
         _ adjust: (inout WSBridgeConfiguration) -> Void, file: StaticString = #filePath, line: UInt = #line
     ) async throws -> (ListenerStartError, Daemon) {
         let before = try Self.eventLoopThreads()
-        let daemon = try Daemon(configuration: self.configuration(adjust), logger: self.logger)
-        XCTAssertEqual(try Self.eventLoopThreads().subtracting(before).count, 2, "the daemon's own event loops", file: file, line: line)
-        do {
-            try await daemon.start()
-        } catch let error as ListenerStartError {
-            XCTAssertEqual(daemon.currentPhase, .stopped, file: file, line: line)
-            XCTAssertEqual(try Self.eventLoopThreads().subtracting(before), [], "event loops left running", file: file, line: line)
-            XCTAssertFalse(FileManager.default.fileExists(atPath: self.directory.file("app.sock")), "app socket file left", file: file, line: line)
-            await daemon.shutdown()  // has nothing left to stop
-            return (error, daemon)
-        }
-        await daemon.shutdown()
-        throw StartedAnyway()
+        let (error, daemon) = try await self.startFailing(adjust, file: file, line: line)
+        XCTAssertEqual(try Self.eventLoopThreads().subtracting(before), [], "event loops left running", file: file, line: line)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: self.directory.file("app.sock")), "app socket file left", file: file, line: line)
+        await daemon.shutdown()  // has nothing left to stop
+        return (error, daemon)
     }
-
-    private struct StartedAnyway: Error {}
 
     func testAStartThatFailsAtTheAdminListenerLeavesNothingRunning() async throws {
         let (holder, port) = try await self.occupyPort()
-        let (error, daemon) = try await self.startFailing { $0.adminListen = ListenAddress(host: "127.0.0.1", port: port) }
+        let (error, daemon) = try await self.startFailingCleanly { $0.adminListen = ListenAddress(host: "127.0.0.1", port: port) }
         XCTAssertEqual(error.listener, .admin)
         XCTAssertNil(daemon.adminAddress)
         try await holder.close().get()
@@ -102,14 +56,14 @@ final class DaemonLifecycleTests: XCTestCase {
     }
 
     func testAStartThatFailsAtTheAppSocketLeavesNothingRunning() async throws {
-        let (error, daemon) = try await self.startFailing { $0.appSocket = self.directory.file("missing/app.sock") }
+        let (error, daemon) = try await self.startFailingCleanly { $0.appSocket = self.directory.file("missing/app.sock") }
         XCTAssertEqual(error.listener, .app)
         await self.assertFree(daemon.adminAddress?.port, "admin")
     }
 
     func testAStartThatFailsAtTheWebSocketListenerLeavesNothingRunning() async throws {
         let (holder, port) = try await self.occupyPort()
-        let (error, daemon) = try await self.startFailing { $0.listen = ListenAddress(host: "127.0.0.1", port: port) }
+        let (error, daemon) = try await self.startFailingCleanly { $0.listen = ListenAddress(host: "127.0.0.1", port: port) }
         XCTAssertEqual(error.listener, .webSocket)
         await self.assertFree(daemon.adminAddress?.port, "admin")
         try await holder.close().get()
@@ -118,7 +72,7 @@ final class DaemonLifecycleTests: XCTestCase {
 
     func testADaemonThatNeverStartedStopsItsEventLoopsOnShutdown() async throws {
         let before = try Self.eventLoopThreads()
-        let daemon = try Daemon(configuration: self.configuration(), logger: self.logger)
+        let daemon = try Daemon(configuration: self.configuration(), logger: self.logger(.critical))
         XCTAssertEqual(try Self.eventLoopThreads().subtracting(before).count, 2)
         await daemon.shutdown()
         XCTAssertEqual(try Self.eventLoopThreads().subtracting(before), [])
@@ -127,7 +81,7 @@ final class DaemonLifecycleTests: XCTestCase {
 
     func testADaemonThatCannotBeBuiltLeavesNoThread() throws {
         let before = try Self.eventLoopThreads()
-        XCTAssertThrowsError(try Daemon(configuration: self.configuration { $0.auth = .jwt }, logger: self.logger)) { error in
+        XCTAssertThrowsError(try Daemon(configuration: self.configuration { $0.auth = .jwt }, logger: self.logger(.critical))) { error in
             XCTAssertTrue("\(error)".contains("auth"), "\(error)")
         }
         XCTAssertEqual(try Self.eventLoopThreads().subtracting(before), [])
@@ -139,7 +93,7 @@ final class DaemonLifecycleTests: XCTestCase {
             configuration: self.configuration {
                 $0.drainTimeout = .milliseconds(200)
                 $0.closeTimeout = .seconds(60)
-            }, logger: self.logger)
+            }, logger: self.logger(.critical))
         let address = try await daemon.start()
         let port = try XCTUnwrap(address?.port)
         let alice = try await WebSocketTestClient.connect(port: port, path: "/ws?user=alice", group: self.group)
@@ -173,12 +127,12 @@ final class DaemonLifecycleTests: XCTestCase {
         weak var built: Daemon?
         weak var stopped: Daemon?
         do {
-            let daemon = try Daemon(configuration: self.configuration(), logger: self.logger, group: self.group)
+            let daemon = try Daemon(configuration: self.configuration(), logger: self.logger(.critical), group: self.group)
             built = daemon
         }
         XCTAssertNil(built, "a daemon built and let go is freed (its status box holds it weakly)")
         do {
-            let daemon = try Daemon(configuration: self.configuration(), logger: self.logger, group: self.group)
+            let daemon = try Daemon(configuration: self.configuration(), logger: self.logger(.critical), group: self.group)
             try await daemon.start()
             await daemon.shutdown()
             stopped = daemon

@@ -11,32 +11,9 @@ import WSBridgeTestSupport
 import XCTest
 
 /// A whole daemon in this process on the embedded broker, with real sockets and a real WebSocket client.
-final class EmbeddedDaemonTests: XCTestCase {
-    private var group: MultiThreadedEventLoopGroup!
-    /// The daemon's app socket goes here, not into the working directory: tests run in parallel.
-    private var directory: TemporaryDirectory!
-
-    override func setUpWithError() throws {
-        self.group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        self.directory = try TemporaryDirectory()
-    }
-
-    override func tearDown() {
-        try? self.group.syncShutdownGracefully()
-        self.directory?.remove()
-    }
-
+final class EmbeddedDaemonTests: DaemonTestCase {
     private func startDaemon(_ adjust: (inout WSBridgeConfiguration) -> Void = { _ in }) async throws -> (Daemon, Int) {
-        var configuration = WSBridgeConfiguration()
-        configuration.listen = ListenAddress(host: "127.0.0.1", port: 0)
-        configuration.adminListen = ListenAddress(host: "127.0.0.1", port: 0)
-        configuration.appSocket = self.directory.file("app.sock")
-        configuration.auth = .insecureQuery
-        configuration.eventLoops = 2
-        adjust(&configuration)
-        var logger = Logger(label: "test")
-        logger.logLevel = .warning
-        let daemon = try Daemon(configuration: configuration, logger: logger)
+        let daemon = try Daemon(configuration: self.configuration(adjust), logger: self.logger())
         let address = try await daemon.start()
         return (daemon, try XCTUnwrap(address?.port))
     }
