@@ -16,12 +16,15 @@ run:
 	LISTEN=$(LISTEN) scripts/demo.sh
 
 ## The whole suite: Swift unit and integration tests, then the end-to-end tests with real processes,
-## the Redis fault suite (its table goes to $(FAULTS_REPORT)), the Redis Cluster suite, the packaging tests and the Autobahn
-## TestSuite's CI selection against the release binary the packaging tests built.
+## the Redis fault suite (its table goes to $(FAULTS_REPORT)), the Redis Cluster suite, the packaging
+## tests and the Autobahn TestSuite's CI selection against the release binary the packaging tests
+## built. The Swift tests run in parallel, each in a process of its own, $(TEST_WORKERS) at a time (one
+## per CPU by default).
 FAULTS_REPORT ?= .build/faults-report.md
+TEST_WORKERS ?= $(shell nproc 2>/dev/null || echo 2)
 test:
 	$(SWIFT) build --build-tests --explicit-target-dependency-import-check error
-	$(SWIFT) test --skip-build
+	$(SWIFT) test --skip-build --parallel --num-workers $(TEST_WORKERS)
 	WSBRIDGE_BIN=$$($(SWIFT) build --show-bin-path)/wsbridge $(PYTHON) -m pytest -q tests/integration
 	WSBRIDGE_BIN=$$($(SWIFT) build --show-bin-path)/wsbridge FAULTS_REPORT=$(FAULTS_REPORT) $(PYTHON) -m pytest -q -s tests/faults
 	WSBRIDGE_BIN=$$($(SWIFT) build --show-bin-path)/wsbridge $(PYTHON) -m pytest -q -s tests/cluster
@@ -30,7 +33,7 @@ test:
 		$(PYTHON) tests/autobahn/run.py
 
 unit:
-	$(SWIFT) test
+	$(SWIFT) test --parallel --num-workers $(TEST_WORKERS)
 
 integration: build
 	WSBRIDGE_BIN=$$($(SWIFT) build --show-bin-path)/wsbridge $(PYTHON) -m pytest -q tests/integration

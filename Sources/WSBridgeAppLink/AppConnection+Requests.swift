@@ -3,39 +3,91 @@ import WSBridgeCore
 import WSBridgeProtocol
 
 extension AppConnection {
-    func handle(_ request: AppRequest) {
-        guard case .attached(let app) = self.state else {
-            if case .hello(let id, let version, let name, let paths, let tool, let presenceEvents) = request {
-                self.hello(id: id, version: version, name: name, paths: paths, tool: tool, presenceEvents: presenceEvents)
-            } else {
-                self.fail(.helloRequired(id: request.id, request: request.type))
-            }
-            return
+    /// Performs one of the machine's actions.
+    func perform(_ action: AppConnectionStateMachine.Action) {
+        switch action {
+        case .none:
+            break
+        case .fail(let ticket, let error):
+            self.replyError(ticket, error)
+        case .attach(let ticket, let hello):
+            self.attach(ticket, hello)
+        case .register(let session):
+            self.context.map { self.link.router.shard(for: $0.eventLoop).add(session) }
+        case .unregister(let ticket, let id, let session):
+            self.context.map { self.link.router.shard(for: $0.eventLoop).remove(session) }
+            self.reply(ticket, .ok(id: id))
+        case .reply(let ticket, let event):
+            self.reply(ticket, event)
+        case .serve(let ticket, let request, let app):
+            self.serve(ticket, request, app: app)
         }
-        let ticket = self.replies.take()
+    }
+
+    private func attach(_ ticket: ReplySequencer.Ticket, _ hello: AppConnectionStateMachine.Hello) {
+        guard let context = self.context else { return }
+        let name = hello.app.name
+        let app = AppHandle(
+            id: hello.app.id, name: name, paths: hello.paths, isTool: hello.app.isTool, presenceEvents: hello.presenceEvents,
+            peer: self.peer, connection: self, eventLoop: context.eventLoop
+        )
+        self.logger[metadataKey: "wsb.app"] = "\(name)"
+        self.link.directory.attach(app)
+        if hello.presenceEvents {
+            self.link.presenceListenerDidAttach()
+        }
+        if hello.app.isTool {
+            // `wsbridge status` and `publish`: not an app an operator runs, so not counted, and not noticed.
+            self.logger.debug("tool attached")
+        } else {
+            self.link.counters.appsAttached.wrappingIncrement(ordering: .relaxed)
+            self.link.counters.attaches.wrappingIncrement(ordering: .relaxed)
+            self.logger.notice("app attached", metadata: ["wsb.paths": "\(hello.paths.joined(separator: ","))"])
+        }
+        let settings = self.link.settings
+        let limits = AppLimits(
+            maxFrameBytes: settings.maxFrameBytes, maxQueueBytes: settings.maxQueueBytes,
+            connectTimeoutMilliseconds: Int(settings.connectTimeout.nanoseconds / 1_000_000)
+        )
+        self.reply(ticket, .welcome(id: hello.id, node: settings.nodeID, version: self.link.version, limits: limits))
+        // Read after the directory has the app: the drain sets its flag before it tells the apps it has,
+        // so an app attaching meanwhile hears of it one way or the other (the machine tells it once).
+        if let drain = self.link.shutdownAnnouncement {
+            self.announceShutdown(drainMilliseconds: drain)
+        }
+    }
+
+    /// The requests whose work is outside the connection: deciding connects, publishing, status,
+    /// presence, and acting on the app's connections.
+    private func serve(_ ticket: ReplySequencer.Ticket, _ request: AppRequest, app: AppConnectionStateMachine.App) {
         switch request {
-        case .hello(let id, _, _, _, _, _):
-            self.replyError(ticket, .duplicateHello(id: id))
         case .accept(let id, let conn, let user):
             self.decide(ticket, id: id, conn: conn, app: app, decision: .accept(user: user))
         case .reject(let id, let conn, let status, let reason):
             let decision = HandshakeDecision.reject(status: HandshakeStatus(code: status), reason: reason, kind: .appRejected)
             self.decide(ticket, id: id, conn: conn, app: app, decision: decision)
-        case .register(let id, let session, let user, let since):
-            self.register(ticket, id: id, session: session, user: user, since: since)
-        case .unregister(let id, let session):
-            self.unregister(ticket, id: id, session: session)
         case .publish(let id, let target, let data, let receipt):
-            self.publish(ticket, id: id, target: target, data: data, receipt: receipt)
-        case .presence(let id, let users):
-            guard let context = self.context else { return }
-            let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
-            self.link.presence(users).hop(to: context.eventLoop).whenComplete { result in
+            let deliveryTarget = DeliveryTarget(target)
+            let envelope = EnvelopeText.make(target: deliveryTarget, data: EnvelopeText.Data(data))
+            let publication = AppPublication(envelope: envelope, target: deliveryTarget, receipt: receipt)
+            self.answer(ticket, when: self.link.publish(publication)) { result in
                 switch result {
-                case .success(let answer):
-                    loopBound.value.reply(ticket, .presence(id: id, users: answer))
-                case .failure(let error):
-                    loopBound.value.replyError(ticket, .presenceUnavailable(id: id, reason: "\(error)"))
+                case .success(let outcome): .success(.ok(id: id, positions: outcome.positions, receipt: outcome.receipt))
+                case .failure(let error): .failure(.publishFailed(id: id, reason: "\(error)"))
+                }
+            }
+        case .presence(let id, let users):
+            self.answer(ticket, when: self.link.presence(users)) { result in
+                switch result {
+                case .success(let answer): .success(.presence(id: id, users: answer))
+                case .failure(let error): .failure(.presenceUnavailable(id: id, reason: "\(error)"))
+                }
+            }
+        case .status(let id):
+            self.answer(ticket, when: self.link.status()) { result in
+                switch result {
+                case .success(let body): .success(.status(id: id, body: body))
+                case .failure(let error): .failure(.internal(id: id, reason: "status unavailable: \(error)"))
                 }
             }
         case .send(let id, let conn, let data):
@@ -46,56 +98,30 @@ extension AppConnection {
             guard let handle = self.connection(ticket, id: id, conn, app: app) else { return }
             handle.close(CloseCode(rawValue: UInt16(clamping: code)), reason: reason)
             self.reply(ticket, .ok(id: id))
-        case .ping(let id):
-            self.reply(ticket, .pong(id: id))
-        case .status(let id):
-            guard let context = self.context else { return }
-            let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
-            self.link.status().hop(to: context.eventLoop).whenComplete { result in
-                switch result {
-                case .success(let body):
-                    loopBound.value.reply(ticket, .status(id: id, body: body))
-                case .failure(let error):
-                    loopBound.value.replyError(ticket, .internal(id: id, reason: "status unavailable: \(error)"))
-                }
+        case .hello, .register, .unregister, .ping:
+            preconditionFailure("the state machine answers \(request.type) itself")
+        }
+    }
+
+    /// Answers `ticket` with what `future` comes to, on the app's event loop; an `error` is counted and
+    /// logged like any other.
+    private func answer<Value: Sendable>(
+        _ ticket: ReplySequencer.Ticket, when future: EventLoopFuture<Value>,
+        _ reply: @escaping @Sendable (Result<Value, any Error>) -> Result<AppEvent, AppProtocolError>
+    ) {
+        guard let context = self.context else { return }
+        let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
+        future.hop(to: context.eventLoop).whenComplete { result in
+            switch reply(result) {
+            case .success(let event): loopBound.value.reply(ticket, event)
+            case .failure(let error): loopBound.value.replyError(ticket, error)
             }
         }
     }
 
-    private func hello(id: RequestID?, version: Int, name: String, paths: [String], tool: Bool, presenceEvents: Bool) {
-        guard version == AppProtocol.version else {
-            self.fail(.unsupportedProtocol(id: id, version: version))
-            return
-        }
-        guard let context = self.context else { return }
-        let app = AppHandle(
-            id: self.link.directory.makeAppID(), name: name, paths: paths, isTool: tool, presenceEvents: presenceEvents,
-            peer: self.peer,
-            connection: self, eventLoop: context.eventLoop
-        )
-        self.state = .attached(app)
-        self.logger[metadataKey: "wsb.app"] = "\(name)"
-        self.link.directory.attach(app)
-        if presenceEvents {
-            self.link.presenceListenerDidAttach()
-        }
-        if tool {
-            // `wsbridge status` and `publish`: not an app an operator runs, so not counted, and not noticed.
-            self.logger.debug("tool attached")
-        } else {
-            self.link.counters.appsAttached.wrappingIncrement(ordering: .relaxed)
-            self.link.counters.attaches.wrappingIncrement(ordering: .relaxed)
-            self.logger.notice("app attached", metadata: ["wsb.paths": "\(paths.joined(separator: ","))"])
-        }
-        let settings = self.link.settings
-        let limits = AppLimits(
-            maxFrameBytes: settings.maxFrameBytes, maxQueueBytes: settings.maxQueueBytes,
-            connectTimeoutMilliseconds: Int(settings.connectTimeout.nanoseconds / 1_000_000)
-        )
-        self.reply(self.replies.take(), .welcome(id: id, node: settings.nodeID, version: self.link.version, limits: limits))
-    }
-
-    private func decide(_ ticket: ReplySequencer.Ticket, id: RequestID?, conn: String, app: AppHandle, decision: HandshakeDecision) {
+    private func decide(
+        _ ticket: ReplySequencer.Ticket, id: RequestID?, conn: String, app: AppConnectionStateMachine.App, decision: HandshakeDecision
+    ) {
         guard let connection = ConnectionID(Substring(conn)) else {
             self.replyError(ticket, .unknownConn(id: id, conn: conn))
             return
@@ -110,11 +136,10 @@ extension AppConnection {
                 return
             }
             // `ok` once the client is upgraded, so that a `send` right after it finds the connection.
-            let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
-            opened.futureResult.whenComplete { result in
+            self.answer(ticket, when: opened.futureResult) { result in
                 switch result {
-                case .success: loopBound.value.reply(ticket, .ok(id: id))
-                case .failure: loopBound.value.replyError(ticket, .unknownConn(id: id, conn: conn))
+                case .success: .success(.ok(id: id))
+                case .failure: .failure(.unknownConn(id: id, conn: conn))
                 }
             }
         case .notPending:
@@ -126,56 +151,9 @@ extension AppConnection {
         }
     }
 
-    /// Registers the session; its `ok` comes once its recovery is done (``AppSession``).
-    private func register(_ ticket: ReplySequencer.Ticket, id: RequestID?, session: String, user: String, since text: String?) {
-        guard self.sessions[session] == nil, let context = self.context else {
-            self.replyError(ticket, .duplicateSession(id: id, session: session))
-            return
-        }
-        var since: SessionPosition?
-        if let text, !text.isEmpty {
-            guard let position = SessionPosition(text) else {
-                self.replyError(
-                    ticket,
-                    AppProtocolError(
-                        code: .badField,
-                        message: "\"since\" must be the pos of a deliver event (USERPOS.ALLPOS), got \"\(text.prefix(64))\"",
-                        id: id))
-                return
-            }
-            since = position
-        }
-        let appSession = AppSession(id: session, user: user, since: since, app: self, reply: (ticket, id))
-        self.sessions[session] = appSession
-        self.link.router.shard(for: context.eventLoop).add(appSession)
-    }
-
-    private func unregister(_ ticket: ReplySequencer.Ticket, id: RequestID?, session: String) {
-        guard let appSession = self.sessions.removeValue(forKey: session), let context = self.context else {
-            self.replyError(ticket, .unknownSession(id: id, session: session))
-            return
-        }
-        self.link.router.shard(for: context.eventLoop).remove(appSession)
-        self.reply(ticket, .ok(id: id))
-    }
-
-    private func publish(_ ticket: ReplySequencer.Ticket, id: RequestID?, target: AppTarget, data: AppData, receipt: Bool) {
-        guard let context = self.context else { return }
-        let deliveryTarget = DeliveryTarget(target)
-        let envelope = EnvelopeText.make(target: deliveryTarget, data: EnvelopeText.Data(data))
-        let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
-        let publication = AppPublication(envelope: envelope, target: deliveryTarget, receipt: receipt)
-        self.link.publish(publication).hop(to: context.eventLoop).whenComplete { result in
-            switch result {
-            case .success(let outcome):
-                loopBound.value.reply(ticket, .ok(id: id, positions: outcome.positions, receipt: outcome.receipt))
-            case .failure(let error):
-                loopBound.value.replyError(ticket, .publishFailed(id: id, reason: "\(error)"))
-            }
-        }
-    }
-
-    private func connection(_ ticket: ReplySequencer.Ticket, id: RequestID?, _ conn: String, app: AppHandle) -> ConnectionHandle? {
+    private func connection(
+        _ ticket: ReplySequencer.Ticket, id: RequestID?, _ conn: String, app: AppConnectionStateMachine.App
+    ) -> ConnectionHandle? {
         guard let connection = ConnectionID(Substring(conn)),
             let handle = self.link.directory.connection(connection, pinnedTo: app.id)
         else {
@@ -183,11 +161,6 @@ extension AppConnection {
             return nil
         }
         return handle
-    }
-
-    func replyError(_ ticket: ReplySequencer.Ticket, _ error: AppProtocolError) {
-        self.noteError(error)
-        self.reply(ticket, .failure(error))
     }
 }
 

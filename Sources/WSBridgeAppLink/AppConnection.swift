@@ -4,7 +4,8 @@ import WSBridgeCore
 import WSBridgeProtocol
 
 /// One attached app: the channel handler that reads its requests (one frame each, from
-/// ``AppFrameDecoder``) and writes events back, framed.
+/// ``AppFrameDecoder``) and writes events back, framed. What each request means in the connection's
+/// state is decided by its ``AppConnectionStateMachine``; this handler performs the machine's actions.
 ///
 /// This handler is the one place where app-protocol errors become `error` events. An error that leaves
 /// the stream in sync keeps the app attached; `frame_too_large` and `slow_consumer` end the connection.
@@ -14,18 +15,10 @@ final class AppConnection: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
-    enum State {
-        case awaitingHello
-        case attached(AppHandle)
-        case closed
-    }
-
     let link: AppLinkContext
     let peer: PeerCredentials?
-    var state = State.awaitingHello
+    var machine = AppConnectionStateMachine()
     var context: ChannelHandlerContext?
-    var sessions: [String: AppSession] = [:]
-    var replies = ReplySequencer()
     var logger: Logger
 
     init(link: AppLinkContext, peer: PeerCredentials?) {
@@ -56,16 +49,22 @@ final class AppConnection: ChannelInboundHandler {
         self.link.counters.framesIn.wrappingIncrement(ordering: .relaxed)
         switch AppRequestParser.parse(self.unwrapInboundIn(data)) {
         case .success(let request):
-            self.handle(request)
+            let directory = self.link.directory
+            let action = self.machine.receive(request, newAppID: { directory.makeAppID() }) { registration in
+                AppSession(
+                    id: registration.session, user: registration.user, since: registration.since, app: self,
+                    reply: (registration.ticket, registration.id))
+            }
+            self.perform(action)
         case .failure(let error):
-            self.fail(error)
+            self.perform(self.machine.unreadable(error))
         }
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
         switch error {
         case let error as AppProtocolError:
-            self.fail(error)
+            self.perform(self.machine.unreadable(error))
         case ByteToMessageDecoderError.leftoverDataWhenDone(let buffer):
             self.logger.warning("app closed the socket in the middle of a frame", metadata: ["wsb.bytes": .stringConvertible(buffer.readableBytes)])
         default:
@@ -75,13 +74,12 @@ final class AppConnection: ChannelInboundHandler {
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
-        if !context.channel.isWritable, case .attached = self.state {
+        let limit = self.link.settings.maxQueueBytes
+        if !context.channel.isWritable, let action = self.machine.becameUnwritable(queueLimit: limit) {
             self.link.counters.slowConsumerDisconnects.wrappingIncrement(ordering: .relaxed)
             self.link.slowConsumerLog.log(
-                "disconnecting slow app", level: .warning,
-                metadata: ["wsb.limit_bytes": .stringConvertible(self.link.settings.maxQueueBytes)], to: self.logger
-            )
-            self.fail(.slowConsumer(limit: self.link.settings.maxQueueBytes))
+                "disconnecting slow app", level: .warning, metadata: ["wsb.limit_bytes": .stringConvertible(limit)], to: self.logger)
+            self.perform(action)
         }
         context.fireChannelWritabilityChanged()
     }
@@ -107,44 +105,42 @@ final class AppConnection: ChannelInboundHandler {
 
     /// Sends `reply` once every earlier request has had its reply.
     func reply(_ ticket: ReplySequencer.Ticket, _ reply: AppEvent) {
-        let releasable = self.replies.complete(ticket, with: reply)
+        let releasable = self.machine.complete(ticket, with: reply)
         for event in releasable { self.write(event) }
         if !releasable.isEmpty { self.flush() }
     }
 
-    /// Answers a request that failed with an `error` event; closes the connection if the error says so.
-    func fail(_ error: AppProtocolError) {
-        self.noteError(error)
-        self.reply(self.replies.take(), .failure(error))
+    /// Answers a request that failed with an `error` event, counted and logged at a bounded rate (an app
+    /// stuck in a loop of bad requests must not flood the log); closes the connection if the error says so.
+    func replyError(_ ticket: ReplySequencer.Ticket, _ error: AppProtocolError) {
+        self.link.counters.countError(error.code)
+        self.link.errorLog.log(
+            "app request failed", level: .notice,
+            metadata: ["wsb.code": "\(error.code.rawValue)", "wsb.error": "\(error.message)"], to: self.logger
+        )
+        self.reply(ticket, .failure(error))
         if error.closesConnection, let context = self.context {
             let channel = context.channel
             context.writeAndFlush(NIOAny(ByteBuffer())).whenComplete { _ in channel.close(promise: nil) }
         }
     }
 
-    /// Counts an `error` sent to the app and logs it at a bounded rate: an app stuck in a loop of bad
-    /// requests must not flood the log.
-    func noteError(_ error: AppProtocolError) {
-        self.link.counters.countError(error.code)
-        self.link.errorLog.log(
-            "app request failed", level: .notice,
-            metadata: ["wsb.code": "\(error.code.rawValue)", "wsb.error": "\(error.message)"], to: self.logger
-        )
+    /// Tells the app the daemon is draining, once.
+    func announceShutdown(drainMilliseconds: Int) {
+        if self.machine.announceShutdown() {
+            self.emit(.shutdown(drainMilliseconds: drainMilliseconds))
+        }
     }
 
     // MARK: Detaching
 
     private func detach() {
-        guard case .attached(let app) = self.state else {
-            self.state = .closed
-            return
-        }
-        self.state = .closed
+        guard let departure = self.machine.closed() else { return }
         let shard = self.context.map { self.link.router.shard(for: $0.eventLoop) }
-        for session in self.sessions.values {
+        for session in departure.sessions {
             shard?.remove(session)
         }
-        self.sessions = [:]
+        let app = departure.app
         let (pending, pinned) = self.link.directory.detach(app.id)
         for promise in pending {
             promise.succeed(.reject(status: .serviceUnavailable, reason: "the app serving this path went away", kind: .appGone))

@@ -31,11 +31,20 @@ public struct AppHandle: Sendable {
 
     /// Sends one event to the app (flushed).
     func emit(_ event: AppEvent) {
+        self.onLoop { $0.emit(event) }
+    }
+
+    /// Tells the app the daemon is draining (`shutdown`), unless it was told already.
+    func announceShutdown(drainMilliseconds: Int) {
+        self.onLoop { $0.announceShutdown(drainMilliseconds: drainMilliseconds) }
+    }
+
+    private func onLoop(_ body: @escaping @Sendable (AppConnection) -> Void) {
         let connection = self.connection
         if self.eventLoop.inEventLoop {
-            connection.value.emit(event)
+            body(connection.value)
         } else {
-            self.eventLoop.execute { connection.value.emit(event) }
+            self.eventLoop.execute { body(connection.value) }
         }
     }
 }

@@ -22,6 +22,8 @@ public final class AppLinkContext: Sendable {
     private let statusProvider: @Sendable () -> EventLoopFuture<ByteBuffer>
     private let presenceProvider: @Sendable ([String]) -> EventLoopFuture<[AppPresence]>
     private let presenceListenerAttached: @Sendable () -> Void
+    /// The `drain_ms` of the `shutdown` announced, once the daemon drains.
+    private let drain = NIOLockedValueBox<Int?>(nil)
 
     /// - Parameters:
     ///   - publish: hands a native envelope to the broker (every host); succeeds with the positions it
@@ -71,12 +73,19 @@ public final class AppLinkContext: Sendable {
         }
     }
 
-    /// Tells every attached app the daemon is draining (`shutdown`); they stay attached meanwhile.
+    /// Tells every attached app the daemon is draining (`shutdown`); they stay attached meanwhile. An
+    /// app that attaches later is told right after its `welcome`.
     public func announceShutdown(drainMilliseconds: Int) {
+        // First: an app attaching meanwhile either reads it or is among the apps below (or both: each
+        // connection tells its app once).
+        self.drain.withLockedValue { $0 = drainMilliseconds }
         for app in self.directory.apps {
-            app.emit(.shutdown(drainMilliseconds: drainMilliseconds))
+            app.announceShutdown(drainMilliseconds: drainMilliseconds)
         }
     }
+
+    /// The `drain_ms` of the `shutdown` announced, nil before the drain.
+    var shutdownAnnouncement: Int? { self.drain.withLockedValue { $0 } }
 
     /// Tells every attached app of a gap the node found in a stream (after its subscription was lost).
     public func announceGap(_ gap: StreamGap) {

@@ -3,7 +3,7 @@ import WSBridgeProtocol
 /// Keeps replies in request order although some (a `publish`) complete later than the requests after
 /// them: each request takes a ticket; a reply is released once every earlier ticket's reply is.
 struct ReplySequencer {
-    struct Ticket: Hashable { fileprivate let number: Int }
+    struct Ticket: Hashable { let number: Int }
 
     private var next = 0
     private var released = 0

@@ -29,7 +29,8 @@ extension Daemon {
     public var currentPhase: DaemonPhase { self.phase.value }
 
     /// Binds the admin listener if `admin_listen` is set, and logs where it listens (`wsb.listener=admin`).
-    /// A bind failure stops the start-up like any other listener's.
+    /// A bind failure stops the start-up like any other listener's. It stops after every other part but
+    /// the event loops, so `/metrics` can be scraped during the drain.
     @discardableResult
     func startAdmin() async throws -> SocketAddress? {
         guard let admin = self.admin, let listen = self.configuration.adminListen else {
@@ -39,6 +40,7 @@ extension Daemon {
         let address = try await ListenerStartError.naming(.admin, address: listen.description) {
             try await admin.bind(host: listen.host, port: listen.port)
         }
+        self.parts.started("admin listener") { await admin.stop() }
         self.adminAddressBox.withLockedValue { $0 = address }
         self.logger.notice(
             "listening",

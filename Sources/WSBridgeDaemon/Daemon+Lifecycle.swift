@@ -11,30 +11,36 @@ extension Daemon {
     /// The configuration in force (the last one that loaded without errors).
     public var current: WSBridgeConfiguration { self.live.withLockedValue { $0 } }
 
-    /// Links the broker, starts the heartbeats, opens the admin listener (`admin_listen`, never
-    /// socket-activated), then listens: on the sockets systemd passed (`activated`), or on `listen` and
-    /// `app_socket`. Tells systemd READY=1 and turns `/readyz` to 200 at the end. Returns the WebSocket
-    /// listener's address. A start that fails half-way undoes what it started (the app socket file it
-    /// created is removed, the admin listener and the broker link closed) before it throws.
+    /// Starts the parts in dependency order, each recorded with the way it stops (``StartedParts``): the
+    /// admin listener (`admin_listen`, never socket-activated), the broker link and the node's services,
+    /// the heartbeats, then the listeners: on the sockets systemd passed (`activated`), or on `app_socket`
+    /// and `listen`. Tells systemd READY=1 and turns `/readyz` to 200 at the end. Returns the WebSocket
+    /// listener's address. Call it once.
+    ///
+    /// A start that fails half-way stops what it had started, last first, before it throws: the app
+    /// socket file it created is removed, the listeners are closed, the broker unlinked, the event loops
+    /// it made stopped. Nothing is left running, bound or listening.
     @discardableResult
     public func start(activated: ActivatedSockets = ActivatedSockets()) async throws -> SocketAddress? {
+        precondition(self.phase.value == .starting, "a daemon starts once")
         do {
-            return try await self.startParts(activated: activated)
+            try await self.startAdmin()
+            self.startBroker()
+            try await self.startClients()
+            try await self.startAppSocket(activated: activated)
+            let address = try await self.startWebSocketListener(activated: activated)
+            self.startReporting()
+            return address
         } catch {
-            // Stopped first, so the broker link closing below is logged as such, not as a link down.
+            // Stopped first, so the broker link closing is logged as such, not as a link down.
             self.phase.value = .stopped
-            try? await self.server.stopAccepting().get()
-            await self.appServer.stopAccepting()
-            await self.admin?.stop()
-            self.router.tracker?.stop()
-            try? await self.receipts.stop().get()
-            try? await self.presence.stop().get()
-            try? await self.broker.shutdown().get()
+            await self.parts.stopAll(logger: self.logger)
             throw error
         }
     }
 
-    private func startParts(activated: ActivatedSockets) async throws -> SocketAddress? {
+    /// Links the broker and starts the node's services on it (presence, receipts, the stream tracker).
+    private func startBroker() {
         let router = self.router
         let source: DeliverySource = self.broker is EmbeddedBroker ? .embedded : .redis
         let logger = self.logger
@@ -42,21 +48,23 @@ extension Daemon {
         let traffic = self.brokerTraffic
         let presence = self.presence
         let receipts = self.receipts
+        let broker = self.broker
         let presenceChannel = PresenceService.eventChannel(self.configuration.channel)
         let reportChannel = receipts.reportChannel
+        let phase = self.phase
         self.broker.start(
             handler: BrokerHandler(
                 received: { messages in
                     traffic.countReceived(messages.count)
                     router.route(messages, source: source)
                 },
-                linkChanged: { linked in
+                linkChanged: { [weak self] linked in
                     router.tracker?.linkChanged(linked)
                     presence.linkChanged(linked)
                     if linked {
                         logger.info("broker linked", metadata: ["wsb.broker": "\(brokerName)"])
-                        self.announceReadyIfDue()
-                    } else if self.phase.value == .draining || self.phase.value == .stopped {
+                        self?.announceReadyIfDue()
+                    } else if phase.value == .draining || phase.value == .stopped {
                         logger.info("broker unlinked", metadata: ["wsb.broker": "\(brokerName)"])
                     } else {
                         logger.warning("broker link down", metadata: ["wsb.broker": "\(brokerName)"])
@@ -72,17 +80,38 @@ extension Daemon {
             )
         )
         presence.start()
-        let interval = self.edge.settings.heartbeatInterval
-        _ = try await router.collect { shard in shard.startHeartbeat(interval: interval) }.get()
-        try await self.startAdmin()
+        self.parts.started("broker") {
+            router.tracker?.stop()
+            try? await receipts.stop().get()
+            try? await presence.stop().get()
+            try? await broker.shutdown().get()
+            // No more deliveries come: what waits for a write-coalescing window goes out now.
+            _ = try? await router.collect { shard in shard.flush() }.get()
+        }
+    }
 
+    /// Starts each shard's heartbeat (pings, idle timeouts); what stops it is the drain.
+    private func startClients() async throws {
+        self.parts.started("clients") { await self.drainClients() }
+        let interval = self.edge.settings.heartbeatInterval
+        _ = try await self.router.collect { shard in shard.startHeartbeat(interval: interval) }.get()
+    }
+
+    /// The app socket: adopted from systemd, or bound at `app_socket`.
+    private func startAppSocket(activated: ActivatedSockets) async throws {
         if let descriptor = activated.app {
             try await self.appServer.adopt(descriptor: descriptor)
-            logger.notice("listening", metadata: ["wsb.listener": "app", "wsb.address": "fd \(descriptor) (socket activation)"])
+            self.logger.notice("listening", metadata: ["wsb.listener": "app", "wsb.address": "fd \(descriptor) (socket activation)"])
         } else {
             let path = self.configuration.appSocket
             try await ListenerStartError.naming(.app, address: path) { try await self.appServer.bind(path: path) }
         }
+        let appServer = self.appServer
+        self.parts.started("app socket") { await appServer.stopAccepting() }
+    }
+
+    /// The WebSocket listener: adopted from systemd, or bound at `listen`. Returns its address.
+    private func startWebSocketListener(activated: ActivatedSockets) async throws -> SocketAddress? {
         let address: SocketAddress?
         if let descriptor = activated.webSocket {
             address = try await self.server.adopt(descriptor: descriptor).get()
@@ -92,6 +121,8 @@ extension Daemon {
                 try await self.server.bind(host: listen.host, port: listen.port).get()
             }
         }
+        let server = self.server
+        self.parts.started("WebSocket listener") { try? await server.stopAccepting().get() }
         self.webSocketAddressBox.withLockedValue { $0 = address }
         self.logger.notice(
             "listening",
@@ -101,16 +132,21 @@ extension Daemon {
                 "wsb.activated": "\(activated.webSocket != nil)",
                 "wsb.path": "\(self.configuration.wsPath)",
                 "wsb.scheme": "\(self.configuration.tlsCert == nil ? "ws" : "wss")",
-                "wsb.broker": "\(brokerName)",
+                "wsb.broker": "\(self.broker.displayName)",
                 "wsb.auth": "\(self.configuration.auth.rawValue)",
                 "wsb.node": "\(self.configuration.nodeID)",
-                "wsb.event_loops": .stringConvertible(router.eventLoops.count),
+                "wsb.event_loops": .stringConvertible(self.router.eventLoops.count),
             ]
         )
-        let loop = router.eventLoops[0]
+        return address
+    }
+
+    /// Ready: READY=1, the systemd watchdog and STATUS= lines, the `log_summary_interval` line.
+    private func startReporting() {
+        let loop = self.router.eventLoops[0]
         self.phase.value = .ready
         self.announceReadyIfDue()
-        self.notifier.startWatchdog(on: loop, logger: logger) { true }
+        self.notifier.startWatchdog(on: loop, logger: self.logger) { true }
         self.startSummary(on: loop)
         if self.notifier.isSupervised {
             let task = loop.scheduleRepeatedAsyncTask(initialDelay: .seconds(1), delay: .seconds(5)) { _ in
@@ -123,7 +159,11 @@ extension Daemon {
             }
             self.statusTask.withLockedValue { $0 = task }
         }
-        return address
+        self.parts.started("reporting") {
+            self.notifier.stopWatchdog()
+            self.statusTask.withLockedValue { $0?.cancel(); $0 = nil }
+            self.summaryTask.withLockedValue { $0?.cancel(); $0 = nil }
+        }
     }
 
     /// Publishes a raw channel message (an envelope) to every host through the broker; succeeds with
@@ -147,139 +187,35 @@ extension Daemon {
             to: self.logger)
     }
 
-    /// Drains and stops: stops accepting, tells attached apps (`shutdown`), closes WebSocket clients with
-    /// 1001 spread over `drain_timeout` (so they do not all reconnect elsewhere at once), waits for them
-    /// (at most the window plus `close_timeout`), then unlinks the broker, flushes what still waits for a
-    /// write-coalescing window (app sessions) and stops the event loops. `/readyz` answers 503 from the
-    /// first step; the admin listener closes last, so `/metrics` can be scraped during the drain.
+    /// Drains and stops: every part stops, the last started first (``StartedParts``). The reporting
+    /// stops; the listeners stop accepting (the app socket file is removed); attached apps are told
+    /// (`shutdown`); WebSocket clients are closed with 1001 spread over `drain_timeout` (so they do not
+    /// all reconnect elsewhere at once) and awaited, at most the window plus `close_timeout`; the broker
+    /// is unlinked and what still waits for a write-coalescing window (app sessions) flushed; the admin
+    /// listener closes; the event loops the daemon made stop. `/readyz` answers 503 from the first step;
+    /// the admin listener closes last but one, so `/metrics` can be scraped during the drain.
+    ///
+    /// Once only, after ``start()`` returned (or without a start: then only the event loops stop); a
+    /// daemon whose start failed has stopped already.
     public func shutdown() async {
-        let configuration = self.current
-        let window = TimeAmount(configuration.drainTimeout)
-        self.phase.value = .draining
+        guard self.phase.advance(from: [.starting, .ready], to: .draining) else { return }
+        let window = TimeAmount(self.current.drainTimeout)
         self.logger.notice("draining", metadata: ["wsb.drain_ms": .stringConvertible(window.nanoseconds / 1_000_000)])
         self.notifier.stopping(status: "draining")
-        self.notifier.stopWatchdog()
-        self.statusTask.withLockedValue { $0?.cancel(); $0 = nil }
-        self.summaryTask.withLockedValue { $0?.cancel(); $0 = nil }
-        try? await self.server.stopAccepting().get()
-        await self.appServer.stopAccepting()
-        self.appLink.announceShutdown(drainMilliseconds: Int(window.nanoseconds / 1_000_000))
-        _ = try? await self.router.collect { shard in
-            shard.stopHeartbeat()
-            shard.drain(over: window) { session in
-                session.drain()
-            }
-        }.get()
-        let deadline = NIODeadline.now() + window + TimeAmount(configuration.closeTimeout)
-        while NIODeadline.now() < deadline,
-            self.edge.counters.openWebSockets.load(ordering: .relaxed) + self.edge.counters.openEventStreams.load(ordering: .relaxed) > 0
-        {
-            try? await Task.sleep(nanoseconds: 20_000_000)
-        }
-        self.router.tracker?.stop()
-        try? await self.receipts.stop().get()
-        try? await self.presence.stop().get()
-        try? await self.broker.shutdown().get()
-        // No more deliveries come: what waits for a write-coalescing window goes out now.
-        _ = try? await self.router.collect { shard in shard.flush() }.get()
-        await self.admin?.stop()
+        await self.parts.stopAll(logger: self.logger)
         self.phase.value = .stopped
         self.logger.notice("stopped")
-        if self.ownsGroup {
-            try? await self.group.shutdownGracefully()
-        }
     }
 
-    /// Applies a new configuration: the reloadable keys take effect for what happens next (new
-    /// connections, new handshakes, log lines, the next batch of deliveries on each event loop); open
-    /// connections stay. Changed keys that need a restart are named in the log and left as they were.
-    /// Returns the keys applied and those ignored.
-    @discardableResult
-    public func reload(_ new: WSBridgeConfiguration) throws -> (applied: [ConfigKey], needRestart: [ConfigKey]) {
-        self.notifier.reloading()
-        defer { self.notifier.ready(status: "reloaded") }
-        let old = self.current
-        let changed = new.changedKeys(comparedTo: old)
-        var applied = changed.filter(\.reloadable)
-        var needRestart = changed.filter { !$0.reloadable }
-        var effective = new
-        // What cannot change live keeps its old value, so settings built from `effective` stay coherent.
-        effective.listen = old.listen
-        effective.adminListen = old.adminListen
-        effective.wsPath = old.wsPath
-        effective.ssePath = old.ssePath
-        effective.appSocket = old.appSocket
-        effective.maxFrameBytes = old.maxFrameBytes
-        effective.appSocketMode = old.appSocketMode
-        effective.redis = old.redis
-        effective.channel = old.channel
-        effective.compatUserField = old.compatUserField
-        effective.nodeID = old.nodeID
-        effective.auth = old.auth
-        effective.eventLoops = old.eventLoops
-        effective.brokerReconnectMax = old.brokerReconnectMax
-        effective.brokerHealthInterval = old.brokerHealthInterval
-        effective.brokerProbeInterval = old.brokerProbeInterval
-        effective.historySize = old.historySize
-        effective.historyTTL = old.historyTTL
-        effective.historyMetaTTL = old.historyMetaTTL
-        effective.presenceTTL = old.presenceTTL
-        effective.presenceHeartbeatInterval = old.presenceHeartbeatInterval
-        effective.receiptWindow = old.receiptWindow
-        effective.logFormat = old.logFormat
-        effective.logSummaryInterval = old.logSummaryInterval
-        let authenticator = try Self.makeAuthenticator(effective, appLink: self.appLink, logger: self.logger)
-        // After the last check that can reject the reload: a rejected reload changes nothing.
-        self.reloadTLS(old: old, new: new, effective: &effective, applied: &applied, needRestart: &needRestart)
-        self.edge.settings = EdgeSettings(effective)
-        self.edge.authenticator = authenticator
-        self.appLink.settings = AppLinkSettings(effective)
-        if applied.contains(.writeCoalesceWindow) {
-            self.router.setWriteCoalesceWindow(TimeAmount(effective.writeCoalesceWindow))
-        }
-        self.logLevel?.level = Logger.Level(rawValue: effective.logLevel.rawValue) ?? .info
-        self.live.withLockedValue { $0 = effective }
-        self.logger.notice(
-            "configuration reloaded",
-            metadata: ["wsb.applied": "\(applied.map(\.rawValue).joined(separator: ","))"]
-        )
-        if !needRestart.isEmpty {
-            self.logger.warning(
-                "changed settings need a restart to take effect",
-                metadata: ["wsb.keys": "\(needRestart.map(\.rawValue).joined(separator: ","))"]
-            )
-        }
-        return (applied, needRestart)
-    }
-
-    /// Re-reads `tls_cert` and `tls_key` (also when their paths did not change: a renewed certificate
-    /// is a new file at the old path). Files that do not load keep the pair in use, and say why.
-    /// Turning TLS on or off changes the listener's scheme: that needs a restart.
-    private func reloadTLS(
-        old: WSBridgeConfiguration, new: WSBridgeConfiguration, effective: inout WSBridgeConfiguration,
-        applied: inout [ConfigKey], needRestart: inout [ConfigKey]
-    ) {
-        let keys: [ConfigKey] = [.tlsCert, .tlsKey]
-        guard (old.tlsCert != nil) == (new.tlsCert != nil) else {
-            applied.removeAll { keys.contains($0) }
-            needRestart.append(contentsOf: keys.filter { !needRestart.contains($0) })
-            effective.tlsCert = old.tlsCert
-            effective.tlsKey = old.tlsKey
-            return
-        }
-        guard new.tlsCert != nil else { return }
-        do {
-            self.edge.tls = try Self.makeTLSContext(new)
-            self.logger.notice(
-                "TLS certificate and key loaded", metadata: ["wsb.tls_cert": "\(new.tlsCert ?? "")", "wsb.tls_key": "\(new.tlsKey ?? "")"])
-        } catch {
-            applied.removeAll { keys.contains($0) }
-            effective.tlsCert = old.tlsCert
-            effective.tlsKey = old.tlsKey
-            self.logger.error(
-                "TLS certificate not reloaded: new connections keep the certificate loaded before",
-                metadata: ["wsb.error": "\(error)"])
-        }
+    /// The clients' part of the drain: no more heartbeats, apps told (`shutdown`), every client closed
+    /// over `drain_timeout`; returns once the last has closed, or the window plus `close_timeout` passed.
+    private func drainClients() async {
+        let configuration = self.current
+        let window = TimeAmount(configuration.drainTimeout)
+        _ = try? await self.router.collect { shard in shard.stopHeartbeat() }.get()
+        self.appLink.announceShutdown(drainMilliseconds: Int(window.nanoseconds / 1_000_000))
+        let closed = self.edge.drainConnections(over: window)
+        await closed.completion(before: .now() + window + TimeAmount(configuration.closeTimeout))
     }
 
     /// READY=1 goes to systemd once, as soon as the daemon listens, whether the broker is linked or not

@@ -103,23 +103,41 @@ extension Daemon {
         return try TLSFiles.context(certificate: certificate, key: key)
     }
 
-    static func makeAuthenticator(
-        _ configuration: WSBridgeConfiguration, appLink: AppLinkContext, logger: Logger
-    ) throws -> any HandshakeAuthenticator {
+    /// The `auth` mode with what can fail already built (the JWT keys), so that a daemon that cannot be
+    /// built fails before anything runs.
+    enum Authentication {
+        case insecureQuery
+        case jwt(JWTVerifier)
+        case app
+    }
+
+    /// The configuration's `auth` mode; a JWT key error is named like a config file's: which key, and
+    /// what is wrong with it.
+    static func authentication(_ configuration: WSBridgeConfiguration) throws(ConfigError) -> Authentication {
         switch configuration.auth {
+        case .insecureQuery:
+            return .insecureQuery
+        case .app:
+            return .app
+        case .jwt:
+            do {
+                return .jwt(try JWTVerifier(configuration))
+            } catch {
+                throw ConfigError(source: "configuration", key: error.configKey.rawValue, message: error.message)
+            }
+        }
+    }
+
+    static func makeAuthenticator(_ authentication: Authentication, appLink: AppLinkContext, logger: Logger) -> any HandshakeAuthenticator {
+        switch authentication {
         case .insecureQuery:
             logger.warning(
                 "auth mode insecure-query trusts ?user= from anyone: for local development and benchmarks only",
                 metadata: ["wsb.auth": "insecure-query"]
             )
             return InsecureQueryAuthenticator()
-        case .jwt:
-            do {
-                return JWTAuthenticator(verifier: try JWTVerifier(configuration))
-            } catch {
-                // Named like a config file error: which key, and what is wrong with it.
-                throw ConfigError(source: "configuration", key: error.configKey.rawValue, message: error.message)
-            }
+        case .jwt(let verifier):
+            return JWTAuthenticator(verifier: verifier)
         case .app:
             return AppAuthenticator(link: appLink)
         }

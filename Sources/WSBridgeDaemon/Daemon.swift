@@ -17,8 +17,8 @@ import WSBridgeEdge
 import WSBridgeSystem
 
 /// The composition root: turns a validated configuration into running parts, in dependency order
-/// (event loops → metrics → registry → broker → admin listener → app socket → WebSocket listener), and
-/// stops them in reverse.
+/// (event loops → admin listener → broker → heartbeats → app socket → WebSocket listener), and stops
+/// them in reverse (``StartedParts``).
 public final class Daemon: Sendable {
     /// The configuration the daemon started with; ``current`` follows reloads.
     public let configuration: WSBridgeConfiguration
@@ -59,16 +59,22 @@ public final class Daemon: Sendable {
     /// The WebSocket listener's bound address once started (port 0 resolved; nil when adopted from
     /// socket activation without an address).
     let webSocketAddressBox = NIOLockedValueBox<SocketAddress?>(nil)
+    /// What is running, and how each part stops.
+    let parts = StartedParts()
 
-    /// Builds every part; nothing listens until ``start()``.
+    /// Builds every part; nothing listens until ``start()``. What can fail (the JWT keys, the TLS files)
+    /// is loaded before the event loops are made, so a daemon that cannot be built leaves no thread.
     ///
     /// - Parameters:
-    ///   - group: event loops to run on; by default the daemon makes `event_loops` of them and owns them.
+    ///   - group: event loops to run on; by default the daemon makes `event_loops` of them and owns them
+    ///     (``shutdown()`` stops them).
     ///   - logLevel: the process's shared log level, changed on reload.
     public init(
         configuration: WSBridgeConfiguration, logger: Logger, group: MultiThreadedEventLoopGroup? = nil,
         logLevel: LogLevelControl? = nil
     ) throws {
+        let authentication = try Self.authentication(configuration)
+        let tls = try Self.makeTLSContext(configuration)
         self.configuration = configuration
         self.live = NIOLockedValueBox(configuration)
         self.logLevel = logLevel
@@ -87,7 +93,7 @@ public final class Daemon: Sendable {
         let parser = EnvelopeParser(compatUserField: configuration.compatUserField)
         self.broker = Self.makeBroker(configuration, parser: parser, group: self.group, logger: logger)
         let broker = self.broker
-        let status = StatusBox()
+        let status = StatusBox(eventLoop: loops[0])
         let presence = PresenceService(
             redis: broker as? any RedisBackedBroker, eventLoop: broker.eventLoop, node: configuration.nodeID,
             ttl: TimeAmount(configuration.presenceTTL), heartbeat: TimeAmount(configuration.presenceHeartbeatInterval))
@@ -123,9 +129,9 @@ public final class Daemon: Sendable {
         self.edge = EdgeContext(
             settings: EdgeSettings(configuration),
             router: router,
-            authenticator: try Self.makeAuthenticator(configuration, appLink: self.appLink, logger: logger),
+            authenticator: Self.makeAuthenticator(authentication, appLink: self.appLink, logger: logger),
             sink: AppClientEventSink(link: self.appLink),
-            tls: try Self.makeTLSContext(configuration),
+            tls: tls,
             logger: logger,
             unhealthyReason: { broker.unhealthyReason }
         )
@@ -134,5 +140,9 @@ public final class Daemon: Sendable {
         let group = self.group
         self.admin = configuration.adminListen.map { _ in AdminServer(endpoints: status.adminEndpoints(), group: group) }
         status.daemon = self
+        if self.ownsGroup {
+            // The first part, so the last to stop.
+            self.parts.started("event loops") { try? await group.shutdownGracefully() }
+        }
     }
 }

@@ -20,4 +20,13 @@ final class PhaseBox: Sendable {
         get { self.box.withLockedValue { $0 } }
         set { self.box.withLockedValue { $0 = newValue } }
     }
+
+    /// Moves to `next` if the phase is one of `current`; false (and no change) otherwise.
+    func advance(from current: Set<DaemonPhase>, to next: DaemonPhase) -> Bool {
+        self.box.withLockedValue { phase in
+            guard current.contains(phase) else { return false }
+            phase = next
+            return true
+        }
+    }
 }

@@ -148,6 +148,26 @@ final class AppConnectionTests: XCTestCase {
         XCTAssertEqual(app.link.counters.slowConsumerDisconnects.load(ordering: .relaxed), 1)
     }
 
+    func testTheShutdownIsAnnouncedOnceAndToAnAppThatAttachesDuringTheDrainRightAfterItsWelcome() throws {
+        let early = try self.appHarness()
+        try early.hello()
+        let late = try self.appHarness(sharingWith: early)
+        early.link.announceShutdown(drainMilliseconds: 1500)
+        early.link.announceShutdown(drainMilliseconds: 1500)
+        let told = try early.events()
+        XCTAssertEqual(told.types, ["shutdown"], "once")
+        XCTAssertEqual(told.first?["drain_ms"] as? Int, 1500)
+        XCTAssertEqual(try late.events().types, [], "not attached yet: nothing to tell")
+
+        try late.send(#"{"type":"hello","protocol":1,"name":"late","paths":[],"id":1}"#)
+        let events = try late.events()
+        XCTAssertEqual(events.types, ["welcome", "shutdown"])
+        XCTAssertEqual(events.last?["drain_ms"] as? Int, 1500)
+        early.link.announceShutdown(drainMilliseconds: 1500)
+        XCTAssertEqual(try late.events().types, [])
+        XCTAssertEqual(try early.events().types, [])
+    }
+
     private func delivery(_ text: String, to target: DeliveryTarget) -> Delivery {
         Delivery(
             envelope: Envelope(target: target, payload: ByteBuffer(string: text), isBinary: false),

@@ -8,31 +8,10 @@ import WSBridgeTestSupport
 import XCTest
 
 /// The admin listener of a whole daemon in this process: real sockets, the embedded broker.
-final class AdminListenerTests: XCTestCase {
-    private var group: MultiThreadedEventLoopGroup!
-    /// The daemon's app socket goes here, not into the working directory: tests run in parallel.
-    private var directory: TemporaryDirectory!
-
-    override func setUpWithError() throws {
-        self.group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        self.directory = try TemporaryDirectory()
-    }
-
-    override func tearDown() {
-        try? self.group.syncShutdownGracefully()
-        self.directory?.remove()
-    }
-
+final class AdminListenerTests: DaemonTestCase {
     private func startDaemon(admin: Bool = true) async throws -> (Daemon, ws: Int, admin: Int?) {
-        var configuration = WSBridgeConfiguration()
-        configuration.listen = ListenAddress(host: "127.0.0.1", port: 0)
-        configuration.adminListen = admin ? ListenAddress(host: "127.0.0.1", port: 0) : nil
-        configuration.appSocket = self.directory.file("app.sock")
-        configuration.auth = .insecureQuery
-        configuration.eventLoops = 2
-        var logger = Logger(label: "test")
-        logger.logLevel = .warning
-        let daemon = try Daemon(configuration: configuration, logger: logger)
+        let configuration = self.configuration { if !admin { $0.adminListen = nil } }
+        let daemon = try Daemon(configuration: configuration, logger: self.logger())
         XCTAssertEqual(daemon.currentPhase, .starting)
         let address = try await daemon.start()
         return (daemon, try XCTUnwrap(address?.port), daemon.adminAddress?.port)

@@ -10,22 +10,16 @@ import WSBridgeTestSupport
 import XCTest
 
 /// The Swift client library against a whole daemon in this process: real Unix socket, real WebSocket.
-final class AppClientDaemonTests: XCTestCase {
+final class AppClientDaemonTests: DaemonTestCase {
     func testASwiftAppAuthenticatesAClientReceivesItsMessageAndPublishesToIt() async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("wsb-\(UUID().uuidString.prefix(8))")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        var configuration = WSBridgeConfiguration()
-        configuration.listen = ListenAddress(host: "127.0.0.1", port: 0)
-        configuration.adminListen = nil
-        configuration.appSocket = directory.appendingPathComponent("app.sock").path
-        configuration.auth = .app
-        var logger = Logger(label: "test")
-        logger.logLevel = .warning
-        let daemon = try Daemon(configuration: configuration, logger: logger)
+        let configuration = self.configuration {
+            $0.adminListen = nil
+            $0.auth = .app
+        }
+        let daemon = try Daemon(configuration: configuration, logger: self.logger())
         let address = try await daemon.start()
         let port = try XCTUnwrap(address?.port)
-        let group = MultiThreadedEventLoopGroup.singleton
+        let group = self.group!
 
         let app = try await WSBridgeAppClient.connect(
             socketPath: configuration.appSocket, name: "swift-app", paths: ["/ws"], group: group

@@ -11,32 +11,9 @@ import WSBridgeTestSupport
 import XCTest
 
 /// A whole daemon in this process on the embedded broker, with real sockets and a real WebSocket client.
-final class EmbeddedDaemonTests: XCTestCase {
-    private var group: MultiThreadedEventLoopGroup!
-    /// The daemon's app socket goes here, not into the working directory: tests run in parallel.
-    private var directory: TemporaryDirectory!
-
-    override func setUpWithError() throws {
-        self.group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        self.directory = try TemporaryDirectory()
-    }
-
-    override func tearDown() {
-        try? self.group.syncShutdownGracefully()
-        self.directory?.remove()
-    }
-
+final class EmbeddedDaemonTests: DaemonTestCase {
     private func startDaemon(_ adjust: (inout WSBridgeConfiguration) -> Void = { _ in }) async throws -> (Daemon, Int) {
-        var configuration = WSBridgeConfiguration()
-        configuration.listen = ListenAddress(host: "127.0.0.1", port: 0)
-        configuration.adminListen = ListenAddress(host: "127.0.0.1", port: 0)
-        configuration.appSocket = self.directory.file("app.sock")
-        configuration.auth = .insecureQuery
-        configuration.eventLoops = 2
-        adjust(&configuration)
-        var logger = Logger(label: "test")
-        logger.logLevel = .warning
-        let daemon = try Daemon(configuration: configuration, logger: logger)
+        let daemon = try Daemon(configuration: self.configuration(adjust), logger: self.logger())
         let address = try await daemon.start()
         return (daemon, try XCTUnwrap(address?.port))
     }
@@ -80,9 +57,18 @@ final class EmbeddedDaemonTests: XCTestCase {
         let (daemon, port) = try await self.startDaemon()
         let client = try await WebSocketTestClient.connect(port: port, path: "/ws?user=A", group: self.group)
         try await self.waitForSessions(daemon, 1)
-        await daemon.shutdown()
+        let drain = Task { await daemon.shutdown() }
         let message = try await client.next()
         XCTAssertEqual(message, .close(code: 1001, reason: "server shutting down"))
+        try await self.answerClose(client)
+        await drain.value
+    }
+
+    /// The client answers the server's close frame: the server closes the connection, and the drain
+    /// does not wait for `close_timeout`.
+    private func answerClose(_ client: WebSocketTestClient) async throws {
+        try await client.send(opcode: 0x8, payload: [0x03, 0xE9])
+        try await client.waitUntilClosed()
         await client.close()
     }
 
@@ -123,12 +109,13 @@ final class EmbeddedDaemonTests: XCTestCase {
         let client = try await WebSocketTestClient.connect(port: port, path: "/ws?user=A", group: self.group)
         try await self.waitForSessions(daemon, 1)
         _ = try await daemon.publish(EnvelopeText.make(target: .user("A"), data: .text("last words"))).get()
-        await daemon.shutdown()
+        let drain = Task { await daemon.shutdown() }
         let message = try await client.nextText()
         XCTAssertEqual(message, "last words")
         let close = try await client.next()
         XCTAssertEqual(close, .close(code: 1001, reason: "server shutting down"))
-        await client.close()
+        try await self.answerClose(client)
+        await drain.value
     }
 
     func testAReloadSetsTheWindowOnEveryEventLoop() async throws {

@@ -1,0 +1,26 @@
+import NIOCore
+import WSBridgeCore
+
+extension EdgeContext {
+    /// The node is shutting down: every client connection the shards hold is ended the way its client
+    /// understands (a WebSocket closes with 1001, an event stream gets its `close` event), spread over
+    /// `window` (``Shard/drain(over:close:)``). The future succeeds when the last of them has closed:
+    /// it is their channels' close futures, so it completes in the same event-loop turn as the last
+    /// close, with no polling. Whoever waits bounds the wait (a client that never answers is reset after
+    /// `close_timeout`).
+    ///
+    /// The connections are the ones held at the call; one that upgrades later (its handshake was being
+    /// decided) is not among them.
+    public func drainConnections(over window: TimeAmount) -> EventLoopFuture<Void> {
+        self.router.collect { shard in
+            let closing = shard.allSessions.compactMap { ($0 as? any OutboundWriter)?.context?.channel.closeFuture }
+            shard.drain(over: window) { session in
+                session.drain()
+            }
+            return closing
+        }.flatMap { perShard in
+            let closing = perShard.flatMap { $0 }
+            return EventLoopFuture.andAllComplete(closing, on: self.router.eventLoops[0])
+        }
+    }
+}

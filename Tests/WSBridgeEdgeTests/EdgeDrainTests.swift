@@ -1,0 +1,99 @@
+import Logging
+import NIOCore
+import NIOEmbedded
+import WSBridgeCore
+import WSBridgeTestSupport
+@testable import WSBridgeEdge
+import XCTest
+
+/// The drain waits on the connections' close futures: on an embedded event loop, where no time passes
+/// unless the test says so, it is over in the turn the last connection closes. A drain that polled a
+/// counter with sleeps could never finish here.
+final class EdgeDrainTests: XCTestCase {
+    private let loop = EmbeddedEventLoop()
+    private lazy var router = Router(eventLoops: [self.loop], parser: EnvelopeParser(), logger: Logger(label: "test"))
+
+    private func edge(closeTimeout: TimeAmount = .seconds(3)) -> EdgeContext {
+        var settings = EdgeSettings()
+        settings.closeTimeout = closeTimeout
+        return EdgeContext(
+            settings: settings, router: self.router, authenticator: InsecureQueryAuthenticator(), sink: RecordingSink(),
+            logger: Logger(label: "test"), unhealthyReason: { nil })
+    }
+
+    /// An upgraded WebSocket connection of `user` on the edge, its 101 read.
+    private func connect(_ user: String, to edge: EdgeContext) throws -> EmbeddedChannel {
+        let channel = EmbeddedChannel(loop: self.loop)
+        self.finishesClean(channel)
+        try WebSocketServer.initialize(channel, edge: edge)
+        try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 40000)).wait()
+        try channel.writeInbound(
+            ByteBuffer(
+                string: "GET /ws?user=\(user) HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                    + "Sec-WebSocket-Key: \(EdgeHarness.key)\r\nSec-WebSocket-Version: 13\r\n\r\n"))
+        self.loop.run()
+        XCTAssertTrue(String(buffer: try self.written(channel)).hasPrefix("HTTP/1.1 101 "))
+        return channel
+    }
+
+    private func written(_ channel: EmbeddedChannel) throws -> ByteBuffer {
+        var all = ByteBuffer()
+        while var part = try channel.readOutbound(as: ByteBuffer.self) {
+            all.writeBuffer(&part)
+        }
+        return all
+    }
+
+    /// The close frame the server sent, as bytes: opcode 8, code 1001, "server shutting down".
+    private static let goingAway: [UInt8] = [0x88, 22, 0x03, 0xE9] + Array("server shutting down".utf8)
+
+    func testTheDrainEndsInTheTurnItsLastConnectionCloses() throws {
+        let edge = self.edge()
+        let alice = try self.connect("alice", to: edge)
+        let bob = try self.connect("bob", to: edge)
+        self.router.shard(for: self.loop).add(Session(user: "an app's session"))  // not a connection: nothing to wait for
+        let drained = Flag()
+        edge.drainConnections(over: .zero).whenSuccess { drained.value = true }
+        self.loop.run()
+        XCTAssertEqual(Array(try self.written(alice).readableBytesView), Self.goingAway)
+        XCTAssertEqual(Array(try self.written(bob).readableBytesView), Self.goingAway)
+        XCTAssertFalse(drained.value, "both clients are still connected")
+
+        try alice.writeInbound(EdgeHarness.clientFrame(opcode: 0x8, payload: [0x03, 0xE9]))
+        self.loop.run()
+        XCTAssertFalse(alice.isActive, "alice answered: closed")
+        XCTAssertFalse(drained.value, "bob is still connected")
+
+        try bob.writeInbound(EdgeHarness.clientFrame(opcode: 0x8, payload: [0x03, 0xE9]))
+        self.loop.run()  // what is due now; the clock does not move
+        XCTAssertFalse(bob.isActive)
+        XCTAssertTrue(drained.value, "over as bob's connection closed, with no time passing")
+    }
+
+    func testAClientThatNeverAnswersHoldsTheDrainUntilItsConnectionIsReset() throws {
+        let edge = self.edge(closeTimeout: .seconds(3))
+        let silent = try self.connect("silent", to: edge)
+        let drained = Flag()
+        edge.drainConnections(over: .seconds(1)).whenSuccess { drained.value = true }
+        self.loop.run()
+        XCTAssertEqual(Array(try self.written(silent).readableBytesView), Self.goingAway, "one connection is closed at once")
+        self.loop.advanceTime(by: .milliseconds(2999))
+        XCTAssertFalse(drained.value)
+        XCTAssertTrue(silent.isActive)
+        self.loop.advanceTime(by: .milliseconds(1))
+        XCTAssertFalse(silent.isActive, "reset after close_timeout")
+        XCTAssertTrue(drained.value)
+    }
+
+    func testWithoutConnectionsTheDrainIsOverAtOnce() {
+        let drained = Flag()
+        self.edge().drainConnections(over: .seconds(10)).whenSuccess { drained.value = true }
+        self.loop.run()
+        XCTAssertTrue(drained.value)
+    }
+}
+
+/// Whether a future completed. Touched only on the EmbeddedEventLoop, which is the test's thread.
+private final class Flag: @unchecked Sendable {
+    var value = false
+}
