@@ -43,6 +43,15 @@ public protocol Broker: AnyObject, Sendable {
 
     /// Closes the link; no `received` call happens after the returned future completes.
     func shutdown() -> EventLoopFuture<Void>
+
+    /// With per-user routing, the users this node now holds sessions of, and those it no longer holds
+    /// (each user in at most one list): the broker subscribes to what it needs. Thread safe; brokers
+    /// without routing ignore it.
+    func route(added: [String], removed: [String])
+}
+
+extension Broker {
+    public func route(added: [String], removed: [String]) {}
 }
 
 /// What a broker calls back into. Both closures are called on the broker's event loop.
@@ -54,15 +63,20 @@ public struct BrokerHandler: Sendable {
     /// Called with each message on a side channel the broker was asked to subscribe to (presence
     /// events), with the channel's name.
     public var sideReceived: @Sendable (_ channel: String, _ payload: ByteBuffer) -> Void
+    /// With per-user routing: Redis confirmed the subscription to these users' channels (on a linked
+    /// connection; those of a new connection come before `linkChanged(true)`, which covers them).
+    public var usersSubscribed: @Sendable (_ users: [String]) -> Void
 
     public init(
         received: @escaping @Sendable ([ByteBuffer]) -> Void,
         linkChanged: @escaping @Sendable (_ linked: Bool) -> Void = { _ in },
-        sideReceived: @escaping @Sendable (_ channel: String, _ payload: ByteBuffer) -> Void = { _, _ in }
+        sideReceived: @escaping @Sendable (_ channel: String, _ payload: ByteBuffer) -> Void = { _, _ in },
+        usersSubscribed: @escaping @Sendable (_ users: [String]) -> Void = { _ in }
     ) {
         self.received = received
         self.linkChanged = linkChanged
         self.sideReceived = sideReceived
+        self.usersSubscribed = usersSubscribed
     }
 }
 

@@ -176,6 +176,12 @@ public final class RedisBroker: Broker {
         self.onLoop { $0.history(queries) }
     }
 
+    public func route(added: [String], removed: [String]) {
+        self.eventLoop.execute {
+            self.core.value.route(added: added, removed: removed)
+        }
+    }
+
     /// Any command on the command connection (tests, tools); the future has Redis' reply.
     public func send(_ command: RedisCommand) -> EventLoopFuture<RESPValue> {
         self.onLoop { $0.send(command) }
@@ -229,6 +235,8 @@ final class RedisBrokerCore {
     private var publisher: RedisPublisher?
     private var probe: RedisProbeDriver?
     private var isShutDown = false
+    /// Per-user routing: the users whose being held changed this tick, and whether they now are.
+    private var routeChanges: [String: Bool] = [:]
 
     init(settings: Settings, eventLoop: EventLoop, counters: RedisBrokerCounters) {
         self.settings = settings
@@ -270,6 +278,7 @@ final class RedisBrokerCore {
                 sideChannels: (self.settings.probe.map { [$0.channel] } ?? []) + self.settings.sideChannels,
                 counters: self.counters,
                 handler: handler,
+                perUserRouting: self.settings.library?.perUserRouting ?? false,
                 sideReceived: { [probeChannel = self.settings.probe?.channel] channel, payload in
                     if channel == probeChannel {
                         loopBound.value.probe?.received(payload)
@@ -288,6 +297,21 @@ final class RedisBrokerCore {
                 publish: { token in publisher.send(.publish(channel: channel, message: token)) },
                 rebuild: { loss in subscriber.restart(because: loss) })
             probe.start()
+        }
+    }
+
+    /// Collects the changes of one tick, then hands them to the subscriber at once (batched).
+    func route(added: [String], removed: [String]) {
+        let first = self.routeChanges.isEmpty
+        for user in removed { self.routeChanges[user] = false }
+        for user in added { self.routeChanges[user] = true }
+        guard first, !self.routeChanges.isEmpty else { return }
+        let loopBound = NIOLoopBound(self, eventLoop: self.eventLoop)
+        self.eventLoop.execute {
+            let core = loopBound.value
+            let changes = core.routeChanges
+            core.routeChanges = [:]
+            core.subscriber?.route(changes)
         }
     }
 

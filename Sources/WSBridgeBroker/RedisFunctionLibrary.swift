@@ -60,7 +60,7 @@ public struct RedisFunctionLibrary: Sendable, Equatable {
     public static let version = 1
     /// Changes of the code that keep the interface of ``version``: a Redis holding an older revision
     /// gets this one at the next link.
-    public static let revision = 5
+    public static let revision = 6
     public static let name = "wsbridge"
     public static let publishFunction = "wsbridge_publish"
     public static let historyFunction = "wsbridge_history"
@@ -90,23 +90,34 @@ public struct RedisFunctionLibrary: Sendable, Equatable {
     public var metaTTLMilliseconds: Int64
     /// The seed-compatibility user field (`compat_user_field`), if any.
     public var compatUserField: String?
+    /// With per-user routing, a durable message for users goes out on each user's sharded channel
+    /// (``userChannel(_:of:)``, `SPUBLISH`) instead of the channel.
+    public var perUserRouting: Bool
 
     public init(
         channel: String, historySize: Int, historyTTLMilliseconds: Int64, metaTTLMilliseconds: Int64,
-        compatUserField: String? = nil
+        compatUserField: String? = nil, perUserRouting: Bool = false
     ) {
         self.channel = channel
         self.historySize = historySize
         self.historyTTLMilliseconds = historyTTLMilliseconds
         self.metaTTLMilliseconds = metaTTLMilliseconds
         self.compatUserField = compatUserField
+        self.perUserRouting = perUserRouting
+    }
+
+    /// The sharded channel of `user`'s messages with per-user routing: `<channel>:{u:<user>}`. Its hash
+    /// tag is the user's stream, so on a cluster it is in the slot of the stream's keys.
+    public static func userChannel(_ user: String, of channel: String) -> String {
+        channel + ":{u:" + user + "}"
     }
 
     /// What `FCALL_RO wsbridge_version 0` answers with this library loaded: the version, then the
     /// settings written into it.
     public var versionReply: String {
         "\(Self.version).\(Self.revision) size=\(self.historySize) ttl_ms=\(self.historyTTLMilliseconds) "
-            + "meta_ttl_ms=\(self.metaTTLMilliseconds) compat=\(self.compatUserField ?? "") channel=\(self.channel)"
+            + "meta_ttl_ms=\(self.metaTTLMilliseconds) compat=\(self.compatUserField ?? "") "
+            + "routing=\(self.perUserRouting ? "per-user" : "channel") channel=\(self.channel)"
     }
 
     /// The version and revision at the start of a version reply (`1.2 size=…`; a bare `1` is revision
@@ -133,6 +144,7 @@ public struct RedisFunctionLibrary: Sendable, Equatable {
         local VERSION_REPLY = \(Self.luaString(self.versionReply))
         local CHANNEL = \(Self.luaString(self.channel))
         local COMPAT = \(self.compatUserField.map(Self.luaString) ?? "nil")
+        local PER_USER = \(self.perUserRouting ? "true" : "false")
         local SIZE = \(self.historySize)
         local TTL = \(self.historyTTLMilliseconds)
         local META_TTL = \(self.metaTTLMilliseconds)
@@ -277,7 +289,16 @@ public struct RedisFunctionLibrary: Sendable, Equatable {
             positions[index] = append(stream, envelope)
           end
           local joined = table.concat(positions, ',')
-          redis.call('PUBLISH', CHANNEL, '{"wsb":"' .. joined .. '",' .. members)
+          local message = '{"wsb":"' .. joined .. '",' .. members
+          if PER_USER and streams[1] ~= 'all' then
+            -- Per-user routing: on each user's sharded channel (its hash tag is the stream's, so on a
+            -- cluster it is in the slot of the key), where only the hosts that hold the user listen.
+            for _, stream in ipairs(streams) do
+              redis.call('SPUBLISH', CHANNEL .. ':{' .. stream .. '}', message)
+            end
+          else
+            redis.call('PUBLISH', CHANNEL, message)
+          end
           return joined
         end
 

@@ -25,6 +25,7 @@ struct RedisHandshake {
         case select
         case ping
         case subscribe(channel: String)
+        case shardedSubscribe(channel: String)
         case libraryVersion
         case libraryLoad(replacing: String?)
 
@@ -34,6 +35,7 @@ struct RedisHandshake {
             case .select: "SELECT"
             case .ping: "PING"
             case .subscribe: "SUBSCRIBE"
+            case .shardedSubscribe: "SSUBSCRIBE"
             case .libraryVersion: "FCALL_RO"
             case .libraryLoad: "FUNCTION LOAD"
             }
@@ -73,15 +75,25 @@ struct RedisHandshake {
         self.policy = policy
     }
 
-    /// `AUTH` if the target has a password, then one `SUBSCRIBE` for all `channels` (one reply each).
-    static func subscriber(target: RedisConnectionTarget, channels: [String]) -> RedisHandshake {
+    /// `AUTH` if the target has a password, then one `SUBSCRIBE` for all `channels` (one reply each), then
+    /// `SSUBSCRIBE` for the `sharded` channels (per-user routing: the users held now), in commands of at
+    /// most ``shardedBatch`` channels: the link is reported once all of them are in place.
+    static func subscriber(target: RedisConnectionTarget, channels: [String], sharded: [String] = []) -> RedisHandshake {
         let auth = Self.authStep(target)
         let subscribe = RedisCommand(arguments: [ByteBuffer(string: "SUBSCRIBE")] + channels.map { ByteBuffer(string: $0) })
+        let shardedCommands = stride(from: 0, to: sharded.count, by: Self.shardedBatch).map { start in
+            RedisCommand(
+                arguments: [ByteBuffer(string: "SSUBSCRIBE")]
+                    + sharded[start..<min(start + Self.shardedBatch, sharded.count)].map { ByteBuffer(string: $0) })
+        }
         return RedisHandshake(
-            commands: auth.map(\.1) + [subscribe],
-            steps: auth.map(\.0) + channels.map { .subscribe(channel: $0) }
+            commands: auth.map(\.1) + [subscribe] + shardedCommands,
+            steps: auth.map(\.0) + channels.map { .subscribe(channel: $0) } + sharded.map { .shardedSubscribe(channel: $0) }
         )
     }
+
+    /// The most channels one `SSUBSCRIBE` names.
+    static let shardedBatch = 1000
 
     static func subscriber(target: RedisConnectionTarget, channel: String) -> RedisHandshake {
         self.subscriber(target: target, channels: [channel])
@@ -205,6 +217,11 @@ struct RedisHandshake {
                 return false
             }
             return items[0].text == "subscribe" && items[1].text == channel
+        case .shardedSubscribe(let channel):
+            guard case .array(let items?) = reply, items.count == 3, case .integer = items[2] else {
+                return false
+            }
+            return items[0].text == "ssubscribe" && items[1].text == channel
         case .libraryVersion, .libraryLoad:
             return true
         }

@@ -4,10 +4,18 @@ import NIOCore
 /// The receiving half of ``RedisBroker``: one connection that `SUBSCRIBE`s to the channel and hands every
 /// batch of messages to the ``BrokerHandler``. It owns the link state (``RedisBroker/isLinked``).
 /// Confined to the broker's event loop; not `Sendable`.
+///
+/// With per-user routing it also `SSUBSCRIBE`s to the sharded channel of every user this node holds
+/// (``route(added:removed:)``): on each new connection as part of its handshake (the link is reported
+/// once they are all in place), and on the linked connection as users come and go. Redis confirms each;
+/// the confirmations of a read burst go to `handler.usersSubscribed`.
 final class RedisSubscriber {
-    private let supervisor: RedisConnectionSupervisor
+    private var supervisor: RedisConnectionSupervisor!
     private let counters: RedisBrokerCounters
     private let handler: BrokerHandler
+    private let channel: String
+    /// The users whose sharded channels are wanted (nil: channel routing).
+    private var users: Set<String>?
 
     init(
         _ connection: RedisConnectionSettings,
@@ -15,21 +23,27 @@ final class RedisSubscriber {
         sideChannels: [String],
         counters: RedisBrokerCounters,
         handler: BrokerHandler,
+        perUserRouting: Bool = false,
         sideReceived: @escaping (String, ByteBuffer) -> Void
     ) {
         self.counters = counters
         self.handler = handler
-        let handshake = RedisHandshake.subscriber(target: connection.target, channels: [channel] + sideChannels)
+        self.channel = channel
+        self.users = perUserRouting ? [] : nil
         let logger = connection.logger
+        let box = SubscriberBox()
         self.supervisor = RedisConnectionSupervisor(role: .subscriber, settings: connection) { events in
-            RedisSubscriberHandler(
+            // Made for each attempt: it subscribes to the users held at that moment.
+            let sharded = (box.subscriber?.users ?? []).sorted().map { RedisFunctionLibrary.userChannel($0, of: channel) }
+            return RedisSubscriberHandler(
                 channel: channel,
-                handshake: handshake,
+                handshake: RedisHandshake.subscriber(target: connection.target, channels: [channel] + sideChannels, sharded: sharded),
                 healthInterval: connection.healthInterval,
                 sideChannels: sideChannels,
                 events: events,
                 received: handler.received,
                 sideReceived: sideReceived,
+                subscribed: handler.usersSubscribed,
                 ignored: { value in
                     counters.ignoredPushes.wrappingIncrement(ordering: .relaxed)
                     logger.debug(
@@ -51,6 +65,37 @@ final class RedisSubscriber {
             counters.isLinked.store(false, ordering: .releasing)
             handler.linkChanged(false)
         }
+        box.subscriber = self
+    }
+
+    /// Per-user routing: whether the node now holds each user (`changes`, the last word of a tick for
+    /// each). What differs from before is subscribed and unsubscribed at once on a linked connection, in
+    /// commands of at most ``RedisHandshake/shardedBatch`` channels; a user who came and went within the
+    /// tick costs nothing. Unlinked, the next connection's handshake subscribes to whoever is held then.
+    func route(_ changes: [String: Bool]) {
+        guard var users = self.users else { return }
+        var added: [String] = []
+        var removed: [String] = []
+        for (user, held) in changes {
+            if held, users.insert(user).inserted {
+                added.append(user)
+            } else if !held, users.remove(user) != nil {
+                removed.append(user)
+            }
+        }
+        self.users = users
+        guard let channel = self.supervisor.linkedChannel else { return }
+        for (command, names) in [("SUNSUBSCRIBE", removed), ("SSUBSCRIBE", added)] where !names.isEmpty {
+            for start in stride(from: 0, to: names.count, by: RedisHandshake.shardedBatch) {
+                let batch = names[start..<min(start + RedisHandshake.shardedBatch, names.count)]
+                channel.write(
+                    RedisCommand(
+                        arguments: [ByteBuffer(string: command)]
+                            + batch.map { ByteBuffer(string: RedisFunctionLibrary.userChannel($0, of: self.channel)) }),
+                    promise: nil)
+            }
+        }
+        channel.flush()
     }
 
     func start() {
@@ -81,3 +126,8 @@ final class RedisSubscriber {
 
 @available(*, unavailable)
 extension RedisSubscriber: Sendable {}
+
+/// Lets the supervisor's handler factory read the subscriber it belongs to (made after it). Loop-bound.
+private final class SubscriberBox {
+    weak var subscriber: RedisSubscriber?
+}

@@ -7,6 +7,8 @@ import NIOCore
 ///  *3 $7 message $<n> <channel> $<m> <payload>   ──▶ payload appended to the batch
 ///  *3 $7 message $<n> <side channel> $<m> <p>     ──▶ sideReceived(side channel, p)   (the liveness probe,
 ///                                                   presence events, receipts: never in a batch)
+///  *3 $8 smessage $<n> <channel>:{u:…} $<m> <p>   ──▶ payload appended to the batch (per-user routing)
+///  *3 $10 ssubscribe $<n> <channel>:{u:USER} :<k> ──▶ USER collected; subscribed(users) after the burst
 ///  channelReadComplete                            ──▶ received(batch)   (in arrival order, once per burst)
 ///  channelInactive                                ──▶ received(rest of batch), then closed(cause)
 ///  silent for the health interval                 ──▶ PING   (answered by the push *2 $4 pong $0)
@@ -28,6 +30,11 @@ final class RedisSubscriberHandler: ChannelInboundHandler {
     private let received: ([ByteBuffer]) -> Void
     private let ignored: (RESPValue) -> Void
     private var batch: [ByteBuffer] = []
+    /// With per-user routing: the prefix of the users' sharded channels (`<channel>:{u:`), and the users
+    /// whose sharded subscription Redis confirmed in this read burst.
+    private let userChannelPrefix: [UInt8]
+    private let subscribed: ([String]) -> Void
+    private var confirmed: [String] = []
 
     /// - Parameters:
     ///   - received: gets each batch; only called while `events.isCurrent()`.
@@ -44,9 +51,12 @@ final class RedisSubscriberHandler: ChannelInboundHandler {
         events: RedisConnectionSupervisor.Events,
         received: @escaping ([ByteBuffer]) -> Void,
         sideReceived: @escaping (String, ByteBuffer) -> Void = { _, _ in },
+        subscribed: @escaping ([String]) -> Void = { _ in },
         ignored: @escaping (RESPValue) -> Void
     ) {
         self.channelName = channel
+        self.userChannelPrefix = Array((channel + ":{u:").utf8)
+        self.subscribed = subscribed
         self.sideChannels = sideChannels
         self.sideReceived = sideReceived
         self.link = RedisLink(handshake: handshake, healthInterval: healthInterval, events: events)
@@ -68,6 +78,10 @@ final class RedisSubscriberHandler: ChannelInboundHandler {
             if self.link.isCurrent {
                 self.sideReceived(channel, payload)
             }
+        case .userSubscribed(let user):
+            self.confirmed.append(user)
+        case .userUnsubscribed:
+            break
         case nil:
             if !Self.isPong(value) {
                 self.ignored(value)
@@ -96,6 +110,13 @@ final class RedisSubscriberHandler: ChannelInboundHandler {
     }
 
     private func deliverBatch() {
+        if !self.confirmed.isEmpty {
+            let users = self.confirmed
+            self.confirmed.removeAll()
+            if self.link.isCurrent {
+                self.subscribed(users)
+            }
+        }
         guard !self.batch.isEmpty else { return }
         let batch = self.batch
         self.batch.removeAll(keepingCapacity: true)
@@ -115,16 +136,34 @@ final class RedisSubscriberHandler: ChannelInboundHandler {
     private enum Message {
         case channel(ByteBuffer)
         case side(String, ByteBuffer)
+        case userSubscribed(String)
+        case userUnsubscribed
     }
 
-    /// The payload of `["message", <our channel or a side channel>, payload]`, or `nil` for any other push.
+    /// What a push is: `["message", <our channel or a side channel>, payload]`, `["smessage", <a user's
+    /// channel>, payload]`, `["ssubscribe", <a user's channel>, count]`; `nil` for any other push.
     private func message(_ value: RESPValue) -> Message? {
-        guard
-            case .array(let items?) = value, items.count == 3,
-            case .bulkString(let kind?) = items[0], kind.readableBytesView.elementsEqual("message".utf8),
-            case .bulkString(let channel?) = items[1],
-            case .bulkString(let payload?) = items[2]
+        guard case .array(let items?) = value, items.count == 3, case .bulkString(let kind?) = items[0],
+            case .bulkString(let channel?) = items[1]
         else {
+            return nil
+        }
+        if kind.readableBytesView.elementsEqual("smessage".utf8) {
+            guard case .bulkString(let payload?) = items[2], self.isUserChannel(channel) else { return nil }
+            return .channel(payload)
+        }
+        if kind.readableBytesView.elementsEqual("sunsubscribe".utf8) {
+            return self.isUserChannel(channel) ? .userUnsubscribed : nil
+        }
+        if kind.readableBytesView.elementsEqual("ssubscribe".utf8) {
+            guard self.isUserChannel(channel) else { return nil }
+            // `<channel>:{u:USER}`: the user is between the prefix and the closing brace.
+            let user = channel.getString(
+                at: channel.readerIndex + self.userChannelPrefix.count,
+                length: channel.readableBytes - self.userChannelPrefix.count - 1)
+            return user.map(Message.userSubscribed)
+        }
+        guard kind.readableBytesView.elementsEqual("message".utf8), case .bulkString(let payload?) = items[2] else {
             return nil
         }
         if channel.readableBytesView.elementsEqual(self.channelName.utf8) {
@@ -134,6 +173,12 @@ final class RedisSubscriberHandler: ChannelInboundHandler {
             return .side(side, payload)
         }
         return nil
+    }
+
+    private func isUserChannel(_ channel: ByteBuffer) -> Bool {
+        channel.readableBytes > self.userChannelPrefix.count
+            && channel.readableBytesView.starts(with: self.userChannelPrefix)
+            && channel.readableBytesView.last == UInt8(ascii: "}")
     }
 }
 

@@ -130,6 +130,8 @@ struct ConfigDraft {
             configuration.nodeID = value.isEmpty ? NodeID.defaultValue() : value
         case .auth:
             configuration.auth = try ConfigValue.choice(value, of: AuthMode.self)
+        case .routing:
+            configuration.routing = try ConfigValue.choice(value, of: Routing.self)
         case .jwtSecret:
             guard value.isEmpty || value.utf8.count >= Self.minimumSecretBytes else {
                 throw ConfigValueError("\(Self.shortSecretMessage), got \(value.utf8.count)")

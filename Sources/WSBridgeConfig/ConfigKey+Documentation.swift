@@ -19,6 +19,7 @@ extension ConfigKey {
         case .connectTimeout: return "5s"
         case .appSocketMode: return "0660"
         case .channel: return "websocket:sendMsgTopic"
+        case .routing: return "channel"
         case .auth: return "app"
         case .jwtLeeway: return "30s"
         case .jwtRequireExp: return "on"
@@ -85,6 +86,8 @@ extension ConfigKey {
             return "Comma-separated uids or user names allowed to attach; empty = any peer that can open the socket."
         case .redis:
             return "Redis URL (redis://[[user]:password@]host[:port][/db] or unix:///path[?db=N]); empty = embedded broker."
+        case .routing:
+            return "How user-addressed messages travel: channel (every host gets every message) or per-user (a host gets its users' only; Redis 7)."
         case .redisCluster:
             return "Redis Cluster seed nodes, comma-separated redis://[[user]:password@]host[:port] URLs (same credentials); instead of redis."
         case .channel:

@@ -18,6 +18,7 @@ public enum ConfigKey: String, CaseIterable, Sendable {
     case redis
     case redisCluster = "redis_cluster"
     case channel
+    case routing
     case compatUserField = "compat_user_field"
     case nodeID = "node_id"
     case auth
@@ -75,7 +76,7 @@ public enum ConfigKey: String, CaseIterable, Sendable {
             .jwtSecret, .jwtSecretFile, .jwtPublicKeyFile, .jwtJWKSFile, .jwtLeeway, .jwtRequireExp, .jwtIssuer, .jwtAudience,
             .appMaxQueueBytes, .connectTimeout, .appAllowedUIDs, .tlsCert, .tlsKey:
             return true
-        case .listen, .wsPath, .ssePath, .adminListen, .appSocket, .maxFrameBytes, .appSocketMode, .redis, .redisCluster, .channel, .compatUserField,
+        case .listen, .wsPath, .ssePath, .adminListen, .appSocket, .maxFrameBytes, .appSocketMode, .redis, .redisCluster, .channel, .routing, .compatUserField,
             .nodeID, .auth, .eventLoops, .brokerReconnectMax, .brokerHealthInterval, .brokerProbeInterval, .historySize,
             .historyTTL, .historyMetaTTL, .presenceTTL, .presenceHeartbeatInterval, .receiptWindow, .logFormat,
             .logSummaryInterval:

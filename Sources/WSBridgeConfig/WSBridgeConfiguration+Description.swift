@@ -42,6 +42,7 @@ extension WSBridgeConfiguration: CustomStringConvertible {
         case .appSocketMode: return ConfigValue.format(fileMode: appSocketMode)
         case .appAllowedUIDs: return appAllowedUIDs.map { $0.sorted().map(String.init).joined(separator: ", ") } ?? ""
         case .redis: return redis?.redacted ?? ""
+        case .routing: return routing.rawValue
         case .redisCluster: return redisCluster?.map(\.redacted).joined(separator: ",") ?? ""
         case .channel: return channel
         case .compatUserField: return compatUserField ?? ""

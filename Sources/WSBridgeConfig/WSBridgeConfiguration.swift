@@ -33,6 +33,8 @@ public struct WSBridgeConfiguration: Sendable, Equatable {
     public var redis: RedisEndpoint?
     /// `redis_cluster`: seed nodes of a Redis Cluster to use instead of ``redis``; nil when not set.
     public var redisCluster: [RedisEndpoint]?
+    /// `routing`: how user-addressed messages travel between hosts.
+    public var routing: Routing
     /// `channel`: the pub/sub channel; never empty.
     public var channel: String
     /// `compat_user_field`: the seed-compatibility user field, or `nil` when off.
@@ -144,6 +146,7 @@ public struct WSBridgeConfiguration: Sendable, Equatable {
         appAllowedUIDs = nil
         redis = nil
         redisCluster = nil
+        routing = .channel
         channel = "websocket:sendMsgTopic"
         compatUserField = nil
         nodeID = NodeID.defaultValue()

@@ -55,9 +55,14 @@ extension StreamTracker {
         case .position(let stream):
             guard var track = self.tracks[stream] else { return [] }
             track.positionPending = false
+            let catchUp = track.catchUpAfterPosition
+            track.catchUpAfterPosition = false
             self.tracks[stream] = track
             guard let cursor = track.cursor else {
                 self.tracks[stream]!.cursor = top
+                if catchUp {
+                    self.startCatchUp(stream, from: top)
+                }
                 return []
             }
             // The stream went on (or restarted, or Redis rewound it) without this node hearing of it.

@@ -88,6 +88,9 @@ public struct StreamTracker: Sendable {
         var shards: Int
         var catchingUp = false
         var positionPending = false
+        /// Per-user routing: the subscription was confirmed while the position was being read, which
+        /// may have been read before it: catch up from the position once it is known.
+        var catchUpAfterPosition = false
         /// Live messages that arrived while catching up, restricted to this stream, in order.
         var held: [Delivery] = []
     }
@@ -199,6 +202,22 @@ public struct StreamTracker: Sendable {
                 }
             } else {
                 self.queuePosition(stream)
+            }
+        }
+    }
+
+    /// Per-user routing: the broker receives these users' messages from now on. A stream whose position
+    /// was read before catches up from it: what was published in between is only in the history. One
+    /// whose position is still being read (on another connection, so perhaps before the subscription
+    /// took effect) catches up from that position as soon as it is known.
+    public mutating func subscribed(_ users: [String]) {
+        for user in users {
+            let stream = StreamID.user(user)
+            guard let track = self.tracks[stream], !track.catchingUp else { continue }
+            if let cursor = track.cursor {
+                self.startCatchUp(stream, from: cursor)
+            } else if track.positionPending {
+                self.tracks[stream]!.catchUpAfterPosition = true
             }
         }
     }

@@ -132,6 +132,21 @@ public final class StreamTrackerDriver: Sendable {
         }
     }
 
+    /// Per-user routing: the broker now receives these users' messages (their subscription was
+    /// confirmed). What was published between the read of a stream's position and now is only in the
+    /// history: each of their streams with a known position catches up.
+    public func usersSubscribed(_ users: [String]) {
+        self.onLoop {
+            let before = self.state.value.tracker.catchingUpCount
+            self.state.value.tracker.subscribed(users)
+            let started = self.state.value.tracker.catchingUpCount - before
+            if started > 0 {
+                self.counters.catchUps.wrappingIncrement(by: started, ordering: .relaxed)
+            }
+            self.scheduleFetches()
+        }
+    }
+
     /// The number of streams tracked and catching up, and of distinct users with a session on this
     /// node, for status and metrics.
     public func snapshot() -> EventLoopFuture<(tracked: Int, catchingUp: Int, users: Int?)> {

@@ -76,6 +76,9 @@ extension Daemon {
                     } else if channel == reportChannel {
                         receipts.reportReceived(payload)
                     }
+                },
+                usersSubscribed: { users in
+                    router.tracker?.usersSubscribed(users)
                 }
             )
         )

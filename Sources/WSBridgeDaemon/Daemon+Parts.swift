@@ -178,7 +178,7 @@ extension RedisFunctionLibrary {
             channel: configuration.channel, historySize: configuration.historySize,
             historyTTLMilliseconds: TimeAmount(configuration.historyTTL).nanoseconds / 1_000_000,
             metaTTLMilliseconds: TimeAmount(configuration.historyMetaTTL).nanoseconds / 1_000_000,
-            compatUserField: configuration.compatUserField)
+            compatUserField: configuration.compatUserField, perUserRouting: configuration.routing == .perUser)
     }
 }
 

@@ -27,6 +27,8 @@ extension Daemon {
         effective.maxFrameBytes = old.maxFrameBytes
         effective.appSocketMode = old.appSocketMode
         effective.redis = old.redis
+        effective.redisCluster = old.redisCluster
+        effective.routing = old.routing
         effective.channel = old.channel
         effective.compatUserField = old.compatUserField
         effective.nodeID = old.nodeID

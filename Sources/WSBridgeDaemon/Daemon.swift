@@ -96,7 +96,8 @@ public final class Daemon: Sendable {
         let status = StatusBox(eventLoop: loops[0])
         let presence = PresenceService(
             redis: broker as? any RedisBackedBroker, eventLoop: broker.eventLoop, node: configuration.nodeID,
-            ttl: TimeAmount(configuration.presenceTTL), heartbeat: TimeAmount(configuration.presenceHeartbeatInterval))
+            ttl: TimeAmount(configuration.presenceTTL), heartbeat: TimeAmount(configuration.presenceHeartbeatInterval),
+            routesUsers: configuration.routing == .perUser)
         self.presence = presence
         let receipts = ReceiptService(
             node: configuration.nodeID, channel: configuration.channel, window: TimeAmount(configuration.receiptWindow),

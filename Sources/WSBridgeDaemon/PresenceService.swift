@@ -58,7 +58,12 @@ final class PresenceService: Sendable {
 
     /// - Parameters:
     ///   - redis: the Redis broker; nil for the embedded broker (one host, the ledger is the truth).
-    init(redis: (any RedisBackedBroker)?, eventLoop: EventLoop, node: String, ttl: TimeAmount, heartbeat: TimeAmount) {
+    ///   - routesUsers: per-user routing: each user's first and last session here also (un)subscribes the
+    ///     broker to that user's channel.
+    init(
+        redis: (any RedisBackedBroker)?, eventLoop: EventLoop, node: String, ttl: TimeAmount, heartbeat: TimeAmount,
+        routesUsers: Bool = false
+    ) {
         self.redis = redis
         self.node = node
         self.ttl = ttl
@@ -70,8 +75,17 @@ final class PresenceService: Sendable {
         let counters = self.counters
         let box = NIOLockedValueBox<PresenceService?>(nil)
         let local = redis == nil
+        let router: (any RedisBackedBroker)? = routesUsers ? redis : nil
         self.ledger = PresenceLedger(
             transition: { user, transition in
+                // Per-user routing: the broker hops to its own loop and batches what one tick brought.
+                if let router {
+                    if transition == .online {
+                        router.route(added: [user], removed: [])
+                    } else {
+                        router.route(added: [], removed: [user])
+                    }
+                }
                 // With Redis, the events come from Redis (cluster-wide); alone, from here. Called under
                 // the ledger's lock: the event only goes onto one loop (in order) and is sent from
                 // there, since sending may close an app whose sessions then leave the ledger.

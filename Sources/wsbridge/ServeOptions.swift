@@ -34,6 +34,8 @@ struct ServeOptions: ParsableArguments {
     var redis: String?
     @Option(name: .long, help: "Redis Cluster seed nodes, redis://host:port[,redis://host:port...]; instead of --redis.")
     var redisCluster: String?
+    @Option(name: .long, help: "How user-addressed messages travel between hosts: channel or per-user (default channel).")
+    var routing: String?
     @Option(name: .long, help: "Redis pub/sub channel (default websocket:sendMsgTopic).")
     var channel: String?
     @Option(name: .long, help: "Deliver messages with this field (e.g. userId) whole to that user (seed compatibility).")
@@ -122,7 +124,7 @@ struct ServeOptions: ParsableArguments {
     /// The flags given, as config overrides.
     var overrides: [ConfigLoader.Override] {
         let pairs: [(ConfigKey, String?)] = [
-            (.listen, self.listen), (.wsPath, self.wsPath), (.ssePath, self.ssePath), (.tlsCert, self.tlsCert), (.tlsKey, self.tlsKey), (.adminListen, self.adminListen), (.appSocket, self.appSocket), (.redis, self.redis), (.redisCluster, self.redisCluster),
+            (.listen, self.listen), (.wsPath, self.wsPath), (.ssePath, self.ssePath), (.tlsCert, self.tlsCert), (.tlsKey, self.tlsKey), (.adminListen, self.adminListen), (.appSocket, self.appSocket), (.redis, self.redis), (.redisCluster, self.redisCluster), (.routing, self.routing),
             (.maxFrameBytes, self.maxFrameBytes), (.appMaxQueueBytes, self.appMaxQueueBytes),
             (.connectTimeout, self.connectTimeout), (.appSocketMode, self.appSocketMode),
             (.appAllowedUIDs, self.appAllowedUids), (.channel, self.channel), (.compatUserField, self.compatUserField), (.nodeID, self.nodeId),

@@ -21,6 +21,16 @@ final class RedisHandshakeTests: XCTestCase {
         guard case .complete = handshake.receive(self.subscribed("ch")) else { return XCTFail("not complete") }
     }
 
+    func testManyUsersAreSubscribedInBatchesAndAWrongConfirmationFails() {
+        let users = (0..<2500).map { "ch:{u:\($0)}" }
+        var handshake = RedisHandshake.subscriber(target: self.plain, channels: ["ch"], sharded: users)
+        XCTAssertEqual(handshake.commands.count, 4, "SUBSCRIBE, then 2500 channels in 3 SSUBSCRIBEs of at most 1000")
+        XCTAssertEqual(handshake.commands.dropFirst().map { $0.arguments.count - 1 }, [1000, 1000, 500])
+        guard case .inProgress = handshake.receive(self.subscribed("ch")) else { return XCTFail() }
+        let wrong = RESPValue.array([.bulkString(ByteBuffer(string: "ssubscribe")), .bulkString(ByteBuffer(string: "ch:{u:9}")), .integer(1)])
+        guard case .failed = handshake.receive(wrong) else { return XCTFail("a confirmation of another channel was taken") }
+    }
+
     func testAPublisherAuthenticatesSelectsAndPings() {
         var handshake = RedisHandshake.publisher(target: self.secured)
         XCTAssertEqual(

@@ -77,6 +77,31 @@ final class StreamTrackerTests: XCTestCase {
         XCTAssertEqual(self.tracker.catchingUpCount, 0)
     }
 
+    func testAUserSubscribedAfterItsPositionWasReadCatchesUpFromIt() {
+        self.tracker.userAppeared("alice")
+        self.settlePositions([.user("alice"): pos("e", 4), .all: pos("a", 0)])
+        self.tracker.subscribed(["alice", "nobody"])
+        let requests = self.fetches(self.tracker.takeFetches()).flatMap(\.1)
+        XCTAssertEqual(requests.map(\.stream), [.user("alice")], "only streams held here, and only once")
+        XCTAssertEqual(requests.first?.since, pos("e", 4), "from the position read before the subscription")
+        self.tracker.subscribed(["alice"])
+        XCTAssertTrue(self.tracker.takeFetches().isEmpty, "a stream catching up is not asked again")
+    }
+
+    func testAUserSubscribedWhileItsPositionIsReadCatchesUpOnceItIsKnown() {
+        self.tracker.userAppeared("bob")
+        let reads = self.fetches(self.tracker.takeFetches())
+        self.tracker.subscribed(["bob"])
+        XCTAssertTrue(self.tracker.takeFetches().isEmpty, "no position yet to catch up from")
+        for (id, requests) in reads {
+            let replies = requests.map { _ in StreamTracker.HistoryReply(epoch: "e", top: 7, first: 8, entries: []) }
+            _ = self.tracker.fetchReplied(id, .success(replies), now: .now())
+        }
+        let catchUp = self.fetches(self.tracker.takeFetches()).flatMap(\.1)
+        XCTAssertEqual(catchUp.map(\.stream), [.user("bob")])
+        XCTAssertEqual(catchUp.first?.since, pos("e", 7), "the read may have come before the subscription")
+    }
+
     func testTheSubscriptionComingBackCatchesUpEveryStreamAndReportsWhatTheHistoryNoLongerHas() {
         self.tracker.userAppeared("alice")
         self.settlePositions([.user("alice"): pos("e", 3), .all: pos("a", 10)])

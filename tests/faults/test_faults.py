@@ -162,10 +162,21 @@ FAULTS = ["client-kill", "sigkill-restart", "sigkill-restart-aof", "client-pause
 @pytest.mark.parametrize("durable", [True, False], ids=["durable", "best-effort"])
 @pytest.mark.parametrize("fault", FAULTS)
 def test_a_fault_under_load(tmp_path, fault, durable):
+    run_scenario(tmp_path, fault, durable, routing="channel")
+
+
+@pytest.mark.parametrize("fault", ["client-kill", "sigkill-restart-aof", "sigstop"])
+def test_a_fault_under_load_with_per_user_routing(tmp_path, fault):
+    """The durable path with `routing = per-user`: each user's messages on its sharded channel."""
+    run_scenario(tmp_path, fault, True, routing="per-user")
+
+
+def run_scenario(tmp_path, fault, durable, routing):
     redis = RedisServer(str(tmp_path), persistence=(fault == "sigkill-restart-aof"))
     redis.start()
     node = Node(str(tmp_path), "node", ["--redis", redis.url, "--auth", "insecure-query", "--event-loops", "2",
-                                         "--broker-health-interval", "1s", "--broker-probe-interval", "1s"])
+                                         "--broker-health-interval", "1s", "--broker-probe-interval", "1s",
+                                         "--routing", routing])
     try:
         totals = asyncio.run(scenario(node, redis, durable, fault))
     finally:
@@ -173,7 +184,10 @@ def test_a_fault_under_load(tmp_path, fault, durable):
         if redis.process is not None:
             redis.thaw()
         redis.stop()
-    RESULTS.append(dict(totals, path="FCALL (durable)" if durable else "PUBLISH (best effort)", fault=fault))
+    path = "FCALL (durable)" if durable else "PUBLISH (best effort)"
+    if routing != "channel":
+        path += f", routing {routing}"
+    RESULTS.append(dict(totals, path=path, fault=fault))
     assert totals["unexpected"] == 0, totals
     assert totals["accepted"] > RATE * DURATION * 0.3, f"the publisher hardly got through: {totals}"
     if fault in ("sigkill-restart", "sigkill-restart-aof", "sigstop"):
