@@ -137,6 +137,12 @@ public final class RedisClusterBroker: RedisBackedBroker {
         self.onLoop { $0.send(command, key: key) }
     }
 
+    public func route(added: [String], removed: [String]) {
+        self.eventLoop.execute {
+            self.core.value.route(added: added, removed: removed)
+        }
+    }
+
     /// Succeeds once every slot's master is linked; fails when an attempt to reach the cluster fails first,
     /// or after `timeout`. For a one-shot tool.
     public func linkedOrFailed(within timeout: TimeAmount) -> EventLoopFuture<Void> {

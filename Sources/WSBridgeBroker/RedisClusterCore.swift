@@ -51,6 +51,13 @@ final class RedisClusterCore {
     /// One-shot tools waiting for every master to link, or for the first failed attempt to reach one.
     private let linkWaiters: LinkWaiters
     private(set) var isShutDown = false
+    /// Per-user routing: the users' sharded subscriptions, one connection per master that holds some.
+    var sharded: ShardedSubscriptions?
+    var shardLinks: [ClusterNode: RedisShardedLink] = [:]
+    var shardLinkGeneration = 0
+    var shardedFlushScheduled = false
+    var shardedRetry: Scheduled<Void>?
+    private(set) var handler: BrokerHandler?
 
     init(settings: Settings, eventLoop: EventLoop, counters: RedisBrokerCounters, registerCounters: @escaping (RedisBrokerCounters) -> Void) {
         self.settings = settings
@@ -59,10 +66,13 @@ final class RedisClusterCore {
         self.registerCounters = registerCounters
         self.nodes = settings.seeds.map(\.address)
         self.linkWaiters = LinkWaiters(eventLoop: eventLoop)
+        if settings.library?.perUserRouting == true, settings.subscribes {
+            self.sharded = ShardedSubscriptions(maxChannelsPerCommand: RedisHandshake.shardedBatch)
+        }
     }
 
     /// The settings of a connection to `node`: the seeds' credentials, database 0.
-    private func connection(to address: RedisConnectionTarget.Address, logger: Logger) -> RedisConnectionSettings {
+    func connection(to address: RedisConnectionTarget.Address, logger: Logger) -> RedisConnectionSettings {
         var target = self.settings.seeds[0]
         target.address = address
         target.database = 0
@@ -89,6 +99,7 @@ final class RedisClusterCore {
 
     func start(handler: BrokerHandler) {
         guard !self.isShutDown, self.control == nil else { return }
+        self.handler = handler
         self.settings.logger.info("Starting Redis Cluster broker")
         let loopBound = NIOLoopBound(self, eventLoop: self.eventLoop)
         var controlLogger = self.settings.logger
@@ -217,6 +228,7 @@ final class RedisClusterCore {
             self.connectMaster(master)
         }
         self.updateLinkState()
+        self.shardedTopologyChanged(topology)
     }
 
     private func connectMaster(_ master: ClusterNode) {
@@ -326,9 +338,14 @@ final class RedisClusterCore {
         self.refreshSoon?.cancel()
         self.refreshSoon = nil
         self.probe?.stop()
+        self.shardedRetry?.cancel()
+        self.shardedRetry = nil
+        self.sharded = nil
         var closed = [self.subscriber?.stop(), self.control?.stop()].compactMap { $0 }
         closed += self.masters.values.map { $0.stop() }
+        closed += self.shardLinks.values.map { $0.stop() }
         self.masters = [:]
+        self.shardLinks = [:]
         self.settings.logger.info("Redis Cluster broker shut down")
         return EventLoopFuture.andAllComplete(closed, on: self.eventLoop)
     }

@@ -88,6 +88,12 @@ final class RedisConnectionSupervisor {
         self.makeHandler = makeHandler
     }
 
+    /// Whether ``stop()`` was called: it never connects again.
+    var isStopped: Bool {
+        if case .stopped = self.state { return true }
+        return false
+    }
+
     /// The usable channel, if the connection is linked right now.
     var linkedChannel: Channel? {
         if case .linked(_, let channel) = self.state { return channel }
@@ -286,6 +292,8 @@ final class RedisConnectionSupervisor {
     /// Moves to `waiting` with the next backoff delay (0 for the first retry after a link or a start).
     @discardableResult
     private func scheduleRetry() -> TimeAmount {
+        // `onLost` or `onAttemptFailed` may have stopped it: then it stays stopped.
+        if case .stopped = self.state { return .zero }
         let delay = self.backoff.nextDelay()
         let timer = self.eventLoop.assumeIsolated().scheduleTask(in: delay) {
             guard case .waiting = self.state else { return }

@@ -9,11 +9,6 @@ extension ConfigDraft {
         resolveJWKS(into: &errors)
         checkAuthHasKeys(into: &errors)
         checkAdminListenerIsApart(into: &errors)
-        if configuration.routing == .perUser, configuration.redisCluster != nil, !failedKeys.contains(.routing) {
-            errors.append(origin(of: .routing).error(
-                .routing, "per-user is not built for redis_cluster yet: use routing = channel with a cluster, or per-user with redis"))
-            markFailed(.routing)
-        }
         if configuration.redis != nil, configuration.redisCluster != nil, !failedKeys.contains(.redis),
             !failedKeys.contains(.redisCluster)
         {

@@ -113,12 +113,10 @@ final class RedisEndpointTests: XCTestCase {
             "test.conf:2: redis_cluster: redis is set too: use redis for one Redis server, or redis_cluster for a Redis Cluster, not both")
     }
 
-    func testRoutingIsChannelOrPerUserAndPerUserIsNotForAClusterYet() {
+    func testRoutingIsChannelOrPerUser() {
         XCTAssertEqual(WSBridgeConfiguration().routing, .channel)
         XCTAssertEqual(loaded("routing = per-user\nredis = redis://127.0.0.1")?.routing, .perUser)
+        XCTAssertEqual(loaded("routing = per-user\nredis_cluster = redis://127.0.0.1:7000")?.routing, .perUser)
         assertSingleError("routing = sharded", "test.conf:1: routing: expected one of channel, per-user, got \"sharded\"")
-        assertSingleError(
-            "redis_cluster = redis://127.0.0.1:7000\nrouting = per-user",
-            "test.conf:2: routing: per-user is not built for redis_cluster yet: use routing = channel with a cluster, or per-user with redis")
     }
 }

@@ -184,14 +184,16 @@ async def under_load(cluster, host1, host2, fault):
     return totals
 
 
+@pytest.mark.parametrize("routing", ["channel", "per-user"])
 @pytest.mark.parametrize("fault", ["client-kill-pubsub", "master-sigkill", "master-sigkill-elsewhere", "reshard"])
-def test_a_cluster_fault_under_load_loses_nothing_durable(cluster, hosts, fault):
-    host1 = hosts("host1", "--broker-probe-interval", "1s", "--broker-health-interval", "1s")
-    host2 = hosts("host2", "--broker-probe-interval", "1s", "--broker-health-interval", "1s")
+def test_a_cluster_fault_under_load_loses_nothing_durable(cluster, hosts, fault, routing):
+    flags = ["--broker-probe-interval", "1s", "--broker-health-interval", "1s", "--routing", routing]
+    host1 = hosts("host1", *flags)
+    host2 = hosts("host2", *flags)
     durable(host1)
     durable(host2)
     totals = asyncio.run(under_load(cluster, host1, host2, fault))
-    print(f"\n{fault}: {totals}")
+    print(f"\n{fault}, routing {routing}: {totals}")
     assert totals["unexpected"] == 0, totals
     assert totals["accepted"] > RATE * DURATION * 0.3, f"the publisher hardly got through: {totals}"
     assert totals["lost"] == 0, f"messages the cluster accepted were lost without a gap: {totals}"
@@ -225,3 +227,33 @@ def test_presence_and_receipts_work_across_hosts_on_the_cluster(cluster, hosts):
         assert receipt["offline"] == ["carol"], receipt
         assert alice.recv(timeout=5) == "hello" and alice2.recv(timeout=5) == "hello" and bob.recv(timeout=5) == "hello"
         nothing_more(alice, alice2, bob)
+
+
+def test_with_per_user_routing_a_host_receives_only_its_users_messages_from_their_masters(cluster, hosts):
+    host1 = hosts("host1", "--routing", "per-user")
+    host2 = hosts("host2", "--routing", "per-user")
+    durable(host1)
+    durable(host2)
+    users = [f"p{i}" for i in range(12)]  # spread over the three masters' slots
+    with connect(host1.url(user=users[0])) as first:
+        sockets = [connect(host2.url(user=user)) for user in users[1:]]
+        try:
+            def sharded_subscriptions():
+                return sum(len(node.cli("PUBSUB", "SHARDCHANNELS").split()) for node in cluster.masters())
+            wait_for(lambda: sharded_subscriptions() == len(users), what="each user's channel subscribed on its master")
+            before = host1.metrics().get('wsbridge_broker_messages_total{direction="in"}', 0)
+            app = RawApp(host2.app_socket)
+            for user in users[1:]:
+                assert app.request({"type": "publish", "user": user, "data": f"to {user}"})["type"] == "ok"
+            for user, ws in zip(users[1:], sockets):
+                assert ws.recv(timeout=5) == f"to {user}"
+            assert host1.metrics().get('wsbridge_broker_messages_total{direction="in"}', 0) == before, \
+                "host1 holds none of them: it received none of their messages"
+            assert app.request({"type": "publish", "user": users[0], "data": "to the first"})["type"] == "ok"
+            assert first.recv(timeout=5) == "to the first"
+            assert app.request({"type": "publish", "all": True, "data": "everyone"})["type"] == "ok"
+            assert first.recv(timeout=5) == "everyone" and all(ws.recv(timeout=5) == "everyone" for ws in sockets)
+        finally:
+            for ws in sockets:
+                ws.close()
+    wait_for(lambda: sharded_subscriptions() == 0, what="the last sessions gone: unsubscribed everywhere")

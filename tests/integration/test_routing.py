@@ -4,12 +4,11 @@ and best-effort messages stay on the channel; a user's first session subscribes 
 unsubscribes it; a client that reconnects gets what it missed as with channel routing."""
 
 import json
-import subprocess
 
 import pytest
 from websockets.sync.client import connect
 
-from harness import RawApp, wait_for, wsbridge_binary
+from harness import RawApp, wait_for
 
 CHANNEL = "websocket:sendMsgTopic"
 
@@ -78,13 +77,6 @@ def test_a_user_who_arrives_gets_what_was_published_while_the_subscription_was_m
         assert [f.get("data") for f in got] == ["away 0", "away 1", "away 2", None] and got[3]["type"] == "ready"
         assert app.request({"type": "publish", "user": "carol", "data": "live"})["type"] == "ok"
         assert json.loads(carol.recv(timeout=5))["data"] == "live"
-
-
-def test_routing_per_user_on_a_cluster_is_refused_with_a_reason(workdir):
-    result = subprocess.run([wsbridge_binary(), "serve", "--redis-cluster", "redis://127.0.0.1:7000", "--routing", "per-user"],
-                            capture_output=True, text=True, timeout=20)
-    assert result.returncode != 0
-    assert "per-user is not built for redis_cluster yet" in result.stderr, result.stderr
 
 
 def test_a_mass_arrival_subscribes_in_a_few_batched_commands(redis_server, nodes):
