@@ -35,7 +35,14 @@ measure waiting). /proc counts in clock ticks (10 ms): with 5,000 messages a tic
 and per process. The load (this script's clients and publisher) is not measured.
 
 Prints one line per run, then a markdown table of the medians over the runs (also written to
---markdown, default: --out with .md); --out FILE writes every run and the medians as JSON.
+--markdown, default: --out with .md); --out FILE writes every run and the medians as JSON. The table's
+columns, each the median of its own: Redis (every redis-server process: on a cluster masters and
+replicas) and hosts (the sum over the N hosts) CPU per measured message, their total, the hosts' mean
+per host, the total against N = 1, "idle CPU" (Redis and hosts together, per second, with nothing
+published), the deliveries that arrived exactly once, the 1-minute load average before the run (it
+includes this benchmark's previous run), and "others' cores": the cores the rest of the machine kept
+busy during the window (all CPUs' busy time from /proc/stat minus Redis, the hosts, the clients and the
+publisher): on a shared machine, the other tenants.
 Only 127.0.0.1 is used; every process started here is remembered by PID and ended by PID.
 """
 
@@ -651,11 +658,13 @@ async def one_run(args, n_hosts, run_index, binary):
             result["warmup_problem"] = {"publish": warm_stats, "delivered": clients.tally([s for s, _ in warmup])}
 
         machine_before = machine_cpu()
+        load_before = cpu_seconds(os.getpid()) + cpu_seconds(publisher.pid)
         before, t0 = cpu_of(processes), time.monotonic()
         pipe.send(("publish", measured))
         kind, stats = await await_pipe(pipe, count / args.rate + 90)
         drained = await clients.wait_delivered([seq for seq, _ in measured], args.drain_timeout)
         after, t1 = cpu_of(processes), time.monotonic()
+        load_after = cpu_seconds(os.getpid()) + cpu_seconds(publisher.pid)
         machine_after = machine_cpu()
 
         once, missing, duplicated = clients.tally([seq for seq, _ in measured])
@@ -700,6 +709,11 @@ async def one_run(args, n_hosts, run_index, binary):
                 "redis": round(sum(v for name, v in idle.items() if roles[name] != "host") * 1e3, 2),
                 "hosts": round(sum(v for name, v in idle.items() if roles[name] == "host") * 1e3, 2)},
             "machine_busy_cores": round(busy / total_jiffies * os.cpu_count(), 2) if total_jiffies else None,
+            # This script's clients and publisher, and what the rest of the machine (other tenants) used.
+            "load_busy_cores": round((load_after - load_before) / (t1 - t0), 2),
+            "others_busy_cores": round(busy / total_jiffies * os.cpu_count()
+                                       - (redis_cpu + host_cpu + load_after - load_before) / (t1 - t0), 2)
+            if total_jiffies else None,
             "machine_steal_cores": round((machine_after[1] - machine_before[1]) / total_jiffies * os.cpu_count(), 2)
             if total_jiffies else None,
             "load_average_after": load_average(),
@@ -748,6 +762,7 @@ def medians(runs):
         row["idle_cpu_ms_per_s"] = statistics.median(
             r["idle_cpu_ms_per_s"]["redis"] + r["idle_cpu_ms_per_s"]["hosts"] for r in group)
         row["load_average"] = statistics.median(r["load_average_before"][0] for r in group)
+        row["others_busy_cores"] = statistics.median(r["others_busy_cores"] for r in group)
         row["delivered_once"] = sum(r["delivered_once"] for r in group)
         row["messages"] = sum(r["messages"] for r in group)
         table.append(row)
@@ -761,8 +776,8 @@ def markdown(table, args):
     lines = [f"Routing `{args.routing}`, {'one Redis' if args.redis == 'single' else 'a Redis Cluster (3 masters, 3 replicas)'}, "
              f"{args.users} users, {args.rate:g} msg/s for {args.seconds:g} s; medians of {args.runs} runs "
              f"(lowest–highest in brackets).", "",
-             "| hosts | " + " | ".join(title for _, title in COLUMNS) + " | total ÷ 1 host | idle CPU, ms/s | delivered once | load avg |",
-             "|---:|" + "---:|" * (len(COLUMNS) + 4)]
+             "| hosts | " + " | ".join(title for _, title in COLUMNS) + " | total ÷ 1 host | idle CPU, ms/s | delivered once | load avg | others' cores |",
+             "|---:|" + "---:|" * (len(COLUMNS) + 5)]
     for row in table:
         cells = [str(row["hosts"])]
         for key, _ in COLUMNS:
@@ -772,6 +787,7 @@ def markdown(table, args):
         cells.append(f"{row['idle_cpu_ms_per_s']:.1f}")
         cells.append(f"{row['delivered_once']:,} / {row['messages']:,}")
         cells.append(f"{row['load_average']:.2f}")
+        cells.append(f"{row['others_busy_cores']:.2f}")
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
