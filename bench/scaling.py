@@ -28,6 +28,10 @@ bench/run.sh interleaves its targets), with fresh processes every time:
 7. waits until the clients received every message (each exactly once, at the user it was addressed to:
    anything else is reported, and the run counts as incomplete), then reads the CPU again.
 
+With --wait-quiet CORES each run first waits (at most --wait-quiet-max seconds) until the machine's busy
+cores, sampled over 2 s while none of the run's processes exist yet, are below CORES: on a shared
+machine, until the other tenants are quiet. The wait and the level are in the JSON.
+
 CPU is utime + stime of /proc/PID/stat (all threads of the process), read just before the first
 measured publish and just after the last delivery. It is CPU time, not wall time: the machine may be
 shared and nothing is pinned (the figures of a busy host are higher than a quiet one's, but they do not
@@ -605,13 +609,31 @@ async def await_pipe(pipe, timeout):
     raise TimeoutError("the publisher did not answer in time")
 
 
+def wait_quiet(cores, longest):
+    """Before a run, with none of its processes started yet: samples the machine's busy cores over 2 s
+    until they are below `cores` (other tenants quiet), for at most `longest` seconds. Returns (the last
+    sample, seconds waited)."""
+    started = time.monotonic()
+    for _ in range(100_000):
+        first, t0 = machine_cpu(), time.monotonic()
+        time.sleep(2.0)
+        second = machine_cpu()
+        total = second[2] - first[2]
+        busy = (second[0] - first[0]) / total * os.cpu_count() if total else 0.0
+        if busy < cores or time.monotonic() - started >= longest:
+            return round(busy, 2), round(time.monotonic() - started, 1)
+    return None, round(time.monotonic() - started, 1)
+
+
 async def one_run(args, n_hosts, run_index, binary):
     workdir = tempfile.mkdtemp(prefix="wsbridge-scaling-")
     redis = publisher = clients = None
     hosts = []
     pipe = None
-    result = {"hosts": n_hosts, "run": run_index, "redis": args.redis, "routing": args.routing,
-              "users": args.users, "load_average_before": load_average()}
+    result = {"hosts": n_hosts, "run": run_index, "redis": args.redis, "routing": args.routing, "users": args.users}
+    if args.wait_quiet is not None:
+        result["busy_cores_before"], result["waited_for_quiet_seconds"] = wait_quiet(args.wait_quiet, args.wait_quiet_max)
+    result["load_average_before"] = load_average()
     try:
         redis = SingleRedis(workdir) if args.redis == "single" else ClusterRedis(workdir)
         broker_args = redis.host_args()
@@ -808,6 +830,10 @@ def main():
     parser.add_argument("--idle-seconds", type=float, default=2.0, help="background measured before publishing")
     parser.add_argument("--drain-timeout", type=float, default=10.0, help="longest wait without a new delivery")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--wait-quiet", type=float, metavar="CORES",
+                        help="before each run, wait until the machine's busy cores (others') are below CORES")
+    parser.add_argument("--wait-quiet-max", type=float, default=600.0, metavar="SECONDS",
+                        help="longest such wait per run; the run goes ahead then (default 600)")
     parser.add_argument("--keep-logs", action="store_true", help="keep each run's directory (logs) and say where")
     args = parser.parse_args()
     counts = [int(n) for n in args.hosts.split(",")]
