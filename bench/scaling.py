@@ -4,15 +4,17 @@ per message as hosts grow").
 
     bench/scaling.py [--redis single|cluster] [--routing channel|per-user] [--hosts 1,2,4,8,16]
                      [--users 1000] [--rate 1000] [--seconds 5] [--runs 3] [--out FILE.json]
+                     [--seeds same|rotate] [--wait-quiet CORES] [--keep-logs]
 
 For each N in --hosts, RUNS times (run 1 of every N, then run 2, ...; every other run in reverse order, as
 bench/run.sh interleaves its targets), with fresh processes every time:
 
 1. starts Redis: one redis-server (--redis single), or a 3-master, 3-replica Redis Cluster
    (--redis cluster, tests/cluster/cluster_harness.py's RedisCluster);
-2. starts N `wsbridge serve` hosts (`--redis URL` or `--redis-cluster SEEDS`, `--auth insecure-query`,
-   every listener on 127.0.0.1 port 0, the bound address read from the "listening" log line), and
-   `--routing per-user` when asked: a build without that routing exits at start, which is reported as
+2. starts N `wsbridge serve` hosts (`--redis URL`, or `--redis-cluster SEEDS`: three nodes, the same
+   list for every host, so that all subscribe on its first node, or with --seeds rotate starting at node
+   i mod 6; `--auth insecure-query`, every listener on 127.0.0.1 port 0, the bound address read from the
+   "listening" log line), and `--routing per-user` when asked: a build without that routing exits at start, which is reported as
    "not supported by this build" (exit status 3);
 3. connects USERS users spread evenly over the hosts (user i on host i mod N), one plain WebSocket each
    (no subprotocol, no compression), and waits until every host's /metrics says wsbridge_sessions is
@@ -268,7 +270,7 @@ class SingleRedis:
         except OSError:
             return False
 
-    def host_args(self):
+    def host_args(self, index, rotate):
         return ["--redis", f"redis://127.0.0.1:{self.port}"]
 
     def processes(self):
@@ -291,8 +293,12 @@ class ClusterRedis:
             self.cluster.stop()
             raise
 
-    def host_args(self):
-        seeds = ",".join(f"redis://{node.address}" for node in self.cluster.nodes[:3])
+    def host_args(self, index, rotate):
+        """Three seed nodes. A host subscribes on its first seed, so with the same list every host
+        subscribes on one node; `rotate` starts host i's list at node i mod 6 (masters and replicas)."""
+        nodes = self.cluster.nodes
+        first = index % len(nodes) if rotate else 0
+        seeds = ",".join(f"redis://{nodes[(first + k) % len(nodes)].address}" for k in range(3))
         return ["--redis-cluster", seeds]
 
     def seed_port(self):
@@ -630,15 +636,15 @@ async def one_run(args, n_hosts, run_index, binary):
     redis = publisher = clients = None
     hosts = []
     pipe = None
-    result = {"hosts": n_hosts, "run": run_index, "redis": args.redis, "routing": args.routing, "users": args.users}
+    result = {"hosts": n_hosts, "run": run_index, "redis": args.redis, "routing": args.routing, "users": args.users,
+              "seeds": args.seeds}
     if args.wait_quiet is not None:
         result["busy_cores_before"], result["waited_for_quiet_seconds"] = wait_quiet(args.wait_quiet, args.wait_quiet_max)
     result["load_average_before"] = load_average()
     try:
         redis = SingleRedis(workdir) if args.redis == "single" else ClusterRedis(workdir)
-        broker_args = redis.host_args()
         for i in range(n_hosts):  # appended one by one, so that a failed start still stops the others
-            hosts.append(Host(binary, workdir, f"h{i + 1}", broker_args, args.routing))
+            hosts.append(Host(binary, workdir, f"h{i + 1}", redis.host_args(i, args.seeds == "rotate"), args.routing))
         for host in hosts:
             host.wait_listening()
 
@@ -795,7 +801,9 @@ def medians(runs):
 
 
 def markdown(table, args):
-    lines = [f"Routing `{args.routing}`, {'one Redis' if args.redis == 'single' else 'a Redis Cluster (3 masters, 3 replicas)'}, "
+    where = "one Redis" if args.redis == "single" else (
+        "a Redis Cluster (3 masters, 3 replicas" + (", hosts' seed lists rotated)" if args.seeds == "rotate" else ")"))
+    lines = [f"Routing `{args.routing}`, {where}, "
              f"{args.users} users, {args.rate:g} msg/s for {args.seconds:g} s; medians of {args.runs} runs "
              f"(lowest–highest in brackets).", "",
              "| hosts | " + " | ".join(title for _, title in COLUMNS) + " | total ÷ 1 host | idle CPU, ms/s | delivered once | load avg | others' cores |",
@@ -824,6 +832,9 @@ def main():
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--routing", choices=("channel", "per-user"), default="channel")
     parser.add_argument("--redis", choices=("single", "cluster"), default="single")
+    parser.add_argument("--seeds", choices=("same", "rotate"), default="same",
+                        help="cluster: every host gets the same seed list (and subscribes on its first node), "
+                             "or host i's list starts at node i mod 6 (default same)")
     parser.add_argument("--out", help="write every run and the medians here (JSON)")
     parser.add_argument("--markdown", help="write the table here (default: --out with .md)")
     parser.add_argument("--wsbridge", default=os.environ.get("WSBRIDGE_BIN", os.path.join(ROOT, ".build", "release", "wsbridge")))
