@@ -1,14 +1,17 @@
 #!/usr/bin/env python3
 """Redis memory per user stream of the durable path (docs/scaling.md, "A plan for 1,000,000 connections").
 
-    bench/history_memory.py [--users 2000] [--messages 1,10,100] [--wsbridge PATH]
+    bench/history_memory.py [--users 2000] [--messages 1,10,100] [--subscriptions 100000] [--wsbridge PATH]
 
 Starts a redis-server and one wsbridge host linked to it (which loads the function library with the
 default history settings: history_size 100), then for each count K in --messages publishes K durable
 messages (`FCALL wsbridge_publish 0`, the envelope of bench/scaling.py: ~100 bytes of data) to each of
 USERS fresh users, pipelined, and reads INFO memory's used_memory before and after. Prints the bytes per
 user stream holding K messages (its meta hash, its history list, their keys and expiries) and the
-slope per message. Every process is ended by its PID; only 127.0.0.1 is used.
+slope per message. Then, with --subscriptions N, one client subscribes to N per-user sharded channels
+(`SSUBSCRIBE wsbridge:{u:sI}`, 1,000 a command, what a host with per-user routing holds for N users) and
+the bytes per subscription are read the same way. Every process is ended by its PID; only 127.0.0.1 is
+used.
 """
 import argparse
 import json
@@ -53,10 +56,34 @@ def publish_all(port, commands, window=2000):
             del buffer[:offset]
 
 
+def subscription_bytes(port, count, batch=1000):
+    """used_memory added per sharded channel while one client holds `count` of them."""
+    before = used_memory(port)
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as s:
+        buffer, confirmed = bytearray(), 0
+        for first in range(0, count, batch):
+            s.sendall(scaling.resp_command("SSUBSCRIBE", *(f"wsbridge:{{u:s{i}}}" for i in range(first, min(count, first + batch)))))
+        deadline = time.monotonic() + 120
+        while confirmed < count:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{confirmed} of {count} subscriptions confirmed in 2 minutes")
+            buffer += s.recv(1 << 20)
+            offset = 0
+            while (parsed := scaling.parse_resp(buffer, offset)) is not None:
+                reply, offset = parsed
+                if isinstance(reply, scaling.RespError):
+                    raise RuntimeError(f"SSUBSCRIBE refused: {reply}")
+                confirmed += 1
+            del buffer[:offset]
+        after = used_memory(port)
+    return {"subscriptions": count, "bytes_per_subscription": round((after - before) / count)}
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--users", type=int, default=2000)
     parser.add_argument("--messages", default="1,10,100")
+    parser.add_argument("--subscriptions", type=int, default=100000, help="0: not measured")
     parser.add_argument("--wsbridge", default=os.environ.get(
         "WSBRIDGE_BIN", os.path.join(scaling.ROOT, ".build", "release", "wsbridge")))
     args = parser.parse_args()
@@ -86,6 +113,8 @@ def main():
             slope = (last["bytes_per_user"] - first["bytes_per_user"]) / span if span else None
             results.append({"bytes_per_message_kept": round(slope) if slope is not None else None,
                             "envelope_bytes": len(scaling.envelope(0, "r0u0"))})
+        if args.subscriptions:
+            results.append(subscription_bytes(redis.port, args.subscriptions))
         print(json.dumps(results))
     finally:
         if host is not None:

@@ -1,8 +1,7 @@
 """bench/scaling.py against real processes: tiny runs that check its counts add up, not a benchmark.
 
 On one Redis and on a 3-master cluster (which the script starts itself), every message published is
-delivered once and the CPU figures are there; asking for a routing the build does not have is reported as
-such (exit status 3), not as a crash.
+delivered once and the CPU figures are there, with channel routing and with per-user routing.
 """
 
 import json
@@ -49,12 +48,13 @@ def test_cluster_every_message_once_on_the_masters_of_their_slots(tmp_path):
     assert run["publish"]["moved"] == 0, "the slots were computed right: no redirect"
 
 
-def test_a_routing_the_build_lacks_is_reported_not_supported(tmp_path):
-    help_text = subprocess.run([wsbridge_binary(), "serve", "--help"], capture_output=True, text=True, timeout=30).stdout
-    result, report = scaling(tmp_path, "--routing", "per-user", "--hosts", "1")
-    if "--routing" in help_text:
-        check_complete(result, report, [1])
-    else:
-        assert result.returncode == 3, f"{result.stdout}\n{result.stderr}"
-        assert "not supported by this build" in result.stdout
-        assert report["supported"] is False
+def test_per_user_routing_one_redis(tmp_path):
+    result, report = scaling(tmp_path, "--routing", "per-user", "--hosts", "1,2")
+    check_complete(result, report, [1, 2])
+    assert report["settings"]["routing"] == "per-user"
+
+
+def test_per_user_routing_cluster(tmp_path):
+    result, report = scaling(tmp_path, "--redis", "cluster", "--routing", "per-user", "--hosts", "2")
+    check_complete(result, report, [2])
+    assert report["runs"][0]["publish"]["moved"] == 0
