@@ -1,7 +1,6 @@
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
-import NIOHTTP1
 import NIOPosix
 import NIOSSL
 import WSBridgeCore
@@ -84,18 +83,12 @@ public final class WebSocketServer: Sendable {
             .writeBufferWaterMark,
             value: .init(low: settings.maxQueueBytes / 2, high: settings.maxQueueBytes)
         )
-        let decoder = ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .forwardBytes))
-        let encoder = HTTPResponseEncoder()
         let sync = channel.pipeline.syncOperations
         if let tls = edge.tls {
             // Everything above it sees plaintext; a client that does not speak TLS fails the
             // handshake and is closed, never upgraded.
             try sync.addHandler(NIOSSLServerHandler(context: tls))
         }
-        try sync.addHandler(decoder)
-        try sync.addHandler(encoder)
-        try sync.addHandler(
-            HTTPGatewayHandler(edge: edge, settings: shared, httpDecoder: decoder, httpEncoder: encoder, refuse: refuse)
-        )
+        try sync.addHandler(HTTPGatewayHandler(edge: edge, settings: shared, refuse: refuse))
     }
 }
