@@ -98,10 +98,10 @@ public final class WebSocketConnection: Session, ChannelInboundHandler, ClientCo
             ConnectionHandle(self, id: self.id, user: self.user, path: self.path, appPaths: [self.path], eventLoop: context.eventLoop))
     }
 
-    private func logLife(_ message: Logger.Message, _ extra: Logger.Metadata) {
+    private func logLife(_ message: Logger.Message, _ extra: @autoclosure () -> Logger.Metadata) {
         self.edge.logLife(
             message, connection: self.id, user: self.user,
-            remote: self.forwardedClient ?? self.context?.channel.remoteAddress?.hostPort ?? "?", path: self.path, extra)
+            remote: self.forwardedClient ?? self.context?.channel.remoteAddress?.hostPort ?? "?", path: self.path, extra())
     }
 
     public func handlerRemoved(context: ChannelHandlerContext) {
