@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The benchmarks of docs/benchmarks.md, one function per scenario, each run RUNS times (default 3)
 # against wsbridge, bench/floor and nginx + Nchan, with the server and its Redis pinned to one core
-# (SERVER_CPU, default 0) and the load tool to the other (LOAD_CPU, default 1). Every server is
+# (SERVER_CPU, default 0) and the load tool to the other (LOAD_CPU, default 1; a list such as 1-3 gives
+# it several cores, and it runs one load process on each). Every server is
 # started fresh for each run and stopped by its PID. Results: one JSON file per run under
 # bench/results/<time>/, and summary.md there with the medians and the ratios to floor and Nchan.
 #
@@ -213,8 +214,8 @@ run() {
 }
 
 # ---- scenarios: one command each ----
-# idle: 19,000 held connections, RSS per connection and connects/s.
-idle() { run idle "wsbridge floor nchan" idle --connections 19000 --settle 2; }
+# idle: 19,000 held connections, RSS per connection and connects/s (beside BASE_WSBRIDGE if given).
+idle() { run idle "wsbridge wsbridge-base floor nchan" idle --connections 19000 --settle 2; }
 # broadcast to 1,000 and to 10,000 connections: 50,000 deliveries/s either way, 1,000,000 in all.
 broadcast() {
     run broadcast-1k "wsbridge floor nchan" broadcast --connections 1000 --messages 1000 --rate 50 --warmup 20
