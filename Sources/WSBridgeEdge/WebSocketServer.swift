@@ -53,8 +53,6 @@ public final class WebSocketServer: Sendable {
                     try sync.addHandler(AcceptErrorHandler(edge: edge))
                 }
             }
-            .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
-            .childChannelOption(.recvAllocator, value: Self.receiveBuffers)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try Self.initialize(channel, edge: edge)
@@ -79,10 +77,12 @@ public final class WebSocketServer: Sendable {
         if refuse {
             edge.router.shard(for: channel.eventLoop).countLimitHit(.maxConnections)
         }
-        try channel.syncOptions?.setOption(
-            .writeBufferWaterMark,
-            value: .init(low: settings.maxQueueBytes / 2, high: settings.maxQueueBytes)
-        )
+        // Set here rather than as the bootstrap's child options, which NIO applies one future at a time.
+        if let options = channel.syncOptions {
+            try options.setOption(.tcpOption(.tcp_nodelay), value: 1)
+            try options.setOption(.recvAllocator, value: Self.receiveBuffers)
+            try options.setOption(.writeBufferWaterMark, value: .init(low: settings.maxQueueBytes / 2, high: settings.maxQueueBytes))
+        }
         let sync = channel.pipeline.syncOperations
         if let tls = edge.tls {
             // Everything above it sees plaintext; a client that does not speak TLS fails the
