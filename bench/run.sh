@@ -214,7 +214,8 @@ run() {
 }
 
 # ---- scenarios: one command each ----
-# idle: 19,000 held connections, RSS per connection and connects/s (beside BASE_WSBRIDGE if given).
+# idle: 19,000 held connections, RSS per connection (and the kernel's socket memory beside it) and
+# connects/s; against BASE_WSBRIDGE too when TARGETS names wsbridge-base.
 idle() { run idle "wsbridge wsbridge-base floor nchan" idle --connections 19000 --settle 2; }
 # broadcast to 1,000 and to 10,000 connections: 50,000 deliveries/s either way, 1,000,000 in all.
 broadcast() {

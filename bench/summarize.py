@@ -13,6 +13,10 @@ METRICS = [
     # (label, path in the report, unit)
     ("connects/s", ("connections", "per_second"), "/s"),
     ("RSS/connection", ("server", "rss_per_connection_bytes"), "B"),
+    # The kernel's, beside it (idle; loopback: both ends of each connection, and the server's socket's share)
+    ("kernel TCP buffers/connection, both ends", ("kernel", "tcp_buffer_bytes_per_connection"), "B"),
+    ("kernel socket objects/connection, both ends", ("kernel", "socket_slab_bytes_per_connection"), "B"),
+    ("kernel per server socket", ("kernel", "bytes_per_server_socket"), "B"),
     ("server CPU/connect", ("server", "cpu_microseconds_per_connect"), "µs"),
     ("connects per server CPU-second", ("server", "connects_per_cpu_second"), "/s"),
     ("load CPU/connect", ("connections", "load_cpu_microseconds_per_connect"), "µs"),

@@ -81,6 +81,12 @@ extension MetricInfo {
     static let brokerHealthTimeouts = MetricInfo(
         "wsbridge_broker_health_timeouts_total", .counter,
         "Broker connections closed because Redis stopped answering (no reply to the health check's PING).")
+    static let brokerUserChannels = MetricInfo(
+        "wsbridge_broker_user_channels", .gauge,
+        "Users whose sharded channels this node subscribes to (routing = per-user; 0 otherwise).")
+    static let brokerUserSubscriptionCommands = MetricInfo(
+        "wsbridge_broker_user_subscription_commands_total", .counter,
+        "SSUBSCRIBE and SUNSUBSCRIBE commands sent for users' channels (routing = per-user).")
     static let brokerMessages = MetricInfo(
         "wsbridge_broker_messages_total", .counter, labels: ["direction"],
         "Messages received from the broker (in) and published through it (out).")
@@ -158,7 +164,7 @@ extension MetricInfo {
         .processCPU, .processResident, .processVirtual, .processOpenFDs, .processMaxFDs, .processStartTime,
         .connectionsOpen, .tcpConnectionsOpen, .sessions, .users, .connects, .eventStreamConnects, .disconnects, .authRefusals,
         .clientMessages, .unroutedClientMessages, .deflateConnects, .deflateMessages, .deflateBytes, .deliveries, .flushes, .deliveryLatency, .limitHits, .queueHighWater, .queueLargest,
-        .brokerUp, .brokerReconnects, .brokerHealthTimeouts, .brokerMessages, .brokerPublishFailures, .invalidChannelMessages,
+        .brokerUp, .brokerReconnects, .brokerHealthTimeouts, .brokerUserChannels, .brokerUserSubscriptionCommands, .brokerMessages, .brokerPublishFailures, .invalidChannelMessages,
         .brokerDurable, .brokerProbeMisses, .brokerProbeRoundTrip,
         .streamsTracked, .historyCatchUps, .historyRecovered, .historyRecoveries, .historyGaps, .historySessionGaps,
         .historyFetches,

@@ -64,6 +64,9 @@ public struct MetricsSnapshot: Sendable, Equatable {
     public var brokerReconnects = 0
     /// Linked Redis connections closed by the health check (`broker_health_interval`).
     public var brokerHealthTimeouts = 0
+    /// Per-user routing: users whose sharded channels are subscribed, and the commands sent for them.
+    public var brokerUserChannels = 0
+    public var brokerUserSubscriptionCommands = 0
     /// Messages the broker handed to wsbridge (valid or not).
     public var brokerMessagesIn = 0
     /// Messages wsbridge published through the broker (`publish` from apps and the CLI).

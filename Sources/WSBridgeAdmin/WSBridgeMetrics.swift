@@ -94,6 +94,8 @@ public final class WSBridgeMetrics: Sendable {
         self.set(.brokerUp, [("broker", s.brokerKind)], s.brokerUp ? 1 : 0)
         self.count(.brokerReconnects, [], s.brokerReconnects)
         self.count(.brokerHealthTimeouts, [], s.brokerHealthTimeouts)
+        self.set(.brokerUserChannels, [], Double(s.brokerUserChannels))
+        self.count(.brokerUserSubscriptionCommands, [], s.brokerUserSubscriptionCommands)
         self.count(.brokerMessages, ["in": s.brokerMessagesIn, "out": s.brokerMessagesOut])
         self.count(.brokerPublishFailures, [], s.brokerPublishFailures)
         self.count(.invalidChannelMessages, [], s.invalidChannelMessages)

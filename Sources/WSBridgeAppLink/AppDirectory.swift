@@ -28,7 +28,12 @@ final class AppDirectory: Sendable {
         var turn: [String: Int] = [:]
         var pending: [ConnectionID: Pending] = [:]
         var pins: [ConnectionID: UInt64] = [:]
+        /// The handles of connections pinned to an app (kept until they close: those of an app that
+        /// left are being closed): an app acts only on its own connections.
         var connections: [ConnectionID: ConnectionHandle] = [:]
+        /// Open connections no app serves (none did when they opened; an app attached later does not
+        /// take them): their ids alone, not a handle of about 100 bytes each that nothing would use.
+        var unpinned: Set<ConnectionID> = []
         var nextAppID: UInt64 = 1
     }
 
@@ -105,7 +110,8 @@ final class AppDirectory: Sendable {
     func resolve(_ conn: ConnectionID, by app: UInt64, accepted opened: EventLoopPromise<Void>?) -> Resolution {
         self.state.withLockedValue { state in
             guard case .awaiting(let owner, let promise) = state.pending[conn], owner == app else {
-                return state.pending[conn] != nil || state.connections[conn] != nil ? .notPending : .unknown
+                let known = state.pending[conn] != nil || state.connections[conn] != nil || state.unpinned.contains(conn)
+                return known ? .notPending : .unknown
             }
             state.pending[conn] = opened.map { .accepted(app: app, opened: $0) }
             return .resolved(promise)
@@ -134,16 +140,20 @@ final class AppDirectory: Sendable {
         var accepted: EventLoopPromise<Void>?
         defer { accepted?.succeed() }  // outside the lock: callbacks may run inline
         return self.state.withLockedValue { state in
-            state.connections[connection.id] = connection
             if case .accepted(let owner, let opened) = state.pending.removeValue(forKey: connection.id) {
                 accepted = opened
                 if let app = state.apps[owner] {
                     state.pins[connection.id] = owner
+                    state.connections[connection.id] = connection
                     return (app, false)
                 }
             }
-            guard let app = Self.pick(connection.appPaths, &state) else { return nil }
+            guard let app = Self.pick(connection.appPaths, &state) else {
+                state.unpinned.insert(connection.id)
+                return nil
+            }
             state.pins[connection.id] = app.id
+            state.connections[connection.id] = connection
             return (app, true)
         }
     }
@@ -157,6 +167,7 @@ final class AppDirectory: Sendable {
     func closed(_ conn: ConnectionID) -> AppHandle? {
         self.state.withLockedValue { state in
             state.connections[conn] = nil
+            state.unpinned.remove(conn)
             return state.pins.removeValue(forKey: conn).flatMap { state.apps[$0] }
         }
     }

@@ -19,6 +19,11 @@ public protocol RedisBackedBroker: Broker {
     var healthTimeoutCount: Int { get }
     /// Liveness probes missed since start.
     var probeMissCount: Int { get }
+    /// Per-user routing: the users whose sharded channels this node subscribes to (0 with channel routing).
+    var userChannelCount: Int { get }
+    /// Per-user routing: `SSUBSCRIBE` and `SUNSUBSCRIBE` commands sent since start; against
+    /// ``userChannelCount``, how well arrivals and departures are batched.
+    var userSubscriptionCommandCount: Int { get }
     /// The round trip of the last probe that came back; zero before the first.
     var lastProbeRoundTrip: TimeAmount { get }
 }

@@ -148,6 +148,10 @@ public final class RedisBroker: Broker {
         self.counters.healthTimeouts.load(ordering: .relaxed)
     }
 
+    /// Per-user routing: the users whose sharded channels are subscribed, and the commands sent for them.
+    public var userChannelCount: Int { self.counters.userChannels.load(ordering: .relaxed) }
+    public var userSubscriptionCommandCount: Int { self.counters.userSubscriptionCommands.load(ordering: .relaxed) }
+
     /// Liveness probes missed (each rebuilt the subscription) and passed, since start.
     public var probeMissCount: Int { self.counters.probeMisses.load(ordering: .relaxed) }
     public var probePassCount: Int { self.counters.probePasses.load(ordering: .relaxed) }

@@ -11,6 +11,10 @@ final class RedisBrokerCounters: Sendable {
     let ignoredPushes = ManagedAtomic<Int>(0)
     /// Linked connections (subscriber or publisher) closed by the health check: no answer to a `PING`.
     let healthTimeouts = ManagedAtomic<Int>(0)
+    /// Per-user routing: the users whose sharded channels this node subscribes to.
+    let userChannels = ManagedAtomic<Int>(0)
+    /// Per-user routing: `SSUBSCRIBE` and `SUNSUBSCRIBE` commands sent (a handshake's too).
+    let userSubscriptionCommands = ManagedAtomic<Int>(0)
 
     /// Liveness probes that did not come back (each rebuilt the subscription).
     let probeMisses = ManagedAtomic<Int>(0)

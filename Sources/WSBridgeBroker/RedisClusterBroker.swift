@@ -103,6 +103,10 @@ public final class RedisClusterBroker: RedisBackedBroker {
 
     public var probeMissCount: Int { self.counters.probeMisses.load(ordering: .relaxed) }
 
+    public var userChannelCount: Int { self.counters.userChannels.load(ordering: .relaxed) }
+
+    public var userSubscriptionCommandCount: Int { self.counters.userSubscriptionCommands.load(ordering: .relaxed) }
+
     public var lastProbeRoundTrip: TimeAmount { .nanoseconds(self.counters.lastProbeRoundTrip.load(ordering: .relaxed)) }
 
     private func sum(_ counter: KeyPath<RedisBrokerCounters, ManagedAtomic<Int>>) -> Int {

@@ -26,6 +26,7 @@ extension RedisClusterCore {
             core.shardedFlushScheduled = false
             guard core.sharded != nil, !core.isShutDown else { return }
             core.perform(core.sharded!.flush())
+            core.counters.userChannels.store(core.sharded!.wantedCount, ordering: .relaxed)
         }
     }
 
@@ -52,8 +53,10 @@ extension RedisClusterCore {
             case .disconnect(let master):
                 _ = self.shardLinks.removeValue(forKey: master)?.stop()
             case .ssubscribe(let master, _, let channels):
+                self.counters.userSubscriptionCommands.wrappingIncrement(ordering: .relaxed)
                 self.shardLinks[master]?.send(Self.command("SSUBSCRIBE", channels))
             case .sunsubscribe(let master, _, let channels):
+                self.counters.userSubscriptionCommands.wrappingIncrement(ordering: .relaxed)
                 self.shardLinks[master]?.send(Self.command("SUNSUBSCRIBE", channels))
             case .retryLater:
                 guard self.shardedRetry == nil else { continue }

@@ -35,6 +35,8 @@ final class RedisSubscriber {
         self.supervisor = RedisConnectionSupervisor(role: .subscriber, settings: connection) { events in
             // Made for each attempt: it subscribes to the users held at that moment.
             let sharded = (box.subscriber?.users ?? []).sorted().map { RedisFunctionLibrary.userChannel($0, of: channel) }
+            let batches = (sharded.count + RedisHandshake.shardedBatch - 1) / RedisHandshake.shardedBatch
+            counters.userSubscriptionCommands.wrappingIncrement(by: batches, ordering: .relaxed)
             return RedisSubscriberHandler(
                 channel: channel,
                 handshake: RedisHandshake.subscriber(target: connection.target, channels: [channel] + sideChannels, sharded: sharded),
@@ -84,10 +86,12 @@ final class RedisSubscriber {
             }
         }
         self.users = users
+        self.counters.userChannels.store(users.count, ordering: .relaxed)
         guard let channel = self.supervisor.linkedChannel else { return }
         for (command, names) in [("SUNSUBSCRIBE", removed), ("SSUBSCRIBE", added)] where !names.isEmpty {
             for start in stride(from: 0, to: names.count, by: RedisHandshake.shardedBatch) {
                 let batch = names[start..<min(start + RedisHandshake.shardedBatch, names.count)]
+                self.counters.userSubscriptionCommands.wrappingIncrement(ordering: .relaxed)
                 channel.write(
                     RedisCommand(
                         arguments: [ByteBuffer(string: command)]

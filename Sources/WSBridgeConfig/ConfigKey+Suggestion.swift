@@ -1,4 +1,17 @@
 extension ConfigKey {
+    /// Why a key that operators look for, and that wsbridge does not have on purpose, is missing, and
+    /// what to use instead.
+    static func unsupportedReason(for name: String) -> String? {
+        let normalized = String(name.lowercased().map { $0 == "-" ? "_" : $0 })
+        switch normalized {
+        case "redis_sentinel", "sentinel", "sentinels", "redis_sentinels", "sentinel_master", "redis_master_name":
+            return "Redis Sentinel is not supported: set redis to the primary, or use redis_cluster"
+                + " (docs/scaling.md, \"Why a cluster, and not Sentinel\")"
+        default:
+            return nil
+        }
+    }
+
     /// The key a misspelt `name` most likely meant: the same key written with dashes or in
     /// upper case, else the nearest key within an edit distance of 2 (first in case order on a tie).
     static func suggestion(for name: String) -> ConfigKey? {

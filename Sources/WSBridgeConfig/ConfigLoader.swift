@@ -90,7 +90,9 @@ public enum ConfigLoader {
 
     private static func unknownKey(_ entry: ConfigEntry, source: String) -> ConfigError {
         var message = "unknown key \(ConfigValue.quoted(entry.key))"
-        if let suggestion = ConfigKey.suggestion(for: entry.key) {
+        if let reason = ConfigKey.unsupportedReason(for: entry.key) {
+            message += ": \(reason)"
+        } else if let suggestion = ConfigKey.suggestion(for: entry.key) {
             message += " (did you mean \"\(suggestion.rawValue)\"?)"
         }
         return ConfigError(source: source, line: entry.line, message: message)

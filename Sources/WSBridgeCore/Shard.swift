@@ -23,7 +23,7 @@ public final class Shard {
     public let index: Int
 
     private var sessions: [Session] = []
-    private var byUser: [String: [Session]] = [:]
+    private var byUser: [String: UserSessions] = [:]
     /// Sessions written to since the last flush. A session removed meanwhile stays listed with
     /// `awaitsFlush` cleared, and is skipped: the shard never flushes a session it no longer holds.
     private var awaitingFlush: [Session] = []
@@ -76,7 +76,7 @@ public final class Shard {
         session.slot = self.sessions.count
         self.sessions.append(session)
         if self.byUser[session.user] == nil {
-            self.byUser[session.user] = [session]
+            self.byUser[session.user] = UserSessions(session)
             self.streamEvents?.userAppeared(session.user)
         } else {
             self.byUser[session.user]!.append(session)
@@ -108,7 +108,7 @@ public final class Shard {
             recipients = self.sessions
             stream = .all
         case .user(let user):
-            recipients = self.byUser[user] ?? []
+            recipients = self.byUser[user].map(Array.init) ?? []
             stream = .user
         }
         for session in recipients where session.tracksPositions {
@@ -133,12 +133,10 @@ public final class Shard {
         session.slot = -1
         // Whoever removes a session flushes or closes it; a pending flush must not touch it later.
         session.awaitsFlush = false
-        if var list = self.byUser[session.user] {
-            if let position = list.firstIndex(where: { $0 === session }) {
-                list.remove(at: position)
-            }
-            self.byUser[session.user] = list.isEmpty ? nil : list
-            if list.isEmpty {
+        if let sessions = self.byUser[session.user] {
+            let rest = sessions.removing(session)
+            self.byUser[session.user] = rest
+            if rest == nil {
                 self.streamEvents?.userLeft(session.user)
             }
         }
@@ -260,8 +258,8 @@ public final class Shard {
 
     /// Writes `delivery` to every session of `recipients`, and flushes each at once with `flushEach`;
     /// returns how many. `position` is the message's position in `stream`, for sessions that track them.
-    private func write(
-        _ delivery: Delivery, to recipients: [Session], stream: SessionStream, position: StreamPosition?, flushEach: Bool
+    private func write<Recipients: Collection<Session>>(
+        _ delivery: Delivery, to recipients: Recipients, stream: SessionStream, position: StreamPosition?, flushEach: Bool
     ) -> Int {
         self.counters.deliveries[delivery.source, default: 0] += recipients.count
         if flushEach {

@@ -84,6 +84,8 @@ extension Daemon {
         s.brokerUp = self.broker.isLinked
         s.brokerReconnects = (self.broker as? any RedisBackedBroker)?.reconnectCount ?? 0
         s.brokerHealthTimeouts = (self.broker as? any RedisBackedBroker)?.healthTimeoutCount ?? 0
+        s.brokerUserChannels = (self.broker as? any RedisBackedBroker)?.userChannelCount ?? 0
+        s.brokerUserSubscriptionCommands = (self.broker as? any RedisBackedBroker)?.userSubscriptionCommandCount ?? 0
         s.brokerMessagesIn = self.brokerTraffic.received.load(ordering: .relaxed)
         s.brokerMessagesOut = self.brokerTraffic.published.load(ordering: .relaxed)
         s.brokerPublishFailures = self.brokerTraffic.publishFailures.load(ordering: .relaxed)

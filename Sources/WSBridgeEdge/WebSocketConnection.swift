@@ -30,20 +30,11 @@ public final class WebSocketConnection: Session, ChannelInboundHandler, ClientCo
     private(set) var context: ChannelHandlerContext?
     private var shard: Shard?
     var outbound = ClientOutbound()
-    /// Resets a connection whose client did not finish the close handshake in time.
-    private var closeTimer: Scheduled<Void>?
-    /// The bytes of a frame not all read yet; nil between frames, so an idle connection holds no buffer.
-    private var inbound: ByteBuffer?
-    /// The UTF-8 check of a text frame not all read yet (``checkPartialText``); nil otherwise.
-    private var partialText: PartialText?
     /// The LZ77 window of this connection's compressed frames (9 to 15 bits) when it negotiated
     /// permessage-deflate, 0 when not. The zlib streams are the event loop's (``DeflateCodecs``).
     private let deflateWindow: UInt8
-    /// With the `wsbridge.v1` subprotocol: the client's positions; every frame is JSON (`SubprotocolFrame`).
-    /// Boxed, so that a plain connection pays one pointer for it.
-    private let positions: CursorBox?
-    /// The client's address from a trusted proxy's `X-Forwarded-For`, for the log lines.
-    private let forwardedClient: String?
+    /// What only some connections need, or only for a while; nil until one does (``occasionalState``).
+    private var occasional: OccasionalState?
 
     /// - Parameters:
     ///   - subprotocol: the client negotiated `wsbridge.v1`.
@@ -55,7 +46,6 @@ public final class WebSocketConnection: Session, ChannelInboundHandler, ClientCo
         deflate: DeflateAgreement? = nil
     ) {
         self.id = id
-        self.forwardedClient = forwardedClient
         self.path = path
         self.edge = edge
         self.shared = settings
@@ -65,12 +55,25 @@ public final class WebSocketConnection: Session, ChannelInboundHandler, ClientCo
                 deflate: deflate != nil),
             now: .uptimeNanoseconds(0), messagesPerSecond: nil)
         self.deflateWindow = UInt8(deflate?.serverWindowBits ?? 0)
-        self.positions = subprotocol ? CursorBox(SessionCursor(since: since, holdLimit: settings.value.maxQueueBytes)) : nil
+        if subprotocol || forwardedClient != nil {
+            let occasional = OccasionalState()
+            occasional.cursor = subprotocol ? SessionCursor(since: since, holdLimit: settings.value.maxQueueBytes) : nil
+            occasional.forwardedClient = forwardedClient
+            self.occasional = occasional
+        }
         super.init(user: user, tracksPositions: subprotocol)
     }
 
     /// Whether the client speaks the `wsbridge.v1` subprotocol.
-    public var speaksSubprotocol: Bool { self.positions != nil }
+    public var speaksSubprotocol: Bool { self.occasional?.cursor != nil }
+
+    /// ``occasional``, made the first time it is needed.
+    private var occasionalState: OccasionalState {
+        if let occasional = self.occasional { return occasional }
+        let occasional = OccasionalState()
+        self.occasional = occasional
+        return occasional
+    }
 
     // MARK: Channel events
 
@@ -93,7 +96,7 @@ public final class WebSocketConnection: Session, ChannelInboundHandler, ClientCo
         }
         self.logLife(
             "connection opened",
-            ["wsb.subprotocol": .stringConvertible(self.positions != nil), "wsb.deflate": .stringConvertible(self.deflateWindow != 0)])
+            ["wsb.subprotocol": .stringConvertible(self.speaksSubprotocol), "wsb.deflate": .stringConvertible(self.deflateWindow != 0)])
         self.edge.sink.connectionOpened(
             ConnectionHandle(self, id: self.id, user: self.user, path: self.path, appPaths: [self.path], eventLoop: context.eventLoop))
     }
@@ -101,14 +104,14 @@ public final class WebSocketConnection: Session, ChannelInboundHandler, ClientCo
     private func logLife(_ message: Logger.Message, _ extra: @autoclosure () -> Logger.Metadata) {
         self.edge.logLife(
             message, connection: self.id, user: self.user,
-            remote: self.forwardedClient ?? self.context?.channel.remoteAddress?.hostPort ?? "?", path: self.path, extra())
+            remote: self.occasional?.forwardedClient ?? self.context?.channel.remoteAddress?.hostPort ?? "?", path: self.path,
+            extra())
     }
 
     public func handlerRemoved(context: ChannelHandlerContext) {
         self.finish()
         self.context = nil
-        self.inbound = nil
-        self.partialText = nil
+        self.occasional?.dropUnfinishedFrame()
     }
 
     public func channelInactive(context: ChannelHandlerContext) {
@@ -121,27 +124,31 @@ public final class WebSocketConnection: Session, ChannelInboundHandler, ClientCo
         self.outbound.tally.bytesIn += bytes.readableBytes
         guard self.machine.readsFrames else { return }
         // Adopting the read buffer costs no copy; only a remainder is copied out of it (below).
-        let adopted = self.inbound == nil
-        if adopted {
-            self.inbound = bytes
+        var inbound: ByteBuffer
+        let adopted: Bool
+        if var kept = self.occasional?.inbound {
+            self.occasional!.inbound = nil  // drop the other reference, so that the append does not copy
+            kept.writeBuffer(&bytes)
+            inbound = kept
+            adopted = false
         } else {
-            self.inbound!.writeBuffer(&bytes)
+            inbound = bytes
+            adopted = true
         }
         let parser = ClientFrameParser(maxFrameSize: self.machine.maxFrameBytes)
         var framesRead = 0
         // Re-checked after every frame: one can close the connection, and then what follows is ignored.
-        while self.machine.readsFrames, self.inbound != nil {
+        while self.machine.readsFrames {
             let frame: WebSocketFrame?
             do {
-                frame = try parser.nextFrame(from: &self.inbound!)
+                frame = try parser.nextFrame(from: &inbound)
             } catch {
-                self.inbound = nil
-                self.partialText = nil
+                self.occasional?.partialText = nil
                 self.perform(self.machine.unreadable(error, maxMessageBytes: self.settings.maxMessageBytes), context: context)
                 return
             }
             guard let frame else { break }
-            self.partialText = nil
+            self.occasional?.partialText = nil
             let now = context.eventLoop.now
             if framesRead == 0 {
                 self.machine.heard(at: now)
@@ -154,10 +161,10 @@ public final class WebSocketConnection: Session, ChannelInboundHandler, ClientCo
             }
             self.perform(action, context: context)
         }
-        if self.machine.readsFrames, self.inbound != nil {
-            self.checkPartialText(parser: parser, context: context)
+        if self.machine.readsFrames, inbound.readableBytes > 0 {
+            self.checkPartialText(inbound, parser: parser, context: context)
         }
-        self.keepRemainder(adopted: adopted, framesRead: framesRead, allocator: context.channel.allocator)
+        self.keepRemainder(inbound, adopted: adopted, framesRead: framesRead, allocator: context.channel.allocator)
     }
 
     public func errorCaught(context: ChannelHandlerContext, error: Error) {
@@ -219,8 +226,7 @@ public final class WebSocketConnection: Session, ChannelInboundHandler, ClientCo
             self.shard?.countLimitHit(limit)
         }
         if shutOutput {
-            self.inbound = nil
-            self.partialText = nil
+            self.occasional?.dropUnfinishedFrame()
         }
         // Before the write: a write that fails closes the channel (and finishes the connection) before
         // writeAndFlush returns.
@@ -236,7 +242,7 @@ public final class WebSocketConnection: Session, ChannelInboundHandler, ClientCo
         self.writeAndFlush(ServerFrame.close(code, reason: reason, allocator: context.channel.allocator), promise: written)
         guard self.machine.state == .closing else { return }
         let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
-        self.closeTimer = context.eventLoop.scheduleTask(in: self.settings.closeTimeout) {
+        self.occasionalState.closeTimer = context.eventLoop.scheduleTask(in: self.settings.closeTimeout) {
             loopBound.value.context?.reset()
         }
     }
@@ -252,8 +258,10 @@ public final class WebSocketConnection: Session, ChannelInboundHandler, ClientCo
 
     /// A delivery for a `wsbridge.v1` client: its own frame, with the client's position after it.
     public override func deliver(_ delivery: Delivery, stream: SessionStream, position: StreamPosition?) {
-        guard self.machine.isOpen, let context = self.context, let positions = self.positions else { return }
-        switch positions.cursor.admit(delivery, stream: stream, at: position) {
+        guard self.machine.isOpen, let context = self.context, let occasional = self.occasional, occasional.cursor != nil else {
+            return
+        }
+        switch occasional.cursor!.admit(delivery, stream: stream, at: position) {
         case .deliver(let after):
             self.outbound.tally.messagesOut += 1
             let frame = PositionedFrames.subprotocol.message(delivery, position: after, allocator: context.channel.allocator)
@@ -266,11 +274,13 @@ public final class WebSocketConnection: Session, ChannelInboundHandler, ClientCo
         }
     }
 
-    public override var recoverySince: SessionPosition? { self.positions?.cursor.since }
+    public override var recoverySince: SessionPosition? { self.occasional?.cursor?.since }
 
     public override func gap(_ gap: StreamGap, stream: SessionStream) {
-        guard self.machine.isOpen, let context = self.context, let positions = self.positions else { return }
-        if case .gap(let gap, let position) = positions.cursor.gap(gap, stream: stream) {
+        guard self.machine.isOpen, let context = self.context, let occasional = self.occasional, occasional.cursor != nil else {
+            return
+        }
+        if case .gap(let gap, let position) = occasional.cursor!.gap(gap, stream: stream) {
             let frame = PositionedFrames.subprotocol.gap(gap, stream: stream, position: position, allocator: context.channel.allocator)
             self.collect(frame, limit: self.settings.maxQueueBytes)
         }
@@ -278,8 +288,10 @@ public final class WebSocketConnection: Session, ChannelInboundHandler, ClientCo
 
     /// Writes what the client missed (gaps first), what arrived meanwhile, then `ready`, and flushes.
     public override func recovered(_ recovery: SessionRecovery) {
-        guard self.machine.isOpen, let context = self.context, let positions = self.positions else { return }
-        for frame in PositionedFrames.subprotocol.recovery(recovery, cursor: &positions.cursor, allocator: context.channel.allocator) {
+        guard self.machine.isOpen, let context = self.context, let occasional = self.occasional, occasional.cursor != nil else {
+            return
+        }
+        for frame in PositionedFrames.subprotocol.recovery(recovery, cursor: &occasional.cursor!, allocator: context.channel.allocator) {
             if frame.isMessage { self.outbound.tally.messagesOut += 1 }
             self.collect(frame.isMessage ? self.compressed(frame.bytes) : frame.bytes, limit: self.settings.maxQueueBytes)
             guard self.machine.isOpen else { return }
@@ -325,7 +337,7 @@ public final class WebSocketConnection: Session, ChannelInboundHandler, ClientCo
         guard self.machine.isOpen, let context = self.context else { return }
         let allocator = context.channel.allocator
         let frame =
-            self.positions != nil
+            self.speaksSubprotocol
             ? SubprotocolFrame.sent(payload, isBinary: isBinary, allocator: allocator)
             : ServerFrame.encode(isBinary ? .binary : .text, payload: payload, allocator: allocator)
         self.outbound.tally.messagesOut += 1
@@ -356,15 +368,15 @@ public final class WebSocketConnection: Session, ChannelInboundHandler, ClientCo
     /// Autobahn cases 6.4.3 and 6.4.4 send one in pieces): the bytes that came so far are unmasked and
     /// checked, each once, continuing the validator of the message. The assembler checks the whole
     /// frame again when it is complete; this only makes the verdict come sooner.
-    private func checkPartialText(parser: ClientFrameParser, context: ChannelHandlerContext) {
-        guard let buffer = self.inbound, let header = try? parser.header(in: buffer), let key = header.maskKey else {
+    private func checkPartialText(_ buffer: ByteBuffer, parser: ClientFrameParser, context: ChannelHandlerContext) {
+        guard let header = try? parser.header(in: buffer), let key = header.maskKey else {
             return
         }
-        if self.partialText == nil {
+        if self.occasional?.partialText == nil {
             guard let validator = self.machine.textValidator(for: header) else { return }
-            self.partialText = PartialText(validator)
+            self.occasionalState.partialText = PartialText(validator)
         }
-        let check = self.partialText!
+        let check = self.occasional!.partialText!
         let arrived = min(buffer.writerIndex - header.payloadStart, header.payloadLength)
         let offset = check.checked
         guard arrived > offset, let fresh = buffer.viewBytes(at: header.payloadStart + offset, length: arrived - offset)
@@ -381,20 +393,20 @@ public final class WebSocketConnection: Session, ChannelInboundHandler, ClientCo
     /// clients send whole frames). An unfinished frame is copied into a buffer of its own when it sits in
     /// the socket's read buffer (which NIO reuses for the next read only if no one else holds it) or
     /// behind frames already taken (which would otherwise stay allocated as long as it waits).
-    private func keepRemainder(adopted: Bool, framesRead: Int, allocator: ByteBufferAllocator) {
-        guard let remainder = self.inbound else { return }
-        if remainder.readableBytes == 0 || !self.machine.readsFrames {
-            self.inbound = nil
-        } else if adopted || framesRead > 0 {
+    private func keepRemainder(_ remainder: ByteBuffer, adopted: Bool, framesRead: Int, allocator: ByteBufferAllocator) {
+        guard remainder.readableBytes > 0, self.machine.readsFrames else { return }
+        if adopted || framesRead > 0 {
             var own = allocator.buffer(capacity: remainder.readableBytes)
             own.writeImmutableBuffer(remainder)
-            self.inbound = own
+            self.occasionalState.inbound = own
+        } else {
+            self.occasionalState.inbound = remainder
         }
     }
 
     /// The capacity of the storage behind the bytes kept for an unfinished frame; nil when none is kept.
     var inboundStorageCapacity: Int? {
-        self.inbound?.storageCapacity
+        self.occasional?.inbound?.storageCapacity
     }
 
     // MARK: Closing
@@ -407,8 +419,8 @@ public final class WebSocketConnection: Session, ChannelInboundHandler, ClientCo
     }
 
     private func finish() {
-        self.closeTimer?.cancel()
-        self.closeTimer = nil
+        self.occasional?.closeTimer?.cancel()
+        self.occasional?.closeTimer = nil
         guard let ending = self.machine.closed() else { return }
         _ = self.outbound.take()
         self.shard?.remove(self)
@@ -431,11 +443,26 @@ private final class PartialText {
     }
 }
 
-/// A `wsbridge.v1` connection's cursor, behind one reference. Event-loop bound like its connection.
-private final class CursorBox {
-    var cursor: SessionCursor
+/// The state of a ``WebSocketConnection`` that only some connections have, or have only for a while,
+/// behind one reference that the others do without: 80 bytes of fields for a pointer, in every one of
+/// tens of thousands of connections, most of them idle and with none of it. Made with the connection
+/// when it speaks the subprotocol or came through a trusted proxy, else the first time a frame arrives
+/// in pieces or the connection closes, and kept from then on. Event-loop bound like its connection.
+private final class OccasionalState {
+    /// With the `wsbridge.v1` subprotocol: the client's positions; every frame is JSON (`SubprotocolFrame`).
+    var cursor: SessionCursor?
+    /// The client's address from a trusted proxy's `X-Forwarded-For`, for the log lines.
+    var forwardedClient: String?
+    /// Resets a connection whose client did not finish the close handshake in time.
+    var closeTimer: Scheduled<Void>?
+    /// The bytes of a frame not all read yet; nil between frames, so an idle connection holds no buffer.
+    var inbound: ByteBuffer?
+    /// The UTF-8 check of a text frame not all read yet (``WebSocketConnection/checkPartialText``); nil otherwise.
+    var partialText: PartialText?
 
-    init(_ cursor: SessionCursor) {
-        self.cursor = cursor
+    /// Forgets a frame not all read yet: the client's bytes are no longer read.
+    func dropUnfinishedFrame() {
+        self.inbound = nil
+        self.partialText = nil
     }
 }

@@ -63,8 +63,8 @@ public final class WebSocketServer: Sendable {
     /// A channel keeps its last receive buffer for the next read, so an idle connection holds one buffer
     /// of the size reads had when it went quiet. NIO starts at 2 KiB; clients of a fan-out server send
     /// little, so start at 512 bytes (a handshake fits; a longer one grows the buffer) and let a client
-    /// that sends more grow it up to 64 KiB.
-    static let receiveBuffers = AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 512, maximum: 64 * 1024)
+    /// that sends more grow it up to 64 KiB. NIO's adaptive allocator, compacted (``CompactRecvAllocator``).
+    static let receiveBuffers = CompactRecvAllocator(minimum: 64, initial: 512, maximum: 64 * 1024)
 
     static func initialize(_ channel: Channel, edge: EdgeContext) throws {
         let shared = edge.sharedSettings

@@ -106,6 +106,12 @@ final class ConfigFileSyntaxTests: XCTestCase {
         assertSingleError("max-queue-bytes = 1MiB", #"test.conf:1: unknown key "max-queue-bytes" (did you mean "max_queue_bytes"?)"#)
     }
 
+    func testASentinelKeyIsRefusedWithWhatToUseInstead() {
+        assertSingleError(
+            "redis_sentinel = redis://127.0.0.1:26379",
+            #"test.conf:1: unknown key "redis_sentinel": Redis Sentinel is not supported: set redis to the primary, or use redis_cluster (docs/scaling.md, "Why a cluster, and not Sentinel")"#)
+    }
+
     func testAnUnknownKeyFarFromEveryKnownKeyGetsNoSuggestion() {
         assertSingleError("colour = blue", #"test.conf:1: unknown key "colour""#)
     }

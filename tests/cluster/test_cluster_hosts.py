@@ -241,6 +241,9 @@ def test_with_per_user_routing_a_host_receives_only_its_users_messages_from_thei
             def sharded_subscriptions():
                 return sum(len(node.cli("PUBSUB", "SHARDCHANNELS").split()) for node in cluster.masters())
             wait_for(lambda: sharded_subscriptions() == len(users), what="each user's channel subscribed on its master")
+            assert host1.metrics()["wsbridge_broker_user_channels"] == 1
+            assert host2.metrics()["wsbridge_broker_user_channels"] == len(users) - 1
+            assert host2.metrics()["wsbridge_broker_user_subscription_commands_total"] >= 3, "one per slot at least"
             before = host1.metrics().get('wsbridge_broker_messages_total{direction="in"}', 0)
             app = RawApp(host2.app_socket)
             for user in users[1:]:
@@ -257,3 +260,4 @@ def test_with_per_user_routing_a_host_receives_only_its_users_messages_from_thei
             for ws in sockets:
                 ws.close()
     wait_for(lambda: sharded_subscriptions() == 0, what="the last sessions gone: unsubscribed everywhere")
+    assert host2.metrics()["wsbridge_broker_user_channels"] == 0

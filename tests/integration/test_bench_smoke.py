@@ -42,6 +42,11 @@ def test_idle_holds_every_connection_and_reads_the_daemon_rss(daemon):
     assert report["connections"]["per_second"] > 0
     assert report["server"]["rss_after_bytes"] > 0
     assert report["server"]["rss_per_connection_bytes"] is not None
+    # The kernel's side, read from /proc (the host's sockets: other processes' come and go meanwhile).
+    kernel = report["kernel"]
+    assert kernel["page_bytes"] > 0
+    assert kernel["tcp_sockets_after"] > 0
+    assert kernel["tcp_buffer_bytes_per_connection"] is not None
 
 
 def test_broadcast_through_redis_delivers_every_message_to_every_connection(daemon, redis_server):

@@ -92,17 +92,22 @@ def test_a_mass_arrival_subscribes_in_a_few_batched_commands(redis_server, nodes
                 return int(line.split("calls=")[1].split(",")[0])
         return 0
 
-    before = calls("ssubscribe")
+    before = calls("ssubscribe") + calls("sunsubscribe")
 
     async def arrive():
         sockets = await asyncio.gather(*(aconnect(host.url(user=f"m{i}")) for i in range(300)))
         try:
             await asyncio.to_thread(wait_for, lambda: len(subscribed_users(redis_server)) == 300, 15, 0.05,
                                     "300 users subscribed")
+            assert host.metrics()["wsbridge_broker_user_channels"] == 300
         finally:
             await asyncio.gather(*(ws.close() for ws in sockets))
 
     asyncio.run(arrive())
-    made = calls("ssubscribe") - before
+    made = calls("ssubscribe") + calls("sunsubscribe") - before
     assert 1 <= made <= 30, f"300 users took {made} SSUBSCRIBE commands: they should be batched per tick"
     wait_for(lambda: subscribed_users(redis_server) == set(), timeout=15, what="all unsubscribed again")
+    metrics = host.metrics()
+    assert metrics["wsbridge_broker_user_channels"] == 0
+    sent = calls("ssubscribe") + calls("sunsubscribe") - before
+    assert metrics["wsbridge_broker_user_subscription_commands_total"] == sent, (metrics, sent)

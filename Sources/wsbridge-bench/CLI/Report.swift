@@ -12,6 +12,8 @@ struct Report: Codable {
     var deliveries: DeliveryReport?
     var server: ProcessReport?
     var redis: ProcessReport?
+    /// The kernel's socket memory over the held connections (idle only).
+    var kernel: KernelReport? = nil
     var load: LoadReport
     var latencyMicroseconds: LatencyReport?
     /// Every connection opened, every publish acknowledged without error, every delivery received.
@@ -80,6 +82,50 @@ struct ProcessReport: Codable {
     var rssBeforeBytes: UInt64?
     var rssAfterBytes: UInt64?
     var rssPerConnectionBytes: Double?
+}
+
+/// What the kernel held for the connections beside the server's RSS: /proc readings before they
+/// opened and while they were held (``KernelSocketMemory``). On loopback both ends of a connection are
+/// sockets of this host, so the per-connection figures hold the server's socket and the load tool's;
+/// the server's share is one socket's (per connection ÷ `socketsPerConnection`), the two ends taking
+/// the same objects and, idle, next to no buffers.
+struct KernelReport: Codable {
+    var pageBytes: Int
+    var tcpSocketsBefore: Int
+    var tcpSocketsAfter: Int
+    var tcpBufferPagesBefore: Int
+    var tcpBufferPagesAfter: Int
+    var socketSlabBytesBefore: Int?
+    var socketSlabBytesAfter: Int?
+    /// TCP sockets more per connection: 2 on loopback.
+    var socketsPerConnection: Double
+    /// TCP buffer pages more × page size ÷ connections.
+    var tcpBufferBytesPerConnection: Double
+    /// Socket slab bytes more ÷ connections.
+    var socketSlabBytesPerConnection: Double?
+    /// (buffers + slab) per connection ÷ sockets per connection: the server's socket's share.
+    var bytesPerServerSocket: Double?
+
+    init?(before: KernelSocketMemory?, after: KernelSocketMemory?, connections: Int) {
+        guard let before, let after, connections > 0 else { return nil }
+        let perConnection = { (more: Int) in Double(more) / Double(connections) }
+        self.pageBytes = KernelSocketMemory.pageBytes
+        self.tcpSocketsBefore = before.tcpSockets
+        self.tcpSocketsAfter = after.tcpSockets
+        self.tcpBufferPagesBefore = before.tcpBufferPages
+        self.tcpBufferPagesAfter = after.tcpBufferPages
+        self.socketSlabBytesBefore = before.socketSlabBytes
+        self.socketSlabBytesAfter = after.socketSlabBytes
+        self.socketsPerConnection = perConnection(after.tcpSockets - before.tcpSockets)
+        self.tcpBufferBytesPerConnection = perConnection((after.tcpBufferPages - before.tcpBufferPages) * self.pageBytes)
+        if let slabBefore = before.socketSlabBytes, let slabAfter = after.socketSlabBytes {
+            self.socketSlabBytesPerConnection = perConnection(slabAfter - slabBefore)
+        }
+        if self.socketsPerConnection > 0 {
+            self.bytesPerServerSocket =
+                (self.tcpBufferBytesPerConnection + (self.socketSlabBytesPerConnection ?? 0)) / self.socketsPerConnection
+        }
+    }
 }
 
 struct LoadReport: Codable {
@@ -174,6 +220,15 @@ extension Report {
             }
             if let v = process.rssPerConnectionBytes { parts.append("\(fmt(v / 1024, 2)) KiB/connection") }
             add(label, parts.joined(separator: ", "))
+        }
+        if let k = kernel {
+            var parts = [
+                "TCP sockets \(k.tcpSocketsBefore) → \(k.tcpSocketsAfter) (\(fmt(k.socketsPerConnection, 2))/connection)",
+                "buffers \(k.tcpBufferPagesBefore) → \(k.tcpBufferPagesAfter) pages (\(fmt(k.tcpBufferBytesPerConnection, 0)) B/connection)",
+            ]
+            if let v = k.socketSlabBytesPerConnection { parts.append("socket objects \(fmt(v, 0)) B/connection") }
+            if let v = k.bytesPerServerSocket { parts.append("\(fmt(v, 0)) B per server socket") }
+            add("kernel", parts.joined(separator: ", "))
         }
         var loadText = "CPU \(fmt(load.cpuSeconds, 3)) s (\(fmt(load.busyCores, 2)) cores busy)"
         if let v = load.cpuMicrosecondsPerDelivery { loadText += ", \(fmt(v, 2)) µs/delivery" }

@@ -87,12 +87,14 @@ struct Runner {
 
     func runIdle() async throws {
         let rssBefore = server.residentBytes()
+        let kernelBefore = KernelSocketMemory.read()
         let before = CPUReading.take(server: server, redis: redis, children: 0)
         let startNs = monotonicNanoseconds()
         let (session, connectReport, _) = try await connect(recordLatency: false)
         let connected = CPUReading.take(server: server, redis: redis, children: 0)
         try await sleepSeconds(load.settle)
         let rssAfter = server.residentBytes()
+        let kernelAfter = KernelSocketMemory.read()
         let snapshot = try await session.snapshot()
         let final = try await session.finish()
         let endNs = monotonicNanoseconds()
@@ -119,6 +121,7 @@ struct Runner {
         let report = Report(
             scenario: "idle", target: load.target.rawValue, route: nil, connections: connectReport, publish: nil,
             deliveries: nil, server: serverReport, redis: nil,
+            kernel: KernelReport(before: kernelBefore, after: kernelAfter, connections: connectReport.opened),
             load: LoadReport(
                 processes: session.processes, threadsPerProcess: load.threads, cpuSeconds: seconds(ownCPU),
                 cpuMicrosecondsPerDelivery: nil, busyCores: Double(ownCPU) / Double(max(endNs - startNs, 1))),
