@@ -33,6 +33,10 @@ final class HTTPGatewayHandler: ChannelInboundHandler, RemovableChannelHandler {
     /// The client's address from `X-Forwarded-For`, when a trusted proxy forwarded the request.
     private var forwardedClient: String?
 
+    /// The most bytes a client may send after its request while the authenticator decides; past it the
+    /// connection is closed.
+    static let maxEarlyBytes = HTTPRequestHeadParser.maxHeadBytes
+
     /// - Parameter refuse: over `max_connections`: every request is answered 503.
     init(edge: EdgeContext, settings: SharedEdgeSettings, refuse: Bool) {
         self.edge = edge
@@ -91,6 +95,16 @@ final class HTTPGatewayHandler: ChannelInboundHandler, RemovableChannelHandler {
         }
         if self.received?.readableBytes == 0 {
             self.received = nil
+        }
+        // A client waits for the 101 before it sends frames (RFC 6455 §4.1); what one sends early is
+        // kept for the connection, up to as much as a request head may take.
+        if !ended, self.machine.state == .deciding, let held = self.received?.readableBytes, held > Self.maxEarlyBytes {
+            self.received = nil
+            self.edge.logger.debug(
+                "too many bytes before the handshake's answer",
+                metadata: ["wsb.bytes": "\(held)", "wsb.remote": "\(context.channel.remoteAddress?.hostPort ?? "?")"])
+            self.perform(self.machine.failed(parserError: false), context: context)
+            return
         }
         if ended {
             let edge = self.edge

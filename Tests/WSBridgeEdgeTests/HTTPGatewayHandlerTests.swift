@@ -187,6 +187,20 @@ final class HTTPGatewayHandlerTests: XCTestCase {
         XCTAssertEqual(harness.events.messages.map(\.0), ["one", "two"])
     }
 
+    func testAClientThatSendsTooMuchBeforeTheVerdictIsClosed() throws {
+        let authenticator = DeferredAuthenticator()
+        let harness = try self.edgeHarness(authenticator: authenticator)
+        try harness.send(
+            "GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: \(EdgeHarness.key)\r\nSec-WebSocket-Version: 13\r\n\r\n"
+        )
+        try harness.send(String(repeating: "x", count: HTTPGatewayHandler.maxEarlyBytes))
+        XCTAssertTrue(harness.channel.isActive, "up to the limit is kept")
+        try harness.send("x")
+        XCTAssertFalse(harness.channel.isActive)
+        authenticator.decide(.accept(user: "bob"))
+        XCTAssertEqual(try harness.readOutbound().readableBytes, 0, "a verdict after the close answers nothing")
+    }
+
     func testAnOversizedHeadGets400WithoutWaitingForItsEnd() throws {
         let harness = try self.edgeHarness()
         try harness.send("GET /ws?user=a HTTP/1.1\r\nX: " + String(repeating: "a", count: 80 * 1024))
