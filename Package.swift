@@ -249,6 +249,7 @@ let package = Package(
             name: "wsbridge-bench",
             dependencies: [
                 "WSBridgeBenchKit",
+                "WSBridgeSystem",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),

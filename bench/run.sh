@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The benchmarks of docs/benchmarks.md, one function per scenario, each run RUNS times (default 3)
 # against wsbridge, bench/floor and nginx + Nchan, with the server and its Redis pinned to one core
-# (SERVER_CPU, default 0) and the load tool to the other (LOAD_CPU, default 1). Every server is
+# (SERVER_CPU, default 0) and the load tool to the other (LOAD_CPU, default 1; a list such as 1-3 gives
+# it several cores, and it runs one load process on each). Every server is
 # started fresh for each run and stopped by its PID. Results: one JSON file per run under
 # bench/results/<time>/, and summary.md there with the medians and the ratios to floor and Nchan.
 #

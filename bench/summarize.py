@@ -19,6 +19,8 @@ METRICS = [
     ("kernel per server socket", ("kernel", "bytes_per_server_socket"), "B"),
     ("server CPU/connect", ("server", "cpu_microseconds_per_connect"), "µs"),
     ("connects per server CPU-second", ("server", "connects_per_cpu_second"), "/s"),
+    ("load CPU/connect", ("connections", "load_cpu_microseconds_per_connect"), "µs"),
+    ("load cores busy while connecting", ("connections", "load_busy_cores"), ""),
     ("deliveries/s", ("deliveries", "per_second"), "/s"),
     ("server CPU/delivery", ("server", "cpu_microseconds_per_delivery"), "µs"),
     ("server CPU/message", ("server", "cpu_microseconds_per_message"), "µs"),

@@ -5,9 +5,10 @@ import WSBridgeCore
 extension EdgeContext {
     /// One line when a client connection opens and one when it closes: at `debug`, or at `info` for the
     /// users of `log_user`, so that "user X gets nothing" can be followed connection by connection.
+    /// Nothing of the line is made when it is not logged (the default level): every connection passes here twice.
     func logLife(
         _ message: Logger.Message, connection: ConnectionID, user: String, remote: @autoclosure () -> String, path: String,
-        _ extra: Logger.Metadata
+        _ extra: @autoclosure () -> Logger.Metadata
     ) {
         let traced = self.sharedSettings.value.tracedUsers.contains(user)
         let level: Logger.Level = traced ? .info : .debug
@@ -15,7 +16,7 @@ extension EdgeContext {
         var metadata: Logger.Metadata = [
             "wsb.conn": "\(connection)", "wsb.user": "\(user)", "wsb.remote": "\(remote())", "wsb.path": "\(path)",
         ]
-        metadata.merge(extra) { _, new in new }
+        metadata.merge(extra()) { _, new in new }
         self.logger.log(level: level, message, metadata: metadata)
     }
 

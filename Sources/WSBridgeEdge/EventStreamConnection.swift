@@ -233,9 +233,9 @@ public final class EventStreamConnection: Session, ChannelInboundHandler, Client
         self.edge.sink.connectionClosed(self.id, user: self.user, code: self.closeCode, reason: self.closeReason)
     }
 
-    private func logLife(_ message: Logger.Message, _ extra: Logger.Metadata) {
+    private func logLife(_ message: Logger.Message, _ extra: @autoclosure () -> Logger.Metadata) {
         self.edge.logLife(
             message, connection: self.id, user: self.user,
-            remote: self.forwardedClient ?? self.context?.channel.remoteAddress?.hostPort ?? "?", path: self.path, extra)
+            remote: self.forwardedClient ?? self.context?.channel.remoteAddress?.hostPort ?? "?", path: self.path, extra())
     }
 }

@@ -1,6 +1,5 @@
 import Logging
 import NIOCore
-import NIOHTTP1
 import WSBridgeCore
 import WSBridgeDeflate
 
@@ -11,28 +10,37 @@ import WSBridgeDeflate
 ///
 /// What each request gets is decided by its ``HTTPGatewayStateMachine``; this handler performs the
 /// machine's actions: it asks the authenticator, writes the answers, counts and logs them, keeps the
-/// handshake timer. Once accepted it swaps the HTTP handlers for a ``WebSocketConnection`` (which reads
-/// the frames itself) or an ``EventStreamConnection``.
+/// handshake timer.
+///
+/// It is the only handler of a connection until it opens (behind TLS, if any): it reads the request
+/// from the socket's bytes itself (``HTTPRequestHeadParser``) and writes its answers as bytes, with no
+/// HTTP decoder or encoder in the pipeline. Once accepted it is replaced by a ``WebSocketConnection``
+/// (which reads the frames itself) or an ``EventStreamConnection``, and hands it what the client sent
+/// after the request.
 final class HTTPGatewayHandler: ChannelInboundHandler, RemovableChannelHandler {
-    typealias InboundIn = HTTPServerRequestPart
-    typealias OutboundOut = HTTPServerResponsePart
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
 
     private let edge: EdgeContext
     private let shared: SharedEdgeSettings
     private var settings: EdgeSettings { self.shared.value }
-    private let httpDecoder: RemovableChannelHandler
-    private let httpEncoder: RemovableChannelHandler
     private var machine: HTTPGatewayStateMachine
+    private var parser = HTTPRequestHeadParser()
+    /// Bytes read and not taken yet: the part of the request that has arrived, then what the client
+    /// sent after it (kept for the connection it opens).
+    private var received: ByteBuffer?
     private var timeout: Scheduled<Void>?
     /// The client's address from `X-Forwarded-For`, when a trusted proxy forwarded the request.
     private var forwardedClient: String?
 
+    /// The most bytes a client may send after its request while the authenticator decides; past it the
+    /// connection is closed.
+    static let maxEarlyBytes = HTTPRequestHeadParser.maxHeadBytes
+
     /// - Parameter refuse: over `max_connections`: every request is answered 503.
-    init(edge: EdgeContext, settings: SharedEdgeSettings, httpDecoder: RemovableChannelHandler, httpEncoder: RemovableChannelHandler, refuse: Bool) {
+    init(edge: EdgeContext, settings: SharedEdgeSettings, refuse: Bool) {
         self.edge = edge
         self.shared = settings
-        self.httpDecoder = httpDecoder
-        self.httpEncoder = httpEncoder
         self.machine = HTTPGatewayStateMachine(overCapacity: refuse)
     }
 
@@ -55,12 +63,50 @@ final class HTTPGatewayHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        switch self.unwrapInboundIn(data) {
-        case .head(let head):
-            self.machine.receivedHead(head)
-        case .body:
-            break  // No route here takes a body; it is read and ignored.
-        case .end:
+        var bytes = self.unwrapInboundIn(data)
+        switch self.machine.state {
+        case .awaitingRequest, .receiving, .deciding:
+            break
+        case .done:
+            return  // Answered: the connection is closing.
+        }
+        if self.received == nil {
+            self.received = bytes
+        } else {
+            self.received!.writeBuffer(&bytes)
+        }
+        var ended = false
+        do throws(HTTPRequestHeadParser.Failure) {
+            while !ended, let part = try self.parser.read(&self.received!) {
+                switch part {
+                case .head(let head):
+                    self.machine.receivedHead(head)
+                case .end:
+                    ended = true
+                }
+            }
+        } catch {
+            self.received = nil
+            self.edge.logger.debug(
+                "malformed HTTP request",
+                metadata: ["wsb.reason": "\(error.rawValue)", "wsb.remote": "\(context.channel.remoteAddress?.hostPort ?? "?")"])
+            self.perform(self.machine.failed(parserError: true), context: context)
+            return
+        }
+        if self.received?.readableBytes == 0 {
+            self.received = nil
+        }
+        // A client waits for the 101 before it sends frames (RFC 6455 §4.1); what one sends early is
+        // kept for the connection, up to as much as a request head may take.
+        if !ended, self.machine.state == .deciding, let held = self.received?.readableBytes, held > Self.maxEarlyBytes {
+            self.received = nil
+            self.edge.logger.debug(
+                "too many bytes before the handshake's answer",
+                metadata: ["wsb.bytes": "\(held)", "wsb.remote": "\(context.channel.remoteAddress?.hostPort ?? "?")"])
+            self.perform(self.machine.failed(parserError: false), context: context)
+            return
+        }
+        if ended {
             let edge = self.edge
             let action = self.machine.receivedEnd(
                 settings: self.settings, health: { edge.unhealthyReason }, nextConnection: { edge.connectionIDs.make() })
@@ -69,7 +115,8 @@ final class HTTPGatewayHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
-        self.perform(self.machine.failed(parserError: error is HTTPParserError), context: context)
+        // The request is read here, so what arrives here is the channel's error (I/O, TLS).
+        self.perform(self.machine.failed(parserError: false), context: context)
     }
 
     // MARK: The state machine's actions
@@ -117,8 +164,9 @@ final class HTTPGatewayHandler: ChannelInboundHandler, RemovableChannelHandler {
         }
     }
 
-    /// Answers (101, or 200 and the stream's headers) and swaps the HTTP handlers for the connection's,
-    /// which reads the socket itself. The user's place is taken (``HTTPGatewayStateMachine/authenticated(_:channelActive:userLimit:reserve:)``).
+    /// Answers (101, or 200 and the stream's headers) and puts the connection in this handler's place,
+    /// with the bytes that followed the request. The user's place is taken
+    /// (``HTTPGatewayStateMachine/authenticated(_:channelActive:userLimit:reserve:)``).
     private func open(_ opening: HTTPGatewayStateMachine.Opening, id: ConnectionID, user: String, path: String, context: ChannelHandlerContext) {
         self.cancelTimeout()
         let allocator = context.channel.allocator
@@ -139,19 +187,22 @@ final class HTTPGatewayHandler: ChannelInboundHandler, RemovableChannelHandler {
                 forwardedClient: self.forwardedClient)
         }
         let pipeline = context.pipeline.syncOperations
+        context.writeAndFlush(self.wrapOutboundOut(response), promise: nil)
         do {
-            // The encoder goes first so the raw response bytes pass straight to the socket.
-            pipeline.removeHandler(self.httpEncoder, promise: nil)
-            context.writeAndFlush(NIOAny(response), promise: nil)
             try pipeline.addHandler(connection)
-            pipeline.removeHandler(context: context, promise: nil)
-            // Last: bytes the HTTP decoder read past the request flow on to the connection, as a ByteBuffer.
-            pipeline.removeHandler(self.httpDecoder, promise: nil)
         } catch {
             self.edge.logger.error("connection could not be opened", metadata: ["wsb.error": "\(error)"])
             self.edge.userConnections.release(user)  // the connection was not added: it will not release it
             context.close(promise: nil)
+            return
         }
+        // The connection comes right after this handler: what the client sent after the request
+        // (its first frame, in the same packet) reaches it before this handler leaves.
+        if let early = self.received {
+            self.received = nil
+            context.fireChannelRead(NIOAny(early))
+        }
+        pipeline.removeHandler(context: context, promise: nil)
     }
 
     // MARK: Answers
@@ -189,19 +240,9 @@ final class HTTPGatewayHandler: ChannelInboundHandler, RemovableChannelHandler {
             self.shard(context).countLimitHit(limit)
         }
         self.cancelTimeout()
-        var headers = HTTPHeaders([
-            ("Content-Type", "text/plain; charset=utf-8"),
-            ("Content-Length", "\(response.body.utf8.count)"),
-            ("Connection", "close"),
-        ])
-        headers.add(contentsOf: response.headers.map { ($0.name, $0.value) })
-        let head = HTTPResponseHead(version: .http1_1, status: response.status, headers: headers)
-        context.write(self.wrapOutboundOut(.head(head)), promise: nil)
-        if response.includeBody {
-            context.write(self.wrapOutboundOut(.body(.byteBuffer(ByteBuffer(string: response.body)))), promise: nil)
-        }
+        self.received = nil
         let channel = context.channel
-        context.writeAndFlush(self.wrapOutboundOut(.end(nil))).whenComplete { _ in
+        context.writeAndFlush(self.wrapOutboundOut(response.bytes(allocator: channel.allocator))).whenComplete { _ in
             channel.close(promise: nil)
         }
     }

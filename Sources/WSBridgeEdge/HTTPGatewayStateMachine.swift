@@ -54,6 +54,23 @@ struct HTTPGatewayStateMachine {
         var includeBody = true
         /// How the answer is counted and logged, if at all.
         var note: Note?
+
+        /// The answer as written: the status line, `Content-Type`, `Content-Length`, `Connection: close`,
+        /// the other headers, and the body.
+        func bytes(allocator: ByteBufferAllocator) -> ByteBuffer {
+            let length = self.body.utf8.count
+            var buffer = allocator.buffer(capacity: 160 + length)
+            buffer.writeString("HTTP/1.1 \(self.status.code) \(self.status.reasonPhrase)\r\n")
+            buffer.writeString("Content-Type: text/plain; charset=utf-8\r\nContent-Length: \(length)\r\nConnection: close\r\n")
+            for header in self.headers {
+                buffer.writeString("\(header.name): \(header.value)\r\n")
+            }
+            buffer.writeString("\r\n")
+            if self.includeBody {
+                buffer.writeString(self.body)
+            }
+            return buffer
+        }
     }
 
     struct Header: Equatable {
@@ -138,8 +155,8 @@ struct HTTPGatewayStateMachine {
         }
     }
 
-    /// The HTTP decoder failed (`parserError`) or the channel did: a request that cannot be read is
-    /// answered 400; anything else closes.
+    /// The request could not be read (`parserError`: ``HTTPRequestHeadParser`` refused it) or the channel
+    /// failed: a request that cannot be read is answered 400; anything else closes.
     mutating func failed(parserError: Bool) -> Action {
         guard parserError, self.state == .awaitingRequest || self.state == .receiving else { return .close(nil) }
         return self.answer(Response(status: .badRequest, body: "malformed HTTP request\n"))

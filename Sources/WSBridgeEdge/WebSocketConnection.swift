@@ -101,11 +101,11 @@ public final class WebSocketConnection: Session, ChannelInboundHandler, ClientCo
             ConnectionHandle(self, id: self.id, user: self.user, path: self.path, appPaths: [self.path], eventLoop: context.eventLoop))
     }
 
-    private func logLife(_ message: Logger.Message, _ extra: Logger.Metadata) {
+    private func logLife(_ message: Logger.Message, _ extra: @autoclosure () -> Logger.Metadata) {
         self.edge.logLife(
             message, connection: self.id, user: self.user,
             remote: self.occasional?.forwardedClient ?? self.context?.channel.remoteAddress?.hostPort ?? "?", path: self.path,
-            extra)
+            extra())
     }
 
     public func handlerRemoved(context: ChannelHandlerContext) {

@@ -1,9 +1,4 @@
 import Crypto
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 import NIOCore
 import NIOHTTP1
 import WSBridgeJSON
@@ -32,8 +27,9 @@ enum WebSocketHandshake {
             return .failure(.unsupportedVersion)
         }
         let keys = headers["sec-websocket-key"]
-        guard keys.count == 1, let key = keys.first?.trimmingWhitespace(),
-            let decoded = Data(base64Encoded: key), decoded.count == 16
+        // 16 bytes are 24 characters with their padding.
+        guard keys.count == 1, let key = keys.first?.trimmingWhitespace(), key.utf8.count == 24,
+            Base64.decode(key.utf8, variant: .standard)?.count == 16
         else {
             return .failure(.badKey)
         }
@@ -41,8 +37,7 @@ enum WebSocketHandshake {
     }
 
     static func accept(key: String) -> String {
-        let digest = Insecure.SHA1.hash(data: Data((key + self.magicGUID).utf8))
-        return Data(digest).base64EncodedString()
+        Insecure.SHA1.hash(data: Array((key + self.magicGUID).utf8)).withUnsafeBytes { Base64.encode($0) }
     }
 
     /// The raw bytes of the 101 response.

@@ -1,7 +1,6 @@
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
-import NIOHTTP1
 import NIOPosix
 import NIOSSL
 import WSBridgeCore
@@ -54,8 +53,6 @@ public final class WebSocketServer: Sendable {
                     try sync.addHandler(AcceptErrorHandler(edge: edge))
                 }
             }
-            .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
-            .childChannelOption(.recvAllocator, value: Self.receiveBuffers)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try Self.initialize(channel, edge: edge)
@@ -80,22 +77,18 @@ public final class WebSocketServer: Sendable {
         if refuse {
             edge.router.shard(for: channel.eventLoop).countLimitHit(.maxConnections)
         }
-        try channel.syncOptions?.setOption(
-            .writeBufferWaterMark,
-            value: .init(low: settings.maxQueueBytes / 2, high: settings.maxQueueBytes)
-        )
-        let decoder = ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .forwardBytes))
-        let encoder = HTTPResponseEncoder()
+        // Set here rather than as the bootstrap's child options, which NIO applies one future at a time.
+        if let options = channel.syncOptions {
+            try options.setOption(.tcpOption(.tcp_nodelay), value: 1)
+            try options.setOption(.recvAllocator, value: Self.receiveBuffers)
+            try options.setOption(.writeBufferWaterMark, value: .init(low: settings.maxQueueBytes / 2, high: settings.maxQueueBytes))
+        }
         let sync = channel.pipeline.syncOperations
         if let tls = edge.tls {
             // Everything above it sees plaintext; a client that does not speak TLS fails the
             // handshake and is closed, never upgraded.
             try sync.addHandler(NIOSSLServerHandler(context: tls))
         }
-        try sync.addHandler(decoder)
-        try sync.addHandler(encoder)
-        try sync.addHandler(
-            HTTPGatewayHandler(edge: edge, settings: shared, httpDecoder: decoder, httpEncoder: encoder, refuse: refuse)
-        )
+        try sync.addHandler(HTTPGatewayHandler(edge: edge, settings: shared, refuse: refuse))
     }
 }

@@ -63,7 +63,6 @@ final class EdgeHarness {
     ) throws -> String {
         let acceptLine = accept.map { "Accept: \($0)\r\n" } ?? ""
         try self.send("\(method) \(path) HTTP/1.1\r\nHost: localhost\r\n\(acceptLine)Cache-Control: no-cache\r\n\(extraHeaders)\r\n")
-        self.channel.embeddedEventLoop.run()
         return try self.readOutboundString()
     }
 
@@ -72,8 +71,6 @@ final class EdgeHarness {
             "GET \(path) HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                 + "Sec-WebSocket-Key: \(Self.key)\r\nSec-WebSocket-Version: 13\r\n\(extraHeaders)\r\n"
         )
-        // The HTTP decoder leaves the pipeline in a task on the event loop.
-        self.channel.embeddedEventLoop.run()
         return try self.readOutboundString()
     }
 

@@ -1,5 +1,4 @@
 import NIOCore
-import NIOHTTP1
 import XCTest
 import WSBridgeCore
 @testable import WSBridgeEdge
@@ -110,18 +109,18 @@ final class HTTPGatewayHandlerTests: XCTestCase {
         XCTAssertEqual(harness.shardCounters.limitHits[.maxConnections], 1)
     }
 
-    func testBytesSentRightAfterTheRequestReachTheWebSocket() throws {
-        let harness = try self.edgeHarness()
-        var request = ByteBuffer(
-            string: "GET /ws?user=bob HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: \(EdgeHarness.key)\r\nSec-WebSocket-Version: 13\r\n\r\n"
-        )
-        var frame = EdgeHarness.clientFrame(opcode: 0x1, payload: Array("early".utf8))
-        request.writeBuffer(&frame)
-        try harness.channel.writeInbound(request)
-        // The HTTP decoder hands over its leftovers in a task on the event loop.
-        harness.channel.embeddedEventLoop.run()
-        XCTAssertTrue(try harness.readOutboundString().hasPrefix("HTTP/1.1 101"))
-        XCTAssertEqual(harness.events.messages.map(\.0), ["early"])
+    func testBytesSentRightAfterTheRequestReachTheWebSocketPastAnyBody() throws {
+        for (header, body) in [("", ""), ("Content-Length: 4\r\n", "body")] {
+            let harness = try self.edgeHarness()
+            var request = ByteBuffer(
+                string: "GET /ws?user=bob HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: \(EdgeHarness.key)\r\nSec-WebSocket-Version: 13\r\n\(header)\r\n\(body)"
+            )
+            var frame = EdgeHarness.clientFrame(opcode: 0x1, payload: Array("early".utf8))
+            request.writeBuffer(&frame)
+            try harness.channel.writeInbound(request)
+            XCTAssertTrue(try harness.readOutboundString().hasPrefix("HTTP/1.1 101"), header)
+            XCTAssertEqual(harness.events.messages.map(\.0), ["early"], header)
+        }
     }
 
     func testAFrameStartedInTheHandshakePacketIsFinishedByTheNextRead() throws {
@@ -132,10 +131,108 @@ final class HTTPGatewayHandlerTests: XCTestCase {
         var frame = EdgeHarness.clientFrame(opcode: 0x1, payload: Array("split early".utf8))
         request.writeImmutableBuffer(frame.readSlice(length: 7)!)
         try harness.channel.writeInbound(request)
-        harness.channel.embeddedEventLoop.run()
         XCTAssertTrue(try harness.readOutboundString().hasPrefix("HTTP/1.1 101"))
         XCTAssertTrue(harness.events.messages.isEmpty)
         try harness.channel.writeInbound(frame)
         XCTAssertEqual(harness.events.messages.map(\.0), ["split early"])
+    }
+
+    func testAnAnswerIsOneResponseWithItsHeadersInOrderAndHeadGetsNoBody() throws {
+        let harness = try self.edgeHarness()
+        try harness.send("GET /ws HTTP/1.1\r\nHost: x\r\n\r\n")
+        XCTAssertEqual(
+            try harness.readOutboundString(),
+            "HTTP/1.1 426 Upgrade Required\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 32\r\n"
+                + "Connection: close\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\n\r\nthis path speaks WebSocket only\n")
+        XCTAssertFalse(harness.channel.isActive)
+
+        let head = try self.edgeHarness()
+        try head.send("HEAD /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        XCTAssertEqual(
+            try head.readOutboundString(),
+            "HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 3\r\nConnection: close\r\n\r\n")
+    }
+
+    func testARequestInPiecesIsAnsweredOnceItsHeadIsComplete() throws {
+        let harness = try self.edgeHarness()
+        try harness.send("GET /ws?user=alice HTTP/1.1\r\nHost: x\r\nUpgrade: web")
+        try harness.send("socket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: \(EdgeHarness.key)\r\n")
+        XCTAssertEqual(try harness.readOutbound().readableBytes, 0)
+        try harness.send("Sec-WebSocket-Version: 13\r\n\r")
+        XCTAssertEqual(try harness.readOutbound().readableBytes, 0)
+        try harness.send("\n")
+        XCTAssertTrue(try harness.readOutboundString().hasPrefix("HTTP/1.1 101"))
+        XCTAssertEqual(harness.events.opened.map(\.1), ["alice"])
+    }
+
+    func testOnceOpenTheConnectionIsTheOnlyHandler() throws {
+        let harness = try self.edgeHarness()
+        XCTAssertTrue(try harness.handshake().hasPrefix("HTTP/1.1 101"))
+        let pipeline = harness.channel.pipeline.syncOperations
+        XCTAssertNoThrow(try pipeline.handler(type: WebSocketConnection.self))
+        XCTAssertThrowsError(try pipeline.handler(type: HTTPGatewayHandler.self))
+    }
+
+    func testFramesSentWhileTheAuthenticatorDecidesReachTheWebSocket() throws {
+        let authenticator = DeferredAuthenticator()
+        let harness = try self.edgeHarness(authenticator: authenticator)
+        try harness.send(
+            "GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: \(EdgeHarness.key)\r\nSec-WebSocket-Version: 13\r\n\r\n"
+        )
+        try harness.sendFrame(opcode: 0x1, payload: Array("one".utf8))
+        try harness.sendFrame(opcode: 0x1, payload: Array("two".utf8))
+        XCTAssertEqual(try harness.readOutbound().readableBytes, 0, "nothing is answered before the verdict")
+        authenticator.decide(.accept(user: "bob"))
+        XCTAssertTrue(try harness.readOutboundString().hasPrefix("HTTP/1.1 101"))
+        XCTAssertEqual(harness.events.messages.map(\.0), ["one", "two"])
+    }
+
+    func testAClientThatSendsTooMuchBeforeTheVerdictIsClosed() throws {
+        let authenticator = DeferredAuthenticator()
+        let harness = try self.edgeHarness(authenticator: authenticator)
+        try harness.send(
+            "GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: \(EdgeHarness.key)\r\nSec-WebSocket-Version: 13\r\n\r\n"
+        )
+        try harness.send(String(repeating: "x", count: HTTPGatewayHandler.maxEarlyBytes))
+        XCTAssertTrue(harness.channel.isActive, "up to the limit is kept")
+        try harness.send("x")
+        XCTAssertFalse(harness.channel.isActive)
+        authenticator.decide(.accept(user: "bob"))
+        XCTAssertEqual(try harness.readOutbound().readableBytes, 0, "a verdict after the close answers nothing")
+    }
+
+    func testAnOversizedHeadGets400WithoutWaitingForItsEnd() throws {
+        let harness = try self.edgeHarness()
+        try harness.send("GET /ws?user=a HTTP/1.1\r\nX: " + String(repeating: "a", count: 80 * 1024))
+        XCTAssertEqual(
+            try harness.readOutboundString(),
+            "HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 23\r\nConnection: close\r\n\r\n"
+                + "malformed HTTP request\n")
+        XCTAssertFalse(harness.channel.isActive)
+    }
+
+    func testAFoldedHeaderLineGets400() throws {
+        let harness = try self.edgeHarness()
+        try harness.send("GET /healthz HTTP/1.1\r\nX-A: one\r\n two\r\n\r\n")
+        XCTAssertTrue(try harness.readOutboundString().hasPrefix("HTTP/1.1 400 Bad Request\r\n"))
+    }
+}
+
+/// An authenticator whose verdicts the test gives, later (as an app deciding does).
+final class DeferredAuthenticator: HandshakeAuthenticator, @unchecked Sendable {
+    // Only touched from the EmbeddedEventLoop's thread (the test's).
+    private var pending: [EventLoopPromise<HandshakeDecision>] = []
+
+    var mode: String { "deferred" }
+
+    func authenticate(_ request: HandshakeRequest, on eventLoop: EventLoop) -> EventLoopFuture<HandshakeDecision> {
+        let promise = eventLoop.makePromise(of: HandshakeDecision.self)
+        self.pending.append(promise)
+        return promise.futureResult
+    }
+
+    /// Gives the oldest undecided request its verdict.
+    func decide(_ decision: HandshakeDecision) {
+        self.pending.removeFirst().succeed(decision)
     }
 }

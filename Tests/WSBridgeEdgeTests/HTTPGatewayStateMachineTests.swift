@@ -82,9 +82,16 @@ final class HTTPGatewayStateMachineTests: XCTestCase {
         XCTAssertEqual(
             self.route(self.head(.GET, "/ws", version8)),
             .answer(Response(status: .upgradeRequired, body: "unsupported WebSocket version\n", headers: [Header("Sec-WebSocket-Version", "13")])))
-        let shortKey = Self.upgrade.map { $0.0 == "Sec-WebSocket-Key" ? ($0.0, "short") : $0 }
+        // Too short, unpadded, 18 bytes, a character outside base64, 15 bytes; then two keys.
+        for key in ["short", "dGhlIHNhbXBsZSBub25jZQ", "dGhlIHNhbXBsZSBub25jZT8h", "dGhlIHNhbXBsZSBub25jZQ=!", "dGhlIHNhbXBsZSBub25j"] {
+            let badKey = Self.upgrade.map { $0.0 == "Sec-WebSocket-Key" ? ($0.0, key) : $0 }
+            XCTAssertEqual(
+                self.route(self.head(.GET, "/ws", badKey)), .answer(Response(status: .badRequest, body: "missing or malformed Sec-WebSocket-Key\n")),
+                key)
+        }
         XCTAssertEqual(
-            self.route(self.head(.GET, "/ws", shortKey)), .answer(Response(status: .badRequest, body: "missing or malformed Sec-WebSocket-Key\n")))
+            self.route(self.head(.GET, "/ws", Self.upgrade + [("Sec-WebSocket-Key", Self.key)])),
+            .answer(Response(status: .badRequest, body: "missing or malformed Sec-WebSocket-Key\n")))
         XCTAssertEqual(
             self.route(self.head(.GET, "/ws", Self.upgrade + [("Origin", "https://evil.example")]), settings: settings),
             .answer(Response(status: .forbidden, body: "origin not allowed\n", note: .refused(.origin, reason: "origin not allowed"))))

@@ -1,5 +1,6 @@
 import ArgumentParser
 import WSBridgeBenchKit
+import WSBridgeSystem
 
 extension BenchTarget: ExpressibleByArgument {}
 extension AuthMode: ExpressibleByArgument {}
@@ -29,7 +30,7 @@ struct LoadOptions: ParsableArguments {
     var jwtSecret: String?
     @Option(help: "Event-loop threads per load process.")
     var threads: Int = 1
-    @Option(help: "Load processes (0: as many as --per-process requires).")
+    @Option(help: "Load processes (0: one per CPU this process may run on, and at least as many as --per-process requires).")
     var processes: Int = 0
     @Option(help: "Most connections one load process holds.")
     var perProcess: Int = 18000
@@ -65,9 +66,11 @@ struct LoadOptions: ParsableArguments {
 
     var effectiveUsers: Int { users ?? connections }
 
+    /// One load process per usable CPU, so that a load given several cores (`taskset -c 1-3`) drives
+    /// them all, and enough that none holds more than `perProcess` connections.
     var processCount: Int {
         if processes > 0 { return processes }
-        return max(1, (connections + perProcess - 1) / perProcess)
+        return min(max(UsableCPUs.count(), (connections + perProcess - 1) / perProcess), connections, 64)
     }
 
     func makeSpec(recordLatency: Bool) throws -> LoadSpec {

@@ -31,6 +31,11 @@ struct ConnectReport: Codable {
     var processes: Int
     var threadsPerProcess: Int
     var sources: String
+    /// The load tool's own CPU (this process and its children) from its start to the last handshake,
+    /// per connection opened, and how many cores that kept busy: near the number of cores the load
+    /// may use, the observed rate is the load tool's, not the server's.
+    var loadCPUMicrosecondsPerConnect: Double?
+    var loadBusyCores: Double?
 }
 
 struct PublishReport: Codable {
@@ -172,6 +177,9 @@ extension Report {
             "connections",
             "\(c.opened) of \(c.requested) open in \(fmt(c.seconds, 3)) s: \(fmt(c.perSecond, 0)) connects/s"
                 + " (\(c.processes) process(es) × \(c.threadsPerProcess) thread(s), sources \(c.sources))")
+        if let perConnect = c.loadCPUMicrosecondsPerConnect, let busy = c.loadBusyCores {
+            add("", "load: \(fmt(perConnect, 2)) µs of its CPU per connect, \(fmt(busy, 2)) cores busy while connecting")
+        }
         if c.failed > 0 { add("", "\(c.failed) failed; first: \(c.firstError ?? "?")") }
         if let p = publish {
             let pace = p.rate.map { "at \(fmt($0, 0))/s" } ?? "as fast as possible (window \(p.window ?? 0))"

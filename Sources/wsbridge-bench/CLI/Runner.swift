@@ -57,16 +57,23 @@ struct Runner {
         ProcStats.raiseOpenFileLimit()
         signal(SIGPIPE, SIG_IGN)
         let spec = try load.makeSpec(recordLatency: recordLatency)
+        let startNs = monotonicNanoseconds()
+        let ownBefore = ProcStats.ownCPUNanoseconds()
         let session = try await LoadSession(
             template: spec, total: load.connections, processes: load.processCount, executable: ownExecutable())
         let snapshot = try await session.connect()
+        // Children report their CPU since they started, which was after startNs.
+        let loadCPU = ProcStats.ownCPUNanoseconds() - ownBefore + snapshot.cpuNanoseconds
+        let wall = monotonicNanoseconds() - startNs
         let span = snapshot.lastConnectedNs > snapshot.firstConnectStartNs
             ? snapshot.lastConnectedNs - snapshot.firstConnectStartNs : 0
         let report = ConnectReport(
             requested: load.connections, opened: snapshot.opened, failed: snapshot.failed,
             firstError: snapshot.firstError, seconds: seconds(span),
             perSecond: span > 0 ? Double(snapshot.opened) / seconds(span) : 0, processes: session.processes,
-            threadsPerProcess: load.threads, sources: spec.sources.description)
+            threadsPerProcess: load.threads, sources: spec.sources.description,
+            loadCPUMicrosecondsPerConnect: perUnit(loadCPU, snapshot.opened),
+            loadBusyCores: wall > 0 ? Double(loadCPU) / Double(wall) : nil)
         return (session, report, snapshot)
     }
 
