@@ -108,7 +108,6 @@ let package = Package(
         .target(
             name: "WSBridgeCore",
             dependencies: [
-                "WSBridgeFrameHeader",
                 "WSBridgeJSON",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),

@@ -12,19 +12,18 @@ public enum DeliverySource: String, Sendable, CaseIterable {
     case history
 }
 
-/// One message on its way to the local sessions: parsed once, its server frame encoded once.
+/// One message on its way to the local sessions: parsed once, each of its wire encodings made once.
 ///
-/// Every recipient on every event loop is written the same `frame` bytes (a `ByteBuffer` shares its
-/// storage, so handing it to many channels copies nothing).
+/// Every recipient on every event loop that takes the same encoding (``encodings``; the edge's
+/// WebSocket frame, for one) is written the same bytes (a `ByteBuffer` shares its storage, so handing
+/// it to many channels copies nothing).
 public struct Delivery: Sendable {
     public var target: DeliveryTarget
     /// What each recipient receives as the message body (text or binary).
     public var payload: ByteBuffer
     public var isBinary: Bool
-    /// The payload as one encoded WebSocket frame, ready to write.
-    public var frame: ByteBuffer
-    /// The message's other encodings (`frame` compressed for permessage-deflate clients, a server-sent
-    /// event), each made once on first use.
+    /// The message's wire encodings (a WebSocket frame, compressed or not, a server-sent event), each
+    /// made once on first use; the copies of a delivery share them.
     public let encodings = DeliveryEncodings()
     /// `data` as it was published: its raw JSON text (a string with its quotes, or base64 with
     /// `isBinary`); for a seed-compatible message, the whole message. For frames that carry it as JSON.
@@ -39,11 +38,10 @@ public struct Delivery: Sendable {
     /// receipt.
     public var tally: ReceiptTally?
 
-    public init(envelope: Envelope, source: DeliverySource, arrivedAt: NIODeadline, allocator: ByteBufferAllocator) {
+    public init(envelope: Envelope, source: DeliverySource, arrivedAt: NIODeadline) {
         self.target = envelope.target
         self.payload = envelope.payload
         self.isBinary = envelope.isBinary
-        self.frame = ServerFrame.encode(envelope.isBinary ? .binary : .text, payload: envelope.payload, allocator: allocator)
         self.data = envelope.data
         self.positions = envelope.positions
         self.source = source

@@ -20,7 +20,7 @@ public final class Router: Sendable {
     /// Told, once every shard counted a message whose publisher asked for a receipt, what it reached
     /// here; nil ignores receipt requests.
     private let receiptCounted: (@Sendable (ReceiptRequest, _ total: Int, _ users: [String: Int]) -> Void)?
-    /// When a batch arrived: read once per ``route(_:source:allocator:)``.
+    /// When a batch arrived: read once per ``route(_:source:)``.
     private let clock: @Sendable () -> NIODeadline
 
     /// One shard per event loop of `eventLoops`.
@@ -93,14 +93,14 @@ public final class Router: Sendable {
     public var eventLoops: [EventLoop] { self.shards.map(\.eventLoop) }
 
     /// Parses and delivers messages that arrived from a broker, in order.
-    public func route(_ messages: [ByteBuffer], source: DeliverySource, allocator: ByteBufferAllocator = .init()) {
+    public func route(_ messages: [ByteBuffer], source: DeliverySource) {
         let now = self.clock()
         var batch: [Delivery] = []
         batch.reserveCapacity(messages.count)
         for message in messages {
             switch self.parser.parse(message) {
             case .success(let envelope):
-                var delivery = Delivery(envelope: envelope, source: source, arrivedAt: now, allocator: allocator)
+                var delivery = Delivery(envelope: envelope, source: source, arrivedAt: now)
                 if let request = envelope.receipt, let counted = self.receiptCounted {
                     let users: [String]?
                     switch envelope.target {

@@ -146,7 +146,7 @@ extension StreamTracker {
             let position = StreamPosition(epoch: reply.epoch, offset: reply.first + UInt64(index))
             switch self.parser.parse(entry) {
             case .success(let envelope):
-                let delivery = Delivery(envelope: envelope, source: .history, arrivedAt: now, allocator: self.allocator)
+                let delivery = Delivery(envelope: envelope, source: .history, arrivedAt: now)
                 entries.append(delivery.restricted(to: stream, at: position))
             case .failure(let error):
                 invalid.append(.invalidEntry(error))

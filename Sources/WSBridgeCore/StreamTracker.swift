@@ -103,7 +103,6 @@ public struct StreamTracker: Sendable {
     /// The most history requests in one fetch.
     public let fetchBatchSize: Int
     let parser: EnvelopeParser
-    let allocator = ByteBufferAllocator()
     var tracks: [StreamID: Track] = [:]
     var queued: [Purpose] = []
     var deferred: [Purpose] = []

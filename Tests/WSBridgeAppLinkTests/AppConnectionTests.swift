@@ -171,7 +171,7 @@ final class AppConnectionTests: XCTestCase {
     private func delivery(_ text: String, to target: DeliveryTarget) -> Delivery {
         Delivery(
             envelope: Envelope(target: target, payload: ByteBuffer(string: text), isBinary: false),
-            source: .app, arrivedAt: .now(), allocator: ByteBufferAllocator()
+            source: .app, arrivedAt: .now()
         )
     }
 }

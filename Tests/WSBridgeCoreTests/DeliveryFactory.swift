@@ -5,7 +5,7 @@ import WSBridgeCore
 enum DeliveryFactory {
     static func make(_ text: String, to target: DeliveryTarget, at positions: [StreamPosition] = [], source: DeliverySource = .redis) -> Delivery {
         let envelope = Envelope(target: target, payload: ByteBuffer(string: text), isBinary: false, positions: positions)
-        return Delivery(envelope: envelope, source: source, arrivedAt: .now(), allocator: ByteBufferAllocator())
+        return Delivery(envelope: envelope, source: source, arrivedAt: .now())
     }
 
     static func user(_ user: String, _ text: String, _ epoch: String, _ offset: UInt64) -> Delivery {

@@ -26,6 +26,6 @@ func makeDelivery(
 ) -> Delivery {
     Delivery(
         envelope: Envelope(target: target, payload: ByteBuffer(string: text), isBinary: false),
-        source: source, arrivedAt: arrivedAt, allocator: ByteBufferAllocator()
+        source: source, arrivedAt: arrivedAt
     )
 }

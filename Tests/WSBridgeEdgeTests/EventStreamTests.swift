@@ -9,7 +9,7 @@ final class EventStreamTests: XCTestCase {
     private func delivery(_ text: String, to target: DeliveryTarget, at positions: [StreamPosition] = [], binary: Bool = false) -> Delivery {
         let payload = binary ? ByteBuffer(bytes: [0, 1, 2]) : ByteBuffer(string: text)
         let envelope = Envelope(target: target, payload: payload, isBinary: binary, data: ByteBuffer(string: "\"\""), positions: positions)
-        return Delivery(envelope: envelope, source: .redis, arrivedAt: .now(), allocator: .init())
+        return Delivery(envelope: envelope, source: .redis, arrivedAt: .now())
     }
 
     /// A harness with one open stream for alice; returns it with the stream's first bytes (the head and

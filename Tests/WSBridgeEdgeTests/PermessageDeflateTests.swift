@@ -22,7 +22,7 @@ final class PermessageDeflateTests: XCTestCase {
     private func delivery(_ text: String, isBinary: Bool = false) -> Delivery {
         Delivery(
             envelope: Envelope(target: .user("alice"), payload: ByteBuffer(string: text), isBinary: isBinary),
-            source: .embedded, arrivedAt: .now(), allocator: ByteBufferAllocator()
+            source: .embedded, arrivedAt: .now()
         )
     }
 
@@ -119,7 +119,7 @@ final class PermessageDeflateTests: XCTestCase {
         let noise = (0..<2000).map { _ in UInt8.random(in: 0...255, using: &generator) }
         let delivery = Delivery(
             envelope: Envelope(target: .user("alice"), payload: ByteBuffer(bytes: noise), isBinary: true),
-            source: .embedded, arrivedAt: .now(), allocator: ByteBufferAllocator())
+            source: .embedded, arrivedAt: .now())
         harness.router.dispatch([delivery])
         let frames = try harness.readWrittenFrames()
         XCTAssertEqual(frames.map(\.opcode), [0x2])

@@ -10,7 +10,7 @@ final class SubprotocolTests: XCTestCase {
         let envelope = Envelope(
             target: target, payload: payload, isBinary: binary, data: ByteBuffer(string: binary ? #""AAEC""# : data),
             positions: positions)
-        return Delivery(envelope: envelope, source: .redis, arrivedAt: .now(), allocator: .init())
+        return Delivery(envelope: envelope, source: .redis, arrivedAt: .now())
     }
 
     private func texts(_ harness: EdgeHarness) throws -> [String] {

@@ -22,7 +22,7 @@ final class WebSocketConnectionTests: XCTestCase {
     private func delivery(_ text: String, to target: DeliveryTarget) -> Delivery {
         Delivery(
             envelope: Envelope(target: target, payload: ByteBuffer(string: text), isBinary: false),
-            source: .embedded, arrivedAt: .now(), allocator: ByteBufferAllocator()
+            source: .embedded, arrivedAt: .now()
         )
     }
 

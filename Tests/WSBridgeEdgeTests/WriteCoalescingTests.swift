@@ -19,7 +19,7 @@ final class WriteCoalescingTests: XCTestCase {
     private func delivery(_ text: String) -> Delivery {
         Delivery(
             envelope: Envelope(target: .user("alice"), payload: ByteBuffer(string: text), isBinary: false),
-            source: .embedded, arrivedAt: .now(), allocator: ByteBufferAllocator()
+            source: .embedded, arrivedAt: .now()
         )
     }
 

@@ -1,4 +1,5 @@
 import NIOCore
+import WSBridgeCore
 import WSBridgeFrameHeader
 
 /// Encodes WebSocket frames as a server sends them: final, unmasked, header and payload in one buffer.

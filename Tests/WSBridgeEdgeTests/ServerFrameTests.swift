@@ -1,6 +1,6 @@
 import NIOCore
 import XCTest
-import WSBridgeCore
+@testable import WSBridgeEdge
 
 final class ServerFrameTests: XCTestCase {
     func testLengthEncodingsAtEachBoundary() {
