@@ -219,8 +219,8 @@ run() {
 idle() { run idle "wsbridge wsbridge-base floor nchan" idle --connections 19000 --settle 2; }
 # broadcast to 1,000 and to 10,000 connections: 50,000 deliveries/s either way, 1,000,000 in all.
 broadcast() {
-    run broadcast-1k "wsbridge floor nchan" broadcast --connections 1000 --messages 1000 --rate 50 --warmup 20
-    run broadcast-10k "wsbridge floor nchan" broadcast --connections 10000 --messages 100 --rate 5 --warmup 2
+    run broadcast-1k "wsbridge wsbridge-base floor nchan" broadcast --connections 1000 --messages 1000 --rate 50 --warmup 20
+    run broadcast-10k "wsbridge wsbridge-base floor nchan" broadcast --connections 10000 --messages 100 --rate 5 --warmup 2
 }
 # burst: 200 messages/s to each of 250 connections (50,000 deliveries/s, as in broadcast: one load core
 # cannot read 200 messages/s on 1,000), with and without a write-coalescing window (COALESCE_WINDOW,
@@ -229,10 +229,10 @@ burst() {
     run burst-250 "wsbridge wsbridge-coalesced floor" broadcast --connections 250 --messages 4000 --rate 200 --warmup 40
 }
 # unicast through Redis: 5,000 messages/s to random users among 1,000.
-unicast() { run unicast "wsbridge floor nchan" unicast --connections 1000 --rate 5000 --messages 50000 --warmup 1000; }
+unicast() { run unicast "wsbridge wsbridge-base floor nchan" unicast --connections 1000 --rate 5000 --messages 50000 --warmup 1000; }
 # unicast through wsbridge's app socket.
 unicast_app() {
-    run unicast-app "wsbridge" unicast --connections 1000 --rate 5000 --messages 50000 --warmup 1000 --via app \
+    run unicast-app "wsbridge wsbridge-base" unicast --connections 1000 --rate 5000 --messages 50000 --warmup 1000 --via app \
         --app-socket "$RUNDIR/app.sock" --wait-subscribers 0
 }
 # durable: the unicast and broadcast scenarios with messages published by FCALL wsbridge_publish
@@ -293,7 +293,7 @@ deflate() {
     run deflate-idle "wsbridge wsbridge-deflate" idle --connections 19000 --settle 2
 }
 # latency through Redis: 1,000 users, 1,000 messages/s.
-latency() { run latency "wsbridge floor nchan" latency --connections 1000 --rate 1000 --messages 20000 --warmup 1000; }
+latency() { run latency "wsbridge wsbridge-base floor nchan" latency --connections 1000 --rate 1000 --messages 20000 --warmup 1000; }
 # smoke: tiny versions of everything, to check the setup on any machine.
 smoke() {
     run smoke-idle "wsbridge floor nchan" idle --connections 200 --settle 0.2
