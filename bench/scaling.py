@@ -68,10 +68,12 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "tests", "cluster"))
+sys.path.insert(0, os.path.join(ROOT, "bench"))
+
+import catchup  # noqa: E402  (bench/catchup.py: a node's /metrics as a dict)
 
 CLOCK_TICK = os.sysconf("SC_CLK_TCK")
 SLOTS = 16384
@@ -351,13 +353,7 @@ class Host:
         self.address, self.admin_address = found["websocket"], found.get("admin")
 
     def metrics(self):
-        with urllib.request.urlopen(f"http://{self.admin_address}/metrics", timeout=5) as response:
-            samples = {}
-            for line in response.read().decode().splitlines():
-                if line and not line.startswith("#"):
-                    series, _, value = line.rpartition(" ")
-                    samples[series] = float(value)
-            return samples
+        return catchup.metrics(self.admin_address)
 
     def stop(self):
         self.process.stop()
