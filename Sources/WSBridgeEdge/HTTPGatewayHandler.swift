@@ -33,10 +33,6 @@ final class HTTPGatewayHandler: ChannelInboundHandler, RemovableChannelHandler {
     /// The client's address from `X-Forwarded-For`, when a trusted proxy forwarded the request.
     private var forwardedClient: String?
 
-    /// The most bytes a client may send after its request while the authenticator decides; past it the
-    /// connection is closed.
-    static let maxEarlyBytes = HTTPRequestHeadParser.maxHeadBytes
-
     /// - Parameter refuse: over `max_connections`: every request is answered 503.
     init(edge: EdgeContext, settings: SharedEdgeSettings, refuse: Bool) {
         self.edge = edge
@@ -86,25 +82,18 @@ final class HTTPGatewayHandler: ChannelInboundHandler, RemovableChannelHandler {
                 }
             }
         } catch {
-            self.received = nil
-            self.edge.logger.debug(
-                "malformed HTTP request",
-                metadata: ["wsb.reason": "\(error.rawValue)", "wsb.remote": "\(context.channel.remoteAddress?.hostPort ?? "?")"])
-            self.perform(self.machine.failed(parserError: true), context: context)
+            self.refuse(self.machine.failed(parserError: true), "malformed HTTP request", ["wsb.reason": "\(error.rawValue)"], context)
             return
         }
         if self.received?.readableBytes == 0 {
             self.received = nil
         }
-        // A client waits for the 101 before it sends frames (RFC 6455 §4.1); what one sends early is
-        // kept for the connection, up to as much as a request head may take.
-        if !ended, self.machine.state == .deciding, let held = self.received?.readableBytes, held > Self.maxEarlyBytes {
-            self.received = nil
-            self.edge.logger.debug(
-                "too many bytes before the handshake's answer",
-                metadata: ["wsb.bytes": "\(held)", "wsb.remote": "\(context.channel.remoteAddress?.hostPort ?? "?")"])
-            self.perform(self.machine.failed(parserError: false), context: context)
-            return
+        if !ended, let held = self.received?.readableBytes {
+            let action = self.machine.receivedEarly(held: held)
+            if action != .none {
+                self.refuse(action, "too many bytes before the handshake's answer", ["wsb.bytes": "\(held)"], context)
+                return
+            }
         }
         if ended {
             let edge = self.edge
@@ -112,6 +101,17 @@ final class HTTPGatewayHandler: ChannelInboundHandler, RemovableChannelHandler {
                 settings: self.settings, health: { edge.unhealthyReason }, nextConnection: { edge.connectionIDs.make() })
             self.perform(action, context: context)
         }
+    }
+
+    /// Drops what was read, logs why at `debug`, and performs the machine's answer to it.
+    private func refuse(
+        _ action: HTTPGatewayStateMachine.Action, _ message: Logger.Message, _ why: Logger.Metadata, _ context: ChannelHandlerContext
+    ) {
+        self.received = nil
+        var metadata = why
+        metadata["wsb.remote"] = "\(context.channel.remoteAddress?.hostPort ?? "?")"
+        self.edge.logger.debug(message, metadata: metadata)
+        self.perform(action, context: context)
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {

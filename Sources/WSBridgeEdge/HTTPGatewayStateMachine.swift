@@ -162,6 +162,21 @@ struct HTTPGatewayStateMachine {
         return self.answer(Response(status: .badRequest, body: "malformed HTTP request\n"))
     }
 
+    /// The most bytes a client may send after its request while the authenticator decides. A WebSocket
+    /// client waits for the 101 before it sends frames (RFC 6455 §4.1); what one sends early is kept for
+    /// the connection, up to as much as a request head may take.
+    static let maxEarlyBytes = HTTPRequestHeadParser.maxHeadBytes
+
+    /// `held` bytes arrived after the request and wait for the connection it may open: past
+    /// ``maxEarlyBytes`` while deciding, the connection is closed without an answer (and a verdict that
+    /// comes later is ignored).
+    mutating func receivedEarly(held: Int) -> Action {
+        guard self.state == .deciding, held > Self.maxEarlyBytes else { return .none }
+        self.state = .done
+        self.deciding = nil
+        return .close(nil)
+    }
+
     // MARK: The decision
 
     /// The authenticator's verdict. Ignored unless still deciding on a connection still open. An accepted

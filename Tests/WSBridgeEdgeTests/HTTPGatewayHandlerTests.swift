@@ -193,7 +193,7 @@ final class HTTPGatewayHandlerTests: XCTestCase {
         try harness.send(
             "GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: \(EdgeHarness.key)\r\nSec-WebSocket-Version: 13\r\n\r\n"
         )
-        try harness.send(String(repeating: "x", count: HTTPGatewayHandler.maxEarlyBytes))
+        try harness.send(String(repeating: "x", count: HTTPGatewayStateMachine.maxEarlyBytes))
         XCTAssertTrue(harness.channel.isActive, "up to the limit is kept")
         try harness.send("x")
         XCTAssertFalse(harness.channel.isActive)

@@ -199,6 +199,19 @@ final class HTTPGatewayStateMachineTests: XCTestCase {
             .respond(Response(status: .internalServerError, body: "authentication failed\n", note: .authenticatorFailed("Broken()"))))
     }
 
+    func testTooManyBytesBeforeTheVerdictCloseAndTheVerdictIsIgnored() {
+        var machine = Machine(overCapacity: false)
+        XCTAssertEqual(machine.receivedEarly(held: Machine.maxEarlyBytes + 1), .none, "not deciding yet: the parser bounds the head")
+        guard case .authenticate = self.request(&machine, self.head(.GET, "/ws?user=alice", Self.upgrade)) else {
+            return XCTFail("not asked to authenticate")
+        }
+        XCTAssertEqual(machine.receivedEarly(held: Machine.maxEarlyBytes), .none)
+        XCTAssertEqual(machine.receivedEarly(held: Machine.maxEarlyBytes + 1), .close(nil))
+        XCTAssertEqual(machine.state, .done)
+        let verdict = machine.authenticated(.success(.accept(user: "alice")), channelActive: true, userLimit: nil) { _ in true }
+        XCTAssertEqual(verdict, .none)
+    }
+
     func testAUserWithoutRoomGets429() {
         var machine = Machine(overCapacity: false)
         _ = self.request(&machine, self.head(.GET, "/ws", Self.upgrade))
