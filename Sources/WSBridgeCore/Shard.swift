@@ -101,16 +101,17 @@ public final class Shard {
     /// Tells the sessions of the gap's stream that track positions, and flushes them.
     public func gap(_ gap: StreamGap) {
         self.eventLoop.preconditionInEventLoop()
-        let recipients: [Session]
-        let stream: SessionStream
         switch gap.stream {
         case .all:
-            recipients = self.sessions
-            stream = .all
+            Self.tell(gap, stream: .all, to: self.sessions)
         case .user(let user):
-            recipients = self.byUser[user].map(Array.init) ?? []
-            stream = .user
+            if let sessions = self.byUser[user] {
+                Self.tell(gap, stream: .user, to: sessions)
+            }
         }
+    }
+
+    private static func tell<Recipients: Collection<Session>>(_ gap: StreamGap, stream: SessionStream, to recipients: Recipients) {
         for session in recipients where session.tracksPositions {
             session.gap(gap, stream: stream)
             if session.isRegistered {
