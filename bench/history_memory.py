@@ -93,7 +93,7 @@ def main():
         redis = scaling.SingleRedis(workdir)
         host = scaling.Host(args.wsbridge, workdir, "h1", redis.host_args(0, False), "channel")
         host.wait_listening()
-        scaling.wait_for(lambda: host.metrics().get("wsbridge_broker_durable") == 1, 30, "the library to be loaded")
+        scaling.wait_for(lambda: host.metrics().get("wsbridge_broker_durable") == 1, timeout=30, what="the library to be loaded")
         results, seq = [], 0
         for round_index, count in enumerate(int(k) for k in args.messages.split(",")):
             users = [f"r{round_index}u{i}" for i in range(args.users)]

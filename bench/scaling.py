@@ -74,6 +74,7 @@ sys.path.insert(0, os.path.join(ROOT, "tests", "cluster"))
 sys.path.insert(0, os.path.join(ROOT, "bench"))
 
 import catchup  # noqa: E402  (bench/catchup.py: a node's /metrics as a dict)
+from cluster_harness import free_port, wait_for  # noqa: E402
 
 CLOCK_TICK = os.sysconf("SC_CLK_TCK")
 SLOTS = 16384
@@ -86,22 +87,6 @@ class Unsupported(Exception):
 
 
 # ---------------------------------------------------------------------------------------------- helpers
-
-def free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for(predicate, timeout, what, interval=0.02):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise TimeoutError(f"timed out after {timeout} s waiting for {what}")
-
 
 def cpu_seconds(pid):
     """utime + stime of every thread of process `pid` (fields 14 and 15 of /proc/PID/stat), in seconds."""
@@ -262,7 +247,7 @@ class SingleRedis:
         self.process = Process("redis", "single", [
             "redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
             "--daemonize", "no", "--dir", workdir], os.path.join(workdir, "redis.log"))
-        wait_for(lambda: self._ping(), 10, "redis-server to answer PING")
+        wait_for(lambda: self._ping(), timeout=10, what="redis-server to answer PING")
 
     def _ping(self):
         if not self.process.alive:
@@ -349,7 +334,7 @@ class Host:
         return None
 
     def wait_listening(self, timeout=30):
-        found = wait_for(self._listening, timeout, f"{self.name} to log 'listening'")
+        found = wait_for(self._listening, timeout=timeout, what=f"{self.name} to log 'listening'")
         self.address, self.admin_address = found["websocket"], found.get("admin")
 
     def metrics(self):
@@ -617,7 +602,7 @@ def wait_quiet(cores, longest):
     sample, seconds waited)."""
     started = time.monotonic()
     for _ in range(100_000):
-        first, t0 = machine_cpu(), time.monotonic()
+        first = machine_cpu()
         time.sleep(2.0)
         second = machine_cpu()
         total = second[2] - first[2]
