@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .executable(name: "wsbridge", targets: ["wsbridge"]),
         .executable(name: "wsbridge-bench", targets: ["wsbridge-bench"]),
+        .executable(name: "nio-floor", targets: ["nio-floor"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -254,6 +255,18 @@ let package = Package(
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ],
             path: "Sources/wsbridge-bench/CLI"
+        ),
+
+        // bench/floor's server written with SwiftNIO: what a NIO channel per connection costs (docs/benchmarks.md).
+        .executableTarget(
+            name: "nio-floor",
+            dependencies: [
+                "WSBridgeJSON",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            path: "bench/nio-floor"
         ),
 
         // Test support: a redis-server launcher, a small NIO WebSocket client, eventually, clean finishes.

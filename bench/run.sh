@@ -18,6 +18,7 @@
 # by app-socket publishes that ask for a receipt, in the presence scenario; wsbridge-base is the
 # wsbridge binary BASE_WSBRIDGE (another commit's release build), to compare a change; wsbridge-tls is
 # wsbridge serving wss:// with a self-signed P-256 certificate made here, in the tls scenario;
+# nio-floor is bench/nio-floor, bench/floor's server written with SwiftNIO (a channel per connection);
 # wsbridge-deflate and nchan-deflate are wsbridge and Nchan with load connections that offer
 # permessage-deflate, Nchan with nchan_deflate_message_for_websocket on, in the deflate scenario), WSB_EXTRA (extra `wsbridge serve`
 # flags for every wsbridge run), REDIS_PORT (6390), WSB_PORT (8080), FLOOR_PORT (8081),
@@ -31,7 +32,7 @@ RUNS="${RUNS:-3}"
 SERVER_CPU="${SERVER_CPU:-0}"
 LOAD_CPU="${LOAD_CPU:-1}"
 SOURCES="${SOURCES:-127.0.0.1-127.0.0.16}"
-TARGETS="${TARGETS:-wsbridge wsbridge-coalesced wsbridge-durable wsbridge-receipt wsbridge-deflate floor nchan nchan-deflate}"
+TARGETS="${TARGETS:-wsbridge wsbridge-coalesced wsbridge-durable wsbridge-receipt wsbridge-deflate floor nio-floor nchan nchan-deflate}"
 BASE_WSBRIDGE="${BASE_WSBRIDGE:-}"
 COALESCE_WINDOW="${COALESCE_WINDOW:-20ms}"
 WSB_EXTRA="${WSB_EXTRA:-}"
@@ -49,12 +50,14 @@ mkdir -p "$OUT"
 if [[ -z "${NO_BUILD:-}" ]]; then
     swift build -c release --product wsbridge
     swift build -c release --product wsbridge-bench
+    swift build -c release --product nio-floor
     make -C bench/floor floor
 fi
 BIN="$(swift build -c release --show-bin-path)"
 WSBRIDGE="$BIN/wsbridge"
 BENCH="$BIN/wsbridge-bench"
 FLOOR="bench/floor/floor"
+NIO_FLOOR="$BIN/nio-floor"
 
 # ---- processes we start, stopped by PID ----
 
@@ -116,9 +119,11 @@ start_server() {
         SERVER_PIDS=$!
         wait_port "$WSB_PORT"
         ;;
-    floor)
-        taskset -c "$SERVER_CPU" "$FLOOR" --listen "127.0.0.1:$FLOOR_PORT" \
-            --control "127.0.0.1:$FLOOR_CONTROL_PORT" >"$RUNDIR/floor.log" 2>&1 &
+    floor | nio-floor)
+        local floor="$FLOOR"
+        [[ "$1" != nio-floor ]] || floor="$NIO_FLOOR"
+        taskset -c "$SERVER_CPU" "$floor" --listen "127.0.0.1:$FLOOR_PORT" \
+            --control "127.0.0.1:$FLOOR_CONTROL_PORT" >"$RUNDIR/$1.log" 2>&1 &
         SERVER_PIDS=$!
         wait_port "$FLOOR_PORT"
         ;;
@@ -136,7 +141,7 @@ start_server() {
 stop_all() {
     case "$SERVER_KIND" in
     nchan) NCHAN_DIR="$RUNDIR/nchan" bench/nchan/nchan.sh stop || true ;;
-    wsbridge | floor) stop_pid "$SERVER_PIDS" ;;
+    wsbridge | floor | nio-floor) stop_pid "$SERVER_PIDS" ;;
     esac
     SERVER_PIDS=""
     SERVER_KIND=""
@@ -159,6 +164,7 @@ bench() {
     nchan-deflate) args=(--target nchan "${args[@]:2}" --url "ws://127.0.0.1:$NCHAN_PORT/sub" --deflate) ;;
     wsbridge) args+=(--url "ws://127.0.0.1:$WSB_PORT/ws") ;;
     floor) args+=(--url "ws://127.0.0.1:$FLOOR_PORT/ws") ;;
+    nio-floor) args=(--target floor "${args[@]:2}" --url "ws://127.0.0.1:$FLOOR_PORT/ws") ;;
     nchan) args+=(--url "ws://127.0.0.1:$NCHAN_PORT/sub") ;;
     esac
     taskset -c "$LOAD_CPU" "$BENCH" "$@" "${args[@]}"
@@ -170,7 +176,7 @@ publish_flags() {
     wsbridge | wsbridge-coalesced | wsbridge-base | wsbridge-tls | wsbridge-deflate) echo "--redis redis://127.0.0.1:$REDIS_PORT --redis-pid $REDIS_PID" ;;
     wsbridge-receipt) echo "--receipt --redis redis://127.0.0.1:$REDIS_PORT --redis-pid $REDIS_PID" ;;
     wsbridge-durable) echo "--via fcall --redis redis://127.0.0.1:$REDIS_PORT --redis-pid $REDIS_PID" ;;
-    floor) echo "--floor-control 127.0.0.1:$FLOOR_CONTROL_PORT" ;;
+    floor | nio-floor) echo "--floor-control 127.0.0.1:$FLOOR_CONTROL_PORT" ;;
     nchan | nchan-deflate) echo "--nchan-publish http://127.0.0.1:$NCHAN_PORT/pub --redis-pid $REDIS_PID" ;;
     esac
 }
@@ -216,20 +222,20 @@ run() {
 # ---- scenarios: one command each ----
 # idle: 19,000 held connections, RSS per connection (and the kernel's socket memory beside it) and
 # connects/s; against BASE_WSBRIDGE too when TARGETS names wsbridge-base.
-idle() { run idle "wsbridge wsbridge-base floor nchan" idle --connections 19000 --settle 2; }
+idle() { run idle "wsbridge wsbridge-base floor nio-floor nchan" idle --connections 19000 --settle 2; }
 # broadcast to 1,000 and to 10,000 connections: 50,000 deliveries/s either way, 1,000,000 in all.
 broadcast() {
-    run broadcast-1k "wsbridge wsbridge-base floor nchan" broadcast --connections 1000 --messages 1000 --rate 50 --warmup 20
-    run broadcast-10k "wsbridge wsbridge-base floor nchan" broadcast --connections 10000 --messages 100 --rate 5 --warmup 2
+    run broadcast-1k "wsbridge wsbridge-base floor nio-floor nchan" broadcast --connections 1000 --messages 1000 --rate 50 --warmup 20
+    run broadcast-10k "wsbridge wsbridge-base floor nio-floor nchan" broadcast --connections 10000 --messages 100 --rate 5 --warmup 2
 }
 # burst: 200 messages/s to each of 250 connections (50,000 deliveries/s, as in broadcast: one load core
 # cannot read 200 messages/s on 1,000), with and without a write-coalescing window (COALESCE_WINDOW,
 # default 20ms), beside the floor.
 burst() {
-    run burst-250 "wsbridge wsbridge-coalesced floor" broadcast --connections 250 --messages 4000 --rate 200 --warmup 40
+    run burst-250 "wsbridge wsbridge-coalesced floor nio-floor" broadcast --connections 250 --messages 4000 --rate 200 --warmup 40
 }
 # unicast through Redis: 5,000 messages/s to random users among 1,000.
-unicast() { run unicast "wsbridge wsbridge-base floor nchan" unicast --connections 1000 --rate 5000 --messages 50000 --warmup 1000; }
+unicast() { run unicast "wsbridge wsbridge-base floor nio-floor nchan" unicast --connections 1000 --rate 5000 --messages 50000 --warmup 1000; }
 # unicast through wsbridge's app socket.
 unicast_app() {
     run unicast-app "wsbridge wsbridge-base" unicast --connections 1000 --rate 5000 --messages 50000 --warmup 1000 --via app \
@@ -293,17 +299,17 @@ deflate() {
     run deflate-idle "wsbridge wsbridge-deflate" idle --connections 19000 --settle 2
 }
 # latency through Redis: 1,000 users, 1,000 messages/s.
-latency() { run latency "wsbridge wsbridge-base floor nchan" latency --connections 1000 --rate 1000 --messages 20000 --warmup 1000; }
+latency() { run latency "wsbridge wsbridge-base floor nio-floor nchan" latency --connections 1000 --rate 1000 --messages 20000 --warmup 1000; }
 # smoke: tiny versions of everything, to check the setup on any machine.
 smoke() {
-    run smoke-idle "wsbridge floor nchan" idle --connections 200 --settle 0.2
-    run smoke-broadcast "wsbridge wsbridge-coalesced floor nchan" broadcast --connections 200 --messages 50 --rate 100
+    run smoke-idle "wsbridge floor nio-floor nchan" idle --connections 200 --settle 0.2
+    run smoke-broadcast "wsbridge wsbridge-coalesced floor nio-floor nchan" broadcast --connections 200 --messages 50 --rate 100
     run smoke-deflate "wsbridge wsbridge-deflate nchan-deflate" broadcast --connections 200 --messages 50 --rate 100 \
         --payload-bytes 1024
-    run smoke-unicast "wsbridge floor nchan" unicast --connections 200 --rate 2000 --messages 2000
+    run smoke-unicast "wsbridge floor nio-floor nchan" unicast --connections 200 --rate 2000 --messages 2000
     run smoke-unicast-app "wsbridge" unicast --connections 200 --rate 2000 --messages 2000 --via app \
         --app-socket "$RUNDIR/app.sock" --wait-subscribers 0
-    run smoke-latency "wsbridge floor nchan" latency --connections 200 --rate 1000 --messages 2000
+    run smoke-latency "wsbridge floor nio-floor nchan" latency --connections 200 --rate 1000 --messages 2000
     run smoke-durable "wsbridge wsbridge-durable" unicast --connections 200 --rate 2000 --messages 2000
     run smoke-receipt "wsbridge wsbridge-receipt" unicast --connections 200 --rate 1000 --messages 1000 --via app \
         --app-socket "$RUNDIR/app.sock" --wait-subscribers 0

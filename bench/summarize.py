@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Medians of bench/run.sh's JSON results, with wsbridge's ratios to floor and Nchan, as Markdown.
+"""Medians of bench/run.sh's JSON results, with wsbridge's ratios to floor, nio-floor and Nchan, as Markdown.
 
 usage: bench/summarize.py RESULTS_DIR   (files named SCENARIO.TARGET.RUN.json)
 """
@@ -44,7 +44,7 @@ METRICS = [
 # wsbridge-receipt with app-socket publishes that ask for a receipt, wsbridge-base another commit's build.
 OURS = ("wsbridge", "wsbridge-coalesced", "wsbridge-durable", "wsbridge-receipt", "wsbridge-base", "wsbridge-tls",
         "wsbridge-deflate")
-BASELINES = ("floor", "nchan", "nchan-deflate")
+BASELINES = ("floor", "nio-floor", "nchan", "nchan-deflate")
 TARGETS = OURS + BASELINES
 
 
@@ -89,6 +89,8 @@ def main():
         for variant in ("wsbridge-durable", "wsbridge-receipt", "wsbridge-base", "wsbridge-tls", "wsbridge-deflate"):
             if variant in targets and "wsbridge" in targets:
                 ratios.append((variant, "wsbridge"))
+        if "nio-floor" in targets and "floor" in targets:
+            ratios.append(("nio-floor", "floor"))
         if "nchan-deflate" in targets and "nchan" in targets:
             ratios.append(("nchan-deflate", "nchan"))
         print(f"## {scenario}\n")
