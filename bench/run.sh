@@ -18,6 +18,7 @@
 # by app-socket publishes that ask for a receipt, in the presence scenario; wsbridge-base is the
 # wsbridge binary BASE_WSBRIDGE (another commit's release build), to compare a change; wsbridge-tls is
 # wsbridge serving wss:// with a self-signed P-256 certificate made here, in the tls scenario;
+# wsbridge-embedded is wsbridge on its embedded broker (no Redis), in the idle scenario;
 # nio-floor is bench/nio-floor, bench/floor's server written with SwiftNIO (a channel per connection);
 # wsbridge-deflate and nchan-deflate are wsbridge and Nchan with load connections that offer
 # permessage-deflate, Nchan with nchan_deflate_message_for_websocket on, in the deflate scenario), WSB_EXTRA (extra `wsbridge serve`
@@ -97,7 +98,7 @@ start_server() {
     SERVER_KIND="$1"
     local extra="$WSB_EXTRA"
     case "$1" in
-    wsbridge | wsbridge-coalesced | wsbridge-durable | wsbridge-receipt | wsbridge-base | wsbridge-tls | wsbridge-deflate)
+    wsbridge | wsbridge-coalesced | wsbridge-durable | wsbridge-receipt | wsbridge-base | wsbridge-tls | wsbridge-deflate | wsbridge-embedded)
         [[ "$1" != wsbridge-coalesced ]] || extra="$extra --write-coalesce-window $COALESCE_WINDOW"
         if [[ "$1" == wsbridge-tls ]]; then
             [[ -f "$RUNDIR/tls.crt" ]] || openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
@@ -113,8 +114,10 @@ start_server() {
         fi
         SERVER_KIND=wsbridge
         # shellcheck disable=SC2086
+        local broker=(--redis "redis://127.0.0.1:$REDIS_PORT")
+        [[ "$1" != wsbridge-embedded ]] || broker=()
         taskset -c "$SERVER_CPU" "$binary" serve --listen "127.0.0.1:$WSB_PORT" \
-            --redis "redis://127.0.0.1:$REDIS_PORT" --auth insecure-query --app-socket "$RUNDIR/app.sock" \
+            "${broker[@]}" --auth insecure-query --app-socket "$RUNDIR/app.sock" \
             --admin-listen 127.0.0.1:0 --log-level warning $extra >"$RUNDIR/wsbridge.log" 2>&1 &
         SERVER_PIDS=$!
         wait_port "$WSB_PORT"
@@ -157,7 +160,7 @@ bench() {
     local args=(--target "$target" --sources "$SOURCES" --json)
     for pid in $SERVER_PIDS; do args+=(--server-pid "$pid"); done
     case "$target" in
-    wsbridge-coalesced | wsbridge-durable | wsbridge-receipt | wsbridge-base)
+    wsbridge-coalesced | wsbridge-durable | wsbridge-receipt | wsbridge-base | wsbridge-embedded)
         args=(--target wsbridge "${args[@]:2}" --url "ws://127.0.0.1:$WSB_PORT/ws") ;;
     wsbridge-tls) args=(--target wsbridge "${args[@]:2}" --url "wss://127.0.0.1:$WSB_PORT/ws") ;;
     wsbridge-deflate) args=(--target wsbridge "${args[@]:2}" --url "ws://127.0.0.1:$WSB_PORT/ws" --deflate) ;;
@@ -222,7 +225,7 @@ run() {
 # ---- scenarios: one command each ----
 # idle: 19,000 held connections, RSS per connection (and the kernel's socket memory beside it) and
 # connects/s; against BASE_WSBRIDGE too when TARGETS names wsbridge-base.
-idle() { run idle "wsbridge wsbridge-base floor nio-floor nchan" idle --connections 19000 --settle 2; }
+idle() { run idle "wsbridge wsbridge-base wsbridge-embedded floor nio-floor nchan" idle --connections 19000 --settle 2; }
 # broadcast to 1,000 and to 10,000 connections: 50,000 deliveries/s either way, 1,000,000 in all.
 broadcast() {
     run broadcast-1k "wsbridge wsbridge-base floor nio-floor nchan" broadcast --connections 1000 --messages 1000 --rate 50 --warmup 20

@@ -43,7 +43,7 @@ METRICS = [
 # wsbridge-durable is wsbridge with its messages published by FCALL wsbridge_publish (durable),
 # wsbridge-receipt with app-socket publishes that ask for a receipt, wsbridge-base another commit's build.
 OURS = ("wsbridge", "wsbridge-coalesced", "wsbridge-durable", "wsbridge-receipt", "wsbridge-base", "wsbridge-tls",
-        "wsbridge-deflate")
+        "wsbridge-deflate", "wsbridge-embedded")
 BASELINES = ("floor", "nio-floor", "nchan", "nchan-deflate")
 TARGETS = OURS + BASELINES
 
@@ -86,7 +86,8 @@ def main():
     for scenario in scenarios:
         targets = [t for t in TARGETS if (scenario, t) in runs or (scenario, t) in failed]
         ratios = [(ours, other) for ours in OURS for other in BASELINES if ours in targets and other in targets]
-        for variant in ("wsbridge-durable", "wsbridge-receipt", "wsbridge-base", "wsbridge-tls", "wsbridge-deflate"):
+        for variant in ("wsbridge-durable", "wsbridge-receipt", "wsbridge-base", "wsbridge-tls", "wsbridge-deflate",
+                        "wsbridge-embedded"):
             if variant in targets and "wsbridge" in targets:
                 ratios.append((variant, "wsbridge"))
         if "nio-floor" in targets and "floor" in targets:
