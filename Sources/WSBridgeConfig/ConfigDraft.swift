@@ -171,6 +171,8 @@ struct ConfigDraft {
                 throw ConfigValueError("must be from 1 to 1000000, got \(count)")
             }
             configuration.maxMessageFragments = count
+        case .maxRequestHeadBytes:
+            configuration.maxRequestHeadBytes = try Self.size(value, from: 1 << 10, to: 1 << 20)
         case .maxMessageBytes:
             configuration.maxMessageBytes = try Self.size(
                 value, from: Self.minimumMessageBytes, to: Self.maximumMessageBytes)

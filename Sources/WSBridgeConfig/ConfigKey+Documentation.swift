@@ -26,6 +26,7 @@ extension ConfigKey {
         case .allowedOrigins: return "*"
         case .maxMessageBytes: return "64KiB"
         case .maxMessageFragments: return "1024"
+        case .maxRequestHeadBytes: return "80KiB"
         case .maxClientMessagesPerSecond: return "100"
         case .maxQueueBytes: return "1MiB"
         case .permessageDeflate: return "on"
@@ -124,6 +125,8 @@ extension ConfigKey {
             return "Most frames one client message may come in; more closes the client with 1008; 1 to 1000000."
         case .maxMessageBytes:
             return "Largest client message after fragment reassembly, 125 bytes to 64MiB."
+        case .maxRequestHeadBytes:
+            return "Longest request head (request line and headers) on the public listener; longer is answered 431; 1KiB to 1MiB."
         case .permessageDeflate:
             return "Negotiate permessage-deflate (RFC 7692) with clients that offer it; a broadcast is compressed once."
         case .deflateMinBytes:

@@ -34,6 +34,7 @@ public enum ConfigKey: String, CaseIterable, Sendable {
     case trustedProxies = "trusted_proxies"
     case maxMessageBytes = "max_message_bytes"
     case maxMessageFragments = "max_message_fragments"
+    case maxRequestHeadBytes = "max_request_head_bytes"
     case maxClientMessagesPerSecond = "max_client_messages_per_second"
     case maxQueueBytes = "max_queue_bytes"
     case permessageDeflate = "permessage_deflate"
@@ -71,7 +72,7 @@ public enum ConfigKey: String, CaseIterable, Sendable {
     /// log format) need one.
     public var reloadable: Bool {
         switch self {
-        case .logLevel, .logUser, .allowedOrigins, .trustedProxies, .maxMessageBytes, .maxMessageFragments, .maxClientMessagesPerSecond, .maxQueueBytes, .writeCoalesceWindow, .maxConnections, .maxConnectionsPerUser,
+        case .logLevel, .logUser, .allowedOrigins, .trustedProxies, .maxMessageBytes, .maxMessageFragments, .maxRequestHeadBytes, .maxClientMessagesPerSecond, .maxQueueBytes, .writeCoalesceWindow, .maxConnections, .maxConnectionsPerUser,
             .permessageDeflate, .deflateMinBytes, .handshakeTimeout, .pingInterval, .idleTimeout, .closeTimeout, .drainTimeout,
             .jwtSecret, .jwtSecretFile, .jwtPublicKeyFile, .jwtJWKSFile, .jwtLeeway, .jwtRequireExp, .jwtIssuer, .jwtAudience,
             .appMaxQueueBytes, .connectTimeout, .appAllowedUIDs, .tlsCert, .tlsKey:

@@ -63,6 +63,7 @@ extension WSBridgeConfiguration: CustomStringConvertible {
         case .trustedProxies: return trustedProxies.map(\.description).joined(separator: ", ")
         case .maxMessageBytes: return ConfigValue.format(bytes: maxMessageBytes)
         case .maxMessageFragments: return String(maxMessageFragments)
+        case .maxRequestHeadBytes: return ConfigValue.format(bytes: maxRequestHeadBytes)
         case .maxClientMessagesPerSecond: return String(maxClientMessagesPerSecond ?? 0)
         case .maxQueueBytes: return ConfigValue.format(bytes: maxQueueBytes)
         case .permessageDeflate: return permessageDeflate ? "on" : "off"

@@ -65,6 +65,8 @@ public struct WSBridgeConfiguration: Sendable, Equatable {
     public var maxMessageBytes: Int
     /// `max_message_fragments`: frames one client message may come in, 1 to 1,000,000.
     public var maxMessageFragments: Int
+    /// `max_request_head_bytes`: the longest request head on the public listener, 1 KiB to 1 MiB.
+    public var maxRequestHeadBytes: Int
     /// `max_client_messages_per_second`, or `nil` for no limit (0).
     public var maxClientMessagesPerSecond: Int?
     /// `max_queue_bytes`: per-connection outbound queue limit, at least 4 KiB.
@@ -162,6 +164,7 @@ public struct WSBridgeConfiguration: Sendable, Equatable {
         trustedProxies = []
         maxMessageBytes = 64 << 10
         maxMessageFragments = 1024
+        maxRequestHeadBytes = 80 << 10
         maxClientMessagesPerSecond = 100
         maxQueueBytes = 1 << 20
         permessageDeflate = true

@@ -49,4 +49,7 @@ public enum LimitKind: String, Sendable, CaseIterable {
     case maxConnectionsPerUser = "max_connections_per_user"
     /// A client sent faster than `max_client_messages_per_second`; closed with 1008.
     case clientMessageRate = "client_message_rate"
+    /// A request's head was longer than `max_request_head_bytes` (answered 431), or a client sent as
+    /// much again after its request before it was answered (closed).
+    case maxRequestHeadBytes = "max_request_head_bytes"
 }

@@ -207,6 +207,7 @@ extension EdgeSettings {
         self.eventStreamPath = configuration.ssePath
         self.maxMessageBytes = configuration.maxMessageBytes
         self.maxMessageFragments = configuration.maxMessageFragments
+        self.maxRequestHeadBytes = configuration.maxRequestHeadBytes
         self.maxClientMessagesPerSecond = configuration.maxClientMessagesPerSecond
         self.maxQueueBytes = configuration.maxQueueBytes
         self.permessageDeflate = configuration.permessageDeflate

@@ -25,7 +25,7 @@ final class HTTPGatewayHandler: ChannelInboundHandler, RemovableChannelHandler {
     private let shared: SharedEdgeSettings
     private var settings: EdgeSettings { self.shared.value }
     private var machine: HTTPGatewayStateMachine
-    private var parser = HTTPRequestHeadParser()
+    private var parser: HTTPRequestHeadParser
     /// Bytes read and not taken yet: the part of the request that has arrived, then what the client
     /// sent after it (kept for the connection it opens).
     private var received: ByteBuffer?
@@ -38,6 +38,7 @@ final class HTTPGatewayHandler: ChannelInboundHandler, RemovableChannelHandler {
         self.edge = edge
         self.shared = settings
         self.machine = HTTPGatewayStateMachine(overCapacity: refuse)
+        self.parser = HTTPRequestHeadParser(maxHeadBytes: settings.value.maxRequestHeadBytes)
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -81,6 +82,10 @@ final class HTTPGatewayHandler: ChannelInboundHandler, RemovableChannelHandler {
                     ended = true
                 }
             }
+        } catch .headTooLarge {
+            let limit = self.parser.maxHeadBytes
+            self.refuse(self.machine.headTooLarge(limit: limit), "request head too large", ["wsb.limit": "\(limit)"], context)
+            return
         } catch {
             self.refuse(self.machine.failed(parserError: true), "malformed HTTP request", ["wsb.reason": "\(error.rawValue)"], context)
             return
@@ -89,7 +94,7 @@ final class HTTPGatewayHandler: ChannelInboundHandler, RemovableChannelHandler {
             self.received = nil
         }
         if !ended, let held = self.received?.readableBytes {
-            let action = self.machine.receivedEarly(held: held)
+            let action = self.machine.receivedEarly(held: held, limit: self.parser.maxHeadBytes)
             if action != .none {
                 self.refuse(action, "too many bytes before the handshake's answer", ["wsb.bytes": "\(held)"], context)
                 return

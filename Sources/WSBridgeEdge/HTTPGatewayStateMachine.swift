@@ -162,19 +162,26 @@ struct HTTPGatewayStateMachine {
         return self.answer(Response(status: .badRequest, body: "malformed HTTP request\n"))
     }
 
-    /// The most bytes a client may send after its request while the authenticator decides. A WebSocket
-    /// client waits for the 101 before it sends frames (RFC 6455 §4.1); what one sends early is kept for
-    /// the connection, up to as much as a request head may take.
-    static let maxEarlyBytes = HTTPRequestHeadParser.maxHeadBytes
+    /// The request's head did not end within `limit` bytes (`max_request_head_bytes`): answered 431 and
+    /// counted as a limit hit.
+    mutating func headTooLarge(limit: Int) -> Action {
+        guard self.state == .awaitingRequest || self.state == .receiving else { return .close(nil) }
+        return self.answer(
+            Response(
+                status: .requestHeaderFieldsTooLarge, body: "request head exceeds \(limit) bytes (max_request_head_bytes)\n",
+                note: .limitHit(.maxRequestHeadBytes)))
+    }
 
-    /// `held` bytes arrived after the request and wait for the connection it may open: past
-    /// ``maxEarlyBytes`` while deciding, the connection is closed without an answer (and a verdict that
-    /// comes later is ignored).
-    mutating func receivedEarly(held: Int) -> Action {
-        guard self.state == .deciding, held > Self.maxEarlyBytes else { return .none }
+    /// `held` bytes arrived after the request and wait for the connection it may open. A WebSocket
+    /// client waits for the 101 before it sends frames (RFC 6455 §4.1); what one sends early is kept
+    /// for the connection, up to `limit` (`max_request_head_bytes`: as much as a head may take). Past
+    /// it while deciding, the connection is closed without an answer and counted as a limit hit (and a
+    /// verdict that comes later is ignored).
+    mutating func receivedEarly(held: Int, limit: Int) -> Action {
+        guard self.state == .deciding, held > limit else { return .none }
         self.state = .done
         self.deciding = nil
-        return .close(nil)
+        return .close(.maxRequestHeadBytes)
     }
 
     // MARK: The decision

@@ -10,9 +10,10 @@ import NIOHTTP1
 /// fixed form, so the head is read whole once its blank line has arrived, in one pass.
 ///
 /// Limits and refusals, each answered 400 `malformed HTTP request` by the gateway as NIOHTTP1's errors
-/// were:
+/// were, but the first:
 /// - the head (request line and header lines with their line ends) is at most ``maxHeadBytes``
-///   (80 KiB, NIOHTTP1's limit on the request target and the header fields together);
+///   (`max_request_head_bytes`, 80 KiB by default: NIOHTTP1's limit on the request target and the
+///   header fields together); a longer one is answered 431 and counted as a limit hit;
 /// - lines end in CRLF; a request line is `METHOD SP TARGET SP HTTP/1.1` (or `HTTP/1.0`), the method
 ///   a token, the target visible characters;
 /// - a header line is a token name, a colon with nothing before it, and a value without control
@@ -43,8 +44,11 @@ struct HTTPRequestHeadParser {
         case end
     }
 
+    /// The most bytes the head may take by default, line ends included (`max_request_head_bytes`).
+    static let defaultMaxHeadBytes = 80 * 1024
+
     /// The most bytes the head may take, line ends included.
-    static let maxHeadBytes = 80 * 1024
+    let maxHeadBytes: Int
 
     private enum State: Equatable {
         /// Waiting for the blank line that ends the head; the first `scanned` readable bytes hold none.
@@ -56,6 +60,10 @@ struct HTTPRequestHeadParser {
 
     private var state = State.head(scanned: 0)
 
+    init(maxHeadBytes: Int = Self.defaultMaxHeadBytes) {
+        self.maxHeadBytes = maxHeadBytes
+    }
+
     /// The next part of the request, taken from the front of `buffer`; nil when more bytes are needed
     /// (the bytes of an unfinished head stay in `buffer`), and after the end. What follows the request
     /// is left in `buffer`.
@@ -65,8 +73,8 @@ struct HTTPRequestHeadParser {
             if scanned == 0 {
                 Self.skipLeadingEmptyLines(&buffer)
             }
-            guard let length = Self.headLength(buffer, from: scanned) else {
-                guard buffer.readableBytes <= Self.maxHeadBytes else { throw .headTooLarge }
+            guard let length = Self.headLength(buffer, from: scanned, limit: self.maxHeadBytes) else {
+                guard buffer.readableBytes <= self.maxHeadBytes else { throw .headTooLarge }
                 // The end may straddle reads: its first three bytes are looked at again.
                 scanned = max(0, buffer.readableBytes - 3)
                 self.state = .head(scanned: scanned)
@@ -108,9 +116,9 @@ struct HTTPRequestHeadParser {
 
     /// The length of the head (through its blank line) when all of it has arrived, looking for its end
     /// from `offset` on.
-    private static func headLength(_ buffer: ByteBuffer, from offset: Int) -> Int? {
+    private static func headLength(_ buffer: ByteBuffer, from offset: Int, limit: Int) -> Int? {
         buffer.withUnsafeReadableBytes { bytes in
-            let count = min(bytes.count, Self.maxHeadBytes)
+            let count = min(bytes.count, limit)
             var index = offset
             // Most bytes are not a line end: the byte that would be the last LF tells how far the
             // next place the end could start is (a CR there could be its second CR, an LF its first LF).

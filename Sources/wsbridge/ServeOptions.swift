@@ -68,6 +68,8 @@ struct ServeOptions: ParsableArguments {
     var maxMessageBytes: String?
     @Option(name: .long, help: "Most frames one client message may come in (default 1024).")
     var maxMessageFragments: String?
+    @Option(name: .long, help: "Longest request head on the public listener; longer is answered 431 (default 80KiB).")
+    var maxRequestHeadBytes: String?
     @Option(name: .long, help: "Messages a client may send per second; 0 = no limit (default 100).")
     var maxClientMessagesPerSecond: String?
     @Option(name: .long, help: "Per-connection outbound queue before a slow client is closed (default 1MiB).")
@@ -131,7 +133,7 @@ struct ServeOptions: ParsableArguments {
             (.auth, self.auth), (.jwtSecret, self.jwtSecret), (.jwtSecretFile, self.jwtSecretFile),
             (.jwtPublicKeyFile, self.jwtPublicKeyFile), (.jwtJWKSFile, self.jwtJwksFile), (.jwtLeeway, self.jwtLeeway),
             (.jwtRequireExp, self.jwtRequireExp), (.jwtIssuer, self.jwtIssuer), (.jwtAudience, self.jwtAudience),
-            (.allowedOrigins, self.allowedOrigins), (.trustedProxies, self.trustedProxies), (.maxMessageBytes, self.maxMessageBytes), (.maxMessageFragments, self.maxMessageFragments),
+            (.allowedOrigins, self.allowedOrigins), (.trustedProxies, self.trustedProxies), (.maxMessageBytes, self.maxMessageBytes), (.maxMessageFragments, self.maxMessageFragments), (.maxRequestHeadBytes, self.maxRequestHeadBytes),
             (.maxClientMessagesPerSecond, self.maxClientMessagesPerSecond),
             (.maxQueueBytes, self.maxQueueBytes), (.permessageDeflate, self.permessageDeflate), (.deflateMinBytes, self.deflateMinBytes), (.writeCoalesceWindow, self.writeCoalesceWindow), (.maxConnections, self.maxConnections), (.maxConnectionsPerUser, self.maxConnectionsPerUser),
             (.handshakeTimeout, self.handshakeTimeout), (.pingInterval, self.pingInterval),

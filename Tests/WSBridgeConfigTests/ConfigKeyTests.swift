@@ -30,7 +30,7 @@ final class ConfigKeyTests: XCTestCase {
         XCTAssertEqual(
             reloadable,
             [
-                "log_level", "log_user", "allowed_origins", "trusted_proxies", "max_message_bytes", "max_message_fragments", "max_client_messages_per_second", "max_queue_bytes", "write_coalesce_window", "max_connections", "max_connections_per_user", "permessage_deflate", "deflate_min_bytes",
+                "log_level", "log_user", "allowed_origins", "trusted_proxies", "max_message_bytes", "max_message_fragments", "max_request_head_bytes", "max_client_messages_per_second", "max_queue_bytes", "write_coalesce_window", "max_connections", "max_connections_per_user", "permessage_deflate", "deflate_min_bytes",
                 "handshake_timeout", "ping_interval", "idle_timeout", "close_timeout", "drain_timeout",
                 "jwt_secret", "jwt_secret_file", "jwt_public_key_file", "jwt_jwks_file", "jwt_leeway",
                 "jwt_require_exp", "jwt_issuer", "jwt_audience", "app_max_queue_bytes", "connect_timeout", "app_allowed_uids",

@@ -61,4 +61,12 @@ final class SizeValueTests: XCTestCase {
         assertSingleError(
             "max_queue_bytes = 4095", "test.conf:1: max_queue_bytes: must be at least 4KiB, got \"4095\"")
     }
+
+    func testTheRequestHeadLimitIsFromOneKibibyteToOneMebibyte() {
+        XCTAssertEqual(loaded("")?.maxRequestHeadBytes, 80 << 10)
+        XCTAssertEqual(loaded("max_request_head_bytes = 1KiB")?.maxRequestHeadBytes, 1024)
+        XCTAssertEqual(loaded("max_request_head_bytes = 1MiB")?.maxRequestHeadBytes, 1 << 20)
+        assertSingleError(
+            "max_request_head_bytes = 1023", "test.conf:1: max_request_head_bytes: must be from 1KiB to 1MiB, got \"1023\"")
+    }
 }

@@ -193,22 +193,34 @@ final class HTTPGatewayHandlerTests: XCTestCase {
         try harness.send(
             "GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: \(EdgeHarness.key)\r\nSec-WebSocket-Version: 13\r\n\r\n"
         )
-        try harness.send(String(repeating: "x", count: HTTPGatewayStateMachine.maxEarlyBytes))
+        try harness.send(String(repeating: "x", count: EdgeSettings().maxRequestHeadBytes))
         XCTAssertTrue(harness.channel.isActive, "up to the limit is kept")
         try harness.send("x")
         XCTAssertFalse(harness.channel.isActive)
+        XCTAssertEqual(harness.shardCounters.limitHits[.maxRequestHeadBytes], 1)
         authenticator.decide(.accept(user: "bob"))
         XCTAssertEqual(try harness.readOutbound().readableBytes, 0, "a verdict after the close answers nothing")
     }
 
-    func testAnOversizedHeadGets400WithoutWaitingForItsEnd() throws {
+    func testAnOversizedHeadGets431WithoutWaitingForItsEnd() throws {
         let harness = try self.edgeHarness()
         try harness.send("GET /ws?user=a HTTP/1.1\r\nX: " + String(repeating: "a", count: 80 * 1024))
+        let body = "request head exceeds 81920 bytes (max_request_head_bytes)\n"
         XCTAssertEqual(
             try harness.readOutboundString(),
-            "HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 23\r\nConnection: close\r\n\r\n"
-                + "malformed HTTP request\n")
+            "HTTP/1.1 431 Request Header Fields Too Large\r\nContent-Type: text/plain; charset=utf-8\r\n"
+                + "Content-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n" + body)
         XCTAssertFalse(harness.channel.isActive)
+        XCTAssertEqual(harness.shardCounters.limitHits[.maxRequestHeadBytes], 1)
+    }
+
+    func testTheHeadLimitIsTheConfiguredOne() throws {
+        var settings = EdgeSettings()
+        settings.maxRequestHeadBytes = 1024
+        let harness = try self.edgeHarness(settings: settings)
+        try harness.send("GET /ws?user=a HTTP/1.1\r\nX: " + String(repeating: "a", count: 1024))
+        XCTAssertTrue(try harness.readOutboundString().hasPrefix("HTTP/1.1 431 "))
+        XCTAssertEqual(harness.shardCounters.limitHits[.maxRequestHeadBytes], 1)
     }
 
     func testAFoldedHeaderLineGets400() throws {

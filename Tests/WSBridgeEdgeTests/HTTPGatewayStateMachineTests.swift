@@ -201,12 +201,12 @@ final class HTTPGatewayStateMachineTests: XCTestCase {
 
     func testTooManyBytesBeforeTheVerdictCloseAndTheVerdictIsIgnored() {
         var machine = Machine(overCapacity: false)
-        XCTAssertEqual(machine.receivedEarly(held: Machine.maxEarlyBytes + 1), .none, "not deciding yet: the parser bounds the head")
+        XCTAssertEqual(machine.receivedEarly(held: 1025, limit: 1024), .none, "not deciding yet: the parser bounds the head")
         guard case .authenticate = self.request(&machine, self.head(.GET, "/ws?user=alice", Self.upgrade)) else {
             return XCTFail("not asked to authenticate")
         }
-        XCTAssertEqual(machine.receivedEarly(held: Machine.maxEarlyBytes), .none)
-        XCTAssertEqual(machine.receivedEarly(held: Machine.maxEarlyBytes + 1), .close(nil))
+        XCTAssertEqual(machine.receivedEarly(held: 1024, limit: 1024), .none)
+        XCTAssertEqual(machine.receivedEarly(held: 1025, limit: 1024), .close(.maxRequestHeadBytes), "counted as the limit's hit")
         XCTAssertEqual(machine.state, .done)
         let verdict = machine.authenticated(.success(.accept(user: "alice")), channelActive: true, userLimit: nil) { _ in true }
         XCTAssertEqual(verdict, .none)
@@ -244,6 +244,18 @@ final class HTTPGatewayStateMachineTests: XCTestCase {
             undecided.timedOut(),
             .respond(Response(status: .serviceUnavailable, body: "handshake timed out\n", note: .limitHit(.handshakeTimeout))))
         XCTAssertEqual(undecided.channelInactive(), .none, "answered: the authenticator is not told again")
+    }
+
+    func testAHeadTooLargeIs431AndALimitHitWhileTheRequestIsRead() {
+        let tooLarge = Response(
+            status: .requestHeaderFieldsTooLarge, body: "request head exceeds 2048 bytes (max_request_head_bytes)\n",
+            note: .limitHit(.maxRequestHeadBytes))
+        var fresh = Machine(overCapacity: false)
+        XCTAssertEqual(fresh.headTooLarge(limit: 2048), .respond(tooLarge))
+        XCTAssertEqual(fresh.state, .done)
+        var deciding = Machine(overCapacity: false)
+        _ = self.request(&deciding, self.head(.GET, "/ws", Self.upgrade))
+        XCTAssertEqual(deciding.headTooLarge(limit: 2048), .close(nil), "a request already read is not answered again")
     }
 
     func testAnUnreadableRequestIs400AndAnyOtherErrorCloses() {

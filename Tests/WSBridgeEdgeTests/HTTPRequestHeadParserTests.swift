@@ -104,12 +104,23 @@ final class HTTPRequestHeadParserTests: XCTestCase {
 
     func testAHeadOfTheLimitIsReadAndOneByteMoreIsRefusedBeforeItEnds() throws {
         let start = "GET / HTTP/1.1\r\nX: "
-        let filler = String(repeating: "a", count: Parser.maxHeadBytes - start.utf8.count - 4)
+        let filler = String(repeating: "a", count: Parser.defaultMaxHeadBytes - start.utf8.count - 4)
         XCTAssertEqual(try self.parts(start + filler + "\r\n\r\n").parts.count, 2)
         XCTAssertEqual(self.failure(start + filler + "a\r\n\r\n"), .headTooLarge)
         // Refused as soon as more than the limit arrived without an end, not after the end arrives.
         XCTAssertEqual(self.failure(start + filler + "aaaaa"), .headTooLarge)
         XCTAssertNil(self.failure(start + filler + "aaaa"), "the limit, still waiting for the end")
+    }
+
+    func testTheLimitIsTheOneGiven() throws {
+        let request = "GET / HTTP/1.1\r\nX: " + String(repeating: "a", count: 1000) + "\r\n\r\n"
+        var small = Parser(maxHeadBytes: 1024)
+        var buffer = ByteBuffer(string: request)
+        XCTAssertEqual(small.maxHeadBytes, 1024)
+        XCTAssertNotNil(try small.read(&buffer), "1,022 bytes: within")
+        var smaller = Parser(maxHeadBytes: 1021)
+        buffer = ByteBuffer(string: request)
+        XCTAssertThrowsError(try smaller.read(&buffer)) { XCTAssertEqual($0 as? Parser.Failure, .headTooLarge) }
     }
 
     func testMalformedRequestLinesAreRefused() {

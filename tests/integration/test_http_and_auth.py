@@ -262,3 +262,15 @@ def test_max_connections_per_user_answers_429_before_the_upgrade(nodes):
         with connect(node.url(user="alice")) as third:  # a freed place can be taken again
             third.ping().wait(5)
         assert node.metrics()['wsbridge_limit_hits_total{limit="max_connections_per_user"}'] == 1
+
+
+def test_a_request_head_over_max_request_head_bytes_gets_431_and_is_counted(nodes):
+    node = nodes("host1", "--auth", "insecure-query", "--max-request-head-bytes", "2KiB")
+    with pytest.raises(InvalidStatus) as refused:
+        connect(node.url(user="alice"), additional_headers={"X-Padding": "a" * 2048})
+    response = refused.value.response
+    assert response.status_code == 431
+    assert response.body.decode() == "request head exceeds 2048 bytes (max_request_head_bytes)\n"
+    assert node.metrics()['wsbridge_limit_hits_total{limit="max_request_head_bytes"}'] == 1
+    with connect(node.url(user="alice"), additional_headers={"X-Padding": "a" * 1500}) as alice:  # within: opens
+        alice.ping().wait(5)
