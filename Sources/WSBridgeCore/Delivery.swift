@@ -19,9 +19,10 @@ public enum DeliverySource: String, Sendable, CaseIterable {
 /// it to many channels copies nothing).
 public struct Delivery: Sendable {
     public var target: DeliveryTarget
-    /// What each recipient receives as the message body (text or binary).
-    public var payload: ByteBuffer
-    public var isBinary: Bool
+    /// What each recipient receives as the message body (text or binary). Constant, like `isBinary`:
+    /// the ``encodings`` are made from them once and shared by every copy.
+    public let payload: ByteBuffer
+    public let isBinary: Bool
     /// The message's wire encodings (a WebSocket frame, compressed or not, a server-sent event), each
     /// made once on first use; the copies of a delivery share them.
     public let encodings = DeliveryEncodings()
