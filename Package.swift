@@ -261,6 +261,7 @@ let package = Package(
         .executableTarget(
             name: "nio-floor",
             dependencies: [
+                "WSBridgeFrameHeader",
                 "WSBridgeJSON",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -113,9 +113,9 @@ start_server() {
             binary="$BASE_WSBRIDGE"
         fi
         SERVER_KIND=wsbridge
-        # shellcheck disable=SC2086
         local broker=(--redis "redis://127.0.0.1:$REDIS_PORT")
         [[ "$1" != wsbridge-embedded ]] || broker=()
+        # shellcheck disable=SC2086
         taskset -c "$SERVER_CPU" "$binary" serve --listen "127.0.0.1:$WSB_PORT" \
             "${broker[@]}" --auth insecure-query --app-socket "$RUNDIR/app.sock" \
             --admin-listen 127.0.0.1:0 --log-level warning $extra >"$RUNDIR/wsbridge.log" 2>&1 &

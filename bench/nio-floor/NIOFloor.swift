@@ -15,6 +15,7 @@
 import Crypto
 import NIOCore
 import NIOPosix
+import WSBridgeFrameHeader
 import WSBridgeJSON
 
 /// Every open connection, and each user's, on the one event loop.
@@ -45,17 +46,8 @@ final class Connections {
     /// Writes `frame` to the message's recipients; nil when `envelope` is not one.
     func publish(_ envelope: ByteBufferView, allocator: ByteBufferAllocator) -> Int? {
         guard let data = envelope.value(after: #""data":""#) else { return nil }
-        var frame = allocator.buffer(capacity: data.count + 10)
-        frame.writeInteger(UInt8(0x81))
-        if data.count < 126 {
-            frame.writeInteger(UInt8(data.count))
-        } else if data.count < 65536 {
-            frame.writeInteger(UInt8(126))
-            frame.writeInteger(UInt16(data.count))
-        } else {
-            frame.writeInteger(UInt8(127))
-            frame.writeInteger(UInt64(data.count))
-        }
+        var frame = allocator.buffer(capacity: WebSocketFrameHeader.size(payloadLength: data.count) + data.count)
+        WebSocketFrameHeader.write(first: 0x81, payloadLength: data.count, into: &frame)  // final text frame
         frame.writeBytes(data)
         let recipients: [FloorConnection]
         if envelope.contains(#""all":true"#) {
