@@ -46,6 +46,10 @@ public final class WebSocketServer: Sendable {
         return ServerBootstrap(group: self.group)
             .serverChannelOption(.backlog, value: 4096)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            // Accepted sockets inherit the listener's TCP_NODELAY (Linux). NIO sets it on a server
+            // channel by default; said here so that it stays set, and not set again per connection,
+            // where it cost a setsockopt and the getsockname NIO checks the address family with.
+            .serverChannelOption(.tcpOption(.tcp_nodelay), value: 1)
             .serverChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let sync = channel.pipeline.syncOperations
@@ -79,7 +83,6 @@ public final class WebSocketServer: Sendable {
         }
         // Set here rather than as the bootstrap's child options, which NIO applies one future at a time.
         if let options = channel.syncOptions {
-            try options.setOption(.tcpOption(.tcp_nodelay), value: 1)
             try options.setOption(.recvAllocator, value: Self.receiveBuffers)
             try options.setOption(.writeBufferWaterMark, value: .init(low: settings.maxQueueBytes / 2, high: settings.maxQueueBytes))
         }

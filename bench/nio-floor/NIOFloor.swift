@@ -328,18 +328,20 @@ enum NIOFloor {
         let server = try ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 4096)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
-            .childChannelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 512))
-            .childChannelOption(.writeBufferWaterMark, value: .init(low: 512 * 1024, high: 1 << 20))
+            .serverChannelOption(.tcpOption(.tcp_nodelay), value: 1)  // accepted sockets inherit it on Linux
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    // As wsbridge does: set here, not as child options (which NIO applies one future at a time).
+                    if let options = channel.syncOptions {
+                        try options.setOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 512))
+                        try options.setOption(.writeBufferWaterMark, value: .init(low: 512 * 1024, high: 1 << 20))
+                    }
                     try channel.pipeline.syncOperations.addHandler(FloorConnection(connections: connections.value))
                 }
             }
             .bind(to: listen).wait()
         let controlServer = try ServerBootstrap(group: group)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(ControlConnection(connections: connections.value))
