@@ -25,4 +25,7 @@ public enum RefusalKind: String, Sendable, CaseIterable {
     case clientGone = "client_gone"
     /// The authenticator failed unexpectedly (HTTP 500).
     case internalError = "internal_error"
+    /// The node started draining (it is shutting down) while the handshake was being decided (HTTP
+    /// 503): the client should connect again, to another host.
+    case shuttingDown = "shutting_down"
 }

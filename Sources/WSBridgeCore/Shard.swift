@@ -52,6 +52,11 @@ public final class Shard {
     /// top bits).
     private var lastTicket: UInt64 = 0
 
+    /// Connections in their handshake, by identity (``PendingHandshake``).
+    private var handshakes: [ObjectIdentifier: any PendingHandshake] = [:]
+    /// Set by ``drain(over:close:)``: the node is shutting down, and nothing opens any more.
+    public private(set) var isDraining = false
+
     init(
         eventLoop: EventLoop, index: Int, deliveryLatency: CoreMetrics.Timer?, writeCoalesceWindow: TimeAmount = .zero,
         streamEvents: ShardStreamEvents? = nil, presence: PresenceLedger? = nil
@@ -339,9 +344,35 @@ public final class Shard {
     /// All sessions, for status and tests.
     public var allSessions: [Session] { self.sessions }
 
-    /// Calls `close` on every session now held, spread evenly over `window` in up to 50 steps.
+    /// The connections in their handshake now.
+    public var pendingHandshakes: [any PendingHandshake] { Array(self.handshakes.values) }
+
+    /// A connection's handshake began. False when the shard drains: the connection is not held, and
+    /// should end (``PendingHandshake/drain()``).
+    public func handshakeBegan(_ handshake: any PendingHandshake) -> Bool {
+        self.eventLoop.preconditionInEventLoop()
+        guard !self.isDraining else { return false }
+        self.handshakes[ObjectIdentifier(handshake)] = handshake
+        return true
+    }
+
+    /// The connection opened (it is a session now) or ended.
+    public func handshakeEnded(_ handshake: any PendingHandshake) {
+        self.eventLoop.preconditionInEventLoop()
+        self.handshakes[ObjectIdentifier(handshake)] = nil
+    }
+
+    /// The node shuts down. Every connection in its handshake ends now (``PendingHandshake/drain()``:
+    /// none of them opens any more), and `close` is called on every session now held, spread evenly
+    /// over `window` in up to 50 steps.
     public func drain(over window: TimeAmount, close: @escaping (Session) -> Void) {
         self.eventLoop.preconditionInEventLoop()
+        self.isDraining = true
+        let handshakes = self.handshakes.values
+        self.handshakes = [:]
+        for handshake in handshakes {
+            handshake.drain()
+        }
         let sessions = self.sessions
         guard !sessions.isEmpty else { return }
         let steps = max(1, min(50, sessions.count))

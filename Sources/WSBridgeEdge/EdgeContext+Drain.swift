@@ -9,11 +9,14 @@ extension EdgeContext {
     /// close, with no polling. Whoever waits bounds the wait (a client that never answers is reset after
     /// `close_timeout`).
     ///
-    /// The connections are the ones held at the call; one that upgrades later (its handshake was being
-    /// decided) is not among them.
+    /// Connections still in their handshake are waited for too, and none of them opens any more: one
+    /// whose request has not arrived is closed, one being decided about is answered 503 `server
+    /// shutting down` (``HTTPGatewayStateMachine/draining()``).
     public func drainConnections(over window: TimeAmount) -> EventLoopFuture<Void> {
         self.router.collect { shard in
-            let closing = shard.allSessions.compactMap { ($0 as? any OutboundWriter)?.context?.channel.closeFuture }
+            let closing =
+                shard.allSessions.compactMap { ($0 as? any OutboundWriter)?.context?.channel.closeFuture }
+                + shard.pendingHandshakes.compactMap(\.closeFuture)
             shard.drain(over: window) { session in
                 session.drain()
             }

@@ -17,7 +17,9 @@ import WSBridgeDeflate
 /// HTTP decoder or encoder in the pipeline. Once accepted it is replaced by a ``WebSocketConnection``
 /// (which reads the frames itself) or an ``EventStreamConnection``, and hands it what the client sent
 /// after the request.
-final class HTTPGatewayHandler: ChannelInboundHandler, RemovableChannelHandler {
+///
+/// Until then its shard holds it as a ``PendingHandshake``: a drain ends it (``HTTPGatewayStateMachine/draining()``).
+final class HTTPGatewayHandler: ChannelInboundHandler, RemovableChannelHandler, PendingHandshake {
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
@@ -32,6 +34,8 @@ final class HTTPGatewayHandler: ChannelInboundHandler, RemovableChannelHandler {
     private var timeout: Scheduled<Void>?
     /// The client's address from `X-Forwarded-For`, when a trusted proxy forwarded the request.
     private var forwardedClient: String?
+    /// The handler's context while it is in the pipeline, for ``drain()``.
+    private var context: ChannelHandlerContext?
 
     /// - Parameter refuse: over `max_connections`: every request is answered 503.
     init(edge: EdgeContext, settings: SharedEdgeSettings, refuse: Bool) {
@@ -42,6 +46,11 @@ final class HTTPGatewayHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        guard self.shard(context).handshakeBegan(self) else {
+            self.perform(self.machine.draining(), context: context)
+            return
+        }
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         self.timeout = context.eventLoop.scheduleTask(in: self.settings.handshakeTimeout) {
             let (handler, context) = loopBound.value
@@ -52,6 +61,17 @@ final class HTTPGatewayHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     func handlerRemoved(context: ChannelHandlerContext) {
         self.cancelTimeout()
+        self.context = nil
+        self.shard(context).handshakeEnded(self)
+    }
+
+    // MARK: PendingHandshake
+
+    var closeFuture: EventLoopFuture<Void>? { self.context?.channel.closeFuture }
+
+    func drain() {
+        guard let context = self.context else { return }
+        self.perform(self.machine.draining(), context: context)
     }
 
     func channelInactive(context: ChannelHandlerContext) {
@@ -143,6 +163,9 @@ final class HTTPGatewayHandler: ChannelInboundHandler, RemovableChannelHandler {
             context.close(promise: nil)
         case .abandon(let connection):
             self.edge.authenticator.abandoned(connection)
+        case .respondAbandoning(let response, let connection):
+            self.edge.authenticator.abandoned(connection)
+            self.respond(response, context: context)
         }
     }
 

@@ -13,6 +13,7 @@ import WSBridgeDeflate
 ///         │                       │    │            │
 ///         │                       │    └─ a route that needs no authenticator: its answer ─▶ done (answered)
 ///         └─ malformed, timeout ──┴─────────────────┴─ refused, failed, timed out, full ───▶ done (answered)
+///                                                        drained (the node shuts down)
 /// ```
 ///
 /// One request per connection: what follows it (pipelining) is ignored, and the connection closes
@@ -41,6 +42,9 @@ struct HTTPGatewayStateMachine {
         case close(LimitKind?)
         /// The client left while it was being decided about: the authenticator can stop waiting.
         case abandon(ConnectionID)
+        /// Answer (``Response``) and close without waiting for the authenticator, which can stop
+        /// waiting for this connection.
+        case respondAbandoning(Response, ConnectionID)
     }
 
     /// A plain-text answer; the connection closes once it is written.
@@ -218,6 +222,25 @@ struct HTTPGatewayStateMachine {
         self.state = .done
         self.deciding = nil
         return .abandon(deciding.connection)
+    }
+
+    /// The node drains (it is shutting down): the connection will not open. One whose request has not
+    /// arrived (or not all of it) is closed, with nothing promised to it; one being decided about is
+    /// answered 503 at once, counted as `shutting_down`, and the authenticator is told to stop waiting.
+    mutating func draining() -> Action {
+        switch self.state {
+        case .awaitingRequest, .receiving:
+            self.state = .done
+            self.head = nil
+            return .close(nil)
+        case .deciding:
+            guard let deciding = self.deciding else { return .none }
+            let response = Self.refusal(.serviceUnavailable, reason: "server shutting down", kind: .shuttingDown)
+            _ = self.answer(response)
+            return .respondAbandoning(response, deciding.connection)
+        case .done:
+            return .none
+        }
     }
 
     /// `handshake_timeout` passed since the connection was accepted.

@@ -85,6 +85,58 @@ final class EdgeDrainTests: XCTestCase {
         XCTAssertTrue(drained.value)
     }
 
+    /// A connection whose handshake is being decided when the drain starts does not open: it is answered
+    /// 503 at once (counted as `shutting_down`), its authenticator is told, and the drain waits for it
+    /// to close. One whose request has not arrived is closed, and waited for too.
+    func testConnectionsInTheirHandshakeAreEndedAndWaitedFor() throws {
+        let authenticator = DeferredAuthenticator()
+        let edge = self.edge()
+        edge.authenticator = authenticator
+        let deciding = EmbeddedChannel(loop: self.loop)
+        try WebSocketServer.initialize(deciding, edge: edge)
+        try deciding.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 40001)).wait()
+        try deciding.writeInbound(
+            ByteBuffer(
+                string: "GET /ws?user=carol HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                    + "Sec-WebSocket-Key: \(EdgeHarness.key)\r\nSec-WebSocket-Version: 13\r\n\r\n"))
+        let silent = EmbeddedChannel(loop: self.loop)
+        try WebSocketServer.initialize(silent, edge: edge)
+        try silent.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 40002)).wait()
+        self.loop.run()
+        XCTAssertEqual(self.router.shard(for: self.loop).pendingHandshakes.count, 2)
+
+        // What the drain waits for: both channels' close futures. Count their closes as they come.
+        let closed = Flag()
+        deciding.closeFuture.whenComplete { _ in closed.count += 1 }
+        silent.closeFuture.whenComplete { _ in closed.count += 1 }
+        let drained = Flag()
+        let drain = edge.drainConnections(over: .seconds(1))
+        drain.whenSuccess { drained.value = true; XCTAssertEqual(closed.count, 2, "over only once both closed") }
+        self.loop.run()
+        let answer = String(buffer: try self.written(deciding))
+        XCTAssertTrue(answer.hasPrefix("HTTP/1.1 503 Service Unavailable\r\n"), answer)
+        XCTAssertTrue(answer.hasSuffix("\r\n\r\nserver shutting down\n"), answer)
+        XCTAssertEqual(authenticator.abandoned, [ConnectionID(rawValue: 1)])
+        XCTAssertEqual(self.router.shard(for: self.loop).counters.refusals[.shuttingDown], 1)
+        XCTAssertFalse(silent.isActive, "no request yet: closed")
+        XCTAssertFalse(deciding.isActive, "answered, then closed")
+        XCTAssertTrue(drained.value)
+        XCTAssertEqual(self.router.shard(for: self.loop).pendingHandshakes.count, 0)
+
+        authenticator.decide(.accept(user: "carol"))
+        self.loop.run()
+        XCTAssertEqual(self.router.shard(for: self.loop).sessionCount, 0, "a verdict after the drain opens nothing")
+
+        // A connection accepted once the drain began is closed as it is set up.
+        let late = EmbeddedChannel(loop: self.loop)
+        let lateClosed = Flag()
+        late.closeFuture.whenComplete { _ in lateClosed.value = true }
+        try WebSocketServer.initialize(late, edge: edge)
+        self.loop.run()
+        XCTAssertTrue(lateClosed.value)
+        XCTAssertEqual(self.router.shard(for: self.loop).pendingHandshakes.count, 0)
+    }
+
     func testWithoutConnectionsTheDrainIsOverAtOnce() {
         let drained = Flag()
         self.edge().drainConnections(over: .seconds(10)).whenSuccess { drained.value = true }
@@ -96,4 +148,5 @@ final class EdgeDrainTests: XCTestCase {
 /// Whether a future completed. Touched only on the EmbeddedEventLoop, which is the test's thread.
 private final class Flag: @unchecked Sendable {
     var value = false
+    var count = 0
 }

@@ -243,8 +243,15 @@ final class DeferredAuthenticator: HandshakeAuthenticator, @unchecked Sendable {
         return promise.futureResult
     }
 
+    /// The connections the gateway said it no longer waits for.
+    private(set) var abandoned: [ConnectionID] = []
+
     /// Gives the oldest undecided request its verdict.
     func decide(_ decision: HandshakeDecision) {
         self.pending.removeFirst().succeed(decision)
+    }
+
+    func abandoned(_ connection: ConnectionID) {
+        self.abandoned.append(connection)
     }
 }

@@ -246,6 +246,35 @@ final class HTTPGatewayStateMachineTests: XCTestCase {
         XCTAssertEqual(undecided.channelInactive(), .none, "answered: the authenticator is not told again")
     }
 
+    func testADrainClosesAConnectionWithoutItsRequestAndAnswersAnUndecidedOne503() {
+        var silent = Machine(overCapacity: false)
+        XCTAssertEqual(silent.draining(), .close(nil), "nothing was asked: closed, not counted")
+        XCTAssertEqual(silent.state, .done)
+        var partial = Machine(overCapacity: false)
+        partial.receivedHead(self.head(.GET, "/ws", Self.upgrade))
+        XCTAssertEqual(partial.draining(), .close(nil))
+        XCTAssertEqual(partial.receivedEnd(settings: EdgeSettings(), health: { nil }, nextConnection: { ConnectionID(rawValue: 8) }), .none,
+                       "the rest of the request asks for nothing any more")
+
+        var undecided = Machine(overCapacity: false)
+        _ = self.request(&undecided, self.head(.GET, "/ws", Self.upgrade))
+        XCTAssertEqual(
+            undecided.draining(),
+            .respondAbandoning(
+                Response(status: .serviceUnavailable, body: "server shutting down\n", note: .refused(.shuttingDown, reason: "server shutting down")),
+                ConnectionID(rawValue: 7)))
+        XCTAssertEqual(undecided.authenticated(.success(.accept(user: "a")), channelActive: true, userLimit: nil) { _ in XCTFail("no place taken"); return true }, .none,
+                       "a verdict after the drain opens nothing")
+        XCTAssertEqual(undecided.channelInactive(), .none, "the authenticator was told already")
+        XCTAssertEqual(undecided.timedOut(), .none)
+        XCTAssertEqual(undecided.draining(), .none, "once")
+
+        var opened = Machine(overCapacity: false)
+        _ = self.request(&opened, self.head(.GET, "/ws", Self.upgrade))
+        _ = opened.authenticated(.success(.accept(user: "a")), channelActive: true, userLimit: nil) { _ in true }
+        XCTAssertEqual(opened.draining(), .none, "an opened connection is its session's to drain")
+    }
+
     func testAHeadTooLargeIs431AndALimitHitWhileTheRequestIsRead() {
         let tooLarge = Response(
             status: .requestHeaderFieldsTooLarge, body: "request head exceeds 2048 bytes (max_request_head_bytes)\n",

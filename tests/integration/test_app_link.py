@@ -2,7 +2,10 @@
 cluster-wide publish, and what happens when an app dies."""
 
 import os
+import signal
+import socket
 import threading
+import time
 
 import pytest
 from websockets.exceptions import InvalidStatus
@@ -170,3 +173,22 @@ def test_remote_comes_from_x_forwarded_for_only_behind_a_trusted_proxy(nodes, wo
         assert app.request({"type": "reject", "conn": event["conn"], "status": 403})["type"] == "ok"
         thread.join()
         app.kill()
+
+
+def test_a_drain_answers_a_handshake_still_being_decided_and_waits_for_it(nodes):
+    node = nodes("host1", "--auth", "app", "--drain-timeout", "5s")
+    app = RawApp(node.app_socket, name="undecided")
+    silent = socket.create_connection(("127.0.0.1", node.port), timeout=10)  # no request yet
+    thread, result = connect_async(node.url(token="t"))
+    app.next_event("connect")  # and never answered
+    started = time.monotonic()
+    node.process.send_signal(signal.SIGTERM)
+    thread.join(15)
+    error = result.get("error")
+    assert isinstance(error, InvalidStatus), f"the client got {result}"
+    assert error.response.status_code == 503 and error.response.body == b"server shutting down\n"
+    assert silent.recv(100) == b"", "no request yet: closed without an answer"
+    assert app.next_event("shutdown")["drain_ms"] == 5000
+    assert node.process.wait(timeout=15) == 0
+    assert time.monotonic() - started < 4, "over once both closed, not at the end of the 5 s window"
+    assert any(e.get("wsb.reason") == "shutting_down" for e in node.log_entries())
