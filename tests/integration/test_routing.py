@@ -105,7 +105,9 @@ def test_a_mass_arrival_subscribes_in_a_few_batched_commands(redis_server, nodes
 
     asyncio.run(arrive())
     made = calls("ssubscribe") + calls("sunsubscribe") - before
-    assert 1 <= made <= 30, f"300 users took {made} SSUBSCRIBE commands: they should be batched per tick"
+    # One command per event-loop tick: how many arrivals share a tick depends on how fast the client
+    # connects (30 on a quiet machine, 46 seen with a build running beside it); unbatched it is 300.
+    assert 1 <= made <= 100, f"300 users took {made} SSUBSCRIBE commands: they should be batched per tick"
     wait_for(lambda: subscribed_users(redis_server) == set(), timeout=15, what="all unsubscribed again")
     metrics = host.metrics()
     assert metrics["wsbridge_broker_user_channels"] == 0
