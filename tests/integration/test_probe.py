@@ -9,6 +9,7 @@ probe can notice.
 import json
 import socket
 import threading
+import time
 
 from websockets.sync.client import connect
 
@@ -17,7 +18,11 @@ from harness import free_port, wait_for
 
 class DeafeningProxy:
     """Forwards 127.0.0.1:port to Redis; `deafen()` silences the subscriber connections open at that
-    moment (those that sent SUBSCRIBE): the command connection keeps working."""
+    moment (those that sent SUBSCRIBE): the command connection keeps working. A connection opened after
+    it (the rebuilt subscription) is held for `hold_after_deafen` seconds before it reaches Redis, so
+    that the time /healthz says 503 is long enough to be seen on a loaded machine."""
+
+    hold_after_deafen = 1.0
 
     def __init__(self, redis_port):
         self.redis_port = redis_port
@@ -26,6 +31,7 @@ class DeafeningProxy:
         self.connections = []
         self.subscribers = set()
         self.deaf = set()
+        self.hold = 0.0
         self.lock = threading.Lock()
         threading.Thread(target=self._accept, daemon=True).start()
 
@@ -35,11 +41,20 @@ class DeafeningProxy:
                 client, _ = self.listener.accept()
             except OSError:
                 return
-            upstream = socket.create_connection(("127.0.0.1", self.redis_port))
             with self.lock:
                 self.connections.append(client)
-            threading.Thread(target=self._pump, args=(client, upstream, None, client), daemon=True).start()
-            threading.Thread(target=self._pump, args=(upstream, client, client, None), daemon=True).start()
+                hold = self.hold
+            threading.Thread(target=self._connect, args=(client, hold), daemon=True).start()
+
+    def _connect(self, client, hold):
+        time.sleep(hold)
+        try:
+            upstream = socket.create_connection(("127.0.0.1", self.redis_port))
+        except OSError:  # Redis is gone: the test is over
+            client.close()
+            return
+        threading.Thread(target=self._pump, args=(client, upstream, None, client), daemon=True).start()
+        threading.Thread(target=self._pump, args=(upstream, client, client, None), daemon=True).start()
 
     def _pump(self, source, destination, deafened_by, sender):
         while True:
@@ -67,6 +82,7 @@ class DeafeningProxy:
     def deafen(self):
         with self.lock:
             self.deaf.update(c for c in self.connections if c in self.subscribers)
+            self.hold = self.hold_after_deafen
 
     def close(self):
         self.listener.close()
