@@ -40,6 +40,45 @@ final class WebSocketServerSocketTests: XCTestCase {
         XCTAssertEqual(value, 1)
     }
 
+    /// A connection accepted once the drain began (the listener not closed yet) is closed as it is set
+    /// up, before any request: the client reads the end of the stream, not a 101.
+    func testAConnectionAcceptedDuringTheDrainIsClosed() throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        defer { XCTAssertNoThrow(try group.syncShutdownGracefully()) }
+        let router = Router(eventLoops: [group.next()], parser: EnvelopeParser(), logger: Logger(label: "test"))
+        let edge = EdgeContext(
+            settings: EdgeSettings(), router: router, authenticator: InsecureQueryAuthenticator(), sink: RecordingSink(),
+            logger: Logger(label: "test"), unhealthyReason: { nil })
+        let server = WebSocketServer(edge: edge, group: group)
+        let port = try XCTUnwrap(try server.bind(host: "127.0.0.1", port: 0).wait()?.port)
+        defer { XCTAssertNoThrow(try server.stopAccepting().wait()) }
+        try edge.drainConnections(over: .zero).wait()
+
+        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        XCTAssertGreaterThanOrEqual(descriptor, 0)
+        defer { close(descriptor) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        XCTAssertEqual(connected, 0)
+        var timeout = timeval(tv_sec: 5, tv_usec: 0)
+        setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        let request = "GET /ws?user=late HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+        _ = request.withCString { send(descriptor, $0, strlen($0), Int32(MSG_NOSIGNAL)) }
+        var byte: UInt8 = 0
+        let read = recv(descriptor, &byte, 1, 0)
+        XCTAssertLessThanOrEqual(read, 0, "closed (end of stream, or reset), not answered")
+        if read < 0 {
+            XCTAssertNotEqual(errno, EAGAIN, "the connection was left open: nothing came within 5 s")
+        }
+        XCTAssertEqual(try router.snapshot().wait().sessions, 0)
+    }
+
     /// This process' TCP socket bound to `localPort` and connected from `peerPort` (both on loopback).
     private static func socketDescriptor(localPort: Int, peerPort: Int) -> CInt? {
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd") else { return nil }
