@@ -12,7 +12,9 @@ import XCTest
 /// The listener on a real loopback socket: what its accepted sockets are given by the kernel.
 final class WebSocketServerSocketTests: XCTestCase {
     /// Nagle is off on every accepted socket, though no per-connection `setsockopt` sets it: the
-    /// listener's TCP_NODELAY is inherited (Linux). A server that set it nowhere would fail here.
+    /// listener's TCP_NODELAY is inherited (Linux). Fails if the listener's option is turned off
+    /// (`.serverChannelOption(.tcpOption(.tcp_nodelay), value: 0)`: tried); NIO's bootstrap sets it
+    /// on by default, so this guards the inheritance wsbridge now relies on.
     func testAcceptedSocketsHaveNagleOff() throws {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         defer { XCTAssertNoThrow(try group.syncShutdownGracefully()) }

@@ -86,6 +86,8 @@ def test_socket_units(name, listen, fdname):
     assert sock["FileDescriptorName"] == [fdname]
     assert sock["Service"] == ["wsbridge.service"]
     assert s["Install"]["WantedBy"] == ["sockets.target"]
+    if fdname == "ws":
+        assert sock["NoDelay"] == ["yes"], "accepted connections inherit TCP_NODELAY from the listener"
     if fdname == "app":
         assert sock["SocketMode"] == ["0660"]
         assert sock["SocketUser"] == ["wsbridge"] and sock["SocketGroup"] == ["wsbridge"]
