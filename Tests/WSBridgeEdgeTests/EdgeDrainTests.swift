@@ -137,6 +137,26 @@ final class EdgeDrainTests: XCTestCase {
         XCTAssertEqual(self.router.shard(for: self.loop).pendingHandshakes.count, 0)
     }
 
+    /// The drain waits for every handshake's close future, whenever it comes: one that closes later
+    /// holds it.
+    func testTheDrainWaitsForAHandshakeThatClosesLater() throws {
+        let shard = self.router.shard(for: self.loop)
+        let handshake = SlowHandshake(loop: self.loop)
+        XCTAssertTrue(shard.handshakeBegan(handshake))
+        let drained = Flag()
+        self.edge().drainConnections(over: .zero).whenSuccess { drained.value = true }
+        self.loop.run()
+        XCTAssertEqual(handshake.drained, 1)
+        XCTAssertFalse(drained.value, "its connection has not closed")
+        XCTAssertTrue(shard.pendingHandshakes.isEmpty, "no longer held: the drain ended it")
+        let late = SlowHandshake(loop: self.loop)
+        XCTAssertFalse(shard.handshakeBegan(late), "none begins once the shard drains")
+        late.close()
+        handshake.close()
+        self.loop.run()
+        XCTAssertTrue(drained.value)
+    }
+
     func testWithoutConnectionsTheDrainIsOverAtOnce() {
         let drained = Flag()
         self.edge().drainConnections(over: .seconds(10)).whenSuccess { drained.value = true }
@@ -149,4 +169,24 @@ final class EdgeDrainTests: XCTestCase {
 private final class Flag: @unchecked Sendable {
     var value = false
     var count = 0
+}
+
+/// A handshake whose connection closes when the test says.
+private final class SlowHandshake: PendingHandshake {
+    private let closed: EventLoopPromise<Void>
+    private(set) var drained = 0
+
+    init(loop: EmbeddedEventLoop) {
+        self.closed = loop.makePromise()
+    }
+
+    var closeFuture: EventLoopFuture<Void>? { self.closed.futureResult }
+
+    func drain() {
+        self.drained += 1
+    }
+
+    func close() {
+        self.closed.succeed(())
+    }
 }
