@@ -184,9 +184,9 @@ extension DeliveryTarget {
 extension EnvelopeText.Data {
     init(_ data: AppData) {
         switch data {
-        case .text(let text): self = .text(String(buffer: text))
-        case .json(let json): self = .json(String(buffer: json))
-        case .binary(let bytes): self = .binary(Array(bytes.readableBytesView))
+        case .text(let text): self = .text(text)
+        case .json(let json): self = .json(json)
+        case .binary(let bytes): self = .binary(bytes)
         }
     }
 }

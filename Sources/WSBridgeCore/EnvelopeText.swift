@@ -4,36 +4,71 @@ import NIOCore
 /// Builds native envelopes (`{"user":…,"data":…}`) as they travel on the broker channel.
 public enum EnvelopeText {
     /// What the recipients receive.
+    /// As bytes, so that what an app sent goes into the envelope without becoming a `String` first.
     public enum Data: Sendable {
-        /// Sent as this text.
-        case text(String)
+        /// Sent as this text (UTF-8).
+        case text(ByteBuffer)
         /// Sent as this JSON text (already valid JSON: a number, object, array...).
-        case json(String)
+        case json(ByteBuffer)
         /// Sent as a binary frame; travels as base64 with `"binary":true`.
-        case binary([UInt8])
+        case binary(ByteBuffer)
+
+        public static func text(_ value: String) -> Data { .text(ByteBuffer(string: value)) }
+        public static func json(_ value: String) -> Data { .json(ByteBuffer(string: value)) }
+        public static func binary(_ bytes: [UInt8]) -> Data { .binary(ByteBuffer(bytes: bytes)) }
     }
 
+    /// The envelope, written straight into one buffer (strings are quoted by
+    /// ``JSONText/writeQuoted(_:into:)-(String,_)``, which copies plain runs as they are).
     public static func make(target: DeliveryTarget, data: Data, allocator: ByteBufferAllocator = .init()) -> ByteBuffer {
-        var text = "{"
+        var buffer = allocator.buffer(capacity: Self.plainSize(target: target, data: data))
+        buffer.writeStaticString("{")
         switch target {
         case .user(let user):
-            text += "\"user\":" + JSONText.quoted(user)
+            buffer.writeStaticString("\"user\":")
+            JSONText.writeQuoted(user, into: &buffer)
         case .users(let users):
-            text += "\"users\":[" + users.map(JSONText.quoted).joined(separator: ",") + "]"
+            buffer.writeStaticString("\"users\":[")
+            for (index, user) in users.enumerated() {
+                if index > 0 {
+                    buffer.writeStaticString(",")
+                }
+                JSONText.writeQuoted(user, into: &buffer)
+            }
+            buffer.writeStaticString("]")
         case .all:
-            text += "\"all\":true"
+            buffer.writeStaticString("\"all\":true")
         }
         switch data {
         case .text(let value):
-            text += ",\"data\":" + JSONText.quoted(value)
+            buffer.writeStaticString(",\"data\":")
+            JSONText.writeQuoted(value, into: &buffer)
         case .json(let value):
-            text += ",\"data\":" + value
+            buffer.writeStaticString(",\"data\":")
+            buffer.writeImmutableBuffer(value)
         case .binary(let bytes):
-            text += ",\"binary\":true,\"data\":\"" + Base64.encode(bytes) + "\""
+            buffer.writeStaticString(",\"binary\":true,\"data\":\"")
+            buffer.writeString(Base64.encode(bytes.readableBytesView))
+            buffer.writeStaticString("\"")
         }
-        text += "}"
-        var buffer = allocator.buffer(capacity: text.utf8.count)
-        buffer.writeString(text)
+        buffer.writeStaticString("}")
         return buffer
+    }
+
+    /// The envelope's length when nothing in it needs an escape (escapes grow the buffer).
+    private static func plainSize(target: DeliveryTarget, data: Data) -> Int {
+        let targetSize: Int
+        switch target {
+        case .user(let user): targetSize = 9 + user.utf8.count
+        case .users(let users): targetSize = 10 + users.reduce(0) { $0 + $1.utf8.count + 3 }
+        case .all: targetSize = 10
+        }
+        let dataSize: Int
+        switch data {
+        case .text(let value): dataSize = 10 + value.readableBytes
+        case .json(let value): dataSize = 8 + value.readableBytes
+        case .binary(let bytes): dataSize = 24 + (bytes.readableBytes + 2) / 3 * 4
+        }
+        return 2 + targetSize + dataSize
     }
 }
