@@ -18,7 +18,7 @@
 # by app-socket publishes that ask for a receipt, in the presence scenario; wsbridge-base is the
 # wsbridge binary BASE_WSBRIDGE (another commit's release build), to compare a change; wsbridge-tls is
 # wsbridge serving wss:// with a self-signed P-256 certificate made here, in the tls scenario;
-# wsbridge-embedded is wsbridge on its embedded broker (no Redis), in the idle scenario;
+# wsbridge-embedded is wsbridge on its embedded broker (no Redis), in the idle and unicast-app scenarios;
 # nio-floor is bench/nio-floor, bench/floor's server written with SwiftNIO (a channel per connection);
 # wsbridge-deflate and nchan-deflate are wsbridge and Nchan with load connections that offer
 # permessage-deflate, Nchan with nchan_deflate_message_for_websocket on, in the deflate scenario), WSB_EXTRA (extra `wsbridge serve`
@@ -241,7 +241,7 @@ burst() {
 unicast() { run unicast "wsbridge wsbridge-base floor nio-floor nchan" unicast --connections 1000 --rate 5000 --messages 50000 --warmup 1000; }
 # unicast through wsbridge's app socket.
 unicast_app() {
-    run unicast-app "wsbridge wsbridge-base" unicast --connections 1000 --rate 5000 --messages 50000 --warmup 1000 --via app \
+    run unicast-app "wsbridge wsbridge-base wsbridge-embedded" unicast --connections 1000 --rate 5000 --messages 50000 --warmup 1000 --via app \
         --app-socket "$RUNDIR/app.sock" --wait-subscribers 0
 }
 # durable: the unicast and broadcast scenarios with messages published by FCALL wsbridge_publish
