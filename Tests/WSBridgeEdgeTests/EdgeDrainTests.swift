@@ -23,16 +23,24 @@ final class EdgeDrainTests: XCTestCase {
 
     /// An upgraded WebSocket connection of `user` on the edge, its 101 read.
     private func connect(_ user: String, to edge: EdgeContext) throws -> EmbeddedChannel {
-        let channel = EmbeddedChannel(loop: self.loop)
+        let channel = try self.accept(on: edge, requesting: user)
         self.finishesClean(channel)
-        try WebSocketServer.initialize(channel, edge: edge)
-        try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 40000)).wait()
-        try channel.writeInbound(
-            ByteBuffer(
-                string: "GET /ws?user=\(user) HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                    + "Sec-WebSocket-Key: \(EdgeHarness.key)\r\nSec-WebSocket-Version: 13\r\n\r\n"))
         self.loop.run()
         XCTAssertTrue(String(buffer: try self.written(channel)).hasPrefix("HTTP/1.1 101 "))
+        return channel
+    }
+
+    /// A connection accepted by the edge that sent its WebSocket handshake for `user` (or nothing).
+    private func accept(on edge: EdgeContext, requesting user: String?) throws -> EmbeddedChannel {
+        let channel = EmbeddedChannel(loop: self.loop)
+        try WebSocketServer.initialize(channel, edge: edge)
+        try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 40000)).wait()
+        if let user {
+            try channel.writeInbound(
+                ByteBuffer(
+                    string: "GET /ws?user=\(user) HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                        + "Sec-WebSocket-Key: \(EdgeHarness.key)\r\nSec-WebSocket-Version: 13\r\n\r\n"))
+        }
         return channel
     }
 
@@ -92,16 +100,8 @@ final class EdgeDrainTests: XCTestCase {
         let authenticator = DeferredAuthenticator()
         let edge = self.edge()
         edge.authenticator = authenticator
-        let deciding = EmbeddedChannel(loop: self.loop)
-        try WebSocketServer.initialize(deciding, edge: edge)
-        try deciding.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 40001)).wait()
-        try deciding.writeInbound(
-            ByteBuffer(
-                string: "GET /ws?user=carol HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                    + "Sec-WebSocket-Key: \(EdgeHarness.key)\r\nSec-WebSocket-Version: 13\r\n\r\n"))
-        let silent = EmbeddedChannel(loop: self.loop)
-        try WebSocketServer.initialize(silent, edge: edge)
-        try silent.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 40002)).wait()
+        let deciding = try self.accept(on: edge, requesting: "carol")
+        let silent = try self.accept(on: edge, requesting: nil)
         self.loop.run()
         XCTAssertEqual(self.router.shard(for: self.loop).pendingHandshakes.count, 2)
 

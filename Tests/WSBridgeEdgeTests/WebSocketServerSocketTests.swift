@@ -16,15 +16,7 @@ final class WebSocketServerSocketTests: XCTestCase {
     /// (`.serverChannelOption(.tcpOption(.tcp_nodelay), value: 0)`: tried); NIO's bootstrap sets it
     /// on by default, so this guards the inheritance wsbridge now relies on.
     func testAcceptedSocketsHaveNagleOff() throws {
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        defer { XCTAssertNoThrow(try group.syncShutdownGracefully()) }
-        let router = Router(eventLoops: [group.next()], parser: EnvelopeParser(), logger: Logger(label: "test"))
-        let edge = EdgeContext(
-            settings: EdgeSettings(), router: router, authenticator: InsecureQueryAuthenticator(), sink: RecordingSink(),
-            logger: Logger(label: "test"), unhealthyReason: { nil })
-        let server = WebSocketServer(edge: edge, group: group)
-        let serverPort = try XCTUnwrap(try server.bind(host: "127.0.0.1", port: 0).wait()?.port)
-        defer { XCTAssertNoThrow(try server.stopAccepting().wait()) }
+        let (group, _, serverPort) = try self.listen()
 
         let client = try ClientBootstrap(group: group).connect(host: "127.0.0.1", port: serverPort).wait()
         defer { XCTAssertNoThrow(try client.close().wait()) }
@@ -45,15 +37,7 @@ final class WebSocketServerSocketTests: XCTestCase {
     /// A connection accepted once the drain began (the listener not closed yet) is closed as it is set
     /// up, before any request: the client reads the end of the stream, not a 101.
     func testAConnectionAcceptedDuringTheDrainIsClosed() throws {
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        defer { XCTAssertNoThrow(try group.syncShutdownGracefully()) }
-        let router = Router(eventLoops: [group.next()], parser: EnvelopeParser(), logger: Logger(label: "test"))
-        let edge = EdgeContext(
-            settings: EdgeSettings(), router: router, authenticator: InsecureQueryAuthenticator(), sink: RecordingSink(),
-            logger: Logger(label: "test"), unhealthyReason: { nil })
-        let server = WebSocketServer(edge: edge, group: group)
-        let port = try XCTUnwrap(try server.bind(host: "127.0.0.1", port: 0).wait()?.port)
-        defer { XCTAssertNoThrow(try server.stopAccepting().wait()) }
+        let (_, edge, port) = try self.listen()
         try edge.drainConnections(over: .zero).wait()
 
         let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
@@ -78,7 +62,23 @@ final class WebSocketServerSocketTests: XCTestCase {
         if read < 0 {
             XCTAssertNotEqual(errno, EAGAIN, "the connection was left open: nothing came within 5 s")
         }
-        XCTAssertEqual(try router.snapshot().wait().sessions, 0)
+        XCTAssertEqual(try edge.router.snapshot().wait().sessions, 0)
+    }
+
+    /// A server listening on a loopback port, with one event loop; stopped at the end of the test.
+    private func listen() throws -> (group: MultiThreadedEventLoopGroup, edge: EdgeContext, port: Int) {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let router = Router(eventLoops: [group.next()], parser: EnvelopeParser(), logger: Logger(label: "test"))
+        let edge = EdgeContext(
+            settings: EdgeSettings(), router: router, authenticator: InsecureQueryAuthenticator(), sink: RecordingSink(),
+            logger: Logger(label: "test"), unhealthyReason: { nil })
+        let server = WebSocketServer(edge: edge, group: group)
+        self.addTeardownBlock {
+            XCTAssertNoThrow(try server.stopAccepting().wait())
+            XCTAssertNoThrow(try group.syncShutdownGracefully())
+        }
+        let port = try XCTUnwrap(try server.bind(host: "127.0.0.1", port: 0).wait()?.port)
+        return (group, edge, port)
     }
 
     /// This process' TCP socket bound to `localPort` and connected from `peerPort` (both on loopback).
