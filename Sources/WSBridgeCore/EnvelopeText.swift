@@ -3,8 +3,8 @@ import NIOCore
 
 /// Builds native envelopes (`{"user":…,"data":…}`) as they travel on the broker channel.
 public enum EnvelopeText {
-    /// What the recipients receive.
-    /// As bytes, so that what an app sent goes into the envelope without becoming a `String` first.
+    /// What the recipients receive, as bytes: what an app sent goes into the envelope without becoming
+    /// a `String` first.
     public enum Data: Sendable {
         /// Sent as this text (UTF-8).
         case text(ByteBuffer)

@@ -55,7 +55,7 @@ public final class Shard {
     /// Connections in their handshake, by identity (``PendingHandshake``).
     private var handshakes: [ObjectIdentifier: any PendingHandshake] = [:]
     /// Set by ``drain(over:close:)``: the node is shutting down, and nothing opens any more.
-    public private(set) var isDraining = false
+    private var isDraining = false
 
     init(
         eventLoop: EventLoop, index: Int, deliveryLatency: CoreMetrics.Timer?, writeCoalesceWindow: TimeAmount = .zero,

@@ -13,7 +13,7 @@ public struct EdgeSettings: Sendable {
     public var maxMessageFragments: Int = 1024
     /// Most bytes a request's head may take (request line and header lines); a longer one is answered
     /// 431. A client may also send as much after its request before it is answered (`max_request_head_bytes`).
-    public var maxRequestHeadBytes: Int = 80 * 1024
+    public var maxRequestHeadBytes: Int = HTTPRequestHeadParser.defaultMaxHeadBytes
     /// Messages a client may send per second, in bursts of up to as many; past it, close 1008
     /// (`max_client_messages_per_second`); nil: no limit.
     public var maxClientMessagesPerSecond: Int? = 100
