@@ -15,6 +15,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
         .package(url: "https://github.com/apple/swift-atomics.git", from: "1.3.0"),
+        .package(url: "https://github.com/apple/swift-collections.git", from: "1.1.0"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
@@ -131,6 +132,7 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Atomics", package: "swift-atomics"),
+                .product(name: "DequeModule", package: "swift-collections"),
             ]
         ),
 
@@ -270,6 +272,9 @@ let package = Package(
             path: "bench/nio-floor"
         ),
 
+        // Test support: the heap in use (glibc's mallinfo2), for tests that bound a structure's memory.
+        .target(name: "CHeapStats", path: "Tests/CHeapStats"),
+
         // Test support: a redis-server launcher, a small NIO WebSocket client, eventually, clean finishes.
         .target(
             name: "WSBridgeTestSupport",
@@ -352,6 +357,7 @@ let package = Package(
         .testTarget(
             name: "WSBridgeBrokerTests",
             dependencies: [
+                "CHeapStats",
                 "WSBridgeBroker",
                 "WSBridgeTestSupport",
                 .product(name: "Logging", package: "swift-log"),

@@ -7,8 +7,8 @@
 # bench/results/<time>/, and summary.md there with the medians and the ratios to floor and Nchan.
 #
 #   bench/run.sh                      every scenario
-#   bench/run.sh idle unicast         some of them: idle broadcast burst unicast unicast-app latency
-#                                     durable catchup presence tls deflate
+#   bench/run.sh idle unicast         some of them: idle broadcast burst unicast unicast-app deep-history
+#                                     latency durable catchup presence tls deflate
 #   bench/run.sh smoke                tiny versions of all, to check the setup (numbers mean nothing)
 #
 # Environment: RUNS, SERVER_CPU, LOAD_CPU, SOURCES (127.0.0.1-127.0.0.16), TARGETS ("wsbridge
@@ -18,7 +18,8 @@
 # by app-socket publishes that ask for a receipt, in the presence scenario; wsbridge-base is the
 # wsbridge binary BASE_WSBRIDGE (another commit's release build), to compare a change; wsbridge-tls is
 # wsbridge serving wss:// with a self-signed P-256 certificate made here, in the tls scenario;
-# wsbridge-embedded is wsbridge on its embedded broker (no Redis), in the idle and unicast-app scenarios;
+# wsbridge-embedded is wsbridge on its embedded broker (no Redis), in the idle and unicast-app scenarios,
+# and wsbridge-base-embedded the same for BASE_WSBRIDGE;
 # nio-floor is bench/nio-floor, bench/floor's server written with SwiftNIO (a channel per connection);
 # wsbridge-deflate and nchan-deflate are wsbridge and Nchan with load connections that offer
 # permessage-deflate, Nchan with nchan_deflate_message_for_websocket on, in the deflate scenario), WSB_EXTRA (extra `wsbridge serve`
@@ -98,7 +99,8 @@ start_server() {
     SERVER_KIND="$1"
     local extra="$WSB_EXTRA"
     case "$1" in
-    wsbridge | wsbridge-coalesced | wsbridge-durable | wsbridge-receipt | wsbridge-base | wsbridge-tls | wsbridge-deflate | wsbridge-embedded)
+    wsbridge | wsbridge-coalesced | wsbridge-durable | wsbridge-receipt | wsbridge-base | wsbridge-tls | wsbridge-deflate | \
+        wsbridge-embedded | wsbridge-base-embedded)
         [[ "$1" != wsbridge-coalesced ]] || extra="$extra --write-coalesce-window $COALESCE_WINDOW"
         if [[ "$1" == wsbridge-tls ]]; then
             [[ -f "$RUNDIR/tls.crt" ]] || openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
@@ -108,13 +110,13 @@ start_server() {
         fi
         [[ -z "${WSB_LOG_LEVEL:-}" ]] || extra="$extra --log-level $WSB_LOG_LEVEL"
         local binary="$WSBRIDGE"
-        if [[ "$1" == wsbridge-base ]]; then
+        if [[ "$1" == wsbridge-base* ]]; then
             [[ -x "$BASE_WSBRIDGE" ]] || { echo "wsbridge-base needs BASE_WSBRIDGE=<a wsbridge binary>" >&2; return 1; }
             binary="$BASE_WSBRIDGE"
         fi
         SERVER_KIND=wsbridge
         local broker=(--redis "redis://127.0.0.1:$REDIS_PORT")
-        [[ "$1" != wsbridge-embedded ]] || broker=()
+        [[ "$1" != *-embedded ]] || broker=()
         # shellcheck disable=SC2086
         taskset -c "$SERVER_CPU" "$binary" serve --listen "127.0.0.1:$WSB_PORT" \
             "${broker[@]}" --auth insecure-query --app-socket "$RUNDIR/app.sock" \
@@ -160,7 +162,7 @@ bench() {
     local args=(--target "$target" --sources "$SOURCES" --json)
     for pid in $SERVER_PIDS; do args+=(--server-pid "$pid"); done
     case "$target" in
-    wsbridge-coalesced | wsbridge-durable | wsbridge-receipt | wsbridge-base | wsbridge-embedded)
+    wsbridge-coalesced | wsbridge-durable | wsbridge-receipt | wsbridge-base | wsbridge-embedded | wsbridge-base-embedded)
         args=(--target wsbridge "${args[@]:2}" --url "ws://127.0.0.1:$WSB_PORT/ws") ;;
     wsbridge-tls) args=(--target wsbridge "${args[@]:2}" --url "wss://127.0.0.1:$WSB_PORT/ws") ;;
     wsbridge-deflate) args=(--target wsbridge "${args[@]:2}" --url "ws://127.0.0.1:$WSB_PORT/ws" --deflate) ;;
@@ -225,7 +227,7 @@ run() {
 # ---- scenarios: one command each ----
 # idle: 19,000 held connections, RSS per connection (and the kernel's socket memory beside it) and
 # connects/s; against BASE_WSBRIDGE too when TARGETS names wsbridge-base.
-idle() { run idle "wsbridge wsbridge-base wsbridge-embedded floor nio-floor nchan" idle --connections 19000 --settle 2; }
+idle() { run idle "wsbridge wsbridge-base wsbridge-embedded wsbridge-base-embedded floor nio-floor nchan" idle --connections 19000 --settle 2; }
 # broadcast to 1,000 and to 10,000 connections: 50,000 deliveries/s either way, 1,000,000 in all.
 broadcast() {
     run broadcast-1k "wsbridge wsbridge-base floor nio-floor nchan" broadcast --connections 1000 --messages 1000 --rate 50 --warmup 20
@@ -241,8 +243,15 @@ burst() {
 unicast() { run unicast "wsbridge wsbridge-base floor nio-floor nchan" unicast --connections 1000 --rate 5000 --messages 50000 --warmup 1000; }
 # unicast through wsbridge's app socket.
 unicast_app() {
-    run unicast-app "wsbridge wsbridge-base wsbridge-embedded" unicast --connections 1000 --rate 5000 --messages 50000 --warmup 1000 --via app \
+    run unicast-app "wsbridge wsbridge-base wsbridge-embedded wsbridge-base-embedded" unicast --connections 1000 --rate 5000 --messages 50000 --warmup 1000 --via app \
         --app-socket "$RUNDIR/app.sock" --wait-subscribers 0
+}
+# deep-history: app publishes to 10 users on the embedded broker keeping 10,000 messages per stream, so
+# each stream's history holds thousands when a message is appended: what a publish costs with a deep
+# history (it was a copy of the whole ring per publish).
+deep_history() {
+    WSB_EXTRA="$WSB_EXTRA --history-size 10000" run deep-history "wsbridge-embedded wsbridge-base-embedded" unicast \
+        --connections 10 --rate 5000 --messages 50000 --warmup 1000 --via app --app-socket "$RUNDIR/app.sock" --wait-subscribers 0
 }
 # durable: the unicast and broadcast scenarios with messages published by FCALL wsbridge_publish
 # (history, positions) beside plain PUBLISH, in the same run: Redis CPU per message, server CPU
@@ -322,7 +331,7 @@ smoke() {
 }
 
 scenarios=("$@")
-[[ ${#scenarios[@]} -gt 0 ]] || scenarios=(idle broadcast burst unicast unicast-app latency durable catchup)
+[[ ${#scenarios[@]} -gt 0 ]] || scenarios=(idle broadcast burst unicast unicast-app deep-history latency durable catchup)
 {
     echo "machine: $(uname -srm); $(nproc) CPUs: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | xargs)"
     echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -334,6 +343,7 @@ for scenario in "${scenarios[@]}"; do
     case "$scenario" in
     idle | broadcast | burst | unicast | latency | durable | catchup | presence | tls | deflate | smoke) "$scenario" ;;
     unicast-app) unicast_app ;;
+    deep-history) deep_history ;;
     *) echo "unknown scenario $scenario" >&2; exit 2 ;;
     esac
 done

@@ -1,3 +1,4 @@
+import DequeModule
 import NIOCore
 
 #if canImport(Glibc)
@@ -13,11 +14,15 @@ import Darwin
 /// A stream's messages are dropped `ttl` after its last publish, its epoch and offset `metaTTL` after
 /// their last use (a publish or a history read); a stream created again gets a new epoch, made from the
 /// wall clock like Redis' `TIME`, so positions from an earlier run of the process never match.
+///
+/// Every stream a session reads its position from has an entry here, so most hold no messages: an
+/// empty ring allocates nothing, and streams are changed in place (a copy would duplicate the ring on
+/// every publish).
 struct MemoryHistory {
     private struct Stream {
         var epoch: String
         var top: UInt64 = 0
-        var entries = CircularBuffer<ByteBuffer>()
+        var entries = Deque<ByteBuffer>()
         var lastPublish: NIODeadline
         var lastUse: NIODeadline
     }
@@ -36,24 +41,22 @@ struct MemoryHistory {
 
     /// Appends `envelope` to `stream`; returns its position, `EPOCH-OFFSET`.
     mutating func append(_ envelope: ByteBuffer, to stream: String, now: NIODeadline) -> String {
-        var current = self.take(stream, now: now)
-        current.top += 1
-        current.entries.append(envelope)
-        while current.entries.count > self.settings.size {
-            current.entries.removeFirst()
+        let size = self.settings.size
+        return self.withStream(stream, now: now) { current in
+            current.top += 1
+            current.entries.append(envelope)
+            if current.entries.count > size {
+                current.entries.removeFirst(current.entries.count - size)
+            }
+            current.lastPublish = now
+            return "\(current.epoch)-\(current.top)"
         }
-        current.lastPublish = now
-        current.lastUse = now
-        self.streams[stream] = current
-        return "\(current.epoch)-\(current.top)"
     }
 
     /// Answers like `FCALL wsbridge_history`.
     mutating func history(_ queries: [HistoryQuery], now: NIODeadline) -> [HistorySlice] {
         queries.map { query in
-            var current = self.take(query.stream, now: now)
-            current.lastUse = now
-            self.streams[query.stream] = current
+            let current = self.withStream(query.stream, now: now) { $0 }
             var first = current.top + 1
             guard let since = query.since else {
                 return HistorySlice(epoch: current.epoch, top: current.top, first: first, entries: [])
@@ -79,20 +82,29 @@ struct MemoryHistory {
             if now - stream.lastUse >= self.settings.metaTTL {
                 self.streams[name] = nil
             } else if !stream.entries.isEmpty, now - stream.lastPublish >= self.settings.ttl {
-                self.streams[name]?.entries.removeAll()
+                self.streams[name]?.entries = []
             }
         }
     }
 
-    /// The stream as of `now`, expired parts dropped, created with a new epoch if it has none.
-    private mutating func take(_ stream: String, now: NIODeadline) -> Stream {
-        if var current = self.streams[stream], now - current.lastUse < self.settings.metaTTL {
-            if now - current.lastPublish >= self.settings.ttl {
-                current.entries.removeAll()
+    /// Runs `body` on the stream as of `now` (expired parts dropped, created with a new epoch if it has
+    /// none, marked used), in place in the table.
+    private mutating func withStream<Result>(
+        _ name: String, now: NIODeadline, _ body: (inout Stream) -> Result
+    ) -> Result {
+        let settings = self.settings
+        let makeEpoch = self.makeEpoch
+        let fresh = { Stream(epoch: makeEpoch(), lastPublish: now, lastUse: now) }
+        func use(_ current: inout Stream) -> Result {
+            if now - current.lastUse >= settings.metaTTL {
+                current = fresh()
+            } else if !current.entries.isEmpty, now - current.lastPublish >= settings.ttl {
+                current.entries = []
             }
-            return current
+            current.lastUse = now
+            return body(&current)
         }
-        return Stream(epoch: self.makeEpoch(), lastPublish: now, lastUse: now)
+        return use(&self.streams[name, default: fresh()])
     }
 
     private static func split(_ position: String) -> (epoch: String, offset: UInt64)? {

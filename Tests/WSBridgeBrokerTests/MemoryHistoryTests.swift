@@ -1,3 +1,4 @@
+import CHeapStats
 import NIOCore
 @testable import WSBridgeBroker
 import XCTest
@@ -70,6 +71,25 @@ final class MemoryHistoryTests: XCTestCase {
         _ = history.history([HistoryQuery(stream: "u:A", since: nil)], now: self.start + .seconds(8))
         history.sweep(now: self.start + .seconds(16))
         XCTAssertEqual(history.history([HistoryQuery(stream: "u:A", since: nil)], now: self.start + .seconds(16))[0].epoch, "e1")
+    }
+
+    /// Every session reads its stream's position, so a host holds one stream per user, most with no
+    /// messages. Each such stream cost a 432-byte ring (a `CircularBuffer`'s 16 empty slots) before any
+    /// message came.
+    func testAStreamWithAPositionAndNoMessagesHoldsNoRing() throws {
+        guard wsb_heap_bytes_in_use() > 0 else { throw XCTSkip("no glibc heap statistics here") }
+        let count = 10_000
+        var history = self.history(size: 100)
+        let names = (0..<count).map { "u:user\($0)" }
+        let before = wsb_heap_bytes_in_use()
+        for name in names {
+            _ = history.history([HistoryQuery(stream: name, since: nil)], now: self.start)
+        }
+        let perStream = (Int(wsb_heap_bytes_in_use()) - Int(before)) / count
+        XCTAssertEqual(history.streamCount, count)
+        // The table's own share (a 64-byte bucket at a load of 0.6 to 0.75) is about 105 bytes.
+        XCTAssertLessThan(perStream, 200, "bytes of heap per stream with a position and no messages")
+        withExtendedLifetime(history) {}
     }
 
     func testADurableMessageCarriesItsPositionsAsItsFirstMember() {

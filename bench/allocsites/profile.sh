@@ -6,7 +6,7 @@
 #   bench/allocsites/profile.sh [WSBRIDGE] [N]     default: the release build, 5000 connections
 #
 # Environment: OUT (default /tmp/allocsites), REDIS_PORT (6390), WSB_PORT (8080), SERVER_CPU (0),
-# LOAD_CPU (1). Redis, the daemon and the load tool are started here and stopped by their PIDs.
+# LOAD_CPU (1), BROKER (redis, or embedded: the daemon without --redis). Redis, the daemon and the load tool are started here and stopped by their PIDs.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 export PATH="$PATH:/opt/swift/usr/bin"
@@ -37,11 +37,16 @@ dump() {
     sleep 1
 }
 
-redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save "" --appendonly no --daemonize no --dir "$RUN" \
-    >"$RUN/redis.log" 2>&1 &
-REDIS_PID=$!
+broker=(--redis "redis://127.0.0.1:$REDIS_PORT")
+if [[ "${BROKER:-redis}" == embedded ]]; then
+    broker=()
+else
+    redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save "" --appendonly no --daemonize no --dir "$RUN" \
+        >"$RUN/redis.log" 2>&1 &
+    REDIS_PID=$!
+fi
 ALLOCSITES_DIR="$OUT" LD_PRELOAD="$OUT/allocsites.so" taskset -c "${SERVER_CPU:-0}" "$WSBRIDGE" serve \
-    --listen "127.0.0.1:$WSB_PORT" --redis "redis://127.0.0.1:$REDIS_PORT" --auth insecure-query \
+    --listen "127.0.0.1:$WSB_PORT" "${broker[@]}" --auth insecure-query \
     --app-socket "$RUN/app.sock" --admin-listen 127.0.0.1:0 --log-level warning >"$RUN/wsbridge.log" 2>&1 &
 WSB_PID=$!
 for _ in $(seq 1 200); do (exec 3<>"/dev/tcp/127.0.0.1/$WSB_PORT") 2>/dev/null && break; sleep 0.1; done
