@@ -28,10 +28,7 @@ public struct HeaderFields: Sendable, Sequence, ExpressibleByDictionaryLiteral {
 
 extension String {
     /// ASCII case-insensitive equality, as header names compare (RFC 9110 §5.1).
-    func caseInsensitiveEquals(_ other: String) -> Bool {
-        self.utf8.count == other.utf8.count
-            && zip(self.utf8, other.utf8).allSatisfy { a, b in
-                a == b || (a | 0x20 == b | 0x20 && (a | 0x20) >= UInt8(ascii: "a") && (a | 0x20) <= UInt8(ascii: "z"))
-            }
+    public func caseInsensitiveEquals(_ other: String) -> Bool {
+        HeaderTokens.equalsIgnoringCase(self.utf8, other.utf8)
     }
 }

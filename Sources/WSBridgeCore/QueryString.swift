@@ -16,11 +16,13 @@ public enum QueryString {
 
     /// Splits a request target into its path and its raw query.
     public static func split(uri: String) -> (path: String, query: String) {
-        let withoutFragment = uri.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
-        if let question = withoutFragment.firstIndex(of: "?") {
-            return (String(withoutFragment[..<question]), String(withoutFragment[withoutFragment.index(after: question)...]))
+        // By bytes: `#` and `?` are ASCII, so their indices are valid character boundaries.
+        let utf8 = uri.utf8
+        let end = utf8.firstIndex(of: UInt8(ascii: "#")) ?? utf8.endIndex
+        guard let question = utf8[..<end].firstIndex(of: UInt8(ascii: "?")) else {
+            return (end == utf8.endIndex ? uri : String(uri[..<end]), "")
         }
-        return (String(withoutFragment), "")
+        return (String(uri[..<question]), String(uri[uri.index(after: question)..<end]))
     }
 
     static func decode(_ text: Substring) -> String {

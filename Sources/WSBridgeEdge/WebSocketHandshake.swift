@@ -1,6 +1,7 @@
 import Crypto
 import NIOCore
 import NIOHTTP1
+import WSBridgeCore
 import WSBridgeJSON
 
 /// Validates an RFC 6455 opening handshake and builds the 101 response.
@@ -13,31 +14,57 @@ enum WebSocketHandshake {
         case badKey
     }
 
-    /// Whether the headers ask for a WebSocket upgrade (RFC 6455 §4.2.1).
+    /// Whether the headers ask for a WebSocket upgrade (RFC 6455 §4.2.1): an `Upgrade` field that lists
+    /// `websocket` and a `Connection` field that lists `upgrade`, in any case.
     static func isUpgradeRequest(_ headers: HTTPHeaders) -> Bool {
-        let upgrade = headers[canonicalForm: "upgrade"].contains { $0.lowercased() == "websocket" }
-        let connection = headers[canonicalForm: "connection"].contains { $0.lowercased() == "upgrade" }
+        var upgrade = false
+        var connection = false
+        for (name, value) in headers {
+            if !upgrade, name.caseInsensitiveEquals("upgrade") {
+                upgrade = HeaderTokens.lists(value, "websocket")
+            } else if !connection, name.caseInsensitiveEquals("connection") {
+                connection = HeaderTokens.lists(value, "upgrade")
+            }
+        }
         return upgrade && connection
     }
 
     /// Checks the WebSocket headers and returns the `Sec-WebSocket-Accept` value.
     static func acceptValue(for headers: HTTPHeaders) -> Result<String, Failure> {
         guard self.isUpgradeRequest(headers) else { return .failure(.notAnUpgrade) }
-        guard headers["sec-websocket-version"].first?.trimmingWhitespace() == "13" else {
+        var version: String?
+        var key: String?
+        var keys = 0
+        for (name, value) in headers {
+            if version == nil, name.caseInsensitiveEquals("sec-websocket-version") {
+                version = value
+            } else if name.caseInsensitiveEquals("sec-websocket-key") {
+                keys += 1
+                key = value
+            }
+        }
+        guard let version, HeaderTokens.trimmed(version.utf8).elementsEqual("13".utf8) else {
             return .failure(.unsupportedVersion)
         }
-        let keys = headers["sec-websocket-key"]
         // 16 bytes are 24 characters with their padding.
-        guard keys.count == 1, let key = keys.first?.trimmingWhitespace(), key.utf8.count == 24,
-            Base64.decode(key.utf8, variant: .standard)?.count == 16
+        guard keys == 1, let key, case let trimmed = HeaderTokens.trimmed(key.utf8), trimmed.count == 24,
+            Base64.decode(trimmed, variant: .standard)?.count == 16
         else {
             return .failure(.badKey)
         }
-        return .success(self.accept(key: key))
+        return .success(self.accept(key: trimmed))
     }
 
-    static func accept(key: String) -> String {
-        Insecure.SHA1.hash(data: Array((key + self.magicGUID).utf8)).withUnsafeBytes { Base64.encode($0) }
+    private static let magicGUIDBytes = Array(magicGUID.utf8)
+
+    /// SHA-1 of the key and the GUID, in base64 (RFC 6455 §4.2.2).
+    static func accept<Key: Collection>(key: Key) -> String where Key.Element == UInt8 {
+        var sha1 = Insecure.SHA1()
+        if key.withContiguousStorageIfAvailable({ sha1.update(bufferPointer: UnsafeRawBufferPointer($0)) }) == nil {
+            sha1.update(data: Array(key))
+        }
+        sha1.update(data: Self.magicGUIDBytes)
+        return sha1.finalize().withUnsafeBytes { Base64.encode($0) }
     }
 
     /// The raw bytes of the 101 response.

@@ -111,6 +111,49 @@ final class HTTPGatewayStateMachineTests: XCTestCase {
             "since means nothing without the subprotocol")
     }
 
+    /// RFC 6455 §4.2.1 as clients write it: names and tokens in any case, `Connection` listing other
+    /// tokens too, optional whitespace, the headers in any order.
+    func testHandshakeHeadersAreReadAsClientsWriteThem() {
+        let opened = Machine.Route.authenticate(
+            path: "/ws", rawQuery: "", appPaths: ["/ws"],
+            opening: .webSocket(accept: Self.accept, subprotocol: false, since: nil, deflate: nil))
+        let variants: [[(String, String)]] = [
+            [("upgrade", "WebSocket"), ("connection", "keep-alive, Upgrade"), ("sec-websocket-key", " \(Self.key)\t"),
+             ("SEC-WEBSOCKET-VERSION", " 13 ")],
+            [("Sec-WebSocket-Version", "13"), ("Sec-WebSocket-Key", Self.key), ("Connection", "Upgrade,keep-alive"),
+             ("Upgrade", "h2c, websocket")],
+            [("Connection", "keep-alive"), ("Connection", "upgrade"), ("Upgrade", "websocket"), ("Sec-WebSocket-Key", Self.key),
+             ("Sec-WebSocket-Version", "13")],
+        ]
+        for headers in variants {
+            XCTAssertEqual(self.route(self.head(.GET, "/ws", headers)), opened, "\(headers)")
+        }
+        let notUpgrades: [[(String, String)]] = [
+            [("Upgrade", "websockets"), ("Connection", "Upgrade"), ("Sec-WebSocket-Key", Self.key), ("Sec-WebSocket-Version", "13")],
+            [("Upgrade", "websocket"), ("Connection", "keep-alive; upgrade"), ("Sec-WebSocket-Key", Self.key),
+             ("Sec-WebSocket-Version", "13")],
+            [("Upgrade", "websocket"), ("Sec-WebSocket-Key", Self.key), ("Sec-WebSocket-Version", "13")],
+        ]
+        for headers in notUpgrades {
+            XCTAssertEqual(
+                self.route(self.head(.GET, "/ws", headers)),
+                .answer(Response(status: .upgradeRequired, body: "this path speaks WebSocket only\n",
+                                 headers: [Header("Upgrade", "websocket"), Header("Sec-WebSocket-Version", "13")])),
+                "\(headers)")
+        }
+        // The first version field decides.
+        XCTAssertEqual(
+            self.route(self.head(.GET, "/ws", Self.upgrade.filter { $0.0 != "Sec-WebSocket-Version" }
+                + [("Sec-WebSocket-Version", "8"), ("Sec-WebSocket-Version", "13")])),
+            .answer(Response(status: .upgradeRequired, body: "unsupported WebSocket version\n", headers: [Header("Sec-WebSocket-Version", "13")])))
+        XCTAssertEqual(
+            self.route(self.head(.GET, "/ws", Self.upgrade.filter { $0.0 != "Sec-WebSocket-Version" })),
+            .answer(Response(status: .upgradeRequired, body: "unsupported WebSocket version\n", headers: [Header("Sec-WebSocket-Version", "13")])))
+        XCTAssertEqual(
+            self.route(self.head(.GET, "/ws", Self.upgrade.filter { $0.0 != "Sec-WebSocket-Key" })),
+            .answer(Response(status: .badRequest, body: "missing or malformed Sec-WebSocket-Key\n")))
+    }
+
     func testPermessageDeflateIsNegotiatedUnlessTurnedOff() {
         let offer = Self.upgrade + [("Sec-WebSocket-Extensions", "permessage-deflate")]
         guard case .authenticate(_, _, _, .webSocket(_, _, _, let deflate)) = self.route(self.head(.GET, "/ws", offer)) else {
