@@ -108,6 +108,12 @@ extension MetricInfo {
     // History.
     static let streamsTracked = MetricInfo(
         "wsbridge_history_streams_tracked", .gauge, "Streams whose position this node tracks: its users' and all.")
+    static let embeddedHistoryStreams = MetricInfo(
+        "wsbridge_embedded_history_streams", .gauge,
+        "Streams the embedded broker keeps a position for, until history_meta_ttl after their last use (0 with Redis).")
+    static let embeddedHistoryMessages = MetricInfo(
+        "wsbridge_embedded_history_messages", .gauge,
+        "Messages the embedded broker's history holds, once per stream they are in: at most history_size per stream, for history_ttl (0 with Redis).")
     static let historyCatchUps = MetricInfo(
         "wsbridge_history_catchups_total", .counter,
         "Streams that caught up from the history: after the subscription came back, or a hole or new epoch was seen.")
@@ -166,7 +172,7 @@ extension MetricInfo {
         .clientMessages, .unroutedClientMessages, .deflateConnects, .deflateMessages, .deflateBytes, .deliveries, .flushes, .deliveryLatency, .limitHits, .queueHighWater, .queueLargest,
         .brokerUp, .brokerReconnects, .brokerHealthTimeouts, .brokerUserChannels, .brokerUserSubscriptionCommands, .brokerMessages, .brokerPublishFailures, .invalidChannelMessages,
         .brokerDurable, .brokerProbeMisses, .brokerProbeRoundTrip,
-        .streamsTracked, .historyCatchUps, .historyRecovered, .historyRecoveries, .historyGaps, .historySessionGaps,
+        .streamsTracked, .embeddedHistoryStreams, .embeddedHistoryMessages, .historyCatchUps, .historyRecovered, .historyRecoveries, .historyGaps, .historySessionGaps,
         .historyFetches,
         .presenceQueries, .presenceQueriedUsers, .presenceWrites, .presenceEvents, .receipts, .receiptUnknownHosts,
         .receiptReports,

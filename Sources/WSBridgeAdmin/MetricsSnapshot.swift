@@ -85,6 +85,10 @@ public struct MetricsSnapshot: Sendable, Equatable {
     // History.
     /// Streams whose position the node tracks (its users' and `all`).
     public var streamsTracked = 0
+    /// The embedded broker's history (0 with Redis): streams with a position, and messages held
+    /// (counted once per stream they are in).
+    public var embeddedHistoryStreams = 0
+    public var embeddedHistoryMessages = 0
     /// Streams that started catching up from the history.
     public var historyCatchUps = 0
     /// Messages delivered from the history (catch-ups and session recoveries).

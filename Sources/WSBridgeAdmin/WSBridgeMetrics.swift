@@ -104,6 +104,8 @@ public final class WSBridgeMetrics: Sendable {
         self.set(.brokerProbeRoundTrip, [], s.brokerProbeRoundTripSeconds)
 
         self.set(.streamsTracked, [], Double(s.streamsTracked))
+        self.set(.embeddedHistoryStreams, [], Double(s.embeddedHistoryStreams))
+        self.set(.embeddedHistoryMessages, [], Double(s.embeddedHistoryMessages))
         self.count(.historyCatchUps, [], s.historyCatchUps)
         self.count(.historyRecovered, [], s.historyRecoveredMessages)
         self.count(.historyRecoveries, [], s.historyRecoveries)

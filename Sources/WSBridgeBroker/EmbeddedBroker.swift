@@ -16,6 +16,8 @@ public final class EmbeddedBroker: Broker {
     public let eventLoop: EventLoop
 
     private let linked = ManagedAtomic<Bool>(false)
+    private let historyStreamCount = ManagedAtomic<Int>(0)
+    private let historyMessageCount = ManagedAtomic<Int>(0)
     private let state: NIOLoopBoundBox<State>
     private let streams: (@Sendable (ByteBuffer) -> [String]?)?
 
@@ -45,6 +47,18 @@ public final class EmbeddedBroker: Broker {
 
     public var isHealthy: Bool { self.isLinked }
 
+    /// Streams the history keeps a position for, and the messages it holds (once per stream they are
+    /// in); 0 without history. Thread safe.
+    public var historyStreams: Int { self.historyStreamCount.load(ordering: .relaxed) }
+    public var historyMessages: Int { self.historyMessageCount.load(ordering: .relaxed) }
+
+    /// Publishes the history's sizes for ``historyStreams`` and ``historyMessages``; on the loop.
+    private func countHistory() {
+        guard let history = self.state.value.history else { return }
+        self.historyStreamCount.store(history.streamCount, ordering: .relaxed)
+        self.historyMessageCount.store(history.messageCount, ordering: .relaxed)
+    }
+
     public var unhealthyReason: String? { self.isLinked ? nil : "embedded broker not started" }
 
     public func start(handler: BrokerHandler) {
@@ -55,6 +69,7 @@ public final class EmbeddedBroker: Broker {
                 let interval = TimeAmount.nanoseconds(max(1_000_000_000, min(60_000_000_000, ttl.nanoseconds)))
                 self.state.value.sweep = self.eventLoop.scheduleRepeatedTask(initialDelay: interval, delay: interval) { _ in
                     self.state.value.history?.sweep(now: .now())
+                    self.countHistory()
                 }
             }
             self.linked.store(true, ordering: .releasing)
@@ -70,6 +85,7 @@ public final class EmbeddedBroker: Broker {
             if self.state.value.history != nil, let streams = self.streams?(message) {
                 let now = NIODeadline.now()
                 let positions = streams.map { self.state.value.history!.append(message, to: $0, now: now) }
+                self.countHistory()
                 let joined = positions.joined(separator: ",")
                 if let wrapped = DurableMessage.wrap(positions: joined, envelope: message, allocator: ByteBufferAllocator()) {
                     receipt.positions = joined
@@ -84,7 +100,9 @@ public final class EmbeddedBroker: Broker {
     public func history(_ queries: [HistoryQuery]) -> EventLoopFuture<[HistorySlice]> {
         self.eventLoop.submit {
             guard self.state.value.history != nil else { throw EmbeddedBrokerError.noHistory }
-            return self.state.value.history!.history(queries, now: .now())
+            let slices = self.state.value.history!.history(queries, now: .now())
+            self.countHistory()
+            return slices
         }
     }
 

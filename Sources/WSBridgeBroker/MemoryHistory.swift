@@ -29,6 +29,8 @@ struct MemoryHistory {
 
     let settings: EmbeddedBrokerHistorySettings
     private var streams: [String: Stream] = [:]
+    /// Messages held, counted once per stream they are in.
+    private(set) var messageCount = 0
     private let makeEpoch: () -> String
 
     init(settings: EmbeddedBrokerHistorySettings, makeEpoch: @escaping () -> String = MemoryHistory.wallClockEpoch) {
@@ -36,21 +38,25 @@ struct MemoryHistory {
         self.makeEpoch = makeEpoch
     }
 
-    /// The number of streams with an epoch (for tests and status).
+    /// The number of streams with an epoch.
     var streamCount: Int { self.streams.count }
 
     /// Appends `envelope` to `stream`; returns its position, `EPOCH-OFFSET`.
     mutating func append(_ envelope: ByteBuffer, to stream: String, now: NIODeadline) -> String {
         let size = self.settings.size
-        return self.withStream(stream, now: now) { current in
+        var added = 1
+        let position = self.withStream(stream, now: now) { current in
             current.top += 1
             current.entries.append(envelope)
             if current.entries.count > size {
+                added -= current.entries.count - size
                 current.entries.removeFirst(current.entries.count - size)
             }
             current.lastPublish = now
             return "\(current.epoch)-\(current.top)"
         }
+        self.messageCount += added
+        return position
     }
 
     /// Answers like `FCALL wsbridge_history`.
@@ -78,12 +84,22 @@ struct MemoryHistory {
     /// Drops what has expired by `now`: messages `ttl` after the last publish, streams `metaTTL` after
     /// their last use.
     mutating func sweep(now: NIODeadline) {
+        // Collected first: changing the table while iterating it would copy it.
+        var expired: [String] = []
+        var stale: [String] = []
         for (name, stream) in self.streams {
             if now - stream.lastUse >= self.settings.metaTTL {
-                self.streams[name] = nil
+                expired.append(name)
             } else if !stream.entries.isEmpty, now - stream.lastPublish >= self.settings.ttl {
-                self.streams[name]?.entries = []
+                stale.append(name)
             }
+        }
+        for name in expired {
+            self.messageCount -= self.streams.removeValue(forKey: name)?.entries.count ?? 0
+        }
+        for name in stale {
+            self.messageCount -= self.streams[name]?.entries.count ?? 0
+            self.streams[name]?.entries = []
         }
     }
 
@@ -95,16 +111,21 @@ struct MemoryHistory {
         let settings = self.settings
         let makeEpoch = self.makeEpoch
         let fresh = { Stream(epoch: makeEpoch(), lastPublish: now, lastUse: now) }
+        var dropped = 0
         func use(_ current: inout Stream) -> Result {
             if now - current.lastUse >= settings.metaTTL {
+                dropped = current.entries.count
                 current = fresh()
             } else if !current.entries.isEmpty, now - current.lastPublish >= settings.ttl {
+                dropped = current.entries.count
                 current.entries = []
             }
             current.lastUse = now
             return body(&current)
         }
-        return use(&self.streams[name, default: fresh()])
+        let result = use(&self.streams[name, default: fresh()])
+        self.messageCount -= dropped
+        return result
     }
 
     private static func split(_ position: String) -> (epoch: String, offset: UInt64)? {

@@ -97,6 +97,10 @@ extension Daemon {
         } else {
             s.brokerDurable = self.router.tracker != nil
         }
+        if let embedded = self.broker as? EmbeddedBroker {
+            s.embeddedHistoryStreams = embedded.historyStreams
+            s.embeddedHistoryMessages = embedded.historyMessages
+        }
         if let history = self.router.tracker?.counters {
             s.historyCatchUps = history.catchUps.load(ordering: .relaxed)
             s.historyRecoveredMessages = history.recoveredMessages.load(ordering: .relaxed)

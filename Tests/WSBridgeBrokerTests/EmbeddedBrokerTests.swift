@@ -40,4 +40,25 @@ final class EmbeddedBrokerTests: XCTestCase {
         XCTAssertNoThrow(try after.wait())
         XCTAssertEqual(collector.strings, ["before"])
     }
+
+    func testTheHistorySizesAreCountedForTheMetrics() throws {
+        let loop = EmbeddedEventLoop()
+        let broker = EmbeddedBroker(
+            eventLoop: loop, history: .init(size: 2, ttl: .seconds(60), metaTTL: .seconds(600)),
+            streams: { message in String(buffer: message).split(separator: " ").map(String.init) })
+        broker.start(handler: MessageCollector().handler)
+        loop.run()
+        XCTAssertEqual([broker.historyStreams, broker.historyMessages], [0, 0])
+        for message in ["u:a u:b", "u:a", "u:a all"] {
+            _ = broker.publish(ByteBuffer(string: message))
+        }
+        loop.run()
+        XCTAssertEqual(broker.historyStreams, 3)
+        XCTAssertEqual(broker.historyMessages, 4, "u:a keeps its last 2; u:b and all one each")
+        let read = broker.history([HistoryQuery(stream: "u:c", since: nil)])
+        loop.run()
+        XCTAssertNoThrow(try read.wait())
+        XCTAssertEqual(broker.historyStreams, 4, "reading a position makes one")
+        XCTAssertEqual(broker.historyMessages, 4)
+    }
 }

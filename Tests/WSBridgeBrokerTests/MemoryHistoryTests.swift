@@ -92,6 +92,31 @@ final class MemoryHistoryTests: XCTestCase {
         withExtendedLifetime(history) {}
     }
 
+    /// What `wsbridge_embedded_history_messages` shows: messages held, once per stream, through trims,
+    /// expiry on use, the sweep, and a position that outlived its use.
+    func testTheMessageCountFollowsEveryWayMessagesGo() {
+        var history = self.history(size: 3, ttl: .seconds(5), metaTTL: .seconds(10))
+        for text in ["1", "2", "3", "4"] {
+            _ = history.append(ByteBuffer(string: text), to: "u:A", now: self.start)
+        }
+        _ = history.append(ByteBuffer(string: "x"), to: "u:B", now: self.start)
+        _ = history.append(ByteBuffer(string: "y"), to: "u:C", now: self.start + .seconds(4))
+        XCTAssertEqual(history.messageCount, 5, "A keeps its last 3, B and C one each")
+        // Read after A's and B's messages expired: A's are dropped as it is used.
+        _ = history.history([HistoryQuery(stream: "u:A", since: nil)], now: self.start + .seconds(6))
+        XCTAssertEqual(history.messageCount, 2)
+        // The sweep drops B's expired message; C's is 2 s old.
+        history.sweep(now: self.start + .seconds(7))
+        XCTAssertEqual(history.messageCount, 1)
+        XCTAssertEqual(history.streamCount, 3)
+        // C's position outlives its use: the sweep drops the stream and its message.
+        history.sweep(now: self.start + .seconds(15))
+        XCTAssertEqual(history.streamCount, 1, "A was used at 6 s")
+        XCTAssertEqual(history.messageCount, 0)
+        _ = history.append(ByteBuffer(string: "z"), to: "u:B", now: self.start + .seconds(20))
+        XCTAssertEqual(history.messageCount, 1)
+    }
+
     func testADurableMessageCarriesItsPositionsAsItsFirstMember() {
         let wrapped = DurableMessage.wrap(positions: "e-1,e-2", envelope: ByteBuffer(string: #"  {"users":["a","b"],"data":1}"#), allocator: .init())
         XCTAssertEqual(wrapped.map { String(buffer: $0) }, #"{"wsb":"e-1,e-2","users":["a","b"],"data":1}"#)
