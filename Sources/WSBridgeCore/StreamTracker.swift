@@ -272,28 +272,38 @@ public struct StreamTracker: Sendable {
     }
 
     private mutating func verdict(_ delivery: Delivery, _ stream: StreamID, _ position: StreamPosition) -> Verdict {
-        guard var track = self.tracks[stream] else { return .accept }
-        defer { self.tracks[stream] = track }
+        guard self.tracks[stream] != nil else { return .accept }
+        // In place: a copy of the track would copy its held messages on every one held while catching up.
+        let (verdict, catchUpFrom) = Self.verdict(&self.tracks[stream]!, delivery, stream, position)
+        if let cursor = catchUpFrom {
+            self.catchingUpCount += 1
+            self.queued.append(.catchUp(stream, since: cursor))
+        }
+        return verdict
+    }
+
+    /// What `track` does with `delivery` at `position`, and the cursor to catch up from if it starts one.
+    private static func verdict(
+        _ track: inout Track, _ delivery: Delivery, _ stream: StreamID, _ position: StreamPosition
+    ) -> (Verdict, catchUpFrom: StreamPosition?) {
         if track.catchingUp {
             track.held.append(delivery.restricted(to: stream, at: position))
-            return .hold
+            return (.hold, nil)
         }
         guard let cursor = track.cursor else {
             track.cursor = position
-            return .accept
+            return (.accept, nil)
         }
         if cursor.epoch == position.epoch {
-            if position.offset <= cursor.offset { return .drop }
+            if position.offset <= cursor.offset { return (.drop, nil) }
             if position.offset == cursor.offset + 1 {
                 track.cursor = position
-                return .accept
+                return (.accept, nil)
             }
         }
         track.catchingUp = true
         track.held.append(delivery.restricted(to: stream, at: position))
-        self.catchingUpCount += 1
-        self.queued.append(.catchUp(stream, since: cursor))
-        return .hold
+        return (.hold, cursor)
     }
 
     mutating func startCatchUp(_ stream: StreamID, from cursor: StreamPosition) {
