@@ -52,8 +52,9 @@ public final class Shard {
     /// top bits).
     private var lastTicket: UInt64 = 0
 
-    /// Connections in their handshake, by identity (``PendingHandshake``).
-    private var handshakes: [ObjectIdentifier: any PendingHandshake] = [:]
+    /// Connections in their handshake (``PendingHandshake``), and the timer of the first to run out.
+    private var handshakes = HandshakeTable()
+    private var handshakeTimer: Scheduled<Void>?
     /// Set by ``drain(over:close:)``: the node is shutting down, and nothing opens any more.
     private var isDraining = false
 
@@ -345,21 +346,38 @@ public final class Shard {
     public var allSessions: [Session] { self.sessions }
 
     /// The connections in their handshake now.
-    public var pendingHandshakes: [any PendingHandshake] { Array(self.handshakes.values) }
+    public var pendingHandshakes: [any PendingHandshake] { self.handshakes.pending }
 
-    /// A connection's handshake began. False when the shard drains: the connection is not held, and
-    /// should end (``PendingHandshake/drain()``).
-    public func handshakeBegan(_ handshake: any PendingHandshake) -> Bool {
+    /// A connection's handshake began: it is held until ``handshakeEnded(_:)``, and told
+    /// ``PendingHandshake/timedOut()`` if that does not come within `timeout` (the latest `timeout`
+    /// given applies to every handshake under way). Nil when the shard drains: the connection is not
+    /// held, and should end (``PendingHandshake/drain()``).
+    public func handshakeBegan(_ handshake: any PendingHandshake, timeout: TimeAmount) -> HandshakeTicket? {
         self.eventLoop.preconditionInEventLoop()
-        guard !self.isDraining else { return false }
-        self.handshakes[ObjectIdentifier(handshake)] = handshake
-        return true
+        guard !self.isDraining else { return nil }
+        let (ticket, arm) = self.handshakes.begin(handshake, now: self.eventLoop.now, timeout: timeout)
+        if let arm { self.armHandshakeTimer(for: arm) }
+        return ticket
     }
 
     /// The connection opened (it is a session now) or ended.
-    public func handshakeEnded(_ handshake: any PendingHandshake) {
+    public func handshakeEnded(_ ticket: HandshakeTicket) {
         self.eventLoop.preconditionInEventLoop()
-        self.handshakes[ObjectIdentifier(handshake)] = nil
+        self.handshakes.end(ticket)
+    }
+
+    private func armHandshakeTimer(for deadline: NIODeadline) {
+        self.handshakeTimer?.cancel()
+        let loopBound = NIOLoopBound(self, eventLoop: self.eventLoop)
+        self.handshakeTimer = self.eventLoop.scheduleTask(deadline: deadline) {
+            let shard = loopBound.value
+            shard.handshakeTimer = nil
+            let (timedOut, arm) = shard.handshakes.expire(now: shard.eventLoop.now)
+            if let arm { shard.armHandshakeTimer(for: arm) }
+            for handshake in timedOut {
+                handshake.timedOut()
+            }
+        }
     }
 
     /// The node shuts down. Every connection in its handshake ends now (``PendingHandshake/drain()``:
@@ -368,9 +386,9 @@ public final class Shard {
     public func drain(over window: TimeAmount, close: @escaping (Session) -> Void) {
         self.eventLoop.preconditionInEventLoop()
         self.isDraining = true
-        let handshakes = self.handshakes.values
-        self.handshakes = [:]
-        for handshake in handshakes {
+        self.handshakeTimer?.cancel()
+        self.handshakeTimer = nil
+        for handshake in self.handshakes.takeAll() {
             handshake.drain()
         }
         let sessions = self.sessions

@@ -9,8 +9,8 @@ import WSBridgeDeflate
 /// else. Refusals are real HTTP responses sent before any upgrade, then the connection closes.
 ///
 /// What each request gets is decided by its ``HTTPGatewayStateMachine``; this handler performs the
-/// machine's actions: it asks the authenticator, writes the answers, counts and logs them, keeps the
-/// handshake timer.
+/// machine's actions: it asks the authenticator, writes the answers, counts and logs them. Its shard
+/// keeps its `handshake_timeout` (``PendingHandshake/timedOut()``).
 ///
 /// It is the only handler of a connection until it opens (behind TLS, if any): it reads the request
 /// from the socket's bytes itself (``HTTPRequestHeadParser``) and writes its answers as bytes, with no
@@ -31,7 +31,8 @@ final class HTTPGatewayHandler: ChannelInboundHandler, RemovableChannelHandler, 
     /// Bytes read and not taken yet: the part of the request that has arrived, then what the client
     /// sent after it (kept for the connection it opens).
     private var received: ByteBuffer?
-    private var timeout: Scheduled<Void>?
+    /// The shard's hold on this handshake (and its `handshake_timeout`); nil once the shard drains.
+    private var ticket: HandshakeTicket?
     /// The client's address from `X-Forwarded-For`, when a trusted proxy forwarded the request.
     private var forwardedClient: String?
     /// The handler's context while it is in the pipeline, for ``drain()``.
@@ -47,22 +48,17 @@ final class HTTPGatewayHandler: ChannelInboundHandler, RemovableChannelHandler, 
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
-        guard self.shard(context).handshakeBegan(self) else {
+        self.ticket = self.shard(context).handshakeBegan(self, timeout: self.settings.handshakeTimeout)
+        if self.ticket == nil {
             self.perform(self.machine.draining(), context: context)
-            return
-        }
-        let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-        self.timeout = context.eventLoop.scheduleTask(in: self.settings.handshakeTimeout) {
-            let (handler, context) = loopBound.value
-            handler.timeout = nil
-            handler.perform(handler.machine.timedOut(), context: context)
         }
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
-        self.cancelTimeout()
         self.context = nil
-        self.shard(context).handshakeEnded(self)
+        if let ticket = self.ticket {
+            self.shard(context).handshakeEnded(ticket)
+        }
     }
 
     // MARK: PendingHandshake
@@ -72,6 +68,11 @@ final class HTTPGatewayHandler: ChannelInboundHandler, RemovableChannelHandler, 
     func drain() {
         guard let context = self.context else { return }
         self.perform(self.machine.draining(), context: context)
+    }
+
+    func timedOut() {
+        guard let context = self.context else { return }
+        self.perform(self.machine.timedOut(), context: context)
     }
 
     func channelInactive(context: ChannelHandlerContext) {
@@ -196,7 +197,6 @@ final class HTTPGatewayHandler: ChannelInboundHandler, RemovableChannelHandler, 
     /// with the bytes that followed the request. The user's place is taken
     /// (``HTTPGatewayStateMachine/authenticated(_:channelActive:userLimit:reserve:)``).
     private func open(_ opening: HTTPGatewayStateMachine.Opening, id: ConnectionID, user: String, path: String, context: ChannelHandlerContext) {
-        self.cancelTimeout()
         let allocator = context.channel.allocator
         let response: ByteBuffer
         let connection: any ChannelHandler
@@ -239,11 +239,6 @@ final class HTTPGatewayHandler: ChannelInboundHandler, RemovableChannelHandler, 
         self.edge.router.shard(for: context.eventLoop)
     }
 
-    private func cancelTimeout() {
-        self.timeout?.cancel()
-        self.timeout = nil
-    }
-
     /// Counts and logs the answer as its note says, writes it, and closes the connection.
     private func respond(_ response: HTTPGatewayStateMachine.Response, context: ChannelHandlerContext) {
         switch response.note {
@@ -267,7 +262,6 @@ final class HTTPGatewayHandler: ChannelInboundHandler, RemovableChannelHandler, 
         case .limitHit(let limit):
             self.shard(context).countLimitHit(limit)
         }
-        self.cancelTimeout()
         self.received = nil
         let channel = context.channel
         context.writeAndFlush(self.wrapOutboundOut(response.bytes(allocator: channel.allocator))).whenComplete { _ in

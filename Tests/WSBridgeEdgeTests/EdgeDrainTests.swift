@@ -142,7 +142,7 @@ final class EdgeDrainTests: XCTestCase {
     func testTheDrainWaitsForAHandshakeThatClosesLater() throws {
         let shard = self.router.shard(for: self.loop)
         let handshake = SlowHandshake(loop: self.loop)
-        XCTAssertTrue(shard.handshakeBegan(handshake))
+        XCTAssertNotNil(shard.handshakeBegan(handshake, timeout: .seconds(10)))
         let drained = Flag()
         self.edge().drainConnections(over: .zero).whenSuccess { drained.value = true }
         self.loop.run()
@@ -150,7 +150,7 @@ final class EdgeDrainTests: XCTestCase {
         XCTAssertFalse(drained.value, "its connection has not closed")
         XCTAssertTrue(shard.pendingHandshakes.isEmpty, "no longer held: the drain ended it")
         let late = SlowHandshake(loop: self.loop)
-        XCTAssertFalse(shard.handshakeBegan(late), "none begins once the shard drains")
+        XCTAssertNil(shard.handshakeBegan(late, timeout: .seconds(10)), "none begins once the shard drains")
         late.close()
         handshake.close()
         self.loop.run()
@@ -185,6 +185,8 @@ private final class SlowHandshake: PendingHandshake {
     func drain() {
         self.drained += 1
     }
+
+    func timedOut() {}
 
     func close() {
         self.closed.succeed(())
