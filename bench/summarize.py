@@ -41,9 +41,10 @@ METRICS = [
 
 # Targets in column order; wsbridge-coalesced is wsbridge with a write-coalescing window,
 # wsbridge-durable is wsbridge with its messages published by FCALL wsbridge_publish (durable),
-# wsbridge-receipt with app-socket publishes that ask for a receipt, wsbridge-base another commit's build.
+# wsbridge-receipt with app-socket publishes that ask for a receipt, wsbridge-base another commit's build,
+# wsbridge-embedded wsbridge without Redis and wsbridge-base-embedded the other build without Redis.
 OURS = ("wsbridge", "wsbridge-coalesced", "wsbridge-durable", "wsbridge-receipt", "wsbridge-base", "wsbridge-tls",
-        "wsbridge-deflate", "wsbridge-embedded")
+        "wsbridge-deflate", "wsbridge-embedded", "wsbridge-base-embedded")
 BASELINES = ("floor", "nio-floor", "nchan", "nchan-deflate")
 TARGETS = OURS + BASELINES
 
@@ -90,6 +91,8 @@ def main():
                         "wsbridge-embedded"):
             if variant in targets and "wsbridge" in targets:
                 ratios.append((variant, "wsbridge"))
+        if "wsbridge-base-embedded" in targets and "wsbridge-embedded" in targets:
+            ratios.append(("wsbridge-base-embedded", "wsbridge-embedded"))
         if "nio-floor" in targets and "floor" in targets:
             ratios.append(("nio-floor", "floor"))
         if "nchan-deflate" in targets and "nchan" in targets:
