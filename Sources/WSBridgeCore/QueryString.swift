@@ -16,13 +16,16 @@ public enum QueryString {
 
     /// Splits a request target into its path and its raw query.
     public static func split(uri: String) -> (path: String, query: String) {
-        // By bytes: `#` and `?` are ASCII, so their indices are valid character boundaries.
+        // By bytes: a combining mark after `?` or `#` must not be taken into the separator's character.
         let utf8 = uri.utf8
         let end = utf8.firstIndex(of: UInt8(ascii: "#")) ?? utf8.endIndex
         guard let question = utf8[..<end].firstIndex(of: UInt8(ascii: "?")) else {
-            return (end == utf8.endIndex ? uri : String(uri[..<end]), "")
+            return (end == utf8.endIndex ? uri : String(decoding: utf8[..<end], as: UTF8.self), "")
         }
-        return (String(uri[..<question]), String(uri[uri.index(after: question)..<end]))
+        return (
+            String(decoding: utf8[..<question], as: UTF8.self),
+            String(decoding: utf8[utf8.index(after: question)..<end], as: UTF8.self)
+        )
     }
 
     static func decode(_ text: Substring) -> String {

@@ -14,6 +14,9 @@ final class QueryStringTests: XCTestCase {
             ("/wé?ü=1", "/wé", "ü=1"),
             ("", "", ""),
             ("?a", "", "a"),
+            ("/ws?\u{301}a=1", "/ws", "\u{301}a=1"),
+            ("/ws\u{301}?a", "/ws\u{301}", "a"),
+            ("/ws?a#\u{301}b", "/ws", "a"),
         ]
         for (uri, path, query) in cases {
             let split = QueryString.split(uri: uri)
