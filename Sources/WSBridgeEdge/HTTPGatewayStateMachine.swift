@@ -243,11 +243,15 @@ struct HTTPGatewayStateMachine {
         }
     }
 
-    /// `handshake_timeout` passed since the connection was accepted.
+    /// `handshake_timeout` passed since the connection was accepted. One being decided about is
+    /// answered 503, and the authenticator is told to stop waiting.
     mutating func timedOut() -> Action {
         switch self.state {
         case .deciding:
-            return self.answer(Response(status: .serviceUnavailable, body: "handshake timed out\n", note: .limitHit(.handshakeTimeout)))
+            guard let deciding = self.deciding else { return .none }
+            let response = Response(status: .serviceUnavailable, body: "handshake timed out\n", note: .limitHit(.handshakeTimeout))
+            _ = self.answer(response)
+            return .respondAbandoning(response, deciding.connection)
         case .awaitingRequest, .receiving:
             self.state = .done
             return .close(.handshakeTimeout)

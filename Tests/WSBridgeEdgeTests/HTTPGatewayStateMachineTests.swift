@@ -124,6 +124,8 @@ final class HTTPGatewayStateMachineTests: XCTestCase {
              ("Upgrade", "h2c, websocket")],
             [("Connection", "keep-alive"), ("Connection", "upgrade"), ("Upgrade", "websocket"), ("Sec-WebSocket-Key", Self.key),
              ("Sec-WebSocket-Version", "13")],
+            [("Upgrade", "h2c"), ("Upgrade", "websocket"), ("Connection", "Upgrade"), ("Sec-WebSocket-Key", Self.key),
+             ("Sec-WebSocket-Version", "13")],
         ]
         for headers in variants {
             XCTAssertEqual(self.route(self.head(.GET, "/ws", headers)), opened, "\(headers)")
@@ -141,6 +143,10 @@ final class HTTPGatewayStateMachineTests: XCTestCase {
                                  headers: [Header("Upgrade", "websocket"), Header("Sec-WebSocket-Version", "13")])),
                 "\(headers)")
         }
+        // Only spaces and tabs around a value are optional whitespace (RFC 9110 §5.6.3).
+        XCTAssertEqual(
+            self.route(self.head(.GET, "/ws", Self.upgrade.map { $0.0 == "Sec-WebSocket-Version" ? ($0.0, "13\u{A0}") : $0 })),
+            .answer(Response(status: .upgradeRequired, body: "unsupported WebSocket version\n", headers: [Header("Sec-WebSocket-Version", "13")])))
         // The first version field decides.
         XCTAssertEqual(
             self.route(self.head(.GET, "/ws", Self.upgrade.filter { $0.0 != "Sec-WebSocket-Version" }
@@ -285,7 +291,10 @@ final class HTTPGatewayStateMachineTests: XCTestCase {
         _ = self.request(&undecided, self.head(.GET, "/ws", Self.upgrade))
         XCTAssertEqual(
             undecided.timedOut(),
-            .respond(Response(status: .serviceUnavailable, body: "handshake timed out\n", note: .limitHit(.handshakeTimeout))))
+            .respondAbandoning(
+                Response(status: .serviceUnavailable, body: "handshake timed out\n", note: .limitHit(.handshakeTimeout)),
+                ConnectionID(rawValue: 7)),
+            "the authenticator (an app) is told to stop waiting")
         XCTAssertEqual(undecided.channelInactive(), .none, "answered: the authenticator is not told again")
     }
 
