@@ -47,8 +47,8 @@ struct HandshakeTable {
         return (HandshakeTicket(serial: self.lastSerial), self.rearm())
     }
 
-    /// The handshake ended (its connection opened, or closed). Ending one twice, or one that
-    /// timed out or was taken by ``takeAll()``, does nothing.
+    /// The handshake ended (its connection opened, or closed): it is no longer held, whether or not it
+    /// timed out. Ending one twice, or one taken by ``takeAll()``, does nothing.
     mutating func end(_ ticket: HandshakeTicket) {
         guard self.entries.removeValue(forKey: ticket.serial) != nil else { return }
         self.dropEndedAtFront()

@@ -55,6 +55,9 @@ public final class Shard {
     /// Connections in their handshake (``PendingHandshake``), and the timer of the first to run out.
     private var handshakes = HandshakeTable()
     private var handshakeTimer: Scheduled<Void>?
+    /// Which arming of the timer is current: a callback NIO already took off its queue when the timer
+    /// was re-armed still runs, and must do nothing.
+    private var handshakeTimerGeneration: UInt64 = 0
     /// Set by ``drain(over:close:)``: the node is shutting down, and nothing opens any more.
     private var isDraining = false
 
@@ -366,11 +369,17 @@ public final class Shard {
         self.handshakes.end(ticket)
     }
 
+    /// Whether a handshake timer is armed (for tests).
+    var handshakeTimerArmed: Bool { self.handshakeTimer != nil }
+
     private func armHandshakeTimer(for deadline: NIODeadline) {
         self.handshakeTimer?.cancel()
+        self.handshakeTimerGeneration &+= 1
+        let generation = self.handshakeTimerGeneration
         let loopBound = NIOLoopBound(self, eventLoop: self.eventLoop)
         self.handshakeTimer = self.eventLoop.scheduleTask(deadline: deadline) {
             let shard = loopBound.value
+            guard shard.handshakeTimerGeneration == generation else { return }
             shard.handshakeTimer = nil
             let (timedOut, arm) = shard.handshakes.expire(now: shard.eventLoop.now)
             if let arm { shard.armHandshakeTimer(for: arm) }
@@ -388,6 +397,7 @@ public final class Shard {
         self.isDraining = true
         self.handshakeTimer?.cancel()
         self.handshakeTimer = nil
+        self.handshakeTimerGeneration &+= 1
         for handshake in self.handshakes.takeAll() {
             handshake.drain()
         }

@@ -117,6 +117,17 @@ final class MemoryHistoryTests: XCTestCase {
         XCTAssertEqual(history.messageCount, 1)
     }
 
+    /// A stream whose position outlived its use is made again with a new epoch when it is next used,
+    /// messages and all, without a sweep in between.
+    func testAStreamRemadeOnUseTakesItsMessagesOffTheCount() {
+        var history = self.history(size: 5, ttl: .seconds(10), metaTTL: .seconds(10))
+        _ = history.append(ByteBuffer(string: "1"), to: "u:A", now: self.start)
+        _ = history.append(ByteBuffer(string: "2"), to: "u:A", now: self.start + .seconds(1))
+        XCTAssertEqual(history.messageCount, 2)
+        XCTAssertEqual(history.append(ByteBuffer(string: "3"), to: "u:A", now: self.start + .seconds(12)), "e2-1")
+        XCTAssertEqual(history.messageCount, 1)
+    }
+
     func testADurableMessageCarriesItsPositionsAsItsFirstMember() {
         let wrapped = DurableMessage.wrap(positions: "e-1,e-2", envelope: ByteBuffer(string: #"  {"users":["a","b"],"data":1}"#), allocator: .init())
         XCTAssertEqual(wrapped.map { String(buffer: $0) }, #"{"wsb":"e-1,e-2","users":["a","b"],"data":1}"#)

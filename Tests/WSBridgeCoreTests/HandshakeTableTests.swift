@@ -55,6 +55,16 @@ final class HandshakeTableTests: XCTestCase {
         XCTAssertEqual(table.expire(now: self.at(3)).timedOut.map(\.name), ["a", "b"])
     }
 
+    func testALongerTimeoutGivenLaterDefersTheTimeoutAndTheTimerOnlyRearms() {
+        var table = HandshakeTable()
+        XCTAssertEqual(table.begin(FakeHandshake("a"), now: self.at(0), timeout: .seconds(10)).arm, self.at(10))
+        XCTAssertNil(table.begin(FakeHandshake("b"), now: self.at(1), timeout: .seconds(30)).arm, "armed earlier already")
+        let early = table.expire(now: self.at(10))
+        XCTAssertTrue(early.timedOut.isEmpty, "a's limit is 30 s now")
+        XCTAssertEqual(early.arm, self.at(30))
+        XCTAssertEqual(table.expire(now: self.at(31)).timedOut.map(\.name), ["a", "b"])
+    }
+
     func testTakeAllHandsOverEveryHandshakeAndDisarms() {
         var table = HandshakeTable()
         let a = table.begin(FakeHandshake("a"), now: self.at(0), timeout: .seconds(5)).ticket
@@ -107,11 +117,30 @@ final class HandshakeTableTests: XCTestCase {
         XCTAssertEqual(shard.pendingHandshakes.count, 2, "held until their connections end")
     }
 
+    /// A handshake's connection may close as it is told its time ran out, ending it from inside the
+    /// timer's callback; the next one still times out on time.
+    func testAHandshakeEndedFromItsTimeoutLeavesTheOthersOnTime() throws {
+        let (shard, loop) = self.makeShard()
+        let a = FakeHandshake("a")
+        let b = FakeHandshake("b")
+        a.onTimeout = { [unowned a] in shard.handshakeEnded(a.ticket!) }
+        a.ticket = try XCTUnwrap(shard.handshakeBegan(a, timeout: .seconds(5)))
+        loop.advanceTime(by: .seconds(1))
+        b.ticket = try XCTUnwrap(shard.handshakeBegan(b, timeout: .seconds(5)))
+        loop.advanceTime(by: .seconds(4))
+        XCTAssertEqual([a.timeouts, b.timeouts], [1, 0])
+        XCTAssertEqual(shard.pendingHandshakes.count, 1)
+        loop.advanceTime(by: .seconds(1))
+        XCTAssertEqual([a.timeouts, b.timeouts], [1, 1])
+    }
+
     func testADrainDisarmsTheTimer() throws {
         let (shard, loop) = self.makeShard()
         let a = FakeHandshake("a")
         _ = try XCTUnwrap(shard.handshakeBegan(a, timeout: .seconds(5)))
+        XCTAssertTrue(shard.handshakeTimerArmed)
         shard.drain(over: .zero) { _ in }
+        XCTAssertFalse(shard.handshakeTimerArmed)
         loop.advanceTime(by: .seconds(10))
         XCTAssertEqual(a.drains, 1)
         XCTAssertEqual(a.timeouts, 0)
@@ -122,12 +151,17 @@ private final class FakeHandshake: PendingHandshake {
     let name: String
     private(set) var timeouts = 0
     private(set) var drains = 0
+    var ticket: HandshakeTicket?
+    var onTimeout: () -> Void = {}
 
     init(_ name: String) { self.name = name }
 
     var closeFuture: EventLoopFuture<Void>? { nil }
     func drain() { self.drains += 1 }
-    func timedOut() { self.timeouts += 1 }
+    func timedOut() {
+        self.timeouts += 1
+        self.onTimeout()
+    }
 }
 
 extension PendingHandshake {
