@@ -234,10 +234,7 @@ struct HTTPGatewayStateMachine {
             self.head = nil
             return .close(nil)
         case .deciding:
-            guard let deciding = self.deciding else { return .none }
-            let response = Self.refusal(.serviceUnavailable, reason: "server shutting down", kind: .shuttingDown)
-            _ = self.answer(response)
-            return .respondAbandoning(response, deciding.connection)
+            return self.answerAbandoning(Self.refusal(.serviceUnavailable, reason: "server shutting down", kind: .shuttingDown))
         case .done:
             return .none
         }
@@ -248,16 +245,22 @@ struct HTTPGatewayStateMachine {
     mutating func timedOut() -> Action {
         switch self.state {
         case .deciding:
-            guard let deciding = self.deciding else { return .none }
-            let response = Response(status: .serviceUnavailable, body: "handshake timed out\n", note: .limitHit(.handshakeTimeout))
-            _ = self.answer(response)
-            return .respondAbandoning(response, deciding.connection)
+            return self.answerAbandoning(
+                Response(status: .serviceUnavailable, body: "handshake timed out\n", note: .limitHit(.handshakeTimeout)))
         case .awaitingRequest, .receiving:
             self.state = .done
             return .close(.handshakeTimeout)
         case .done:
             return .none
         }
+    }
+
+    /// Answers a handshake being decided about without its verdict: the authenticator is told to stop
+    /// waiting for it.
+    private mutating func answerAbandoning(_ response: Response) -> Action {
+        guard let deciding = self.deciding else { return .none }
+        _ = self.answer(response)
+        return .respondAbandoning(response, deciding.connection)
     }
 
     private mutating func answer(_ response: Response) -> Action {

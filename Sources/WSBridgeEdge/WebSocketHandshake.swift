@@ -14,35 +14,28 @@ enum WebSocketHandshake {
         case badKey
     }
 
-    /// Whether the headers ask for a WebSocket upgrade (RFC 6455 §4.2.1): an `Upgrade` field that lists
-    /// `websocket` and a `Connection` field that lists `upgrade`, in any case.
-    static func isUpgradeRequest(_ headers: HTTPHeaders) -> Bool {
+    /// Checks the WebSocket headers (RFC 6455 §4.2.1) in one pass and returns the `Sec-WebSocket-Accept`
+    /// value: an `Upgrade` field that lists `websocket` and a `Connection` field that lists `upgrade`
+    /// (in any case), the first `Sec-WebSocket-Version` being 13, and exactly one key of 16 bytes.
+    static func acceptValue(for headers: HTTPHeaders) -> Result<String, Failure> {
         var upgrade = false
         var connection = false
+        var version: String?
+        var key: String?
+        var keys = 0
         for (name, value) in headers {
             if !upgrade, name.caseInsensitiveEquals("upgrade") {
                 upgrade = HeaderTokens.lists(value, "websocket")
             } else if !connection, name.caseInsensitiveEquals("connection") {
                 connection = HeaderTokens.lists(value, "upgrade")
-            }
-        }
-        return upgrade && connection
-    }
-
-    /// Checks the WebSocket headers and returns the `Sec-WebSocket-Accept` value.
-    static func acceptValue(for headers: HTTPHeaders) -> Result<String, Failure> {
-        guard self.isUpgradeRequest(headers) else { return .failure(.notAnUpgrade) }
-        var version: String?
-        var key: String?
-        var keys = 0
-        for (name, value) in headers {
-            if version == nil, name.caseInsensitiveEquals("sec-websocket-version") {
+            } else if version == nil, name.caseInsensitiveEquals("sec-websocket-version") {
                 version = value
             } else if name.caseInsensitiveEquals("sec-websocket-key") {
                 keys += 1
                 key = value
             }
         }
+        guard upgrade && connection else { return .failure(.notAnUpgrade) }
         guard let version, HeaderTokens.trimmed(version.utf8).elementsEqual("13".utf8) else {
             return .failure(.unsupportedVersion)
         }
